@@ -1,0 +1,196 @@
+"""The `fieldapp` command line: the scriptable contract of DESIGN.md.
+
+Every command takes --store DIR and reads the passphrase from --passphrase-file,
+$FIELDAPP_PASSPHRASE or a prompt. --json makes output machine-readable. Errors go
+to stderr with a non-zero exit code: 1 for a problem the user can fix, 2 for
+wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from fieldapp import __version__
+from fieldapp.device import default_store_dir, device_info, init_device
+from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
+from storage import EncryptedStore, FieldDB, StoreError
+
+EXIT_ERROR = 1
+
+
+class CommandError(Exception):
+    """A user-facing failure of a command (message says what to do)."""
+
+    code = "command_error"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, default=None, help="store directory (default: %(default)s)")
+    parser.add_argument("--passphrase-file", type=Path, default=None, help="read the passphrase from FILE")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--lang", choices=["zh", "en"], default=None, help="interface language")
+
+
+def _store_dir(args: argparse.Namespace) -> Path:
+    return args.store if args.store is not None else default_store_dir()
+
+
+def _emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False) if args.json else text)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create this device's store and identity."""
+    officer = args.officer.strip()
+    if not officer:
+        raise CommandError("--officer needs the officer's name, e.g. --officer '王小明'.")
+    passphrase = read_passphrase(args.passphrase_file, confirm=True)
+    check_new_passphrase(passphrase)
+    store_dir = _store_dir(args)
+    info = init_device(store_dir, passphrase, officer)
+    _emit(
+        args,
+        {"device_id": info.device_id, "store": str(store_dir)},
+        f"Created the store in {store_dir}.\nDevice id: {info.device_id}",
+    )
+    return 0
+
+
+def cmd_store_check(args: argparse.Namespace) -> int:
+    """Unlock the store, verify every file, report its shape (no content)."""
+    passphrase = read_passphrase(args.passphrase_file)
+    db = FieldDB.open(_store_dir(args), passphrase)
+    try:
+        store = db.store
+        info = device_info(db)
+        data = {
+            "ok": True,
+            "device_id": info.device_id if info else None,
+            "generation": store.generation,
+            "tables": {name: len(docs) for name, docs in sorted(store.tables.items())},
+            "snapshot_bytes": store.snapshot_bytes,
+            "journal_bytes": store.journal_bytes,
+        }
+    finally:
+        db.close()
+    counts = ", ".join(f"{name} {n}" for name, n in data["tables"].items())  # type: ignore[attr-defined]
+    _emit(args, data, f"Store is intact: generation {data['generation']}; {counts or 'empty'}.")
+    return 0
+
+
+def cmd_store_salvage(args: argparse.Namespace) -> int:
+    """Recover the last good state of a damaged store."""
+    passphrase = read_passphrase(args.passphrase_file)
+    store, report = EncryptedStore.salvage(_store_dir(args), passphrase)
+    store.close()
+    data = {
+        "rebuilt_from_previous": report.rebuilt_from_previous,
+        "journal_records_recovered": report.journal_records_recovered,
+        "damage": report.damage,
+        "moved_aside": report.moved_aside,
+    }
+    lines = ["Salvage finished; the store opens again."]
+    lines += [f"  damage: {d}" for d in report.damage] or ["  no damage found"]
+    if report.moved_aside:
+        lines.append(f"  damaged files kept in a damaged-* folder: {', '.join(report.moved_aside)}")
+    _emit(args, data, "\n".join(lines))
+    return 0
+
+
+def cmd_store_passphrase(args: argparse.Namespace) -> int:
+    """Change the passphrase; only the small key file is rewritten."""
+    old = read_passphrase(args.passphrase_file, prompt="Current passphrase: ")
+    new = read_passphrase(args.new_passphrase_file, confirm=True, prompt="New passphrase: ")
+    check_new_passphrase(new)
+    store = EncryptedStore.open(_store_dir(args), old)
+    try:
+        store.change_passphrase(old, new)
+    finally:
+        store.close()
+    _emit(args, {"ok": True}, "Passphrase changed.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build a demo station store and open the app on it."""
+    from fieldapp.demo import build_demo_store
+
+    store_dir, passphrase = build_demo_store(args.store)
+    _emit(
+        args,
+        {"store": str(store_dir), "passphrase": passphrase},
+        f"Demo station store: {store_dir}\nPassphrase: {passphrase}",
+    )
+    if args.no_open:
+        return 0
+    return _run_tui(store_dir, args.lang)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    """Open the terminal app."""
+    return _run_tui(_store_dir(args), args.lang)
+
+
+def _run_tui(store_dir: Path, lang: str | None) -> int:
+    from fieldapp.tui.app import run_app  # Textual loads only for the TUI
+
+    run_app(store_dir, lang)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command-line grammar."""
+    parser = argparse.ArgumentParser(
+        prog="fieldapp", description="Dispute case records for rural police stations."
+    )
+    parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
+    _common(parser)
+    parser.set_defaults(handler=cmd_tui)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create this device's encrypted store")
+    _common(p)
+    p.add_argument("--officer", required=True, help="the officer who carries this device")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("demo", help="build a demo station store and open the app")
+    _common(p)
+    p.add_argument("--no-open", action="store_true", help="build the store, do not open the app")
+    p.set_defaults(handler=cmd_demo)
+
+    store = sub.add_parser("store", help="check, salvage or re-key the store").add_subparsers(
+        dest="store_command", metavar="ACTION", required=True
+    )
+    p = store.add_parser("check", help="verify every file of the store")
+    _common(p)
+    p.set_defaults(handler=cmd_store_check)
+    p = store.add_parser("salvage", help="recover the last good state of a damaged store")
+    _common(p)
+    p.set_defaults(handler=cmd_store_salvage)
+    p = store.add_parser("passphrase", help="change the passphrase")
+    _common(p)
+    p.add_argument("--new-passphrase-file", type=Path, default=None, help="read the new passphrase from FILE")
+    p.set_defaults(handler=cmd_store_passphrase)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (StoreError, PassphraseError, CommandError) as exc:
+        code = getattr(exc, "code", "error")
+        if args.json:
+            print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"fieldapp: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("fieldapp: interrupted; nothing was left half-saved.", file=sys.stderr)
+        return 130

@@ -1,0 +1,415 @@
+"""The encrypted, durable store: a snapshot plus an append-only journal.
+
+While unlocked, the decrypted database lives in memory as
+``{table: {doc_id: document}}``. A save appends one sealed journal record that
+holds only the changed documents and fdatasyncs it, so its cost follows the size
+of the change, not of the store. When the journal grows past half the snapshot
+(and a floor), it is compacted into a new snapshot generation.
+
+Generation G consists of ``snap-G.fa`` and ``journal-G.fa``; ``manifest.fa`` names
+the current G. Compaction writes journal G+1, snapshot G+1, then the manifest
+(each fsync'd and atomically renamed), and keeps generation G beside it so that a
+damaged current snapshot can be rebuilt (see `salvage`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from storage import formats
+from storage.crypto import (
+    DATA_KEY_LEN,
+    DEFAULT_KDF,
+    STORE_ID_LEN,
+    KdfParams,
+    Sealer,
+    read_key_file,
+    wrap_data_key,
+    write_key_file,
+)
+from storage.errors import (
+    JournalMissing,
+    SnapshotMissing,
+    StoreClosed,
+    StoreCorrupted,
+    StoreError,
+    StoreExists,
+    StoreFileMissing,
+    StoreNotFound,
+)
+from storage.files import DirectoryLock, atomic_write, fsync_dir
+
+Tables = dict[str, dict[str, Any]]
+#: A change to one document: its new packed bytes, or None for a removal.
+Changes = dict[str, dict[str, bytes | None]]
+MISSING = object()
+
+
+def pack(value: Any) -> bytes:
+    """The one serialisation of documents used in memory and on disk."""
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def unpack(data: bytes) -> Any:
+    """Inverse of `pack`."""
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+@dataclass
+class SalvageReport:
+    """What `EncryptedStore.salvage` recovered and what it set aside."""
+
+    rebuilt_from_previous: bool = False
+    journal_records_recovered: int = 0
+    damage: list[str] = field(default_factory=list)
+    moved_aside: list[str] = field(default_factory=list)
+
+
+class EncryptedStore:
+    """An unlocked store: live tables in memory, durable encrypted files on disk."""
+
+    #: The journal is compacted once it exceeds max(this, half the snapshot).
+    min_compact_bytes = 4 * 1024 * 1024
+
+    def __init__(
+        self, directory: Path, sealer: Sealer, store_id: bytes, lock: DirectoryLock
+    ) -> None:
+        self.directory = directory
+        self.store_id = store_id
+        self.tables: Tables = {}
+        self.generation = 0
+        self.snapshot_bytes = 0
+        self._sealer = sealer
+        self._lock = lock
+        self._journal: formats.JournalWriter | None = None
+        self._pending: Changes | None = None
+        self._undo: list[tuple[str, str, Any]] = []
+        self._closed = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def create(
+        cls, directory: Path, passphrase: str, kdf: KdfParams = DEFAULT_KDF
+    ) -> EncryptedStore:
+        """Create an empty store in `directory` (created if needed, must hold no store)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if (directory / formats.KEY_NAME).exists() or (directory / formats.MANIFEST_NAME).exists():
+            raise StoreExists(directory)
+        lock = DirectoryLock(directory)
+        lock.acquire()
+        try:
+            data_key = os.urandom(DATA_KEY_LEN)
+            store_id = os.urandom(STORE_ID_LEN)
+            store = cls(directory, Sealer(data_key), store_id, lock)
+            store._write_generation(0, b"\x80")  # msgpack of {}
+            # The key file goes last: until it exists, this is not a store.
+            write_key_file(directory / formats.KEY_NAME, wrap_data_key(data_key, passphrase, store_id, kdf))
+            store._journal = store._open_journal_writer(0, store._empty_scan())
+            return store
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def open(cls, directory: Path, passphrase: str) -> EncryptedStore:
+        """Unlock an existing store; raises a specific StoreError on any problem."""
+        store = cls._unlock(Path(directory), passphrase)
+        try:
+            store._load(salvage=False)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def salvage(cls, directory: Path, passphrase: str) -> tuple[EncryptedStore, SalvageReport]:
+        """Recover the last good state of a damaged store and make it whole again.
+
+        Damaged files are renamed into a ``damaged-<time>`` folder, never deleted;
+        the recovered state is written as a fresh generation.
+        """
+        store = cls._unlock(Path(directory), passphrase)
+        try:
+            report = store._load(salvage=True)
+            aside = store.directory / time.strftime("damaged-%Y%m%d-%H%M%S")
+            bad = [store.directory / name for name in report.moved_aside]
+            if bad:
+                aside.mkdir(mode=0o700)
+                for path in bad:
+                    if path.exists():
+                        os.rename(path, aside / path.name)
+                fsync_dir(store.directory)
+            store.compact(prune=False)
+        except BaseException:
+            store.close()
+            raise
+        return store, report
+
+    @classmethod
+    def _unlock(cls, directory: Path, passphrase: str) -> EncryptedStore:
+        key_path = directory / formats.KEY_NAME
+        if not key_path.exists():
+            if (directory / formats.MANIFEST_NAME).exists():
+                raise StoreFileMissing(key_path, "key file")
+            raise StoreNotFound(directory)
+        lock = DirectoryLock(directory)
+        lock.acquire()
+        try:
+            key_file = read_key_file(key_path)
+            data_key = key_file.unwrap(passphrase)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(directory, Sealer(data_key), key_file.store_id, lock)
+
+    def close(self) -> None:
+        """Lock the store: forget the decrypted state and release the directory."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self.tables = {}
+        self._closed = True
+        self._lock.release()
+
+    @property
+    def is_open(self) -> bool:
+        """True while unlocked."""
+        return not self._closed
+
+    @property
+    def journal_bytes(self) -> int:
+        """Current size of the journal file."""
+        return self._writer().size
+
+    def change_passphrase(self, old: str, new: str, kdf: KdfParams | None = None) -> None:
+        """Re-wrap the data key under `new`; the data files are not touched."""
+        key_path = self.directory / formats.KEY_NAME
+        key_file = read_key_file(key_path)
+        data_key = key_file.unwrap(old)
+        write_key_file(key_path, wrap_data_key(data_key, new, self.store_id, kdf or key_file.params))
+
+    # ------------------------------------------------------------ loading
+
+    def _empty_scan(self) -> formats.JournalScan:
+        return formats.JournalScan([], formats.JOURNAL_HEADER_LEN)
+
+    def _path(self, name: str) -> Path:
+        return self.directory / name
+
+    def _read_manifest(self, report: SalvageReport | None) -> int:
+        path = self._path(formats.MANIFEST_NAME)
+        try:
+            return formats.decode_manifest(path, path.read_bytes(), self._sealer, self.store_id)
+        except (FileNotFoundError, StoreCorrupted) as exc:
+            if report is None:
+                if isinstance(exc, FileNotFoundError):
+                    raise StoreFileMissing(path, "manifest", salvageable=True) from None
+                raise
+            generations = sorted(
+                int(p.name[5:13]) for p in self.directory.glob("snap-*.fa") if p.name[5:13].isdigit()
+            )
+            if not generations:
+                raise SnapshotMissing(self._path(formats.snapshot_name(0))) from None
+            report.damage.append(f"{path.name}: {exc}")
+            if path.exists():
+                report.moved_aside.append(path.name)
+            return generations[-1]
+
+    def _read_snapshot(self, generation: int) -> Tables:
+        path = self._path(formats.snapshot_name(generation))
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise SnapshotMissing(path, salvageable=self._has_previous(generation)) from None
+        try:
+            plaintext = formats.decode_snapshot(path, raw, self._sealer, self.store_id, generation)
+        except StoreCorrupted as exc:
+            exc.salvageable = self._has_previous(generation)
+            raise
+        return unpack(plaintext)
+
+    def _has_previous(self, generation: int) -> bool:
+        return generation > 0 and all(
+            self._path(name(generation - 1)).exists()
+            for name in (formats.snapshot_name, formats.journal_name)
+        )
+
+    def _read_journal(self, generation: int, salvage: bool) -> formats.JournalScan:
+        path = self._path(formats.journal_name(generation))
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise JournalMissing(path, salvageable=True) from None
+        return formats.scan_journal(path, raw, self._sealer, self.store_id, generation, salvage=salvage)
+
+    def _load(self, salvage: bool) -> SalvageReport:
+        report = SalvageReport()
+        generation = self._read_manifest(report if salvage else None)
+        try:
+            tables = self._read_snapshot(generation)
+        except (StoreCorrupted, StoreFileMissing) as exc:
+            if not (salvage and self._has_previous(generation)):
+                raise
+            # The previous snapshot plus its whole journal equals this snapshot.
+            tables = self._read_snapshot(generation - 1)
+            self._replay(tables, self._read_journal(generation - 1, salvage=False).payloads)
+            report.rebuilt_from_previous = True
+            report.damage.append(str(exc))
+            report.moved_aside.append(formats.snapshot_name(generation))
+        try:
+            scan = self._read_journal(generation, salvage)
+        except JournalMissing as exc:
+            if not salvage:
+                raise
+            report.damage.append(str(exc))
+            scan = self._empty_scan()
+        if scan.damage:
+            report.damage.append(f"{formats.journal_name(generation)}: {scan.damage}")
+            report.moved_aside.append(formats.journal_name(generation))
+        self._replay(tables, scan.payloads)
+        report.journal_records_recovered = len(scan.payloads)
+        self.tables = tables
+        self.generation = generation
+        if report.damage:
+            # Salvage writes a fresh generation at once; no writer on damaged files.
+            self._journal = None
+        else:
+            self.snapshot_bytes = self._path(formats.snapshot_name(generation)).stat().st_size
+            self._journal = self._open_journal_writer(generation, scan)
+        return report
+
+    @staticmethod
+    def _replay(tables: Tables, payloads: list[bytes]) -> None:
+        for payload in payloads:
+            for table_name, docs in unpack(payload).items():
+                table = tables.setdefault(table_name, {})
+                for doc_id, packed in docs.items():
+                    if packed is None:
+                        table.pop(doc_id, None)
+                    else:
+                        table[doc_id] = unpack(packed)
+
+    def _open_journal_writer(self, generation: int, scan: formats.JournalScan) -> formats.JournalWriter:
+        return formats.JournalWriter(
+            self._path(formats.journal_name(generation)), self._sealer, self.store_id, generation, scan
+        )
+
+    # ------------------------------------------------------------ writing
+
+    def _writer(self) -> formats.JournalWriter:
+        if self._journal is None:
+            raise StoreClosed()
+        return self._journal
+
+    def record_changes(
+        self,
+        table: str,
+        changes: dict[str, bytes | None],
+        before: dict[str, Any],
+        *,
+        new_table: bool = False,
+    ) -> None:
+        """Make already-applied in-memory changes durable (or part of the open transaction).
+
+        `before` maps each changed doc id to its packed previous value or MISSING,
+        so that a failed transaction can be rolled back in memory. A `new_table`
+        is recorded even when empty, so that it exists after a reopen.
+        """
+        self.tables.setdefault(table, {})
+        if not changes and not new_table:
+            return
+        if self._pending is not None:
+            self._pending.setdefault(table, {}).update(changes)
+            self._undo.extend((table, key, before[key]) for key in changes)
+            return
+        self._append({table: changes})
+
+    def _append(self, changes: Changes) -> None:
+        writer = self._writer()
+        writer.append(pack(changes))
+        if writer.size > max(self.min_compact_bytes, self.snapshot_bytes // 2):
+            self.compact()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group many changes into one journal record: one write, one fsync.
+
+        If the block raises, every in-memory change made inside it is undone and
+        nothing reaches the disk.
+        """
+        if self._pending is not None:
+            yield  # nested: the outer transaction decides
+            return
+        self._writer()
+        self._pending, self._undo = {}, []
+        tables_before = set(self.tables)
+        try:
+            yield
+            if self._pending:
+                self._append(self._pending)
+        except BaseException:
+            for table, key, old in reversed(self._undo):
+                restore(self.tables.setdefault(table, {}), key, old)
+            for table in set(self.tables) - tables_before:
+                del self.tables[table]
+            raise
+        finally:
+            self._pending, self._undo = None, []
+
+    def replace_all(self, tables: Tables) -> None:
+        """Replace the whole database (TinyDB's drop_tables and friends): a compaction."""
+        if self._pending is not None:
+            raise StoreError("The whole store cannot be replaced inside a transaction.")
+        self.tables = tables
+        self.compact()
+
+    def compact(self, *, prune: bool = True) -> None:
+        """Write the in-memory state as a new generation and start an empty journal.
+
+        With `prune`, generations older than the previous one are deleted.
+        """
+        if self._closed:
+            raise StoreClosed()
+        old = self._journal
+        new_generation = self.generation + 1
+        self._write_generation(new_generation, pack(self.tables))
+        self._journal = self._open_journal_writer(new_generation, self._empty_scan())
+        if old is not None:
+            old.close()
+        if not prune:
+            return
+        # Keep generation G (the previous one) for salvage; remove anything older.
+        for pattern in ("snap-*.fa", "journal-*.fa"):
+            for path in self.directory.glob(pattern):
+                digits = path.name.split("-")[1][:8]
+                if digits.isdigit() and int(digits) < new_generation - 1:
+                    path.unlink()
+        fsync_dir(self.directory)
+
+    def _write_generation(self, generation: int, plaintext: bytes) -> None:
+        journal_header = formats.encode_journal_header(self._sealer, self.store_id, generation)
+        atomic_write(self._path(formats.journal_name(generation)), journal_header)
+        snapshot = formats.encode_snapshot(self._sealer, self.store_id, generation, plaintext)
+        atomic_write(self._path(formats.snapshot_name(generation)), snapshot)
+        manifest = formats.encode_manifest(self._sealer, self.store_id, generation)
+        atomic_write(self._path(formats.MANIFEST_NAME), manifest)
+        self.generation = generation
+        self.snapshot_bytes = len(snapshot)
+
+
+def restore(table: dict[str, Any], key: str, old: Any) -> None:
+    """Put back a document's previous packed value (or remove it if it did not exist)."""
+    if old is MISSING:
+        table.pop(key, None)
+    else:
+        table[key] = unpack(old)

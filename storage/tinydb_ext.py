@@ -1,0 +1,161 @@
+"""TinyDB on the encrypted store, through TinyDB's own extension points.
+
+TinyDB's stock `Table._update_table` rebuilds the whole table and hands the whole
+database to `Storage.write` on every change. Here the storage returns the live
+in-memory tables, and `JournalTable` runs TinyDB's updaters against a tracking
+view that records which documents changed, so only those reach the journal.
+
+Documents returned by queries are shallow copies of the stored ones: treat them
+as read-only and change data through `insert`/`update`/`remove`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Table
+
+from storage.crypto import DEFAULT_KDF, KdfParams
+from storage.store import MISSING, EncryptedStore, pack, restore
+
+
+class JournalStorage(Storage):
+    """A TinyDB storage whose state is an unlocked `EncryptedStore`."""
+
+    def __init__(self, store: EncryptedStore) -> None:
+        self.store = store
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        """Return the live tables (no copy, no I/O)."""
+        return self.store.tables
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        """A whole-database write (drop_tables, drop_table): becomes a compaction."""
+        self.store.replace_all(data)
+
+    def close(self) -> None:
+        """Lock the store."""
+        self.store.close()
+
+
+class _TrackedTable(MutableMapping[int, Any]):
+    """A view of one raw table keyed by int doc ids that remembers what it touched."""
+
+    def __init__(self, raw: dict[str, Any], id_class: Callable[[str], int]) -> None:
+        self._raw = raw
+        self._id_class = id_class
+        self.before: dict[str, Any] = {}
+
+    def _touch(self, key: str) -> None:
+        if key not in self.before:
+            self.before[key] = pack(self._raw[key]) if key in self._raw else MISSING
+
+    def __getitem__(self, doc_id: int) -> Any:
+        key = str(doc_id)
+        doc = self._raw[key]
+        self._touch(key)  # the caller may mutate the document in place
+        return doc
+
+    def __setitem__(self, doc_id: int, doc: Any) -> None:
+        key = str(doc_id)
+        self._touch(key)
+        self._raw[key] = doc
+
+    def __delitem__(self, doc_id: int) -> None:
+        key = str(doc_id)
+        self._touch(key)
+        del self._raw[key]
+
+    def __contains__(self, doc_id: object) -> bool:
+        return str(doc_id) in self._raw
+
+    def __iter__(self) -> Iterator[int]:
+        return (self._id_class(key) for key in list(self._raw))
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def clear(self) -> None:
+        for key in list(self._raw):
+            self._touch(key)
+        self._raw.clear()
+
+    def changes(self) -> dict[str, bytes | None]:
+        """Packed new values of documents that really changed (None: removed)."""
+        changed: dict[str, bytes | None] = {}
+        for key, old in self.before.items():
+            doc = self._raw.get(key, MISSING)
+            if doc is MISSING:
+                if old is not MISSING:
+                    changed[key] = None
+                continue
+            new = pack(doc)
+            if new != old:
+                changed[key] = new
+        return changed
+
+    def rollback(self) -> None:
+        """Undo every in-memory change made through this view."""
+        for key, old in self.before.items():
+            restore(self._raw, key, old)
+
+
+class JournalTable(Table):
+    """A TinyDB table whose writes journal only the documents that changed."""
+
+    # Results are computed from live memory; a cache could outlive a rolled-back transaction.
+    default_query_cache_capacity = 0
+
+    def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
+        storage = self._storage
+        assert isinstance(storage, JournalStorage)
+        store = storage.store
+        tables = store.tables
+        created = self.name not in tables
+        raw = tables.setdefault(self.name, {})
+        tracked = _TrackedTable(raw, self.document_id_class)
+        try:
+            updater(tracked)  # type: ignore[arg-type]
+            store.record_changes(self.name, tracked.changes(), tracked.before, new_table=created)
+        except BaseException:
+            tracked.rollback()
+            if created and not raw:
+                tables.pop(self.name, None)
+            raise
+        finally:
+            self.clear_cache()
+
+
+class FieldDB(TinyDB):
+    """TinyDB over an unlocked `EncryptedStore`."""
+
+    table_class = JournalTable
+
+    def __init__(self, store: EncryptedStore) -> None:
+        super().__init__(store, storage=JournalStorage)
+
+    @property
+    def store(self) -> EncryptedStore:
+        """The underlying encrypted store."""
+        storage = self.storage
+        assert isinstance(storage, JournalStorage)
+        return storage.store
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Many writes, one journal record and one fsync; all or nothing."""
+        return self.store.transaction()
+
+    @classmethod
+    def create(cls, directory: Path, passphrase: str, kdf: KdfParams = DEFAULT_KDF) -> FieldDB:
+        """Create a new store and open it."""
+        return cls(EncryptedStore.create(directory, passphrase, kdf))
+
+    @classmethod
+    def open(cls, directory: Path, passphrase: str) -> FieldDB:
+        """Unlock an existing store."""
+        return cls(EncryptedStore.open(directory, passphrase))

@@ -1,0 +1,1 @@
+"""Replication: operations, clocks, signed logs, merge, identity, protocol, transport."""
