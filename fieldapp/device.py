@@ -28,9 +28,7 @@ class DeviceInfo:
     created_at: float
 
 
-def init_device(
-    store_dir: Path, passphrase: str, officer: str, kdf: KdfParams = DEFAULT_KDF
-) -> DeviceInfo:
+def init_device(store_dir: Path, passphrase: str, officer: str, kdf: KdfParams = DEFAULT_KDF) -> DeviceInfo:
     """Create this device's encrypted store with a new identity; return its info."""
     identity = DeviceIdentity.generate()
     db = FieldDB.create(store_dir, passphrase, kdf)

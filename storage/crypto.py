@@ -96,9 +96,7 @@ class KeyFile:
             raise WrongPassphrase() from None
 
 
-def wrap_data_key(
-    data_key: bytes, passphrase: str, store_id: bytes, params: KdfParams
-) -> KeyFile:
+def wrap_data_key(data_key: bytes, passphrase: str, store_id: bytes, params: KdfParams) -> KeyFile:
     """Wrap `data_key` under a fresh salt and nonce."""
     salt = os.urandom(SALT_LEN)
     partial = KeyFile(params, salt, store_id, b"")

@@ -99,9 +99,7 @@ def encode_manifest(sealer: Sealer, store_id: bytes, generation: int) -> bytes:
 
 def decode_manifest(path: Path, raw: bytes, sealer: Sealer, store_id: bytes) -> int:
     """Return the generation named by a manifest, or raise ManifestCorrupted."""
-    fields = _check_header(
-        path, raw, _MANIFEST_HEAD, MANIFEST_MAGIC, ManifestCorrupted, store_id, None
-    )
+    fields = _check_header(path, raw, _MANIFEST_HEAD, MANIFEST_MAGIC, ManifestCorrupted, store_id, None)
     head = raw[: _MANIFEST_HEAD.size]
     try:
         sealer.open(raw[_MANIFEST_HEAD.size :], head)
@@ -120,13 +118,9 @@ def encode_snapshot(sealer: Sealer, store_id: bytes, generation: int, plaintext:
     return head + sealer.seal(plaintext, head)
 
 
-def decode_snapshot(
-    path: Path, raw: bytes, sealer: Sealer, store_id: bytes, generation: int
-) -> bytes:
+def decode_snapshot(path: Path, raw: bytes, sealer: Sealer, store_id: bytes, generation: int) -> bytes:
     """Return the snapshot's plaintext, or raise a specific error."""
-    fields = _check_header(
-        path, raw, _SNAPSHOT_HEAD, SNAPSHOT_MAGIC, SnapshotCorrupted, store_id, generation
-    )
+    fields = _check_header(path, raw, _SNAPSHOT_HEAD, SNAPSHOT_MAGIC, SnapshotCorrupted, store_id, generation)
     total = fields[4]
     if len(raw) < total:
         raise SnapshotTruncated(path, f"it holds {len(raw)} of its {total} bytes")

@@ -79,9 +79,7 @@ class EncryptedStore:
     #: The journal is compacted once it exceeds max(this, half the snapshot).
     min_compact_bytes = 4 * 1024 * 1024
 
-    def __init__(
-        self, directory: Path, sealer: Sealer, store_id: bytes, lock: DirectoryLock
-    ) -> None:
+    def __init__(self, directory: Path, sealer: Sealer, store_id: bytes, lock: DirectoryLock) -> None:
         self.directory = directory
         self.store_id = store_id
         self.tables: Tables = {}
@@ -97,9 +95,7 @@ class EncryptedStore:
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
-    def create(
-        cls, directory: Path, passphrase: str, kdf: KdfParams = DEFAULT_KDF
-    ) -> EncryptedStore:
+    def create(cls, directory: Path, passphrase: str, kdf: KdfParams = DEFAULT_KDF) -> EncryptedStore:
         """Create an empty store in `directory` (created if needed, must hold no store)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)

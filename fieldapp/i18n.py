@@ -1,0 +1,250 @@
+"""Translation layer: every user-facing string, in English and Simplified Chinese.
+
+Plain dicts keyed by dotted names; `{name}` placeholders are filled by `t(key, **kwargs)`.
+No Textual import here: the CLI and future domain code share these catalogues.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from string import Formatter
+from typing import Any
+
+#: Languages the app ships, in the order the language switch cycles through them.
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+DEFAULT_LANGUAGE = "en"
+
+EN: dict[str, str] = {
+    "app.title": "fieldapp: dispute records",
+    "app.quit_hint": "Press {key} to quit fieldapp.",
+    "app.quit_hint_title": "Quit?",
+    "binding.language": "中文",
+    "binding.lock": "Lock",
+    "binding.quit": "Quit",
+    "unlock.title": "Unlock case records",
+    "unlock.prompt": "Enter the passphrase of this device's case store.",
+    "unlock.placeholder": "Passphrase",
+    "unlock.button": "Unlock",
+    "unlock.store": "Store: {path}",
+    "unlock.working": "Unlocking…",
+    "unlock.empty": "Type the passphrase first.",
+    "unlock.rate_limited": "Too many wrong passphrases. Try again in {seconds} s.",
+    "unlock.retry_in": "Try again in {seconds} s.",
+    "caseload.title": "Caseload",
+    "caseload.officer": "Officer: {name}",
+    "caseload.device": "Device: {device_id}",
+    "caseload.not_enrolled": "This device is not enrolled yet (run `fieldapp init`).",
+    "caseload.count": "{count} cases",
+    "caseload.empty": "No cases yet. Press n to record an intake.",
+    "column.risk": "Risk",
+    "column.village": "Village",
+    "column.category": "Category",
+    "column.status": "Status",
+    "column.summary": "Summary",
+    "column.deadline": "Deadline",
+    "risk.red": "Red",
+    "risk.orange": "Orange",
+    "risk.yellow": "Yellow",
+    "error.wrong_passphrase": (
+        "Wrong passphrase: the store was not unlocked and nothing was changed. "
+        "Check the keyboard layout and Caps Lock, then try again."
+    ),
+    "error.store_locked": (
+        "The store is open in another fieldapp process. Close that one "
+        "(the app, `fieldapp serve` or a running sync) and try again."
+    ),
+    "error.store_not_found": (
+        "There is no fieldapp store here. Create one with `fieldapp init --officer NAME`, "
+        "or start fieldapp with --store pointing at an existing one."
+    ),
+    "error.store_corrupted": (
+        "{file} is damaged; nothing was changed. Restore the store from a backup, "
+        "or re-enrol the device and sync its data back from the station."
+    ),
+    "error.store_corrupted.salvageable": (
+        "{file} is damaged; nothing was changed. Run `fieldapp store salvage` to recover "
+        "the last good state (the damaged file is kept aside)."
+    ),
+    "error.store_file_missing": (
+        "The store file {file} is missing. Restore the store directory from a backup."
+    ),
+    "error.store_file_missing.salvageable": (
+        "The store file {file} is missing. Run `fieldapp store salvage` to rebuild it "
+        "from the previous generation."
+    ),
+    "error.unsupported_version": (
+        "A store file was written by a newer fieldapp. Update fieldapp on this device; "
+        "the file was left untouched."
+    ),
+    "error.store_closed": "The store is locked. Unlock it with the passphrase first.",
+}
+
+ZH: dict[str, str] = {
+    "app.title": "fieldapp：矛盾纠纷记录",
+    "app.quit_hint": "按 {key} 退出 fieldapp。",
+    "app.quit_hint_title": "要退出吗？",
+    "binding.language": "English",
+    "binding.lock": "锁定",
+    "binding.quit": "退出",
+    "unlock.title": "解锁案件记录",
+    "unlock.prompt": "请输入本设备案件库的密码。",
+    "unlock.placeholder": "密码",
+    "unlock.button": "解锁",
+    "unlock.store": "数据目录：{path}",
+    "unlock.working": "正在解锁…",
+    "unlock.empty": "请先输入密码。",
+    "unlock.rate_limited": "密码错误次数过多，请 {seconds} 秒后再试。",
+    "unlock.retry_in": "请 {seconds} 秒后再试。",
+    "caseload.title": "案件列表",
+    "caseload.officer": "民警：{name}",
+    "caseload.device": "设备：{device_id}",
+    "caseload.not_enrolled": "本设备尚未登记（请运行 `fieldapp init`）。",
+    "caseload.count": "共 {count} 件",
+    "caseload.empty": "暂无案件。按 n 登记新纠纷。",
+    "column.risk": "风险",
+    "column.village": "村",
+    "column.category": "类别",
+    "column.status": "状态",
+    "column.summary": "摘要",
+    "column.deadline": "办理时限",
+    "risk.red": "红",
+    "risk.orange": "橙",
+    "risk.yellow": "黄",
+    "error.wrong_passphrase": ("密码错误：数据未解锁，也未作任何改动。请检查输入法和大写锁定键后重试。"),
+    "error.store_locked": (
+        "数据库已被另一个 fieldapp 进程打开。请先关闭它（应用、`fieldapp serve` 或正在进行的同步）再重试。"
+    ),
+    "error.store_not_found": (
+        "此处没有 fieldapp 数据库。请用 `fieldapp init --officer 姓名` 创建，"
+        "或用 --store 指向已有的数据目录。"
+    ),
+    "error.store_corrupted": (
+        "{file} 已损坏，未作任何改动。请从备份恢复数据目录，或重新登记设备后从派出所同步回数据。"
+    ),
+    "error.store_corrupted.salvageable": (
+        "{file} 已损坏，未作任何改动。请运行 `fieldapp store salvage` 恢复最后一个完好状态"
+        "（损坏的文件会另行保留）。"
+    ),
+    "error.store_file_missing": "数据文件 {file} 丢失。请从备份恢复数据目录。",
+    "error.store_file_missing.salvageable": (
+        "数据文件 {file} 丢失。请运行 `fieldapp store salvage` 从上一版本重建。"
+    ),
+    "error.unsupported_version": (
+        "数据文件由更新版本的 fieldapp 写入。请更新本设备上的 fieldapp；该文件未被改动。"
+    ),
+    "error.store_closed": "数据已锁定。请先输入密码解锁。",
+}
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+
+
+class Translator:
+    """Looks keys up in the current language, falling back to English, then to the key."""
+
+    def __init__(
+        self, language: str = DEFAULT_LANGUAGE, catalogues: Mapping[str, dict[str, str]] = CATALOGUES
+    ) -> None:
+        self._catalogues = catalogues
+        self.language = normalise_language(language)
+
+    def set_language(self, language: str) -> None:
+        """Switch language; unknown codes such as "zh_CN" are normalised first."""
+        self.language = normalise_language(language)
+
+    def has(self, key: str) -> bool:
+        """True if `key` is in the current catalogue."""
+        return key in self._catalogues[self.language]
+
+    def t(self, key: str, **kwargs: Any) -> str:
+        """The translation of `key`, with `{name}` placeholders filled from kwargs."""
+        template = self._catalogues[self.language].get(key)
+        if template is None:
+            template = self._catalogues[DEFAULT_LANGUAGE].get(key, key)
+        return template.format(**kwargs) if kwargs else template
+
+
+def normalise_language(language: str) -> str:
+    """Map a locale-ish code ("zh_CN.UTF-8", "en-GB") to a shipped language."""
+    code = language.strip().lower()
+    return "zh" if code.startswith("zh") else DEFAULT_LANGUAGE
+
+
+def detect_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language from LC_ALL, LC_MESSAGES or LANG (POSIX precedence); "en" if unset."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return normalise_language(value)
+    return DEFAULT_LANGUAGE
+
+
+_translator = Translator()
+
+
+def set_language(language: str) -> None:
+    """Set the process-wide language used by `t`."""
+    _translator.set_language(language)
+
+
+def get_language() -> str:
+    """The process-wide language."""
+    return _translator.language
+
+
+def t(key: str, **kwargs: Any) -> str:
+    """Translate `key` into the process-wide language."""
+    return _translator.t(key, **kwargs)
+
+
+def has_key(key: str) -> bool:
+    """True if `key` is a catalogue key (binding descriptions use this to tell keys apart)."""
+    return _translator.has(key)
+
+
+def next_language(language: str) -> str:
+    """The language after `language` in the switch cycle."""
+    index = LANGUAGES.index(normalise_language(language))
+    return LANGUAGES[(index + 1) % len(LANGUAGES)]
+
+
+def error_message(exc: BaseException) -> str:
+    """A user-facing message for a store error in the current language; str(exc) if unknown.
+
+    Looks up `error.<code>` along the class hierarchy, so a subclass without its own
+    entry (e.g. JournalCorrupted) uses its parent's (store_corrupted).
+    """
+    fields: dict[str, str] = {}
+    path = getattr(exc, "path", None)
+    if path is not None:
+        fields["file"] = getattr(path, "name", str(path))
+    salvageable = bool(getattr(exc, "salvageable", False))
+    for cls in type(exc).__mro__:
+        code = cls.__dict__.get("code")
+        if not isinstance(code, str):
+            continue
+        key = f"error.{code}"
+        if salvageable and has_key(f"{key}.salvageable"):
+            key = f"{key}.salvageable"
+        if has_key(key) and _placeholders(t(key)) <= fields.keys():
+            return t(key, **fields)
+    return str(exc)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+
+def missing_keys() -> set[str]:
+    """Keys present in one catalogue but not in another (should be empty)."""
+    all_keys = set().union(*CATALOGUES.values())
+    return {key for key in all_keys if any(key not in cat for cat in CATALOGUES.values())}
+
+
+def mismatched_placeholders() -> set[str]:
+    """Keys whose `{name}` placeholders differ between catalogues (should be empty)."""
+    shared = set.intersection(*(set(cat) for cat in CATALOGUES.values()))
+    return {
+        key for key in shared if len({frozenset(_placeholders(cat[key])) for cat in CATALOGUES.values()}) > 1
+    }
