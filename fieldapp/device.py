@@ -12,6 +12,8 @@ from storage import DEFAULT_KDF, FieldDB, KdfParams
 from sync.identity import DeviceIdentity
 
 DEVICE_TABLE = "device"
+#: The station id of a device not yet enrolled at a station (see docs/replication.md).
+LOCAL_STATION = "local"
 
 
 def default_store_dir() -> Path:
@@ -28,16 +30,35 @@ class DeviceInfo:
     created_at: float
 
 
-def init_device(store_dir: Path, passphrase: str, officer: str, kdf: KdfParams = DEFAULT_KDF) -> DeviceInfo:
-    """Create this device's encrypted store with a new identity; return its info."""
+def init_device(
+    store_dir: Path,
+    passphrase: str,
+    officer: str,
+    kdf: KdfParams = DEFAULT_KDF,
+    role: str = "officer",
+) -> DeviceInfo:
+    """Create this device's encrypted store with a new identity; return its info.
+
+    The device's log starts with its announcement (key, role, officer name).
+    """
+    from fieldapp.service import CaseService  # the service needs the device table first
+
     identity = DeviceIdentity.generate()
     db = FieldDB.create(store_dir, passphrase, kdf)
     try:
-        doc = identity.to_doc() | {"officer": officer, "created_at": time.time()}
-        db.table(DEVICE_TABLE).insert(doc)
+        created_at = time.time()
+        doc = identity.to_doc() | {
+            "officer": officer,
+            "created_at": created_at,
+            "role": role,
+            "station": LOCAL_STATION,
+        }
+        with db.transaction():
+            db.table(DEVICE_TABLE).insert(doc)
+            CaseService(db).replica.ensure_announced(role, officer)
     finally:
         db.close()
-    return DeviceInfo(identity.device_id, officer, doc["created_at"])  # type: ignore[arg-type]
+    return DeviceInfo(identity.device_id, officer, created_at)
 
 
 def device_info(db: FieldDB) -> DeviceInfo | None:

@@ -21,7 +21,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from storage.crypto import DEFAULT_KDF, KdfParams
-from storage.store import MISSING, EncryptedStore, pack, restore
+from storage.store import MISSING, EncryptedStore, pack, restore, unpack
 
 
 class JournalStorage(Storage):
@@ -131,6 +131,38 @@ class JournalTable(Table):
             self.clear_cache()
 
 
+class KeyedTable(JournalTable):
+    """A table keyed by string ids chosen by the caller (operation keys, case ids)."""
+
+    document_id_class = str  # type: ignore[assignment]
+
+    def put_many(self, docs: dict[str, Any]) -> None:
+        """Set (insert or replace) several documents by key: one journal change set."""
+
+        def updater(table: dict[Any, Any]) -> None:
+            for key, doc in docs.items():
+                table[key] = doc
+
+        self._update_table(updater)
+
+    def put(self, key: str, doc: Any) -> None:
+        """Set one document by key."""
+        self.put_many({key: doc})
+
+    def get_copy(self, key: str) -> Any | None:
+        """A deep copy of the document at `key` (safe to mutate), or None."""
+        raw = self._read_table().get(key)
+        return None if raw is None else unpack(pack(raw))
+
+    def has(self, key: str) -> bool:
+        """True if a document is stored at `key`."""
+        return key in self._read_table()
+
+    def raw(self) -> dict[str, Any]:
+        """The live documents by key: read-only, no copy (for scans and hashing)."""
+        return self._read_table()  # type: ignore[return-value]
+
+
 class FieldDB(TinyDB):
     """TinyDB over an unlocked `EncryptedStore`."""
 
@@ -145,6 +177,13 @@ class FieldDB(TinyDB):
         storage = self.storage
         assert isinstance(storage, JournalStorage)
         return storage.store
+
+    def keyed(self, name: str) -> KeyedTable:
+        """The table `name` with string keys (created on first write)."""
+        tables = self.__dict__.setdefault("_keyed", {})
+        if name not in tables:
+            tables[name] = KeyedTable(self.storage, name)
+        return tables[name]
 
     def transaction(self) -> AbstractContextManager[None]:
         """Many writes, one journal record and one fsync; all or nothing."""

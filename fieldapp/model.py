@@ -1,0 +1,82 @@
+"""The vocabulary of a case: categories, risks, statuses, sources, flags, visit kinds.
+
+Plain data, no I/O: the reducer, the command line and the UI all take their
+choices from here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+
+CATEGORIES = (
+    "family",
+    "marriage",
+    "neighbor",
+    "land",
+    "homestead",
+    "irrigation",
+    "debt",
+    "wages",
+    "housing",
+    "injury",
+    "hazard",
+    "other",
+)
+RISKS = ("red", "orange", "yellow")
+SOURCES = ("patrol", "grid_report", "call_110", "walk_in", "villagers_meeting")
+FLAGS = ("petition_threat", "violence_risk", "vulnerable_person", "repeat_calls")
+VISIT_KINDS = ("home", "phone", "mediation", "follow_up", "field")
+PARTY_ROLES = ("party", "applicant", "respondent", "relative", "witness")
+STATUSES = ("open", "in_progress", "escalated", "referred", "resolved", "closed")
+TIERS = (1, 2, 3)  # station workstation, joint team, mediation room
+OUTCOMES = ("agreement", "withdrawn", "other")
+FOLLOW_UP_DAYS = (7, 30, 90)
+
+#: Which status may follow which (reopening is its own operation).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"in_progress", "escalated", "referred", "resolved"}),
+    "in_progress": frozenset({"escalated", "referred", "resolved"}),
+    "escalated": frozenset({"in_progress", "referred", "resolved"}),
+    "referred": frozenset({"in_progress", "resolved", "closed"}),
+    "resolved": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+REOPENABLE = frozenset({"resolved", "closed"})
+#: Fields an ordinary update may set (status, assignment and the rest have their own ops).
+EDITABLE = ("village", "category", "risk", "summary", "source", "flags", "deadline", "parties", "tier")
+SUPERVISOR_FIELDS = frozenset({"deadline"})
+
+MAX_TEXT = 4000
+MAX_SHORT = 80
+MAX_PARTIES = 30
+
+
+def case_id_for(author: str, epoch: int, seq: int) -> str:
+    """A case's id, derived from the operation that created it (12 base32 chars)."""
+    digest = hashlib.sha256(f"{author}.{epoch}.{seq}".encode()).digest()
+    return base64.b32encode(digest[:8]).decode("ascii").lower()[:12]
+
+
+def stamp_date(hlc: int) -> date:
+    """The UTC calendar date of an HLC stamp."""
+    return datetime.fromtimestamp((hlc >> 16) / 1000, tz=UTC).date()
+
+
+def stamp_iso(hlc: int) -> str:
+    """ISO-8601 time of an HLC stamp, to the second, UTC."""
+    return datetime.fromtimestamp((hlc >> 16) / 1000, tz=UTC).isoformat(timespec="seconds")
+
+
+def follow_up_dates(resolved_on: date) -> list[str]:
+    """Default follow-up visits after a resolution: +7, +30, +90 days."""
+    return [(resolved_on + timedelta(days=d)).isoformat() for d in FOLLOW_UP_DAYS]
+
+
+def parse_deadline(text: str) -> str:
+    """Validate a YYYY-MM-DD deadline; raise ValueError with a readable message."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"deadline {text!r} is not a date like 2026-12-31") from None

@@ -1,0 +1,265 @@
+"""Recording and reading cases on this device: what the command line and the UI call.
+
+Each public method either records one or more operations durably (all or
+nothing) and returns the case as it now stands, or raises `CaseError` with a
+message a person can act on; nothing is recorded then.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from fieldapp import cases as ops
+from fieldapp import model
+from fieldapp.cases import FIELD_CHECKS, CaseReducer
+from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
+from storage import FieldDB
+from sync.identity import DeviceIdentity
+from sync.merge import field_base
+from sync.replica import ApplyReport, OperationRefused, Replica
+
+EXPORT_FORMAT = "fieldapp-ops"
+EXPORT_VERSION = 1
+IMPORT_CHUNK = 10_000
+MAX_IMPORT_BYTES = 1024 * 1024 * 1024
+PUBLIC_HIDDEN = ("_ops", "_w", "exists")
+
+
+class CaseError(Exception):
+    """A request that cannot be recorded; the message says why."""
+
+
+def public(state: dict[str, Any]) -> dict[str, Any]:
+    """A case as shown to people and `--json`: the view without merge bookkeeping."""
+    return {k: v for k, v in state.items() if k not in PUBLIC_HIDDEN}
+
+
+def is_overdue(case: dict[str, Any], today: date) -> bool:
+    """Past its deadline and not yet resolved or closed."""
+    deadline = case.get("deadline")
+    return bool(deadline) and case["status"] not in ("resolved", "closed") and deadline < today.isoformat()
+
+
+class CaseService:
+    """This device's cases, on top of its replica."""
+
+    def __init__(self, db: FieldDB) -> None:
+        self.db = db
+        device = db.table(DEVICE_TABLE).all()
+        if not device:
+            raise CaseError("This store has no device identity; create stores with `fieldapp init`.")
+        doc = device[0]
+        self.identity = DeviceIdentity.from_doc(doc)
+        self.officer = str(doc["officer"])
+        self.device_role = str(doc.get("role", "officer"))
+        self.replica = Replica(db, self.identity, str(doc.get("station", LOCAL_STATION)), [CaseReducer()])
+
+    @classmethod
+    def open(cls, store_dir: Path, passphrase: str) -> CaseService:
+        """Unlock the store and load the replica."""
+        db = FieldDB.open(store_dir, passphrase)
+        try:
+            return cls(db)
+        except BaseException:
+            db.close()
+            raise
+
+    def close(self) -> None:
+        """Lock the store."""
+        self.db.close()
+
+    # ------------------------------------------------------------ reading
+
+    def _state(self, case_id: str) -> dict[str, Any]:
+        state = self.replica.view("cases").get(case_id)
+        if state is None or not state["exists"]:
+            raise CaseError(f"No case {case_id!r} on this device. `fieldapp case list` shows the ids.")
+        return state
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        """One case, with visits, history and conflicts."""
+        return public(self._state(case_id))
+
+    def cases(
+        self,
+        status: str | None = None,
+        risk: str | None = None,
+        village: str | None = None,
+        overdue: bool = False,
+        today: date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Cases matching every given filter, newest first."""
+        today = today or date.today()
+        found = [
+            public(c)
+            for c in self.replica.view("cases").values()
+            if c["exists"]
+            and (status is None or c["status"] == status)
+            and (risk is None or c["risk"] == risk)
+            and (village is None or c["village"] == village)
+            and (not overdue or is_overdue(c, today))
+        ]
+        found.sort(key=lambda c: (c["created_at"] or "", c["id"]), reverse=True)
+        return found
+
+    def state_hash(self) -> str:
+        """Digest of the materialized view."""
+        return self.replica.state_hash()
+
+    # ------------------------------------------------------------ recording
+
+    def _record(self, kind: str, entity: str, payload: dict[str, Any]) -> None:
+        try:
+            self.replica.record(kind, entity, payload)
+        except OperationRefused as exc:
+            raise CaseError(f"Not recorded: {exc}.") from None
+
+    def new_case(
+        self,
+        village: str,
+        category: str,
+        risk: str,
+        summary: str,
+        parties: list[dict[str, str]] | None = None,
+        source: str = "patrol",
+        flags: list[str] | None = None,
+        deadline: str | None = None,
+    ) -> dict[str, Any]:
+        """Record an intake; returns the new case."""
+        fields = {
+            "village": village.strip(),
+            "category": category,
+            "risk": risk,
+            "summary": summary.strip(),
+            "source": source,
+            "flags": sorted(set(flags or [])),
+            "deadline": deadline,
+            "parties": parties or [],
+        }
+        for name, value in fields.items():
+            reason = FIELD_CHECKS[name](value)
+            if reason:
+                raise CaseError(f"Not recorded: {reason}.")
+        seq = self.replica.head(f"{self.identity.device_id}.{self.identity.epoch:016x}")[0] + 1
+        case_id = model.case_id_for(self.identity.device_id, self.identity.epoch, seq)
+        self._record(ops.CREATE, case_id, fields)
+        return self.case(case_id)
+
+    def update(
+        self,
+        case_id: str,
+        *,
+        fields: dict[str, Any] | None = None,
+        status: str | None = None,
+        reason: str = "",
+        tier: int | None = None,
+        referral: dict[str, str] | None = None,
+        outcome: dict[str, str] | None = None,
+        assign: str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Change fields, status, assignment, or add a note, all or nothing."""
+        state = self._state(case_id)
+        fields = dict(fields or {})
+        if not (fields or status or assign or note):
+            raise CaseError("Nothing to update: give a field, --status, --assign or --note.")
+        with self.db.transaction():
+            if fields:
+                base = {name: field_base(state, name) for name in fields}
+                self._record(ops.SET, case_id, {"fields": fields, "base": base})
+            if assign:
+                self._record(ops.ASSIGN, case_id, {"assignee": assign, "base": field_base(state, "assignee")})
+            if status:
+                payload: dict[str, Any] = {
+                    "status": status,
+                    "reason": reason,
+                    "base": field_base(self._state(case_id), "status"),
+                }
+                if tier is not None:
+                    payload["tier"] = tier
+                if referral:
+                    payload["referral"] = referral
+                if outcome:
+                    payload["outcome"] = outcome
+                self._record(ops.STATUS, case_id, payload)
+            if note:
+                self._record(ops.NOTE, case_id, {"text": note})
+        return self.case(case_id)
+
+    def add_visit(
+        self, case_id: str, kind: str, note: str, place: str = "", participants: str = ""
+    ) -> dict[str, Any]:
+        """Log a visit (home, phone, mediation, follow-up, field)."""
+        self._state(case_id)
+        self._record(
+            ops.VISIT, case_id, {"kind": kind, "note": note, "place": place, "participants": participants}
+        )
+        return self.case(case_id)
+
+    def reopen(self, case_id: str, reason: str) -> dict[str, Any]:
+        """Reopen a resolved or closed case that flared up again."""
+        state = self._state(case_id)
+        self._record(ops.REOPEN, case_id, {"reason": reason, "base": field_base(state, "status")})
+        return self.case(case_id)
+
+    def claim(self, case_id: str) -> dict[str, Any]:
+        """Take ownership of a case (face-to-face claim)."""
+        self._state(case_id)
+        self._record(ops.CLAIM, case_id, {})
+        return self.case(case_id)
+
+    def approve_escalation(self, case_id: str) -> dict[str, Any]:
+        """Supervisor: approve a pending escalation."""
+        self._state(case_id)
+        self._record(ops.APPROVE, case_id, {})
+        return self.case(case_id)
+
+    # ------------------------------------------------------------ exchange by file
+
+    def export_ops(self) -> bytes:
+        """Every operation this device holds, of all authors, as one file's bytes."""
+        entries = [[b, s] for b, s in self.replica.entries_missing_from({})]
+        return msgpack.packb(
+            {
+                "format": EXPORT_FORMAT,
+                "version": EXPORT_VERSION,
+                "station": self.replica.station,
+                "entries": entries,
+            },
+            use_bin_type=True,
+        )
+
+    def import_ops(self, data: bytes) -> ApplyReport:
+        """Verify and merge an export; the report says what was applied and refused."""
+        if len(data) > MAX_IMPORT_BYTES:
+            raise CaseError("The file is larger than any operations export can be; nothing was imported.")
+        try:
+            doc = msgpack.unpackb(data, raw=False, ext_hook=_no_ext, strict_map_key=True)
+        except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+            raise CaseError("The file is not a fieldapp operations export (unreadable).") from None
+        if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+            raise CaseError("The file is not a fieldapp operations export.")
+        if doc.get("version") != EXPORT_VERSION:
+            raise CaseError(f"The export uses format version {doc.get('version')!r}; update fieldapp.")
+        entries = doc.get("entries")
+        if not isinstance(entries, list) or not all(
+            isinstance(e, list) and len(e) == 2 and all(isinstance(x, bytes) for x in e) for e in entries
+        ):
+            raise CaseError("The export's entries are damaged; nothing was imported.")
+        total = ApplyReport()
+        for start in range(0, len(entries), IMPORT_CHUNK):
+            part = self.replica.apply([(e[0], e[1]) for e in entries[start : start + IMPORT_CHUNK]])
+            total.applied += part.applied
+            total.duplicates += part.duplicates
+            total.held_back += part.held_back
+            total.forks += part.forks
+            total.rejections.extend(part.rejections)
+        return total
+
+
+def _no_ext(code: int, data: bytes) -> Any:
+    raise ValueError("extension types are not allowed")

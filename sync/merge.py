@@ -1,0 +1,121 @@
+"""Deterministic merge: each entity's state is a fold of its operations in total order.
+
+Total order is (HLC, author, epoch, seq). Folding in that order makes the view a
+function of the *set* of operations held, whatever order they arrived in. New
+operations that sort after everything already folded into an entity are applied
+incrementally; one that sorts earlier triggers a re-fold of that entity alone.
+
+Field registers are last-writer-wins in that order. Each write names the write
+it replaces (its *base*: the op that set the value its author saw). A write whose
+base is not the current winner was made without seeing it: both values are kept
+in the entity's conflict list for a person to review, and the later one is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sync.ops import Operation
+
+#: Keys the engine keeps in every entity state.
+OPS = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
+WRITERS = "_w"  # field -> [op key, hlc, author] of the current value's write
+CONFLICTS = "conflicts"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class MergeEnv:
+    """What a reducer may ask while folding: facts fixed by the operation set."""
+
+    #: The role an author held in a given log epoch (fixed by that epoch's announcement).
+    role: Callable[[str, int], str | None]
+
+
+class Reducer(Protocol):
+    """Folds operations of some kinds into entities of one view table."""
+
+    table: str
+    kinds: frozenset[str]
+
+    def initial(self, op: Operation) -> dict[str, Any]:
+        """The empty state of the entity `op` names."""
+        ...
+
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        """Fold `op` into `state` in place; return a refusal reason or None."""
+        ...
+
+
+def op_ref(op: Operation) -> list[Any]:
+    """How a state refers to the operation that made a change."""
+    return [op.key, op.hlc, op.author]
+
+
+def set_field(state: dict[str, Any], name: str, value: Any, op: Operation, base: str | None) -> None:
+    """Write a register; keep and flag a concurrent write instead of losing it."""
+    writers = state.setdefault(WRITERS, {})
+    current = writers.get(name)
+    if current is not None and current[0] != base and name in state:
+        state.setdefault(CONFLICTS, []).append(
+            {
+                "field": name,
+                "open": True,
+                "values": [
+                    {"value": state[name], "op": current[0], "hlc": current[1], "author": current[2]},
+                    {"value": value, "op": op.key, "hlc": op.hlc, "author": op.author},
+                ],
+            }
+        )
+    elif base is not None:
+        # A write that saw the current value settles any open conflict on the field.
+        for conflict in state.get(CONFLICTS, []):
+            if conflict["field"] == name and conflict["open"]:
+                conflict["open"] = False
+                conflict["resolved_by"] = op.key
+    state[name] = value
+    writers[name] = op_ref(op)
+
+
+def field_base(state: dict[str, Any] | None, name: str) -> str | None:
+    """The base a new local write of `name` should name (the current winner's op)."""
+    if state is None:
+        return None
+    current = state.get(WRITERS, {}).get(name)
+    return None if current is None else current[0]
+
+
+def refuse(state: dict[str, Any], op: Operation, reason: str) -> None:
+    """Record that an operation had no effect, and why (shown for review)."""
+    state.setdefault(REFUSED, []).append(
+        {"op": op.key, "kind": op.kind, "author": op.author, "hlc": op.hlc, "reason": reason}
+    )
+
+
+def fold_into(
+    state: dict[str, Any] | None,
+    new_ops: list[Operation],
+    reducer: Reducer,
+    env: MergeEnv,
+    load_ops: Callable[[Iterable[list[Any]]], list[Operation]],
+) -> dict[str, Any]:
+    """Fold `new_ops` (all for one entity) into `state`, re-folding if any sorts early."""
+    new_ops = sorted(new_ops, key=lambda o: o.order)
+    if state is not None and state[OPS] and tuple(state[OPS][-1]) >= new_ops[0].order:
+        known = {tuple(o) for o in state[OPS]}
+        old = load_ops(o for o in state[OPS])
+        merged = {o.order: o for o in old}
+        merged.update({o.order: o for o in new_ops if o.order not in known})
+        new_ops = [merged[k] for k in sorted(merged)]
+        state = None
+    if state is None:
+        state = reducer.initial(new_ops[0])
+        state[OPS] = []
+    for op in new_ops:
+        reason = reducer.apply(state, op, env)
+        if reason is not None:
+            refuse(state, op, reason)
+        state[OPS].append(list(op.order))
+    return state

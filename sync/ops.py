@@ -1,0 +1,171 @@
+"""Operations: the signed, hash-chained entries of each device's log.
+
+An operation's *body* is canonical msgpack::
+
+    [1, station, author, epoch, seq, prev, hlc, kind, entity, payload]
+
+`prev` is the SHA-256 of the previous body in the same (author, epoch) chain
+(32 zero bytes for seq 1). The *signature* is Ed25519 by the author over the body.
+The body bytes that were signed are the bytes stored and sent; they are never
+re-serialised before verifying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+BODY_VERSION = 1
+GENESIS = bytes(32)
+SIG_LEN = 64
+
+#: Hard limits for decoding an operation body from an untrusted peer.
+MAX_BODY_BYTES = 64 * 1024
+_LIMITS = {
+    "max_str_len": 16 * 1024,
+    "max_bin_len": 16 * 1024,
+    "max_array_len": 1024,
+    "max_map_len": 256,
+}
+
+
+class MalformedOperation(ValueError):
+    """Bytes that are not a well-formed operation body."""
+
+
+def _refuse_ext(code: int, data: bytes) -> Any:
+    raise MalformedOperation(f"msgpack extension type {code} is not allowed")
+
+
+def canonical(value: Any) -> Any:
+    """The value with every map's keys sorted, so equal values encode to equal bytes."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    return value
+
+
+def unpack_untrusted(data: bytes) -> Any:
+    """Decode msgpack from a peer: size limits, no extension types, str map keys only."""
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=True, ext_hook=_refuse_ext, **_LIMITS)
+    except MalformedOperation:
+        raise
+    except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+        raise MalformedOperation(f"not valid msgpack: {type(exc).__name__}") from None
+
+
+def op_key(author: str, epoch: int, seq: int) -> str:
+    """The identity of an operation as a string key."""
+    return f"{author}.{epoch:016x}.{seq:010d}"
+
+
+def chain_key(author: str, epoch: int) -> str:
+    """The identity of one (author, epoch) log."""
+    return f"{author}.{epoch:016x}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A decoded operation with the exact bytes it was signed as."""
+
+    station: str
+    author: str
+    epoch: int
+    seq: int
+    prev: bytes
+    hlc: int
+    kind: str
+    entity: str
+    payload: dict[str, Any]
+    body: bytes
+    sig: bytes
+
+    @property
+    def key(self) -> str:
+        """(author, epoch, seq) as a string."""
+        return op_key(self.author, self.epoch, self.seq)
+
+    @property
+    def chain(self) -> str:
+        """(author, epoch) as a string."""
+        return chain_key(self.author, self.epoch)
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 of the body: what the next entry's `prev` names."""
+        return hashlib.sha256(self.body).digest()
+
+    @property
+    def order(self) -> tuple[int, str, int, int]:
+        """Total merge order: HLC, then author, epoch and seq."""
+        return (self.hlc, self.author, self.epoch, self.seq)
+
+    def verify_signature(self, public_key: bytes) -> bool:
+        """True if `sig` is the author's signature over `body`."""
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(self.sig, self.body)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def encode_body(
+    station: str,
+    author: str,
+    epoch: int,
+    seq: int,
+    prev: bytes,
+    hlc: int,
+    kind: str,
+    entity: str,
+    payload: dict[str, Any],
+) -> bytes:
+    """Canonical body bytes."""
+    return msgpack.packb(
+        [BODY_VERSION, station, author, epoch, seq, prev, hlc, kind, entity, canonical(payload)],
+        use_bin_type=True,
+    )
+
+
+def sign(signing_key: bytes, body: bytes) -> bytes:
+    """Ed25519 signature of `body`."""
+    return Ed25519PrivateKey.from_private_bytes(signing_key).sign(body)
+
+
+def decode(body: bytes, sig: bytes) -> Operation:
+    """Parse an entry from untrusted bytes; raises MalformedOperation with the reason."""
+    if not isinstance(body, bytes) or not isinstance(sig, bytes):
+        raise MalformedOperation("an entry must be two byte strings")
+    if len(body) > MAX_BODY_BYTES:
+        raise MalformedOperation(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
+    if len(sig) != SIG_LEN:
+        raise MalformedOperation("the signature has the wrong length")
+    fields = unpack_untrusted(body)
+    if not isinstance(fields, list) or len(fields) != 10:
+        raise MalformedOperation("the body is not a 10-field list")
+    version, station, author, epoch, seq, prev, hlc, kind, entity, payload = fields
+    if version != BODY_VERSION:
+        raise MalformedOperation(f"unknown operation version {version!r}")
+    checks = (
+        isinstance(station, str) and len(station) <= 64,
+        isinstance(author, str) and 0 < len(author) <= 64,
+        isinstance(epoch, int) and 0 <= epoch < 2**63,
+        isinstance(seq, int) and 0 < seq < 2**40,
+        isinstance(prev, bytes) and len(prev) == 32,
+        isinstance(hlc, int) and 0 <= hlc < 2**63,
+        isinstance(kind, str) and 0 < len(kind) <= 64,
+        isinstance(entity, str) and len(entity) <= 64,
+        isinstance(payload, dict),
+    )
+    if not all(checks):
+        raise MalformedOperation("a field of the body has the wrong type or size")
+    if encode_body(station, author, epoch, seq, prev, hlc, kind, entity, payload) != body:
+        raise MalformedOperation("the body is not in canonical form")
+    return Operation(station, author, epoch, seq, prev, hlc, kind, entity, payload, body, sig)

@@ -1,0 +1,270 @@
+"""A device's replica: its own log, everything it learned from others, and the view.
+
+Tables (all inside the encrypted store):
+
+- ``ops``: every accepted entry by op key, ``{"b": body, "s": signature}``;
+- ``chains``: per (author, epoch) the head seq and the hash of its body;
+- ``forks``, ``rejections``: evidence kept for the supervisor's review;
+- ``local``: this device's clock;
+- view tables: ``devices`` and one per reducer (``cases``), folded from ops.
+
+Applying a batch verifies it, then stores the new entries, folds them into the
+view and advances the chain heads in one transaction: one journal record and one
+fsync, all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage import FieldDB
+from storage.store import pack
+from sync.hlc import HybridClock
+from sync.identity import DeviceIdentity
+from sync.merge import MergeEnv, Reducer, fold_into
+from sync.ops import GENESIS, Operation, canonical, chain_key, decode, encode_body, op_key, sign
+from sync.trust import ANNOUNCE, DeviceRecord, announce_payload
+from sync.verify import Rejection, VerifyContext, verify_batch
+
+Entry = tuple[bytes, bytes]
+
+
+class OperationRefused(Exception):
+    """A local operation the rules do not allow; nothing was recorded."""
+
+
+@dataclass
+class ApplyReport:
+    """What applying a batch did."""
+
+    applied: int = 0
+    duplicates: int = 0
+    held_back: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    forks: int = 0
+
+
+class DeviceReducer:
+    """Folds device announcements into the `devices` view."""
+
+    table = "devices"
+    kinds = frozenset({ANNOUNCE})
+
+    def initial(self, op: Operation) -> dict[str, Any]:
+        """An unknown device."""
+        return {"device_id": op.entity, "roles": {}}
+
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        """Record the device's key, role and officer name."""
+        payload = op.payload
+        state.update(public_key=payload["public_key"], role=payload["role"], officer=payload["officer"])
+        state["roles"][f"{op.epoch:016x}"] = payload["role"]
+        return None
+
+
+class Replica:
+    """Operations in, view out; deterministic whatever the arrival order."""
+
+    def __init__(
+        self,
+        db: FieldDB,
+        identity: DeviceIdentity,
+        station: str,
+        reducers: Iterable[Reducer],
+        clock: HybridClock | None = None,
+    ) -> None:
+        self.db = db
+        self.identity = identity
+        self.station = station
+        self._reducers: dict[str, Reducer] = {}
+        for reducer in [DeviceReducer(), *reducers]:
+            for kind in reducer.kinds:
+                self._reducers[kind] = reducer
+        self.view_tables = sorted({r.table for r in self._reducers.values()})
+        self.ops = db.keyed("ops")
+        self.chains = db.keyed("chains")
+        self.forks = db.keyed("forks")
+        self.local = db.keyed("local")
+        self.rejections = db.table("rejections")
+        saved = self.local.get_copy("clock")
+        self.clock = clock or HybridClock()
+        self.clock.last = max(self.clock.last, saved["last"] if saved else 0)
+        self.env = MergeEnv(role=self.role)
+
+    # ------------------------------------------------------------ queries
+
+    def view(self, table: str) -> dict[str, Any]:
+        """Live documents of a view table (read-only)."""
+        return self.db.keyed(table).raw()
+
+    def device(self, device_id: str) -> dict[str, Any] | None:
+        """The `devices` view entry of a device (read-only)."""
+        return self.view("devices").get(device_id)
+
+    def role(self, author: str, epoch: int) -> str | None:
+        """The role `author` announced for log `epoch` (certificates replace this later)."""
+        record = self.device(author)
+        return None if record is None else record["roles"].get(f"{epoch:016x}")
+
+    def public_key(self, author: str) -> bytes | None:
+        """The author's public key if known."""
+        record = self.device(author)
+        return None if record is None else bytes(record["public_key"])
+
+    def quarantined(self, author: str) -> bool:
+        """True once a fork by `author` has been seen."""
+        return any(f["author"] == author for f in self.forks.raw().values())
+
+    def head(self, chain: str) -> tuple[int, bytes]:
+        """(seq, body hash) of the last entry held of a chain."""
+        doc = self.chains.raw().get(chain)
+        return (0, GENESIS) if doc is None else (int(doc["seq"]), bytes(doc["hash"]))
+
+    def vector(self) -> dict[str, int]:
+        """Version vector: chain -> highest contiguous seq held."""
+        return {chain: int(doc["seq"]) for chain, doc in self.chains.raw().items()}
+
+    def entries_missing_from(self, vector: dict[str, int]) -> Iterator[Entry]:
+        """Entries a peer with `vector` lacks, chain by chain in sequence order."""
+        ops = self.ops.raw()
+        for chain, doc in sorted(self.chains.raw().items()):
+            author, epoch_hex = chain.rsplit(".", 1)
+            for seq in range(vector.get(chain, 0) + 1, int(doc["seq"]) + 1):
+                entry = ops[op_key(author, int(epoch_hex, 16), seq)]
+                yield bytes(entry["b"]), bytes(entry["s"])
+
+    def state_hash(self) -> str:
+        """SHA-256 over the canonical encoding of every view table."""
+        digest = hashlib.sha256()
+        for table in self.view_tables:
+            docs = self.view(table)
+            digest.update(pack([table, len(docs)]))
+            for key in sorted(docs):
+                digest.update(pack([key, canonical(docs[key])]))
+        return digest.hexdigest()
+
+    # ------------------------------------------------------------ writing
+
+    def ensure_announced(self, role: str, officer: str) -> None:
+        """Start this device's log with its announcement (once per epoch)."""
+        if self.head(chain_key(self.identity.device_id, self.identity.epoch))[0] == 0:
+            payload = announce_payload(self.identity.public_key, role, officer)
+            self.record(ANNOUNCE, self.identity.device_id, payload)
+
+    def make(self, kind: str, entity: str, payload: dict[str, Any]) -> Operation:
+        """Build and sign the next operation of this device's log (not yet applied)."""
+        me = self.identity
+        seq, prev = self.head(chain_key(me.device_id, me.epoch))
+        body = encode_body(
+            self.station, me.device_id, me.epoch, seq + 1, prev, self.clock.now(), kind, entity, payload
+        )
+        return decode(body, sign(me.signing_key, body))
+
+    def record(self, kind: str, entity: str, payload: dict[str, Any]) -> Operation:
+        """Append a local operation and fold it in, durably; refused ones are not recorded."""
+        op = self.make(kind, entity, payload)
+        reducer = self._reducers[kind]
+        probe = self.db.keyed(reducer.table).get_copy(entity)
+        probe = probe if probe is not None else reducer.initial(op)
+        reason = reducer.apply(probe, op, self.env)
+        if reason is not None:
+            raise OperationRefused(reason)
+        with self.db.transaction():
+            self._store_and_fold([op])
+        return op
+
+    def apply(self, entries: list[Entry]) -> ApplyReport:
+        """Verify a batch from another device and merge what is authentic, in one transaction."""
+        ctx = VerifyContext(
+            station=self.station,
+            head=self.head,
+            stored_body=self._stored_body,
+            public_key=self.public_key,
+            quarantined=self.quarantined,
+            check_clock=self.clock.check,
+        )
+        result = verify_batch(entries, ctx)
+        report = ApplyReport(
+            applied=len(result.accepted),
+            duplicates=result.duplicates,
+            held_back=result.held_back,
+            rejections=result.rejections,
+            forks=len(result.forks),
+        )
+        with self.db.transaction():
+            if result.accepted:
+                self._store_and_fold(result.accepted)
+            for fork in result.forks:
+                self.forks.put(
+                    fork.other.key,
+                    {
+                        "author": fork.author,
+                        "epoch": fork.epoch,
+                        "seq": fork.seq,
+                        "held": fork.held,
+                        "other": fork.other.body,
+                        "other_sig": fork.other.sig,
+                        "seen_at": time.time(),
+                    },
+                )
+            now = time.time()
+            for rejection in result.rejections:
+                self.rejections.insert(
+                    {
+                        "at": now,
+                        "code": rejection.code,
+                        "reason": rejection.reason,
+                        "author": rejection.author,
+                        "epoch": rejection.epoch,
+                        "seq": rejection.seq,
+                    }
+                )
+        return report
+
+    def _stored_body(self, key: str) -> bytes | None:
+        entry = self.ops.raw().get(key)
+        return None if entry is None else bytes(entry["b"])
+
+    def _load_ops(self, orders: Iterable[list[Any]]) -> list[Operation]:
+        ops = self.ops.raw()
+        loaded = []
+        for _hlc, author, epoch, seq in orders:
+            entry = ops[op_key(author, epoch, seq)]
+            loaded.append(decode(bytes(entry["b"]), bytes(entry["s"])))
+        return loaded
+
+    def _store_and_fold(self, accepted: list[Operation]) -> None:
+        self.ops.put_many({op.key: {"b": op.body, "s": op.sig} for op in accepted})
+        heads: dict[str, Operation] = {}
+        by_entity: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        for op in accepted:
+            if op.chain not in heads or op.seq > heads[op.chain].seq:
+                heads[op.chain] = op
+            self.clock.observe(op.hlc)
+            reducer = self._reducers.get(op.kind)
+            if reducer is not None:
+                by_entity[(reducer.table, op.entity)].append(op)
+        self.chains.put_many({chain: {"seq": op.seq, "hash": op.digest} for chain, op in heads.items()})
+        # Devices first: roles must be known before folding what they authored.
+        for table in sorted({t for t, _ in by_entity}, key=lambda t: t != "devices"):
+            view = self.db.keyed(table)
+            updated = {}
+            for (t, entity), ops in by_entity.items():
+                if t != table:
+                    continue
+                reducer = self._reducers[ops[0].kind]
+                updated[entity] = fold_into(view.get_copy(entity), ops, reducer, self.env, self._load_ops)
+            view.put_many(updated)
+        self.local.put("clock", {"last": self.clock.last})
+
+    def known_devices(self) -> list[DeviceRecord]:
+        """Every device announced to this replica."""
+        return [
+            DeviceRecord(key, bytes(d["public_key"]), str(d["role"]), str(d["officer"]))
+            for key, d in sorted(self.view("devices").items())
+        ]

@@ -1,0 +1,62 @@
+"""Who may author operations, and in which role.
+
+Until the station authority exists, a device makes itself known with a
+``device.announce`` operation at the start of each log epoch: it carries the
+device's public key (the device id is a hash of it, so the binding is
+self-certifying) and the role the device was set up with. `Trust` is the seam
+where station-signed certificates plug in later: merge asks only
+`public_key(author)` and `role(author)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sync.identity import device_id_for
+
+ROLES = ("officer", "supervisor")
+ANNOUNCE = "device.announce"
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """What this device knows about another device."""
+
+    device_id: str
+    public_key: bytes
+    role: str
+    officer: str
+
+
+class Trust(Protocol):
+    """The questions merge asks about an author."""
+
+    def public_key(self, author: str) -> bytes | None:
+        """The author's Ed25519 public key, or None if the author is unknown."""
+        ...
+
+    def role(self, author: str) -> str | None:
+        """The author's role, or None if unknown."""
+        ...
+
+
+def announce_payload(public_key: bytes, role: str, officer: str) -> dict[str, object]:
+    """Payload of a device.announce operation."""
+    return {"public_key": public_key, "role": role, "officer": officer}
+
+
+def record_from_announce(author: str, payload: dict[str, object]) -> DeviceRecord | str:
+    """A DeviceRecord from an announce payload, or the reason it is not acceptable."""
+    public_key = payload.get("public_key")
+    role = payload.get("role")
+    officer = payload.get("officer")
+    if not isinstance(public_key, bytes) or len(public_key) != 32:
+        return "the device announcement carries no valid public key"
+    if device_id_for(public_key) != author:
+        return "the device announcement's key does not match the device id"
+    if role not in ROLES:
+        return f"the device announcement claims an unknown role {role!r}"
+    if not isinstance(officer, str) or len(officer) > 64:
+        return "the device announcement's officer name is invalid"
+    return DeviceRecord(author, public_key, str(role), officer)
