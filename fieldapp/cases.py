@@ -187,7 +187,7 @@ class CaseReducer:
         if new not in model.STATUSES or new == "open":
             return f"status must be one of: {', '.join(model.STATUSES[1:])}"
         if new not in model.TRANSITIONS[current]:
-            return f"a {current} case cannot become {new}"
+            return f"the case is {current.replace('_', ' ')} and cannot become {new.replace('_', ' ')}"
         reason = _text(p.get("reason", ""), "the reason", model.MAX_TEXT)
         if reason:
             return reason

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldapp import __version__
+from fieldapp import __version__, cli_cases
 from fieldapp.device import default_store_dir, device_info, init_device
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
+from fieldapp.service import CaseError
 from storage import EncryptedStore, FieldDB, StoreError
 
 EXIT_ERROR = 1
@@ -51,7 +52,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     passphrase = read_passphrase(args.passphrase_file, confirm=True)
     check_new_passphrase(passphrase)
     store_dir = _store_dir(args)
-    info = init_device(store_dir, passphrase, officer)
+    info = init_device(store_dir, passphrase, officer, role=args.role)
     _emit(
         args,
         {"device_id": info.device_id, "store": str(store_dir)},
@@ -155,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create this device's encrypted store")
     _common(p)
     p.add_argument("--officer", required=True, help="the officer who carries this device")
+    p.add_argument(
+        "--role",
+        choices=["officer", "supervisor"],
+        default="officer",
+        help="this device's role until it is enrolled at a station",
+    )
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("demo", help="build a demo station store and open the app")
@@ -175,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--new-passphrase-file", type=Path, default=None, help="read the new passphrase from FILE")
     p.set_defaults(handler=cmd_store_passphrase)
+    cli_cases.register(sub, _common)
     return parser
 
 
@@ -184,13 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (StoreError, PassphraseError, CommandError) as exc:
+    except (StoreError, PassphraseError, CommandError, CaseError, ValueError) as exc:
         code = getattr(exc, "code", "error")
         if args.json:
             print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)
         else:
             print(f"fieldapp: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     except KeyboardInterrupt:
         print("fieldapp: interrupted; nothing was left half-saved.", file=sys.stderr)
         return 130

@@ -35,7 +35,7 @@ EN: dict[str, str] = {
     "caseload.officer": "Officer: {name}",
     "caseload.device": "Device: {device_id}",
     "caseload.not_enrolled": "This device is not enrolled yet (run `fieldapp init`).",
-    "caseload.count": "{count} cases",
+    "caseload.count": "Cases: {count}",
     "caseload.empty": "No cases yet. Press n to record an intake.",
     "column.risk": "Risk",
     "column.village": "Village",
@@ -156,7 +156,7 @@ class Translator:
         """True if `key` is in the current catalogue."""
         return key in self._catalogues[self.language]
 
-    def t(self, key: str, **kwargs: Any) -> str:
+    def t(self, key: str, /, **kwargs: Any) -> str:
         """The translation of `key`, with `{name}` placeholders filled from kwargs."""
         template = self._catalogues[self.language].get(key)
         if template is None:
@@ -193,7 +193,7 @@ def get_language() -> str:
     return _translator.language
 
 
-def t(key: str, **kwargs: Any) -> str:
+def t(key: str, /, **kwargs: Any) -> str:
     """Translate `key` into the process-wide language."""
     return _translator.t(key, **kwargs)
 

@@ -75,8 +75,15 @@ def follow_up_dates(resolved_on: date) -> list[str]:
 
 
 def parse_deadline(text: str) -> str:
-    """Validate a YYYY-MM-DD deadline; raise ValueError with a readable message."""
+    """Validate a deadline written exactly as YYYY-MM-DD; raise ValueError saying so.
+
+    Only this one spelling is accepted (not 20261231 or 2026-W53-4, which Python
+    also parses), because deadlines are compared as text across devices.
+    """
     try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise ValueError(f"deadline {text!r} is not a date like 2026-12-31") from None
+        parsed = date.fromisoformat(text).isoformat()
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed != text:
+        raise ValueError(f"deadline {text!r} is not a date like 2026-12-31 (year-month-day)")
+    return parsed

@@ -18,6 +18,7 @@ from fieldapp import model
 from fieldapp.cases import FIELD_CHECKS, CaseReducer
 from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
 from storage import FieldDB
+from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import field_base
 from sync.replica import ApplyReport, OperationRefused, Replica
@@ -47,7 +48,7 @@ def is_overdue(case: dict[str, Any], today: date) -> bool:
 class CaseService:
     """This device's cases, on top of its replica."""
 
-    def __init__(self, db: FieldDB) -> None:
+    def __init__(self, db: FieldDB, clock: HybridClock | None = None) -> None:
         self.db = db
         device = db.table(DEVICE_TABLE).all()
         if not device:
@@ -56,14 +57,16 @@ class CaseService:
         self.identity = DeviceIdentity.from_doc(doc)
         self.officer = str(doc["officer"])
         self.device_role = str(doc.get("role", "officer"))
-        self.replica = Replica(db, self.identity, str(doc.get("station", LOCAL_STATION)), [CaseReducer()])
+        self.replica = Replica(
+            db, self.identity, str(doc.get("station", LOCAL_STATION)), [CaseReducer()], clock=clock
+        )
 
     @classmethod
-    def open(cls, store_dir: Path, passphrase: str) -> CaseService:
+    def open(cls, store_dir: Path, passphrase: str, clock: HybridClock | None = None) -> CaseService:
         """Unlock the store and load the replica."""
         db = FieldDB.open(store_dir, passphrase)
         try:
-            return cls(db)
+            return cls(db, clock)
         except BaseException:
             db.close()
             raise

@@ -1,0 +1,1 @@
+"""The app's screens: unlock, then the caseload."""

@@ -1,0 +1,87 @@
+"""`scripts/bench.py store` runs end to end and prints well-formed figures (no speed asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
+REQUIRED = {"bench", "name", "value", "unit", "ratio_vs"}
+IMPLS = ("fieldapp", "sqlite3", "tinydb_aesgcm")
+BASELINES = ("sqlite3", "tinydb_aesgcm")
+SIZES = ("200", "500")
+
+
+def shown(impl: str, name: str) -> str:
+    """How the bench names a figure: plain for fieldapp, prefixed for the references."""
+    return name if impl == "fieldapp" else f"{impl}.{name}"
+
+
+def run_bench(workdir: Path) -> list[dict[str, Any]]:
+    """Run the small store bench; return every stdout line parsed as JSON."""
+    cmd = [
+        sys.executable,
+        str(BENCH),
+        "store",
+        "--sizes",
+        ",".join(SIZES),
+        "--saves",
+        "10",
+        "--naive-saves",
+        "3",
+        "--kdf-fast",
+        "--workdir",
+        str(workdir),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=280, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines, proc.stderr
+    return [json.loads(line) for line in lines]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_store_bench_prints_every_figure(tmp_path: Path) -> None:
+    """Every line is a figure with the required keys; every expected figure is there, > 0."""
+    figures = run_bench(tmp_path)
+    by_name: dict[str, dict[str, Any]] = {}
+    for figure in figures:
+        assert figure.keys() >= REQUIRED, figure
+        assert figure["bench"] == "store"
+        assert isinstance(figure["value"], int | float) and not isinstance(figure["value"], bool)
+        assert isinstance(figure["unit"], str) and figure["unit"]
+        assert isinstance(figure["ratio_vs"], dict)
+        assert figure["name"] not in by_name, f"duplicate figure {figure['name']}"
+        by_name[figure["name"]] = figure
+
+    expected = [
+        (impl, f"{op}_{stat}_ms_{size}")
+        for impl in IMPLS
+        for size in SIZES
+        for op in ("save", "update")
+        for stat in ("median", "p99")
+    ]
+    expected += [
+        (impl, f"{metric}_{SIZES[-1]}")
+        for impl in IMPLS
+        for metric in ("unlock_s", "peak_rss_mb", "baseline_rss_mb")
+    ]
+    expected.append(("fieldapp", "kdf_ms"))
+    for impl, name in expected:
+        figure = by_name.get(shown(impl, name))
+        assert figure is not None, f"missing {impl} figure {name}"
+        assert figure["value"] > 0, figure
+        if impl == "fieldapp" and name != "kdf_ms":
+            assert set(figure["ratio_vs"]) == set(BASELINES), figure
+            assert all(ratio > 0 for ratio in figure["ratio_vs"].values()), figure
+
+    for metric in ("save_median_ms", "update_median_ms", "unlock_s", "peak_rss_mb"):
+        name = f"{metric}_{SIZES[-1]}"
+        assert isinstance(by_name[name]["met"], bool) and by_name[name]["target"], by_name[name]
+    assert list(tmp_path.iterdir()) == [], "the bench left data behind"
