@@ -45,6 +45,29 @@ def is_overdue(case: dict[str, Any], today: date) -> bool:
     return bool(deadline) and case["status"] not in ("resolved", "closed") and deadline < today.isoformat()
 
 
+def find_cases(
+    view: dict[str, Any],
+    status: str | None = None,
+    risk: str | None = None,
+    village: str | None = None,
+    overdue: bool = False,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
+    """Cases of a `cases` view matching every given filter, newest first."""
+    today = today or date.today()
+    found = [
+        public(c)
+        for c in view.values()
+        if c["exists"]
+        and (status is None or c["status"] == status)
+        and (risk is None or c["risk"] == risk)
+        and (village is None or c["village"] == village)
+        and (not overdue or is_overdue(c, today))
+    ]
+    found.sort(key=lambda c: (c["created_at"] or "", c["id"]), reverse=True)
+    return found
+
+
 class CaseService:
     """This device's cases, on top of its replica."""
 
@@ -96,18 +119,7 @@ class CaseService:
         today: date | None = None,
     ) -> list[dict[str, Any]]:
         """Cases matching every given filter, newest first."""
-        today = today or date.today()
-        found = [
-            public(c)
-            for c in self.replica.view("cases").values()
-            if c["exists"]
-            and (status is None or c["status"] == status)
-            and (risk is None or c["risk"] == risk)
-            and (village is None or c["village"] == village)
-            and (not overdue or is_overdue(c, today))
-        ]
-        found.sort(key=lambda c: (c["created_at"] or "", c["id"]), reverse=True)
-        return found
+        return find_cases(self.replica.view("cases"), status, risk, village, overdue, today)
 
     def state_hash(self) -> str:
         """Digest of the materialized view."""

@@ -141,6 +141,6 @@ class Sealer:
         nonce = os.urandom(NONCE_LEN)
         return nonce + self._aead.encrypt(nonce, plaintext, aad)
 
-    def open(self, sealed: bytes, aad: bytes) -> bytes:
+    def open(self, sealed: bytes | memoryview, aad: bytes) -> bytes:
         """Decrypt nonce || ciphertext || tag; raises InvalidTag on any alteration."""
-        return self._aead.decrypt(sealed[:NONCE_LEN], sealed[NONCE_LEN:], aad)
+        return self._aead.decrypt(bytes(sealed[:NONCE_LEN]), sealed[NONCE_LEN:], aad)

@@ -14,6 +14,7 @@ damaged current snapshot can be rebuilt (see `salvage`).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Iterator
@@ -58,9 +59,27 @@ def pack(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)
 
 
-def unpack(data: bytes) -> Any:
+def unpack(data: bytes | memoryview) -> Any:
     """Inverse of `pack`."""
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large, acyclic structure.
+
+    Unpacking a 100k-record snapshot allocates millions of containers; each
+    allocation burst triggers a collection that walks everything built so far.
+    Measured on a 100k-record store (3 runs each): unlock 1.90-2.02 s with the
+    collector running, 1.29-1.53 s without.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -232,7 +251,9 @@ class EncryptedStore:
         except StoreCorrupted as exc:
             exc.salvageable = self._has_previous(generation)
             raise
-        return unpack(plaintext)
+        del raw  # the ciphertext is not needed while the plaintext is unpacked
+        with _no_gc():
+            return unpack(plaintext)
 
     def _has_previous(self, generation: int) -> bool:
         return generation > 0 and all(
@@ -286,6 +307,11 @@ class EncryptedStore:
 
     @staticmethod
     def _replay(tables: Tables, payloads: list[bytes]) -> None:
+        with _no_gc():
+            EncryptedStore._replay_all(tables, payloads)
+
+    @staticmethod
+    def _replay_all(tables: Tables, payloads: list[bytes]) -> None:
         for payload in payloads:
             for table_name, docs in unpack(payload).items():
                 table = tables.setdefault(table_name, {})

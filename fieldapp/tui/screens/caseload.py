@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from fieldapp.i18n import t
+from fieldapp.service import find_cases
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells
 from storage import FieldDB
@@ -29,7 +30,7 @@ class CaseloadScreen(Screen[None]):
     def __init__(self, db: FieldDB) -> None:
         super().__init__()
         self._device: dict[str, Any] | None = next(iter(db.table("device").all()), None)
-        self._cases: list[dict[str, Any]] = list(db.table("cases").all())
+        self._cases: list[dict[str, Any]] = find_cases(db.keyed("cases").raw())
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="caseload-header"):
@@ -68,4 +69,4 @@ class CaseloadScreen(Screen[None]):
             width = SUMMARY_WIDTH if column == "summary" else None
             table.add_column(t(f"column.{column}"), key=column, width=width)
         for index, doc in enumerate(self._cases):
-            table.add_row(*case_cells(doc), key=str(getattr(doc, "doc_id", index)))
+            table.add_row(*case_cells(doc), key=str(doc.get("id", index)))
