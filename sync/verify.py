@@ -135,8 +135,10 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
             )
         )
         return
-    run = _contiguous_run(new, head_seq, head_hash, out)
+    run, broken = _contiguous_run(new, head_seq, head_hash, out)
     if not run:
+        if broken is not None:
+            out.rejections.append(broken)
         return
     key = ctx.public_key(first.author)
     if key is None:
@@ -151,7 +153,13 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
             )
             return
         out.new_devices.append(record)
-    run = _authentic_prefix(run, key, out)
+    authentic = _authentic_prefix(run, key, out)
+    if broken is not None:
+        if len(authentic) == len(run):
+            out.rejections.append(broken)
+        else:  # the link broke because an entry before it was altered: one cause, one refusal
+            out.held_back += 1
+    run = authentic
     for index, op in enumerate(run):
         try:
             ctx.check_clock(op.hlc, op.author)
@@ -163,7 +171,10 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
     out.accepted.extend(run)
 
 
-def _contiguous_run(new: list[Operation], head_seq: int, head_hash: bytes, out: Verified) -> list[Operation]:
+def _contiguous_run(
+    new: list[Operation], head_seq: int, head_hash: bytes, out: Verified
+) -> tuple[list[Operation], Rejection | None]:
+    """The entries that continue the held chain, and the broken link that ended them."""
     run: list[Operation] = []
     expected, prev = head_seq + 1, head_hash
     for index, op in enumerate(new):
@@ -171,19 +182,15 @@ def _contiguous_run(new: list[Operation], head_seq: int, head_hash: bytes, out: 
             out.held_back += len(new) - index
             break
         if op.prev != prev:
-            out.rejections.append(
-                _reject(
-                    op,
-                    "broken_chain",
-                    f"operation {op.seq} does not follow {op.seq - 1} "
-                    "of its device's log (altered or out of place)",
-                )
-            )
             out.held_back += len(new) - index - 1
-            break
+            reason = (
+                f"operation {op.seq} does not follow {op.seq - 1} of its device's log "
+                "(altered or out of place)"
+            )
+            return run, _reject(op, "broken_chain", reason)
         run.append(op)
         expected, prev = expected + 1, op.digest
-    return run
+    return run, None
 
 
 def _announced(op: Operation) -> DeviceRecord | str:
