@@ -9,6 +9,7 @@ from pathlib import Path
 import platformdirs
 
 from storage import DEFAULT_KDF, FieldDB, KdfParams
+from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 
 DEVICE_TABLE = "device"
@@ -36,6 +37,7 @@ def init_device(
     officer: str,
     kdf: KdfParams = DEFAULT_KDF,
     role: str = "officer",
+    clock: HybridClock | None = None,
 ) -> DeviceInfo:
     """Create this device's encrypted store with a new identity; return its info.
 
@@ -55,7 +57,7 @@ def init_device(
         }
         with db.transaction():
             db.table(DEVICE_TABLE).insert(doc)
-            CaseService(db).replica.ensure_announced(role, officer)
+            CaseService(db, clock).replica.ensure_announced(role, officer)
     finally:
         db.close()
     return DeviceInfo(identity.device_id, officer, created_at)

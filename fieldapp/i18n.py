@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from string import Formatter
 from typing import Any
 
+from fieldapp import vocabulary
+
 #: Languages the app ships, in the order the language switch cycles through them.
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -136,6 +138,8 @@ ZH: dict[str, str] = {
     "error.store_closed": "数据已锁定。请先输入密码解锁。",
 }
 
+EN.update(vocabulary.EN)
+ZH.update(vocabulary.ZH)
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

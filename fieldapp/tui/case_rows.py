@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.text import Text
 
-from fieldapp.i18n import t
+from fieldapp.i18n import has_key, t
 
 #: Table columns in display order; each is a case-document field and an i18n key suffix.
 COLUMNS: tuple[str, ...] = ("risk", "village", "category", "status", "summary", "deadline")
@@ -20,6 +20,8 @@ RISK_STYLES: dict[str, str] = {
 }
 
 SUMMARY_WIDTH = 36
+#: Columns whose values are vocabulary codes shown through the translation layer.
+TRANSLATED = frozenset({"category", "status"})
 
 
 def risk_cell(level: str | None) -> Text:
@@ -37,5 +39,8 @@ def case_cells(doc: Mapping[str, Any]) -> list[Text]:
     cells = [risk_cell(doc.get("risk"))]
     for field in COLUMNS[1:]:
         value = doc.get(field)
-        cells.append(Text("" if value is None else str(value), no_wrap=True, overflow="ellipsis"))
+        text = "" if value is None else str(value)
+        if field in TRANSLATED and has_key(f"{field}.{text}"):
+            text = t(f"{field}.{text}")
+        cells.append(Text(text, no_wrap=True, overflow="ellipsis"))
     return cells
