@@ -128,7 +128,10 @@ class CaseReducer:
 
     def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
         """Check the rules, then fold; a refusal leaves `state` as it was."""
-        role = env.role(op.author, op.epoch)
+        revoked = env.revoked(op.author, op.epoch, op.seq)
+        if revoked is not None:
+            return revoked
+        role = env.role(op.author, op.epoch, op.seq)
         if role is None:
             return "the author's device is not known"
         if op.kind != CREATE and not state["exists"]:

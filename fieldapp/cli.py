@@ -14,10 +14,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldapp import __version__, cli_cases
+from fieldapp import __version__, cli_cases, cli_station
 from fieldapp.device import default_store_dir, device_info, init_device
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.service import CaseError
+from fieldapp.station import StationError
 from storage import EncryptedStore, FieldDB, StoreError
 
 EXIT_ERROR = 1
@@ -183,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-passphrase-file", type=Path, default=None, help="read the new passphrase from FILE")
     p.set_defaults(handler=cmd_store_passphrase)
     cli_cases.register(sub, _common)
+    cli_station.register(sub, _common)
     return parser
 
 
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (StoreError, PassphraseError, CommandError, CaseError, ValueError) as exc:
+    except (StoreError, PassphraseError, CommandError, CaseError, StationError, ValueError) as exc:
         code = getattr(exc, "code", "error")
         if args.json:
             print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)

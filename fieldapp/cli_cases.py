@@ -19,7 +19,8 @@ AddCommon = Callable[[argparse.ArgumentParser], None]
 
 
 @contextmanager
-def _service(args: argparse.Namespace) -> Iterator[CaseService]:
+def service_for(args: argparse.Namespace) -> Iterator[CaseService]:
+    """This device's case service for a command, closed (locked) afterwards."""
     store_dir = args.store if args.store is not None else default_store_dir()
     service = CaseService.open(store_dir, read_passphrase(args.passphrase_file))
     try:
@@ -62,7 +63,7 @@ def _party(text: str) -> dict[str, str]:
 
 def cmd_case_new(args: argparse.Namespace) -> int:
     """Record an intake."""
-    with _service(args) as service:
+    with service_for(args) as service:
         deadline = model.parse_deadline(args.deadline) if args.deadline else None
         case = service.new_case(
             village=args.village,
@@ -80,7 +81,7 @@ def cmd_case_new(args: argparse.Namespace) -> int:
 
 def cmd_case_list(args: argparse.Namespace) -> int:
     """List cases matching filters."""
-    with _service(args) as service:
+    with service_for(args) as service:
         found = service.cases(status=args.status, risk=args.risk, village=args.village, overdue=args.overdue)
     if args.json:
         print(json.dumps(found, ensure_ascii=False, default=_bytes_hex))
@@ -96,7 +97,7 @@ def cmd_case_list(args: argparse.Namespace) -> int:
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     """Show one case with visits, history and conflicts."""
-    with _service(args) as service:
+    with service_for(args) as service:
         case = service.case(args.id)
     _print_case(args, case, f"Case {case['id']}")
     return 0
@@ -116,7 +117,7 @@ def cmd_case_update(args: argparse.Namespace) -> int:
     referral = (
         {"department": args.department or "", "notified": args.notified or ""} if args.department else None
     )
-    with _service(args) as service:
+    with service_for(args) as service:
         case = service.update(
             args.id,
             fields=fields,
@@ -134,7 +135,7 @@ def cmd_case_update(args: argparse.Namespace) -> int:
 
 def cmd_case_reopen(args: argparse.Namespace) -> int:
     """Reopen a case that flared up again."""
-    with _service(args) as service:
+    with service_for(args) as service:
         case = service.reopen(args.id, args.reason)
     _print_case(args, case, f"Reopened case {case['id']}.")
     return 0
@@ -142,7 +143,7 @@ def cmd_case_reopen(args: argparse.Namespace) -> int:
 
 def cmd_case_claim(args: argparse.Namespace) -> int:
     """Claim a case."""
-    with _service(args) as service:
+    with service_for(args) as service:
         case = service.claim(args.id)
     _print_case(args, case, f"Claimed case {case['id']}.")
     return 0
@@ -150,7 +151,7 @@ def cmd_case_claim(args: argparse.Namespace) -> int:
 
 def cmd_case_approve(args: argparse.Namespace) -> int:
     """Approve a pending escalation (supervisor)."""
-    with _service(args) as service:
+    with service_for(args) as service:
         case = service.approve_escalation(args.id)
     _print_case(args, case, f"Approved the escalation of case {case['id']}.")
     return 0
@@ -158,7 +159,7 @@ def cmd_case_approve(args: argparse.Namespace) -> int:
 
 def cmd_visit_add(args: argparse.Namespace) -> int:
     """Log a visit."""
-    with _service(args) as service:
+    with service_for(args) as service:
         case = service.add_visit(args.id, args.kind, args.note, args.place, args.participants)
     _print_case(args, case, f"Logged a {args.kind} visit on case {case['id']}.")
     return 0
@@ -166,14 +167,14 @@ def cmd_visit_add(args: argparse.Namespace) -> int:
 
 def cmd_state_hash(args: argparse.Namespace) -> int:
     """Print the digest of the materialized view."""
-    with _service(args) as service:
+    with service_for(args) as service:
         print(service.state_hash())
     return 0
 
 
 def cmd_ops_export(args: argparse.Namespace) -> int:
     """Write every operation this device holds to a file."""
-    with _service(args) as service:
+    with service_for(args) as service:
         data = service.export_ops()
         count = sum(1 for _ in service.replica.entries_missing_from({}))
     atomic_write(args.out, data)
@@ -188,7 +189,7 @@ def cmd_ops_import(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise CaseError(f"Cannot read {args.file}: {exc.strerror}.") from None
-    with _service(args) as service:
+    with service_for(args) as service:
         report = service.import_ops(data)
     refused = [
         {"code": r.code, "reason": r.reason, "author": r.author, "epoch": r.epoch, "seq": r.seq}

@@ -18,6 +18,7 @@ from fieldapp import model
 from fieldapp.cases import FIELD_CHECKS, CaseReducer
 from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
 from storage import FieldDB
+from sync.certs import Anchor
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import field_base
@@ -73,15 +74,22 @@ class CaseService:
 
     def __init__(self, db: FieldDB, clock: HybridClock | None = None) -> None:
         self.db = db
-        device = db.table(DEVICE_TABLE).all()
+        self._clock = clock if clock is not None else HybridClock()
+        self.reload()
+
+    def reload(self) -> None:
+        """(Re)read this device's identity and membership, and rebuild the replica."""
+        device = self.db.table(DEVICE_TABLE).all()
         if not device:
             raise CaseError("This store has no device identity; create stores with `fieldapp init`.")
         doc = device[0]
         self.identity = DeviceIdentity.from_doc(doc)
         self.officer = str(doc["officer"])
         self.device_role = str(doc.get("role", "officer"))
+        self.device_station = str(doc.get("station", LOCAL_STATION))
+        anchor = Anchor.from_doc(doc["anchor"]) if doc.get("anchor") else None
         self.replica = Replica(
-            db, self.identity, str(doc.get("station", LOCAL_STATION)), [CaseReducer()], clock=clock
+            self.db, self.identity, self.device_station, [CaseReducer()], clock=self._clock, anchor=anchor
         )
 
     @classmethod

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sync.certs import Anchor
 from sync.ops import Operation
 
 #: Keys the engine keeps in every entity state.
@@ -30,8 +31,13 @@ REFUSED = "refused"
 class MergeEnv:
     """What a reducer may ask while folding: facts fixed by the operation set."""
 
-    #: The role an author held in a given log epoch (fixed by that epoch's announcement).
-    role: Callable[[str, int], str | None]
+    #: The role of the author of (author, epoch, seq): fixed by that epoch's announcement,
+    #: None if unknown or cut off by a revocation.
+    role: Callable[[str, int, int], str | None]
+    #: Why (author, epoch, seq) is refused by a revocation, or None.
+    revoked: Callable[[str, int, int], str | None]
+    #: The station anchor (certificates and revocations are checked against it), or None.
+    anchor: Anchor | None = None
 
 
 class Reducer(Protocol):
@@ -100,10 +106,19 @@ def fold_into(
     reducer: Reducer,
     env: MergeEnv,
     load_ops: Callable[[Iterable[list[Any]]], list[Operation]],
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Fold `new_ops` (all for one entity) into `state`, re-folding if any sorts early."""
+    """Fold `new_ops` (all for one entity) into `state`, re-folding if any sorts early.
+
+    With `force`, the entity is re-folded from all its operations even if none is
+    new (after a revocation changed what its author was allowed).
+    """
     new_ops = sorted(new_ops, key=lambda o: o.order)
-    if state is not None and state[OPS] and tuple(state[OPS][-1]) >= new_ops[0].order:
+    late = (
+        bool(new_ops) and state is not None and bool(state[OPS]) and tuple(state[OPS][-1]) >= new_ops[0].order
+    )
+    if state is not None and state[OPS] and (force or late):
         known = {tuple(o) for o in state[OPS]}
         old = load_ops(o for o in state[OPS])
         merged = {o.order: o for o in old}
@@ -114,6 +129,10 @@ def fold_into(
         state = reducer.initial(new_ops[0])
         state[OPS] = []
     for op in new_ops:
+        if env.revoked(op.author, op.epoch, op.seq) is not None:
+            # Past a revocation's cut-off: never counts, on any device, whether it arrived
+            # before the revocation (kept in the log as evidence) or was refused after it.
+            continue
         reason = reducer.apply(state, op, env)
         if reason is not None:
             refuse(state, op, reason)

@@ -24,11 +24,19 @@ from typing import Any
 
 from storage import FieldDB
 from storage.store import pack
+from sync.certs import Anchor
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import MergeEnv, Reducer, fold_into
 from sync.ops import GENESIS, Operation, canonical, chain_key, decode, encode_body, op_key, sign
-from sync.trust import ANNOUNCE, DeviceRecord, announce_payload
+from sync.trust import (
+    ANNOUNCE,
+    REVOKE,
+    DeviceRecord,
+    announce_payload,
+    record_from_announce,
+    revocation_statement,
+)
 from sync.verify import Rejection, VerifyContext, verify_batch
 
 Entry = tuple[bytes, bytes]
@@ -50,20 +58,45 @@ class ApplyReport:
 
 
 class DeviceReducer:
-    """Folds device announcements into the `devices` view."""
+    """Folds device announcements and revocations into the `devices` view."""
 
     table = "devices"
-    kinds = frozenset({ANNOUNCE})
+    kinds = frozenset({ANNOUNCE, REVOKE})
 
     def initial(self, op: Operation) -> dict[str, Any]:
-        """An unknown device."""
-        return {"device_id": op.entity, "roles": {}}
+        """A device not announced yet."""
+        return {"device_id": op.entity, "roles": {}, "revoked": None}
 
     def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
-        """Record the device's key, role and officer name."""
+        """Record a device's key, role and officer, or its revocation."""
+        if op.kind == ANNOUNCE:
+            record = record_from_announce(op.author, op.payload, env.anchor)
+            if isinstance(record, str):
+                return record
+            state.update(public_key=record.public_key, role=record.role, officer=record.officer)
+            state["roles"][f"{op.epoch:016x}"] = record.role
+            return None
+        return self._revoke(state, op, env)
+
+    @staticmethod
+    def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
         payload = op.payload
-        state.update(public_key=payload["public_key"], role=payload["role"], officer=payload["officer"])
-        state["roles"][f"{op.epoch:016x}"] = payload["role"]
+        if env.anchor is None:
+            return "revocations need a station; this device is not enrolled at one"
+        if env.role(op.author, op.epoch, op.seq) != "supervisor":
+            return "only the station's supervisor can revoke a device"
+        if "public_key" not in state:
+            return "the revoked device is not known (yet)"
+        if state["revoked"] is not None:
+            return "the device is already revoked"
+        cutoff, reason = payload.get("cutoff"), payload.get("reason")
+        if not isinstance(cutoff, dict) or not isinstance(reason, str) or not reason:
+            return "the revocation is incomplete"
+        statement = revocation_statement(env.anchor.station_id, op.entity, reason, cutoff)
+        signature = payload.get("station_sig")
+        if not isinstance(signature, bytes) or not env.anchor.verify(signature, statement):
+            return "the revocation is not signed by the station"
+        state["revoked"] = {"reason": reason, "cutoff": cutoff, "by": op.author, "op": op.key, "hlc": op.hlc}
         return None
 
 
@@ -77,8 +110,10 @@ class Replica:
         station: str,
         reducers: Iterable[Reducer],
         clock: HybridClock | None = None,
+        anchor: Anchor | None = None,
     ) -> None:
         self.db = db
+        self.anchor = anchor
         self.identity = identity
         self.station = station
         self._reducers: dict[str, Reducer] = {}
@@ -94,7 +129,7 @@ class Replica:
         saved = self.local.get_copy("clock")
         self.clock = clock or HybridClock()
         self.clock.last = max(self.clock.last, saved["last"] if saved else 0)
-        self.env = MergeEnv(role=self.role)
+        self.env = MergeEnv(role=self.role, revoked=self.revoked_reason, anchor=anchor)
 
     # ------------------------------------------------------------ queries
 
@@ -106,10 +141,23 @@ class Replica:
         """The `devices` view entry of a device (read-only)."""
         return self.view("devices").get(device_id)
 
-    def role(self, author: str, epoch: int) -> str | None:
-        """The role `author` announced for log `epoch` (certificates replace this later)."""
+    def role(self, author: str, epoch: int, seq: int) -> str | None:
+        """The role of (author, epoch, seq): from that epoch's announcement, None if revoked."""
         record = self.device(author)
-        return None if record is None else record["roles"].get(f"{epoch:016x}")
+        if record is None or self.revoked_reason(author, epoch, seq) is not None:
+            return None
+        return record["roles"].get(f"{epoch:016x}")
+
+    def revoked_reason(self, author: str, epoch: int, seq: int) -> str | None:
+        """Why (author, epoch, seq) is cut off by a revocation, or None."""
+        record = self.device(author)
+        revoked = None if record is None else record.get("revoked")
+        if revoked is None:
+            return None
+        cutoff = revoked["cutoff"].get(chain_key(author, epoch))
+        if cutoff is not None and seq <= cutoff:
+            return None  # made before the revocation: stays, with its provenance
+        return f"device {author} was revoked by the station ({revoked['reason']})"
 
     def public_key(self, author: str) -> bytes | None:
         """The author's public key if known."""
@@ -150,10 +198,10 @@ class Replica:
 
     # ------------------------------------------------------------ writing
 
-    def ensure_announced(self, role: str, officer: str) -> None:
+    def ensure_announced(self, role: str, officer: str, cert: list[bytes] | None = None) -> None:
         """Start this device's log with its announcement (once per epoch)."""
         if self.head(chain_key(self.identity.device_id, self.identity.epoch))[0] == 0:
-            payload = announce_payload(self.identity.public_key, role, officer)
+            payload = announce_payload(self.identity.public_key, role, officer, cert)
             self.record(ANNOUNCE, self.identity.device_id, payload)
 
     def make(self, kind: str, entity: str, payload: dict[str, Any]) -> Operation:
@@ -187,6 +235,8 @@ class Replica:
             public_key=self.public_key,
             quarantined=self.quarantined,
             check_clock=self.clock.check,
+            anchor=self.anchor,
+            revoked=self.revoked_reason,
         )
         result = verify_batch(entries, ctx)
         report = ApplyReport(
@@ -242,25 +292,58 @@ class Replica:
         self.ops.put_many({op.key: {"b": op.body, "s": op.sig} for op in accepted})
         heads: dict[str, Operation] = {}
         by_entity: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        device_ops: list[Operation] = []
         for op in accepted:
             if op.chain not in heads or op.seq > heads[op.chain].seq:
                 heads[op.chain] = op
             self.clock.observe(op.hlc)
             reducer = self._reducers.get(op.kind)
-            if reducer is not None:
+            if reducer is None:
+                continue  # a kind from a newer version: kept in the log, folded once understood
+            if reducer.table == "devices":
+                device_ops.append(op)
+            else:
                 by_entity[(reducer.table, op.entity)].append(op)
-        self.chains.put_many({chain: {"seq": op.seq, "hash": op.digest} for chain, op in heads.items()})
-        # Devices first: roles must be known before folding what they authored.
-        for table in sorted({t for t, _ in by_entity}, key=lambda t: t != "devices"):
+        self.chains.put_many(
+            {chain: {"seq": op.seq, "hash": op.digest, "hlc": op.hlc} for chain, op in heads.items()}
+        )
+        # Devices first, one operation at a time in total order: a revocation or a
+        # role check must see the announcements that precede it.
+        devices = self.db.keyed("devices")
+        for op in sorted(device_ops, key=lambda o: o.order):
+            reducer = self._reducers[op.kind]
+            devices.put(
+                op.entity, fold_into(devices.get_copy(op.entity), [op], reducer, self.env, self._load_ops)
+            )
+        for table in sorted({t for t, _ in by_entity}):
             view = self.db.keyed(table)
             updated = {}
             for (t, entity), ops in by_entity.items():
-                if t != table:
-                    continue
-                reducer = self._reducers[ops[0].kind]
-                updated[entity] = fold_into(view.get_copy(entity), ops, reducer, self.env, self._load_ops)
+                if t == table:
+                    reducer = self._reducers[ops[0].kind]
+                    updated[entity] = fold_into(view.get_copy(entity), ops, reducer, self.env, self._load_ops)
             view.put_many(updated)
+        if any(op.kind == REVOKE for op in device_ops):
+            self._refold_after_revocations()
         self.local.put("clock", {"last": self.clock.last})
+
+    def _refold_after_revocations(self) -> None:
+        """Re-fold every entity holding operations that a revocation now cuts off."""
+        for table in self.view_tables:
+            if table == "devices":
+                continue
+            view = self.db.keyed(table)
+            stale = [
+                key
+                for key, state in view.raw().items()
+                if any(self.revoked_reason(author, epoch, seq) for _hlc, author, epoch, seq in state["_ops"])
+            ]
+            updated = {}
+            for key in stale:
+                state = view.get_copy(key)
+                reducer = self._reducers[self._load_ops(state["_ops"][:1])[0].kind]
+                updated[key] = fold_into(state, [], reducer, self.env, self._load_ops, force=True)
+            view.put_many(updated)
 
     def known_devices(self) -> list[DeviceRecord]:
         """Every device announced to this replica."""

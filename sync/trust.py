@@ -13,10 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import msgpack
+
+from sync.certs import Anchor, CertificateError, decode_certificate
 from sync.identity import device_id_for
+from sync.ops import canonical
 
 ROLES = ("officer", "supervisor")
 ANNOUNCE = "device.announce"
+REVOKE = "device.revoke"
 
 
 @dataclass(frozen=True)
@@ -41,13 +46,42 @@ class Trust(Protocol):
         ...
 
 
-def announce_payload(public_key: bytes, role: str, officer: str) -> dict[str, object]:
-    """Payload of a device.announce operation."""
-    return {"public_key": public_key, "role": role, "officer": officer}
+def announce_payload(
+    public_key: bytes, role: str, officer: str, cert: list[bytes] | None = None
+) -> dict[str, object]:
+    """Payload of a device.announce operation (with the station certificate once enrolled)."""
+    payload: dict[str, object] = {"public_key": public_key, "role": role, "officer": officer}
+    if cert is not None:
+        payload["cert"] = list(cert)
+    return payload
 
 
-def record_from_announce(author: str, payload: dict[str, object]) -> DeviceRecord | str:
-    """A DeviceRecord from an announce payload, or the reason it is not acceptable."""
+def revocation_statement(station_id: str, device_id: str, reason: str, cutoff: dict[str, int]) -> bytes:
+    """The bytes the station CA signs to revoke a device."""
+    return msgpack.packb(canonical(["revoke", station_id, device_id, reason, cutoff]), use_bin_type=True)
+
+
+def record_from_announce(
+    author: str, payload: dict[str, object], anchor: Anchor | None
+) -> DeviceRecord | str:
+    """A DeviceRecord from an announce payload, or the reason it is not acceptable.
+
+    At an enrolled station (`anchor` given) the role and officer come from the
+    station-signed certificate in the payload; before enrolment they are the
+    device's own claim.
+    """
+    if anchor is not None:
+        cert = payload.get("cert")
+        if not isinstance(cert, list) or len(cert) != 2:
+            return f"device {author} has no certificate from this station (not enrolled here)"
+        try:
+            certificate = decode_certificate(cert[0], cert[1], anchor)
+        except CertificateError as exc:
+            return f"device {author}'s certificate does not hold: {exc}"
+        if certificate.device_id != author or certificate.device_key != payload.get("public_key"):
+            return f"device {author}'s certificate belongs to another device"
+        if payload.get("role") != certificate.role or payload.get("officer") != certificate.officer:
+            return f"device {author} announces a role or name its certificate does not give"
     public_key = payload.get("public_key")
     role = payload.get("role")
     officer = payload.get("officer")

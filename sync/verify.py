@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sync.certs import Anchor
 from sync.hlc import ClockSkewError
 from sync.ops import MalformedOperation, Operation, decode
 from sync.trust import ANNOUNCE, DeviceRecord, record_from_announce
@@ -67,6 +68,10 @@ class VerifyContext:
     public_key: Callable[[str], bytes | None]
     quarantined: Callable[[str], bool]
     check_clock: Callable[[int, str], None]
+    #: The station's anchor once enrolled (certificates are then required), else None.
+    anchor: Anchor | None = None
+    #: Why (author, epoch, seq) is refused by a revocation, or None.
+    revoked: Callable[[str, int, int], str | None] = lambda author, epoch, seq: None
 
 
 def _reject(op: Operation, code: str, reason: str) -> Rejection:
@@ -142,7 +147,7 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
         return
     key = ctx.public_key(first.author)
     if key is None:
-        record = _announced(run[0])
+        record = _announced(run[0], ctx.anchor)
         if isinstance(record, str):
             out.rejections.append(_reject(run[0], "unknown_author", record))
             return
@@ -161,6 +166,12 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
             out.held_back += 1
     run = authentic
     for index, op in enumerate(run):
+        refusal = ctx.revoked(op.author, op.epoch, op.seq)
+        if refusal is not None:
+            out.rejections.append(_reject(op, "revoked", refusal))
+            out.held_back += len(run) - index - 1
+            run = run[:index]
+            break
         try:
             ctx.check_clock(op.hlc, op.author)
         except ClockSkewError as exc:
@@ -193,10 +204,10 @@ def _contiguous_run(
     return run, None
 
 
-def _announced(op: Operation) -> DeviceRecord | str:
+def _announced(op: Operation, anchor: Anchor | None) -> DeviceRecord | str:
     if op.seq != 1 or op.kind != ANNOUNCE or op.entity != op.author:
         return f"device {op.author} is not known here and did not announce itself"
-    return record_from_announce(op.author, op.payload)
+    return record_from_announce(op.author, op.payload, anchor)
 
 
 def _authentic_prefix(run: list[Operation], key: bytes, out: Verified) -> list[Operation]:

@@ -1,0 +1,76 @@
+"""Command-line commands of the station authority: station create, device list/revoke."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fieldapp import station
+from fieldapp.cli_cases import service_for
+
+AddCommon = Callable[[argparse.ArgumentParser], None]
+
+
+def cmd_station_create(args: argparse.Namespace) -> int:
+    """Make this device the station authority."""
+    with service_for(args) as service:
+        anchor = station.create_station(service, args.name)
+        device_id = service.identity.device_id
+    data = {"station_id": anchor.station_id, "name": anchor.station_name, "device_id": device_id}
+    text = (
+        f"This device is now the authority of station {anchor.station_name} ({anchor.station_id}).\n"
+        "Enrol the officers' devices with `fieldapp enrol open`."
+    )
+    print(json.dumps(data, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def cmd_device_list(args: argparse.Namespace) -> int:
+    """List the devices known to this one."""
+    with service_for(args) as service:
+        rows = station.device_rows(service)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for row in rows:
+        mark = "*" if row["this_device"] else " "
+        state = f"REVOKED: {row['revoked']['reason']}" if row["revoked"] else ""
+        seen = row["last_seen"] or "-"
+        print(f"{mark} {row['device_id']}  {row['role']:<10} {seen:<25} {row['officer']}  {state}")
+    print(f"{len(rows)} device(s).")
+    return 0
+
+
+def cmd_device_revoke(args: argparse.Namespace) -> int:
+    """Revoke a device (station authority only)."""
+    with service_for(args) as service:
+        station.revoke_device(service, args.id, args.reason)
+    result: dict[str, Any] = {"revoked": args.id, "reason": args.reason}
+    text = f"Device {args.id} is revoked. The revocation reaches other devices as they sync."
+    print(json.dumps(result, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def register(sub: Any, common: AddCommon) -> None:
+    """Add the station and device commands."""
+    group = sub.add_parser("station", help="the station authority").add_subparsers(
+        dest="station_command", metavar="ACTION", required=True
+    )
+    p = group.add_parser("create", help="make this device the station authority (supervisor)")
+    common(p)
+    p.add_argument("--name", required=True, help="the station's name, e.g. 城关派出所")
+    p.set_defaults(handler=cmd_station_create)
+
+    group = sub.add_parser("device", help="devices of the station").add_subparsers(
+        dest="device_command", metavar="ACTION", required=True
+    )
+    p = group.add_parser("list", help="devices known here, with role, last activity and revocation")
+    common(p)
+    p.set_defaults(handler=cmd_device_list)
+    p = group.add_parser("revoke", help="station authority: shut a lost or compromised device out")
+    common(p)
+    p.add_argument("id")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_device_revoke)

@@ -1,0 +1,166 @@
+"""The station authority on the supervisor's device, and a device's membership.
+
+`create_station` makes this device the authority: a CA key kept in the
+encrypted store, and a supervisor certificate for itself. `issue_certificate`
+(authority only) certifies an enrolling device; `adopt_enrolment` (the new
+device) stores the certificate and the station's anchor and starts a new log
+epoch whose announcement carries the certificate, so every device of the
+station learns the new device's role from the station's signature.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fieldapp import model
+from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
+from fieldapp.service import CaseService
+from sync.certs import Anchor, Certificate, CertificateError, StationAuthority, decode_certificate
+from sync.ops import chain_key
+from sync.replica import OperationRefused
+from sync.trust import REVOKE, revocation_statement
+
+AUTHORITY_TABLE = "station_authority"
+ISSUED_TABLE = "issued_certificates"
+
+
+class StationError(Exception):
+    """A station operation that cannot be done; the message says why and what to do."""
+
+
+def authority(service: CaseService) -> StationAuthority | None:
+    """This device's CA, if it is the station authority."""
+    doc = service.db.keyed(AUTHORITY_TABLE).get_copy("ca")
+    return None if doc is None else StationAuthority(bytes(doc["private_key"]), str(doc["name"]))
+
+
+def _require_fresh(service: CaseService) -> None:
+    """Refuse to move a device that already holds work to a station."""
+    if service.device_station != LOCAL_STATION:
+        raise StationError("This device already belongs to a station; it cannot join another one.")
+    vector = service.replica.vector()
+    own = chain_key(service.identity.device_id, service.identity.epoch)
+    if any(seq for chain, seq in vector.items() if chain != own) or vector.get(own, 0) > 1:
+        raise StationError(
+            "This device already holds records made before joining a station. Enrol a freshly "
+            "initialised device (`fieldapp init --store NEW_DIR`) and move the work with sync."
+        )
+
+
+def create_station(service: CaseService, name: str) -> Anchor:
+    """Make this device the station authority (a supervisor's device)."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise StationError("The station needs a name of 1 to 64 characters, e.g. --name '城关派出所'.")
+    _require_fresh(service)
+    ca, private = StationAuthority.generate(name)
+    with service.db.transaction():
+        service.db.keyed(AUTHORITY_TABLE).put("ca", {"private_key": private, "name": name})
+        cert = ca.issue(service.identity.public_key, service.officer, "supervisor")
+        _adopt(service, cert, ca.anchor)
+    return ca.anchor
+
+
+def issue_certificate(
+    service: CaseService, device_key: bytes, officer: str, role: str
+) -> tuple[list[bytes], dict[str, Any]]:
+    """Authority only: certify an enrolling device; returns (certificate, anchor document)."""
+    ca = authority(service)
+    if ca is None:
+        raise StationError(
+            "Only the station authority's device can enrol devices (`fieldapp station create`)."
+        )
+    try:
+        cert = ca.issue(device_key, officer, role)
+    except CertificateError as exc:
+        raise StationError(f"Cannot certify the device: {exc}.") from None
+    service.db.keyed(ISSUED_TABLE).put(
+        cert.device_id, {"officer": officer, "role": role, "serial": cert.serial, "issued_ms": cert.issued_ms}
+    )
+    return cert.to_wire(), ca.anchor.to_doc()
+
+
+def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> Certificate:
+    """The new device: check and keep its certificate and the station anchor."""
+    _require_fresh(service)
+    try:
+        anchor = Anchor.from_doc(anchor_doc)
+        cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
+    except (CertificateError, IndexError, TypeError) as exc:
+        raise StationError(f"The enrolment answer is not valid: {exc}.") from None
+    if cert.device_id != service.identity.device_id:
+        raise StationError("The certificate was issued for another device.")
+    with service.db.transaction():
+        _adopt(service, cert, anchor)
+    return cert
+
+
+def _adopt(service: CaseService, cert: Certificate, anchor: Anchor) -> None:
+    """Store membership and start a new epoch announced with the certificate."""
+    device = service.db.table(DEVICE_TABLE)
+    doc = dict(device.all()[0])
+    # The pre-station log holds only the local announcement (see _require_fresh) and was
+    # never accepted by any station device: drop it so every member's view is the same.
+    old_chain = chain_key(service.identity.device_id, service.identity.epoch)
+    service.replica.ops.remove(
+        doc_ids=[key for key in service.replica.ops.raw() if key.startswith(old_chain)]
+    )
+    service.replica.chains.remove(doc_ids=[old_chain])
+    service.db.keyed("devices").remove(doc_ids=[service.identity.device_id])
+    epoch = int.from_bytes(os.urandom(8), "big") >> 1
+    doc.update(
+        station=anchor.station_id, role=cert.role, epoch=epoch, cert=cert.to_wire(), anchor=anchor.to_doc()
+    )
+    device.update(doc, doc_ids=[device.all()[0].doc_id])
+    service.reload()
+    service.replica.ensure_announced(cert.role, cert.officer, cert=cert.to_wire())
+
+
+def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
+    """Authority only: a station-signed revocation that spreads with sync."""
+    ca = authority(service)
+    if ca is None:
+        raise StationError("Only the station authority's device can revoke devices.")
+    reason = reason.strip()
+    if not reason:
+        raise StationError("A revocation needs a reason (e.g. 'device lost on patrol').")
+    target = service.replica.device(device_id)
+    if target is None:
+        raise StationError(f"No device {device_id!r} is known here; `fieldapp device list` shows them.")
+    if device_id == service.identity.device_id:
+        raise StationError("The station authority cannot revoke its own device.")
+    prefix = device_id + "."
+    cutoff = {chain: seq for chain, seq in service.replica.vector().items() if chain.startswith(prefix)}
+    statement = revocation_statement(ca.anchor.station_id, device_id, reason, cutoff)
+    payload = {"reason": reason, "cutoff": cutoff, "station_sig": ca.sign(statement)}
+    try:
+        service.replica.record(REVOKE, device_id, payload)
+    except OperationRefused as exc:
+        raise StationError(f"Not revoked: {exc}.") from None
+
+
+def device_rows(service: CaseService) -> list[dict[str, Any]]:
+    """Every device known here: who, role, last seen, revoked (newest activity first)."""
+    last_seen: dict[str, int] = {}
+    for chain, doc in service.replica.chains.raw().items():
+        author = chain.rsplit(".", 1)[0]
+        last_seen[author] = max(last_seen.get(author, 0), int(doc.get("hlc", 0)))
+    rows = []
+    for device_id, doc in service.replica.view("devices").items():
+        if "public_key" not in doc:
+            continue
+        revoked = doc.get("revoked")
+        seen = last_seen.get(device_id)
+        rows.append(
+            {
+                "device_id": device_id,
+                "officer": doc["officer"],
+                "role": doc["role"],
+                "this_device": device_id == service.identity.device_id,
+                "last_seen": model.stamp_iso(seen) if seen else None,
+                "revoked": None if revoked is None else {"reason": revoked["reason"], "by": revoked["by"]},
+            }
+        )
+    rows.sort(key=lambda r: r["last_seen"] or "", reverse=True)
+    return rows
