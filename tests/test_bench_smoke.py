@@ -1,4 +1,4 @@
-"""`scripts/bench.py store` runs end to end and prints well-formed figures (no speed asserted)."""
+"""`scripts/bench.py store` and `merge` run end to end and print well-formed figures (no speed asserted)."""
 
 from __future__ import annotations
 
@@ -84,4 +84,35 @@ def test_store_bench_prints_every_figure(tmp_path: Path) -> None:
     for metric in ("save_median_ms", "update_median_ms", "unlock_s", "peak_rss_mb"):
         name = f"{metric}_{SIZES[-1]}"
         assert isinstance(by_name[name]["met"], bool) and by_name[name]["target"], by_name[name]
+    assert list(tmp_path.iterdir()) == [], "the bench left data behind"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_merge_bench_prints_every_figure(tmp_path: Path) -> None:
+    """A tiny merge bench: well-formed figures, positive timings, and the receivers converged."""
+    cmd = [sys.executable, str(BENCH), "merge", "--devices", "3", "--ops", "60", "--records", "500"]
+    cmd += ["--repeats", "1", "--workdir", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=280, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines, proc.stderr
+    by_name: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        figure = json.loads(line)
+        assert figure.keys() >= REQUIRED, figure
+        assert figure["bench"] == "merge"
+        assert isinstance(figure["value"], int | float) and not isinstance(figure["value"], bool)
+        assert isinstance(figure["unit"], str) and figure["unit"]
+        assert isinstance(figure["ratio_vs"], dict)
+        assert figure["name"] not in by_name, f"duplicate figure {figure['name']}"
+        by_name[figure["name"]] = figure
+
+    for name in ("apply_s", "pycrdt_apply_s", "ops_per_s", "verify_s", "ops_applied", "converged"):
+        assert name in by_name, f"missing figure {name}"
+    assert by_name["apply_s"]["value"] > 0 and by_name["pycrdt_apply_s"]["value"] > 0
+    assert by_name["apply_s"]["ratio_vs"]["pycrdt"] > 0
+    assert isinstance(by_name["apply_s"]["met"], bool) and by_name["apply_s"]["target"]
+    assert by_name["ops_applied"]["value"] == by_name["apply_s"]["ops"] >= 3 * 60
+    assert by_name["converged"]["value"] == 1, by_name["converged"]
     assert list(tmp_path.iterdir()) == [], "the bench left data behind"
