@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 CATEGORIES = (
     "family",
@@ -64,8 +65,9 @@ def stamp_date(hlc: int) -> date:
     return datetime.fromtimestamp((hlc >> 16) / 1000, tz=UTC).date()
 
 
+@lru_cache(maxsize=4096)
 def stamp_iso(hlc: int) -> str:
-    """ISO-8601 time of an HLC stamp, to the second, UTC."""
+    """ISO-8601 time of an HLC stamp, to the second, UTC (cached: merges ask per operation)."""
     return datetime.fromtimestamp((hlc >> 16) / 1000, tz=UTC).isoformat(timespec="seconds")
 
 

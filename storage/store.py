@@ -18,7 +18,7 @@ import gc
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ def unpack(data: bytes | memoryview) -> Any:
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while building a large, acyclic structure.
 
     Unpacking a 100k-record snapshot allocates millions of containers; each
@@ -95,7 +95,9 @@ class SalvageReport:
 class EncryptedStore:
     """An unlocked store: live tables in memory, durable encrypted files on disk."""
 
-    #: The journal is compacted once it exceeds max(this, half the snapshot).
+    #: Compaction becomes *due* once the journal exceeds max(this, half the snapshot) and
+    #: is done at the next idle moment (`maybe_compact`) or at close; a save compacts
+    #: inline only once the journal outgrows max(this, the whole snapshot).
     min_compact_bytes = 4 * 1024 * 1024
 
     def __init__(self, directory: Path, sealer: Sealer, store_id: bytes, lock: DirectoryLock) -> None:
@@ -188,7 +190,9 @@ class EncryptedStore:
         return cls(directory, Sealer(data_key), key_file.store_id, lock)
 
     def close(self) -> None:
-        """Lock the store: forget the decrypted state and release the directory."""
+        """Lock the store: compact if due, forget the decrypted state, release the directory."""
+        with suppress(OSError):  # e.g. a full disk: the journal holds everything, compact next time
+            self.maybe_compact()
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -252,7 +256,7 @@ class EncryptedStore:
             exc.salvageable = self._has_previous(generation)
             raise
         del raw  # the ciphertext is not needed while the plaintext is unpacked
-        with _no_gc():
+        with no_gc():
             return unpack(plaintext)
 
     def _has_previous(self, generation: int) -> bool:
@@ -307,7 +311,7 @@ class EncryptedStore:
 
     @staticmethod
     def _replay(tables: Tables, payloads: list[bytes]) -> None:
-        with _no_gc():
+        with no_gc():
             EncryptedStore._replay_all(tables, payloads)
 
     @staticmethod
@@ -359,8 +363,22 @@ class EncryptedStore:
     def _append(self, changes: Changes) -> None:
         writer = self._writer()
         writer.append(pack(changes))
-        if writer.size > max(self.min_compact_bytes, self.snapshot_bytes // 2):
+        if writer.size > max(self.min_compact_bytes, self.snapshot_bytes):
             self.compact()
+
+    @property
+    def compaction_due(self) -> bool:
+        """True once the journal is worth folding into a new snapshot."""
+        return self._journal is not None and self._journal.size > max(
+            self.min_compact_bytes, self.snapshot_bytes // 2
+        )
+
+    def maybe_compact(self) -> bool:
+        """Compact if due (call when idle: the end of a command, a sync, a quiet moment)."""
+        if self._closed or self._pending is not None or not self.compaction_due:
+            return False
+        self.compact()
+        return True
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

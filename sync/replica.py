@@ -23,12 +23,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage import FieldDB
-from storage.store import pack
+from storage.store import no_gc, pack
 from sync.certs import Anchor
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import MergeEnv, Reducer, fold_into
-from sync.ops import GENESIS, Operation, canonical, chain_key, decode, encode_body, op_key, sign
+from sync.ops import (
+    GENESIS,
+    Operation,
+    canonical,
+    chain_key,
+    decode,
+    decode_trusted,
+    encode_body,
+    op_key,
+    sign,
+)
 from sync.trust import (
     ANNOUNCE,
     REVOKE,
@@ -139,7 +149,8 @@ class Replica:
 
     def device(self, device_id: str) -> dict[str, Any] | None:
         """The `devices` view entry of a device (read-only)."""
-        return self.view("devices").get(device_id)
+        devices = self.db.store.tables.get("devices")
+        return None if devices is None else devices.get(device_id)
 
     def role(self, author: str, epoch: int, seq: int) -> str | None:
         """The role of (author, epoch, seq): from that epoch's announcement, None if revoked."""
@@ -246,7 +257,7 @@ class Replica:
             rejections=result.rejections,
             forks=len(result.forks),
         )
-        with self.db.transaction():
+        with self.db.transaction(), no_gc():  # millions of small objects, none cyclic
             if result.accepted:
                 self._store_and_fold(result.accepted)
             for fork in result.forks:
@@ -285,7 +296,7 @@ class Replica:
         loaded = []
         for _hlc, author, epoch, seq in orders:
             entry = ops[op_key(author, epoch, seq)]
-            loaded.append(decode(bytes(entry["b"]), bytes(entry["s"])))
+            loaded.append(decode_trusted(bytes(entry["b"]), bytes(entry["s"])))
         return loaded
 
     def _store_and_fold(self, accepted: list[Operation]) -> None:

@@ -57,12 +57,38 @@ def test_compaction_keeps_state_and_previous_generation(store_dir: Path) -> None
     cases = db.table("cases")
     for i in range(200):
         cases.insert({"n": i, "text": "x" * 50})
+        db.store.maybe_compact()  # as the app does at idle moments
     assert db.store.generation >= 2, "the journal should have been compacted"
     expected = snapshot_of(db)
     generation = db.store.generation
     db.close()
     names = sorted(p.name for p in store_dir.glob("snap-*.fa"))
     assert names == [f"snap-{generation - 1:08d}.fa", f"snap-{generation:08d}.fa"]
+    db = FieldDB.open(store_dir, PASSPHRASE)
+    assert snapshot_of(db) == expected
+    db.close()
+
+
+def test_compaction_waits_for_an_idle_moment_unless_the_journal_outgrows_the_snapshot(
+    store_dir: Path,
+) -> None:
+    db = make_db(store_dir)
+    db.store.min_compact_bytes = 1024
+    cases = db.table("cases")
+    with db.transaction():
+        cases.insert_multiple({"n": i, "text": "y" * 40} for i in range(100))
+    db.store.compact()
+    generation, snapshot = db.store.generation, db.store.snapshot_bytes
+    while db.store.journal_bytes <= snapshot // 2:
+        cases.insert({"text": "z" * 40})
+    assert db.store.compaction_due and db.store.generation == generation  # due, not done mid-save
+    assert db.store.maybe_compact() and db.store.generation == generation + 1
+    assert not db.store.compaction_due
+    while db.store.generation == generation + 1:
+        cases.insert({"text": "w" * 40})
+    assert db.store.journal_bytes < 200  # past the whole snapshot's size a save compacts inline
+    expected = snapshot_of(db)
+    db.close()
     db = FieldDB.open(store_dir, PASSPHRASE)
     assert snapshot_of(db) == expected
     db.close()
