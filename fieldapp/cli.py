@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldapp import __version__, cli_cases, cli_station
+from fieldapp import __version__, cli_cases, cli_enrol, cli_station
 from fieldapp.device import default_store_dir, device_info, init_device
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.service import CaseError
@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_store_passphrase)
     cli_cases.register(sub, _common)
     cli_station.register(sub, _common)
+    cli_enrol.register(sub, _common)
     return parser
 
 
@@ -194,7 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (StoreError, PassphraseError, CommandError, CaseError, StationError, ValueError) as exc:
+    except (
+        StoreError,
+        PassphraseError,
+        CommandError,
+        CaseError,
+        StationError,
+        cli_enrol.EnrolCliError,
+        ValueError,
+    ) as exc:
         code = getattr(exc, "code", "error")
         if args.json:
             print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)

@@ -16,14 +16,11 @@ import asyncio
 import ipaddress
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from fieldapp import station
-from fieldapp.device import LOCAL_STATION, default_store_dir
-from fieldapp.passphrase import read_passphrase
-from fieldapp.service import CaseService
+from fieldapp.cli_cases import service_for
 from sync.enrol import EnrolError, EnrolServer, IssueRefused, discover, enrol_join, parse_code
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
@@ -35,16 +32,6 @@ class EnrolCliError(Exception):
     """An enrolment command that could not be done; the message says what to do."""
 
     code = "enrol_error"
-
-
-@contextmanager
-def _service(args: argparse.Namespace) -> Iterator[CaseService]:
-    store_dir = args.store if args.store is not None else default_store_dir()
-    service = CaseService.open(store_dir, read_passphrase(args.passphrase_file))
-    try:
-        yield service
-    finally:
-        service.close()
 
 
 def _interface(text: str | None) -> str | None:
@@ -128,7 +115,7 @@ def cmd_enrol_open(args: argparse.Namespace) -> int:
     officer = args.officer.strip() if args.officer else None
     if args.officer is not None and not officer:
         raise EnrolCliError("--officer needs the officer's name, e.g. --officer '王小明'.")
-    with _service(args) as service:
+    with service_for(args) as service:
         if station.authority(service) is None:
             raise EnrolCliError(
                 "Only the station authority's device can enrol devices. On the supervisor's device run "
@@ -192,11 +179,8 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
             "Give --interface ADDR (this device's address on the station network) to find the "
             "supervisor's device, or --peer HOST:PORT as shown on its screen."
         )
-    with _service(args) as service:
-        if service.replica.station != LOCAL_STATION:
-            raise EnrolCliError(
-                f"This device already belongs to station {service.replica.station}; it cannot join another."
-            )
+    with service_for(args) as service:
+        station.require_fresh(service)  # before the code is spent on a device that cannot adopt it
         try:
             cert_wire, anchor_doc = asyncio.run(
                 _join(peer, interface, args.code, service.identity.public_key, service.officer, timeout)

@@ -35,7 +35,7 @@ def authority(service: CaseService) -> StationAuthority | None:
     return None if doc is None else StationAuthority(bytes(doc["private_key"]), str(doc["name"]))
 
 
-def _require_fresh(service: CaseService) -> None:
+def require_fresh(service: CaseService) -> None:
     """Refuse to move a device that already holds work to a station."""
     if service.device_station != LOCAL_STATION:
         raise StationError("This device already belongs to a station; it cannot join another one.")
@@ -53,7 +53,7 @@ def create_station(service: CaseService, name: str) -> Anchor:
     name = name.strip()
     if not name or len(name) > 64:
         raise StationError("The station needs a name of 1 to 64 characters, e.g. --name '城关派出所'.")
-    _require_fresh(service)
+    require_fresh(service)
     ca, private = StationAuthority.generate(name)
     with service.db.transaction():
         service.db.keyed(AUTHORITY_TABLE).put("ca", {"private_key": private, "name": name})
@@ -83,7 +83,7 @@ def issue_certificate(
 
 def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> Certificate:
     """The new device: check and keep its certificate and the station anchor."""
-    _require_fresh(service)
+    require_fresh(service)
     try:
         anchor = Anchor.from_doc(anchor_doc)
         cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
@@ -100,7 +100,7 @@ def _adopt(service: CaseService, cert: Certificate, anchor: Anchor) -> None:
     """Store membership and start a new epoch announced with the certificate."""
     device = service.db.table(DEVICE_TABLE)
     doc = dict(device.all()[0])
-    # The pre-station log holds only the local announcement (see _require_fresh) and was
+    # The pre-station log holds only the local announcement (see require_fresh) and was
     # never accepted by any station device: drop it so every member's view is the same.
     old_chain = chain_key(service.identity.device_id, service.identity.epoch)
     service.replica.ops.remove(
