@@ -119,7 +119,6 @@ class CaseReducer:
             "followups": [],
             "visits": [],
             "notes": [],
-            "history": [],
             "conflicts": [],
             "created_at": None,
             "created_by": None,
@@ -140,16 +139,6 @@ class CaseReducer:
         reason = handler(state, op, op.payload, role)
         if reason is None:
             state["updated_at"] = model.stamp_iso(op.hlc)
-            state["history"].append(
-                {
-                    "op": op.key,
-                    "kind": op.kind,
-                    "author": op.author,
-                    "at": model.stamp_iso(op.hlc),
-                    "hlc": op.hlc,
-                    "what": _summary_of(op),
-                }
-            )
         return reason
 
     # Each handler validates first and mutates only when everything is valid.
@@ -300,6 +289,27 @@ class CaseReducer:
             {"id": op.key, "text": p["text"], "author": op.author, "at": model.stamp_iso(op.hlc)}
         )
         return None
+
+
+def history(state: dict[str, Any], ops: list[Operation]) -> list[dict[str, Any]]:
+    """The timeline of a case: each accepted operation, with its author and time.
+
+    Derived when a case is shown rather than stored in it, so that a merge does not
+    rewrite an ever-growing document; `ops` are the case's operations (its `_ops`).
+    """
+    refused = {r["op"] for r in state.get("refused", [])}
+    return [
+        {
+            "op": op.key,
+            "kind": op.kind,
+            "author": op.author,
+            "at": model.stamp_iso(op.hlc),
+            "hlc": op.hlc,
+            "what": _summary_of(op),
+        }
+        for op in ops
+        if op.key not in refused
+    ]
 
 
 def _summary_of(op: Operation) -> dict[str, Any]:

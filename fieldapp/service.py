@@ -7,6 +7,7 @@ message a person can act on; nothing is recorded then.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import msgpack
 
 from fieldapp import cases as ops
 from fieldapp import model
-from fieldapp.cases import FIELD_CHECKS, CaseReducer
+from fieldapp.cases import FIELD_CHECKS, CaseReducer, history
 from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
 from storage import FieldDB
 from sync.certs import Anchor
@@ -53,11 +54,12 @@ def find_cases(
     village: str | None = None,
     overdue: bool = False,
     today: date | None = None,
+    present: Callable[[dict[str, Any]], dict[str, Any]] = public,
 ) -> list[dict[str, Any]]:
-    """Cases of a `cases` view matching every given filter, newest first."""
+    """Cases of a `cases` view matching every given filter, newest first, as `present` shows them."""
     today = today or date.today()
     found = [
-        public(c)
+        present(c)
         for c in view.values()
         if c["exists"]
         and (status is None or c["status"] == status)
@@ -115,8 +117,12 @@ class CaseService:
         return state
 
     def case(self, case_id: str) -> dict[str, Any]:
-        """One case, with visits, history and conflicts."""
-        return public(self._state(case_id))
+        """One case, with visits, conflicts and its history (derived from its operations)."""
+        return self._present(self._state(case_id))
+
+    def _present(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The public case with its history, derived from its operations."""
+        return public(state) | {"history": history(state, self.replica.load_ops(state["_ops"]))}
 
     def cases(
         self,
@@ -127,7 +133,7 @@ class CaseService:
         today: date | None = None,
     ) -> list[dict[str, Any]]:
         """Cases matching every given filter, newest first."""
-        return find_cases(self.replica.view("cases"), status, risk, village, overdue, today)
+        return find_cases(self.replica.view("cases"), status, risk, village, overdue, today, self._present)
 
     def state_hash(self) -> str:
         """Digest of the materialized view."""

@@ -291,7 +291,8 @@ class Replica:
         entry = self.ops.raw().get(key)
         return None if entry is None else bytes(entry["b"])
 
-    def _load_ops(self, orders: Iterable[list[Any]]) -> list[Operation]:
+    def load_ops(self, orders: Iterable[list[Any]]) -> list[Operation]:
+        """Stored operations by their order tuples ([hlc, author, epoch, seq])."""
         ops = self.ops.raw()
         loaded = []
         for _hlc, author, epoch, seq in orders:
@@ -324,7 +325,7 @@ class Replica:
         for op in sorted(device_ops, key=lambda o: o.order):
             reducer = self._reducers[op.kind]
             devices.put(
-                op.entity, fold_into(devices.get_copy(op.entity), [op], reducer, self.env, self._load_ops)
+                op.entity, fold_into(devices.get_copy(op.entity), [op], reducer, self.env, self.load_ops)
             )
         for table in sorted({t for t, _ in by_entity}):
             view = self.db.keyed(table)
@@ -332,7 +333,7 @@ class Replica:
             for (t, entity), ops in by_entity.items():
                 if t == table:
                     reducer = self._reducers[ops[0].kind]
-                    updated[entity] = fold_into(view.get_copy(entity), ops, reducer, self.env, self._load_ops)
+                    updated[entity] = fold_into(view.get_copy(entity), ops, reducer, self.env, self.load_ops)
             view.put_many(updated)
         if any(op.kind == REVOKE for op in device_ops):
             self._refold_after_revocations()
@@ -352,8 +353,8 @@ class Replica:
             updated = {}
             for key in stale:
                 state = view.get_copy(key)
-                reducer = self._reducers[self._load_ops(state["_ops"][:1])[0].kind]
-                updated[key] = fold_into(state, [], reducer, self.env, self._load_ops, force=True)
+                reducer = self._reducers[self.load_ops(state["_ops"][:1])[0].kind]
+                updated[key] = fold_into(state, [], reducer, self.env, self.load_ops, force=True)
             view.put_many(updated)
 
     def known_devices(self) -> list[DeviceRecord]:
