@@ -280,13 +280,14 @@ class CaseService:
         ):
             raise CaseError("The export's entries are damaged; nothing was imported.")
         total = ApplyReport()
-        for start in range(0, len(entries), IMPORT_CHUNK):
-            part = self.replica.apply([(e[0], e[1]) for e in entries[start : start + IMPORT_CHUNK]])
-            total.applied += part.applied
-            total.duplicates += part.duplicates
-            total.held_back += part.held_back
-            total.forks += part.forks
-            total.rejections.extend(part.rejections)
+        with self.replica.merge_session():
+            for start in range(0, len(entries), IMPORT_CHUNK):
+                part = self.replica.apply([(e[0], e[1]) for e in entries[start : start + IMPORT_CHUNK]])
+                total.applied += part.applied
+                total.duplicates += part.duplicates
+                total.held_back += part.held_back
+                total.forks += part.forks
+                total.rejections.extend(part.rejections)
         return total
 
 

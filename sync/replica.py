@@ -19,6 +19,7 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +137,10 @@ class Replica:
         self.forks = db.keyed("forks")
         self.local = db.keyed("local")
         self.rejections = db.table("rejections")
+        #: Cases with stored operations not yet folded into the view ("table/entity").
+        self.dirty = db.keyed("dirty")
+        self._pending: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        self._session = False
         saved = self.local.get_copy("clock")
         self.clock = clock or HybridClock()
         self.clock.last = max(self.clock.last, saved["last"] if saved else 0)
@@ -144,7 +149,9 @@ class Replica:
     # ------------------------------------------------------------ queries
 
     def view(self, table: str) -> dict[str, Any]:
-        """Live documents of a view table (read-only)."""
+        """Live documents of a view table (read-only), folded up to date."""
+        if not self._session and table != "devices":
+            self.fold_pending()
         return self.db.keyed(table).raw()
 
     def device(self, device_id: str) -> dict[str, Any] | None:
@@ -226,6 +233,7 @@ class Replica:
 
     def record(self, kind: str, entity: str, payload: dict[str, Any]) -> Operation:
         """Append a local operation and fold it in, durably; refused ones are not recorded."""
+        self.fold_pending()  # the rules must see everything already received
         op = self.make(kind, entity, payload)
         reducer = self._reducers[kind]
         probe = self.db.keyed(reducer.table).get_copy(entity)
@@ -234,7 +242,8 @@ class Replica:
         if reason is not None:
             raise OperationRefused(reason)
         with self.db.transaction():
-            self._store_and_fold([op])
+            self._store([op])
+            self._fold()
         return op
 
     def apply(self, entries: list[Entry]) -> ApplyReport:
@@ -259,7 +268,9 @@ class Replica:
         )
         with self.db.transaction(), no_gc():  # millions of small objects, none cyclic
             if result.accepted:
-                self._store_and_fold(result.accepted)
+                self._store(result.accepted)
+                if not self._session:
+                    self._fold()
             for fork in result.forks:
                 self.forks.put(
                     fork.other.key,
@@ -300,11 +311,36 @@ class Replica:
             loaded.append(decode_trusted(bytes(entry["b"]), bytes(entry["s"])))
         return loaded
 
-    def _store_and_fold(self, accepted: list[Operation]) -> None:
+    @contextmanager
+    def merge_session(self) -> Iterator[None]:
+        """Apply many batches (a sync round, several files), folding each case once at the end.
+
+        Every batch is still verified and stored durably as it arrives; the cases it
+        touches are marked dirty in the same transaction, so a crash before the fold
+        is repaired when the store is next opened.
+        """
+        if self._session:
+            yield
+            return
+        self._session = True
+        try:
+            yield
+        finally:
+            self._session = False
+            self.fold_pending()
+
+    def fold_pending(self) -> None:
+        """Bring the view up to date with every operation stored (one transaction)."""
+        if self._pending or self.dirty.raw():
+            with self.db.transaction(), no_gc():
+                self._fold()
+
+    def _store(self, accepted: list[Operation]) -> None:
+        """Durably keep verified operations, advance heads, fold devices, mark cases dirty."""
         self.ops.put_many({op.key: {"b": op.body, "s": op.sig} for op in accepted})
         heads: dict[str, Operation] = {}
-        by_entity: dict[tuple[str, str], list[Operation]] = defaultdict(list)
         device_ops: list[Operation] = []
+        dirty: dict[str, Any] = {}
         for op in accepted:
             if op.chain not in heads or op.seq > heads[op.chain].seq:
                 heads[op.chain] = op
@@ -315,47 +351,69 @@ class Replica:
             if reducer.table == "devices":
                 device_ops.append(op)
             else:
-                by_entity[(reducer.table, op.entity)].append(op)
+                self._pending[(reducer.table, op.entity)].append(op)
+                dirty[f"{reducer.table}/{op.entity}"] = {}
         self.chains.put_many(
             {chain: {"seq": op.seq, "hash": op.digest, "hlc": op.hlc} for chain, op in heads.items()}
         )
-        # Devices first, one operation at a time in total order: a revocation or a
-        # role check must see the announcements that precede it.
+        # Devices at once, one operation at a time in total order: verification needs
+        # their keys, and a revocation or role check must see the announcements before it.
         devices = self.db.keyed("devices")
         for op in sorted(device_ops, key=lambda o: o.order):
             reducer = self._reducers[op.kind]
             devices.put(
                 op.entity, fold_into(devices.get_copy(op.entity), [op], reducer, self.env, self.load_ops)
             )
-        for table in sorted({t for t, _ in by_entity}):
-            view = self.db.keyed(table)
-            updated = {}
-            for (t, entity), ops in by_entity.items():
-                if t == table:
-                    reducer = self._reducers[ops[0].kind]
-                    updated[entity] = fold_into(view.get_copy(entity), ops, reducer, self.env, self.load_ops)
-            view.put_many(updated)
         if any(op.kind == REVOKE for op in device_ops):
-            self._refold_after_revocations()
+            dirty.update(self._cut_off_by_revocations())
+        self.dirty.put_many({key: doc for key, doc in dirty.items() if not self.dirty.has(key)})
         self.local.put("clock", {"last": self.clock.last})
 
-    def _refold_after_revocations(self) -> None:
-        """Re-fold every entity holding operations that a revocation now cuts off."""
+    def _cut_off_by_revocations(self) -> dict[str, Any]:
+        """Dirty markers for every case holding operations a revocation now cuts off."""
+        stale: dict[str, Any] = {}
         for table in self.view_tables:
             if table == "devices":
                 continue
-            view = self.db.keyed(table)
-            stale = [
-                key
-                for key, state in view.raw().items()
-                if any(self.revoked_reason(author, epoch, seq) for _hlc, author, epoch, seq in state["_ops"])
-            ]
-            updated = {}
-            for key in stale:
-                state = view.get_copy(key)
-                reducer = self._reducers[self.load_ops(state["_ops"][:1])[0].kind]
-                updated[key] = fold_into(state, [], reducer, self.env, self.load_ops, force=True)
-            view.put_many(updated)
+            for key, state in self.view(table).items():
+                if any(self.revoked_reason(author, epoch, seq) for _hlc, author, epoch, seq in state["_ops"]):
+                    stale[f"{table}/{key}"] = {"refold": True}
+        return stale
+
+    def _fold(self) -> None:
+        """Fold every dirty entity with its pending operations; clear the markers."""
+        markers = dict(self.dirty.raw())
+        pending, self._pending = self._pending, defaultdict(list)
+        # Markers with no operations in memory: a crash came between store and fold.
+        lost = {tuple(m.split("/", 1)) for m in markers} - set(pending)
+        recovered = self._scan_log(lost) if lost else {}
+        by_table: dict[str, dict[str, Any]] = defaultdict(dict)
+        for marker, doc in markers.items():
+            table, entity = marker.split("/", 1)
+            state = self.db.keyed(table).get_copy(entity)
+            ops = pending.pop((table, entity), [])
+            if (table, entity) in lost or doc.get("refold"):
+                # Rebuild from the log: after a crash, or when a revocation cut operations off.
+                known = [] if state is None else self.load_ops(state["_ops"])
+                seen = {op.order for op in known}
+                extra = [op for op in recovered.get((table, entity), []) if op.order not in seen]
+                ops, state = known + extra + ops, None
+            if ops:
+                reducer = self._reducers[ops[0].kind]
+                by_table[table][entity] = fold_into(state, ops, reducer, self.env, self.load_ops)
+        for table, updated in by_table.items():
+            self.db.keyed(table).put_many(updated)
+        self.dirty.remove(doc_ids=list(markers))
+
+    def _scan_log(self, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], list[Operation]]:
+        """Stored operations of the `wanted` (table, entity) pairs: one pass over the log."""
+        found: dict[tuple[str, ...], list[Operation]] = defaultdict(list)
+        for entry in self.ops.raw().values():
+            op = decode_trusted(bytes(entry["b"]), bytes(entry["s"]))
+            reducer = self._reducers.get(op.kind)
+            if reducer is not None and (reducer.table, op.entity) in wanted:
+                found[(reducer.table, op.entity)].append(op)
+        return found
 
     def known_devices(self) -> list[DeviceRecord]:
         """Every device announced to this replica."""

@@ -75,7 +75,13 @@ def deliver(src: CaseService, dst: CaseService, rng: random.Random) -> None:
         chosen = rng.sample(entries, rng.randint(0, len(entries)))
     chosen += rng.sample(chosen, len(chosen) // 3)
     rng.shuffle(chosen)
-    dst.replica.apply(chosen)
+    if rng.random() < 0.3:  # a sync round: several batches stored, folded once at the end
+        cut = rng.randint(0, len(chosen))
+        with dst.replica.merge_session():
+            dst.replica.apply(chosen[:cut])
+            dst.replica.apply(chosen[cut:])
+    else:
+        dst.replica.apply(chosen)
 
 
 def views(services: list[CaseService]) -> list[dict[str, Any]]:

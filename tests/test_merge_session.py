@@ -1,0 +1,98 @@
+"""Merge sessions: batches are stored at once and each case folded once at the end;
+a crash between storing and folding is repaired when the store is next opened."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from fieldapp.service import CaseService
+from sync.ops import decode
+from tests.conftest import PASSPHRASE
+from tests.replicas import devices
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def field_work(svc: CaseService, cases: int = 3) -> None:
+    for i in range(cases):
+        case = svc.new_case("东岭村", "neighbor", "yellow", f"邻里纠纷{i}")
+        svc.add_visit(case["id"], "home", "走访")
+        svc.update(case["id"], fields={"risk": "orange"})
+
+
+def own(svc: CaseService) -> list[tuple[bytes, bytes]]:
+    me = svc.identity.device_id
+    return [e for e in svc.replica.entries_missing_from({}) if decode(*e).author == me]
+
+
+def test_a_session_folds_each_case_once_and_matches_batch_by_batch(tmp_path: Path) -> None:
+    with devices(tmp_path, ["officer", "officer", "supervisor", "supervisor"]) as (a, b, lazy, eager):
+        field_work(a)
+        field_work(b)
+        batches = [own(a), own(b)]
+        for batch in batches:
+            eager.replica.apply(batch)
+        calls = 0
+        fold = lazy.replica._fold
+
+        def counting_fold() -> None:
+            nonlocal calls
+            calls += 1
+            fold()
+
+        lazy.replica._fold = counting_fold  # type: ignore[method-assign]
+        with lazy.replica.merge_session():
+            for batch in batches:
+                assert lazy.replica.apply(batch).applied == len(batch)
+            assert lazy.replica.dirty.raw(), "stored but not folded yet"
+        assert calls == 1 and not lazy.replica.dirty.raw()
+        assert dict(lazy.replica.view("cases")) == dict(eager.replica.view("cases"))
+
+
+@pytest.mark.timeout(120)
+def test_a_crash_between_store_and_fold_is_repaired_on_open(tmp_path: Path) -> None:
+    with devices(tmp_path, ["officer", "supervisor"]) as (author, reference):
+        field_work(author, cases=4)
+        batch = own(author)
+        reference.replica.apply(batch)
+        expected = dict(reference.replica.view("cases"))
+        target = Path(reference.db.store.directory).parent / "device-target"
+    # A fresh receiver in a child process stores the batch inside a session, then is killed.
+    from fieldapp.device import init_device
+    from tests.conftest import FAST_KDF
+
+    init_device(target, PASSPHRASE, "测试接收", FAST_KDF)
+    batch_file = tmp_path / "batch.msgpack"
+    batch_file.write_bytes(msgpack.packb([list(e) for e in batch], use_bin_type=True))
+    child = (
+        "import sys, os, signal, msgpack\n"
+        "from fieldapp.service import CaseService\n"
+        f"svc = CaseService.open(sys.argv[1], {PASSPHRASE!r})\n"
+        "entries = [tuple(e) for e in msgpack.unpackb(open(sys.argv[2], 'rb').read())]\n"
+        "with svc.replica.merge_session():\n"
+        "    svc.replica.apply(entries)\n"
+        "    print('stored', flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", child, str(target), str(batch_file)],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "stored" and result.returncode == -9, result.stderr
+    receiver = CaseService.open(target, PASSPHRASE)
+    try:
+        assert receiver.replica.dirty.raw(), "the kill left cases stored but unfolded"
+        assert dict(receiver.replica.view("cases")) == expected  # repaired on first read
+        assert not receiver.replica.dirty.raw()
+    finally:
+        receiver.close()
