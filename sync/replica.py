@@ -124,6 +124,7 @@ class Replica:
         anchor: Anchor | None = None,
     ) -> None:
         self.db = db
+        self._encrypted = db.store  # looked up for every operation folded
         self.anchor = anchor
         self.identity = identity
         self.station = station
@@ -156,7 +157,7 @@ class Replica:
 
     def device(self, device_id: str) -> dict[str, Any] | None:
         """The `devices` view entry of a device (read-only)."""
-        devices = self.db.store.tables.get("devices")
+        devices = self._encrypted.tables.get("devices")
         return None if devices is None else devices.get(device_id)
 
     def role(self, author: str, epoch: int, seq: int) -> str | None:
