@@ -13,8 +13,7 @@ re-serialised before verifying.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
@@ -101,25 +100,21 @@ class Operation:
     body: bytes
     sig: bytes
 
-    @cached_property
-    def key(self) -> str:
-        """(author, epoch, seq) as a string."""
-        return op_key(self.author, self.epoch, self.seq)
+    #: (author, epoch, seq) as a string.
+    key: str = field(init=False, repr=False, compare=False)
+    #: (author, epoch) as a string.
+    chain: str = field(init=False, repr=False, compare=False)
+    #: SHA-256 of the body: what the next entry's `prev` names.
+    digest: bytes = field(init=False, repr=False, compare=False)
+    #: Total merge order: HLC, then author, epoch and seq.
+    order: tuple[int, str, int, int] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def chain(self) -> str:
-        """(author, epoch) as a string."""
-        return chain_key(self.author, self.epoch)
-
-    @cached_property
-    def digest(self) -> bytes:
-        """SHA-256 of the body: what the next entry's `prev` names."""
-        return hashlib.sha256(self.body).digest()
-
-    @cached_property
-    def order(self) -> tuple[int, str, int, int]:
-        """Total merge order: HLC, then author, epoch and seq."""
-        return (self.hlc, self.author, self.epoch, self.seq)
+    def __post_init__(self) -> None:
+        # Computed once: merge reads these for every operation many times over.
+        object.__setattr__(self, "key", op_key(self.author, self.epoch, self.seq))
+        object.__setattr__(self, "chain", chain_key(self.author, self.epoch))
+        object.__setattr__(self, "digest", hashlib.sha256(self.body).digest())
+        object.__setattr__(self, "order", (self.hlc, self.author, self.epoch, self.seq))
 
     def verify_signature(self, public_key: bytes) -> bool:
         """True if `sig` is the author's signature over `body`."""
