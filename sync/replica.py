@@ -142,6 +142,7 @@ class Replica:
         self.dirty = db.keyed("dirty")
         self._pending: dict[tuple[str, str], list[Operation]] = defaultdict(list)
         self._session = False
+        self._standings: dict[tuple[str, int], tuple[str | None, int | None, str]] = {}
         saved = self.local.get_copy("clock")
         self.clock = clock or HybridClock()
         self.clock.last = max(self.clock.last, saved["last"] if saved else 0)
@@ -160,23 +161,33 @@ class Replica:
         devices = self._encrypted.tables.get("devices")
         return None if devices is None else devices.get(device_id)
 
+    def _standing(self, author: str, epoch: int) -> tuple[str | None, int | None, str]:
+        """(role in that epoch, revocation cut-off or None, revocation reason) of a log.
+
+        Memoised until the devices view changes: merge asks for every operation it folds.
+        """
+        cached = self._standings.get((author, epoch))
+        if cached is None:
+            record = self.device(author)
+            role = None if record is None else record["roles"].get(f"{epoch:016x}")
+            revoked = None if record is None else record.get("revoked")
+            if revoked is None:
+                cached = (role, None, "")
+            else:  # seq 0 as cut-off when the station never saw this log: all of it is refused
+                cutoff = revoked["cutoff"].get(chain_key(author, epoch), 0)
+                cached = (role, cutoff, f"device {author} was revoked by the station ({revoked['reason']})")
+            self._standings[(author, epoch)] = cached
+        return cached
+
     def role(self, author: str, epoch: int, seq: int) -> str | None:
         """The role of (author, epoch, seq): from that epoch's announcement, None if revoked."""
-        record = self.device(author)
-        if record is None or self.revoked_reason(author, epoch, seq) is not None:
-            return None
-        return record["roles"].get(f"{epoch:016x}")
+        role, cutoff, _ = self._standing(author, epoch)
+        return None if cutoff is not None and seq > cutoff else role
 
     def revoked_reason(self, author: str, epoch: int, seq: int) -> str | None:
-        """Why (author, epoch, seq) is cut off by a revocation, or None."""
-        record = self.device(author)
-        revoked = None if record is None else record.get("revoked")
-        if revoked is None:
-            return None
-        cutoff = revoked["cutoff"].get(chain_key(author, epoch))
-        if cutoff is not None and seq <= cutoff:
-            return None  # made before the revocation: stays, with its provenance
-        return f"device {author} was revoked by the station ({revoked['reason']})"
+        """Why (author, epoch, seq) is cut off by a revocation, or None (made before it: stays)."""
+        _, cutoff, reason = self._standing(author, epoch)
+        return reason if cutoff is not None and seq > cutoff else None
 
     def public_key(self, author: str) -> bytes | None:
         """The author's public key if known."""
@@ -235,6 +246,7 @@ class Replica:
     def record(self, kind: str, entity: str, payload: dict[str, Any]) -> Operation:
         """Append a local operation and fold it in, durably; refused ones are not recorded."""
         self.fold_pending()  # the rules must see everything already received
+        self._standings.clear()  # memoised per call: a rolled-back transaction may have left it stale
         op = self.make(kind, entity, payload)
         reducer = self._reducers[kind]
         probe = self.db.keyed(reducer.table).get_copy(entity)
@@ -259,6 +271,7 @@ class Replica:
             anchor=self.anchor,
             revoked=self.revoked_reason,
         )
+        self._standings.clear()
         with no_gc():  # decoding allocates per entry; collections over a big store cost seconds
             result = verify_batch(entries, ctx)
         report = ApplyReport(
@@ -363,9 +376,11 @@ class Replica:
         devices = self.db.keyed("devices")
         for op in sorted(device_ops, key=lambda o: o.order):
             reducer = self._reducers[op.kind]
+            self._standings.clear()
             devices.put(
                 op.entity, fold_into(devices.get_copy(op.entity), [op], reducer, self.env, self.load_ops)
             )
+        self._standings.clear()  # the devices view changed: roles and revocations may have too
         if any(op.kind == REVOKE for op in device_ops):
             dirty.update(self._cut_off_by_revocations())
         self.dirty.put_many({key: doc for key, doc in dirty.items() if not self.dirty.has(key)})
@@ -384,6 +399,7 @@ class Replica:
 
     def _fold(self) -> None:
         """Fold every dirty entity with its pending operations; clear the markers."""
+        self._standings.clear()
         markers = dict(self.dirty.raw())
         pending, self._pending = self._pending, defaultdict(list)
         # Markers with no operations in memory: a crash came between store and fold.
