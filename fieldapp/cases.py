@@ -96,6 +96,19 @@ class CaseReducer:
     table = "cases"
     kinds = KINDS
 
+    def __init__(self) -> None:
+        self._handlers = {
+            CREATE: self._case_create,
+            SET: self._case_set,
+            STATUS: self._case_status,
+            REOPEN: self._case_reopen,
+            ASSIGN: self._case_assign,
+            CLAIM: self._case_claim,
+            APPROVE: self._case_approve,
+            VISIT: self._visit_add,
+            NOTE: self._note_add,
+        }
+
     def initial(self, op: Operation) -> dict[str, Any]:
         """A case not yet created (operations may arrive before the intake)."""
         return {
@@ -135,8 +148,7 @@ class CaseReducer:
             return "the author's device is not known"
         if op.kind != CREATE and not state["exists"]:
             return "the case does not exist (yet) on this device"
-        handler = getattr(self, "_" + op.kind.replace(".", "_"))
-        reason = handler(state, op, op.payload, role)
+        reason = self._handlers[op.kind](state, op, op.payload, role)
         if reason is None:
             state["updated_at"] = model.stamp_iso(op.hlc)
         return reason

@@ -448,8 +448,10 @@ class EncryptedStore:
 
 
 def restore(table: dict[str, Any], key: str, old: Any) -> None:
-    """Put back a document's previous packed value (or remove it if it did not exist)."""
+    """Put back a document's previous value: packed bytes, a detached object, or MISSING."""
     if old is MISSING:
         table.pop(key, None)
-    else:
+    elif isinstance(old, bytes):
         table[key] = unpack(old)
+    else:
+        table[key] = old

@@ -137,13 +137,27 @@ class KeyedTable(JournalTable):
     document_id_class = str  # type: ignore[assignment]
 
     def put_many(self, docs: dict[str, Any]) -> None:
-        """Set (insert or replace) several documents by key: one journal change set."""
+        """Set (insert or replace) several documents by key: one journal change set.
 
-        def updater(table: dict[Any, Any]) -> None:
-            for key, doc in docs.items():
-                table[key] = doc
-
-        self._update_table(updater)
+        Whole documents are replaced, never mutated in place, so the replaced objects
+        themselves serve as the undo record and only the new ones are packed.
+        """
+        store = self._storage.store  # type: ignore[attr-defined]
+        created = self.name not in store.tables
+        raw = store.tables.setdefault(self.name, {})
+        before = {key: raw.get(key, MISSING) for key in docs}
+        try:
+            changes: dict[str, bytes | None] = {key: pack(doc) for key, doc in docs.items()}
+            raw.update(docs)
+            store.record_changes(self.name, changes, before, new_table=created)
+        except BaseException:
+            for key, old in before.items():
+                restore(raw, key, old)
+            if created and not raw:
+                store.tables.pop(self.name, None)
+            raise
+        finally:
+            self.clear_cache()
 
     def put(self, key: str, doc: Any) -> None:
         """Set one document by key."""

@@ -276,3 +276,26 @@ def test_salvage_rebuilds_a_damaged_snapshot_from_the_previous_generation(store_
     db = FieldDB.open(store_dir, PASSPHRASE)
     assert snapshot_of(db) == expected
     db.close()
+
+
+def test_keyed_put_many_is_durable_and_all_or_nothing(store_dir: Path) -> None:
+    db = make_db(store_dir)
+    ops = db.keyed("ops")
+    ops.put_many({"a": {"v": 1}, "b": {"v": 2}})
+    with pytest.raises(RuntimeError), db.transaction():
+        ops.put_many({"a": {"v": 10}, "c": {"v": 3}})
+        raise RuntimeError("abandon")
+    assert ops.raw() == {"a": {"v": 1}, "b": {"v": 2}}
+    with pytest.raises(TypeError):
+        ops.put_many({"b": {"v": 20}, "d": {"bad": object()}})
+    assert ops.raw() == {"a": {"v": 1}, "b": {"v": 2}}
+    with pytest.raises(TypeError):
+        db.keyed("fresh").put_many({"x": {"bad": object()}})
+    assert "fresh" not in db.store.tables
+    db.keyed("empty").put_many({})
+    ops.put("b", {"v": 22})
+    db.close()
+    db = FieldDB.open(store_dir, PASSPHRASE)
+    assert db.keyed("ops").raw() == {"a": {"v": 1}, "b": {"v": 22}}
+    assert "empty" in db.store.tables  # a new table is recorded even when empty
+    db.close()
