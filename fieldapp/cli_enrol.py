@@ -5,8 +5,9 @@ shows a code such as ``7-river-lantern`` and certifies the device that proves it
 knows the code. `enrol join` runs on the new device: it finds the supervisor's
 device (zeroconf on `--interface`, or `--peer HOST:PORT`), proves the code and
 keeps the certificate and the station's trust anchor. The protocol is in
-`sync.enrol`. Without `--interface` nothing is advertised or browsed: zeroconf
-only ever runs on the address the user names.
+`sync.enrol`, the codes in `sync.enrol_codes`, zeroconf in `sync.discovery`.
+Without `--interface` nothing is advertised or browsed: zeroconf only ever runs
+on the address the user names.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 
 from fieldapp import station
 from fieldapp.cli_cases import service_for
-from sync.enrol import EnrolError, EnrolServer, IssueRefused, discover, enrol_join, parse_code
+from sync.enrol import EnrolServer, IssueRefused, discover, enrol_join
+from sync.enrol_codes import EnrolError, parse_code
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
 ROLES = ("officer", "supervisor")

@@ -1,10 +1,11 @@
 """Enrolment of a new device over the LAN with a one-time code (SPAKE2).
 
 The supervisor's device runs an `EnrolServer`; it shows a code such as
-``7-river-lantern``. The number (the *nameplate*, 1-99) is public: it names the
-enrolment slot and is all the zeroconf advertisement carries. The two words come
-from `WORDS` (256 short, distinct, easy-to-say English nouns), so a code holds
-16 bits of secret. The whole code string is the SPAKE2 password:
+``7-river-lantern`` (`sync.enrol_codes`). The number (the *nameplate*, 1-99) is
+public: it names the enrolment slot and is all the zeroconf advertisement
+(`sync.discovery`) carries. The two words come from `sync.enrol_codes.WORDS`
+(256 short, distinct, easy-to-say English nouns), so a code holds 16 bits of
+secret. The whole code string is the SPAKE2 password:
 
 - a recorded transcript allows no offline guessing (SPAKE2), so each guess
   costs an online attempt, and each slot allows `MAX_FAILURES` (3) of them,
@@ -35,7 +36,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +48,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from spake2 import SPAKE2_A, SPAKE2_B
 from spake2.spake2 import SPAKEError
 
+from sync.discovery import Advertiser, browse
+from sync.enrol_codes import EnrolError, make_code, parse_code
 from sync.frames import FrameError, FrameLimits, decode_body, read_frame, write_frame
 from sync.identity import device_id_for
 
@@ -59,32 +61,6 @@ IO_TIMEOUT = 30.0
 LIMITS = FrameLimits(max_bytes=64 * 1024, max_items=64, max_depth=4)
 ID_JOINER, ID_STATION = b"fieldapp-enrol-joiner", b"fieldapp-enrol-station"
 
-#: 256 code words: short, distinct, easy to say and to hear apart.
-_WORD_TEXT = """
-acorn almond anchor apple arrow atlas badger bagel balloon bamboo banjo barrel basket beacon beaver beetle
-bell biscuit bison blanket bottle bridge brook bucket butter button cabbage cabin cactus camel camera canal
-candle canoe canyon carbon carpet castle cedar cello chalk cherry chimney circle cliff cloud clover cobalt
-cobra coconut comet compass cookie copper coral cotton cougar cradle crayon cricket crystal daisy desert
-diamond dolphin donkey dove dragon drum dune eagle elbow ember engine falcon feather fern fiddle fig finch
-flag flute forest fossil fountain fox funnel garden garlic gecko ginger glacier glove goat gopher granite
-grape gravel guitar hammer harbor harp harvest hazel helmet heron hill honey hornet horse igloo ink island
-ivory jacket jaguar jasmine jelly jewel jungle kayak kelp kettle kitten kiwi koala ladder lagoon lantern
-lemon lemur leopard lily lime linen lion lizard lobster locket lotus magnet mango maple marble meadow melon
-meteor mirror monkey moose mountain muffin mushroom nectar needle nest noodle nutmeg oak ocean olive onion
-orange orbit orchid ostrich otter owl oyster paddle panda panther paper parrot peach pearl pebble pelican
-pencil pepper piano pigeon pillow pine planet pocket pony potato prism pumpkin puzzle quartz quilt rabbit
-raccoon radio rainbow raisin raven river robin rocket saddle saffron salmon sandal saucer scarf shell shovel
-silver sparrow spider spoon squirrel star stone storm sugar summit sunset swan table teapot thistle tiger
-timber toffee tomato topaz tractor trout trumpet tuba tulip tunnel turnip turtle umbrella valley vanilla
-velvet violin volcano waffle wagon walnut walrus whale willow window wizard wolf yogurt zebra zipper
-"""
-WORDS = tuple(_WORD_TEXT.split())
-_WORD_SET = frozenset(WORDS)
-
-
-class EnrolError(Exception):
-    """Enrolment failed; the message says why and what to do."""
-
 
 class IssueRefused(Exception):
     """Raised by an `issue` callback: the station will not certify; the message is shown to the joiner."""
@@ -92,23 +68,6 @@ class IssueRefused(Exception):
 
 Issue = Callable[[bytes, str, str], tuple[list[bytes], dict[str, Any]]]
 OnEvent = Callable[[str, dict[str, Any]], None]
-
-
-def make_code(nameplate: int) -> str:
-    """A fresh code for a slot: ``<nameplate>-<word>-<word>``."""
-    return f"{nameplate}-{secrets.choice(WORDS)}-{secrets.choice(WORDS)}"
-
-
-def parse_code(text: str) -> tuple[int, str]:
-    """(nameplate, canonical code) from what a person typed; EnrolError if it cannot be a code."""
-    parts = text.strip().lower().replace(" ", "-").split("-")
-    parts = [p for p in parts if p]
-    if len(parts) != 3 or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 99:
-        raise EnrolError("An enrolment code looks like 7-river-lantern: a number and two words.")
-    for word in parts[1:]:
-        if word not in _WORD_SET:
-            raise EnrolError(f"{word!r} is not a code word; check the code on the supervisor's screen.")
-    return int(parts[0]), "-".join(parts)
 
 
 @dataclass
@@ -213,8 +172,7 @@ class EnrolServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
         self._error: str | None = None
-        self._zc: Any = None
-        self._zc_info: Any = None
+        self._advertiser: Advertiser | None = None
         self._zc_nameplate: int | None = None
         self._zc_lock = asyncio.Lock()
         self._timers: list[asyncio.TimerHandle] = []
@@ -229,9 +187,7 @@ class EnrolServer:
         """Listen, open the first slot (announced with an "open" event), advertise if asked."""
         self._server = await asyncio.start_server(self._accept, self.host, self._port, reuse_address=True)
         if self.advertise:
-            from zeroconf.asyncio import AsyncZeroconf
-
-            self._zc = AsyncZeroconf(interfaces=[self.host])
+            self._advertiser = Advertiser(SERVICE_TYPE, self.host)
         await self._open_slot()
 
     async def wait(self, timeout: float) -> list[dict[str, Any]]:
@@ -260,9 +216,9 @@ class EnrolServer:
             _, pending = await asyncio.wait(set(self._tasks), timeout=2.0)
             for task in pending:
                 task.cancel()
-        if self._zc is not None:
-            await self._zc.async_close()
-            self._zc = None
+        if self._advertiser is not None:
+            await self._advertiser.close()
+            self._advertiser = None
 
     async def run(self, timeout: float) -> list[dict[str, Any]]:
         """start, wait, close."""
@@ -299,30 +255,17 @@ class EnrolServer:
 
     async def _readvertise(self) -> None:
         """Make the zeroconf advertisement match the current slot (none when no code is open)."""
-        from zeroconf.asyncio import AsyncServiceInfo
-
         async with self._zc_lock:
             slot = self.current
-            if self._zc is None or (slot is not None and self._zc_nameplate == slot.nameplate):
+            if self._advertiser is None or (slot is not None and self._zc_nameplate == slot.nameplate):
                 return
-            old, self._zc_info, self._zc_nameplate = self._zc_info, None, None
-            if old is not None:
-                with contextlib.suppress(Exception):
-                    await self._zc.async_unregister_service(old)
+            self._zc_nameplate = None
+            await self._advertiser.withdraw()
             if slot is None:
                 return
-            token = secrets.token_hex(4)
-            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            self._zc_info = AsyncServiceInfo(
-                SERVICE_TYPE,
-                f"enrol-{slot.nameplate}-{token}.{SERVICE_TYPE}",
-                port=self.port,
-                properties={"v": str(PROTOCOL_VERSION), "np": str(slot.nameplate)},
-                server=f"fieldapp-{token}.local.",
-                addresses=[socket.inet_pton(family, self.host)],
-            )
             self._zc_nameplate = slot.nameplate
-            await self._zc.async_register_service(self._zc_info)
+            properties = {"v": str(PROTOCOL_VERSION), "np": str(slot.nameplate)}
+            await self._advertiser.publish(f"enrol-{slot.nameplate}", self.port, properties)
 
     def _spent(self, slot: Slot, event: str, message: str) -> None:
         """`slot` can no longer succeed: report it, stop advertising, maybe stop."""
@@ -529,39 +472,14 @@ async def _expect(reader: asyncio.StreamReader, kind: str, timeout: float) -> di
 
 async def discover(nameplate: int, interface: str, timeout: float) -> tuple[str, int]:
     """Find the station offering `nameplate` with zeroconf, bound to `interface` only."""
-    from zeroconf import IPVersion, ServiceStateChange
-    from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-    aiozc = AsyncZeroconf(interfaces=[interface])
-    found: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
-    tasks: set[asyncio.Task[None]] = set()
+    def wanted(props: dict[str, str | None]) -> bool:
+        return props.get("v") == str(PROTOCOL_VERSION) and props.get("np") == str(nameplate)
 
-    async def check(service_type: str, name: str) -> None:
-        info = AsyncServiceInfo(service_type, name)
-        if not await info.async_request(aiozc.zeroconf, 3000):
-            return
-        props = info.decoded_properties
-        addresses = info.parsed_addresses(IPVersion.V4Only) or info.parsed_addresses()
-        wanted = props.get("v") == str(PROTOCOL_VERSION) and props.get("np") == str(nameplate)
-        if wanted and addresses and info.port and not found.done():
-            found.set_result((addresses[0], int(info.port)))
-
-    def changed(zeroconf: Any, service_type: str, name: str, state_change: ServiceStateChange) -> None:
-        if state_change in (ServiceStateChange.Added, ServiceStateChange.Updated):
-            task = asyncio.get_running_loop().create_task(check(service_type, name))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-
-    browser = AsyncServiceBrowser(aiozc.zeroconf, [SERVICE_TYPE], handlers=[changed])
     try:
-        return await asyncio.wait_for(found, timeout)
+        return await browse(SERVICE_TYPE, interface, wanted, timeout)
     except TimeoutError:
         raise EnrolError(
             f"no enrolment number {nameplate} was found on the network within {timeout:g} s; check the "
             "number, that both devices are on the same network, or give --peer HOST:PORT."
         ) from None
-    finally:
-        await browser.async_cancel()
-        for task in list(tasks):
-            task.cancel()
-        await aiozc.async_close()

@@ -3,7 +3,8 @@
 Covers the protocol of `sync.enrol` end to end (the supervisor's real station
 authority issues, the new device really adopts) and the ways it must fail:
 wrong, unknown, expired, reused and burned codes, a man in the middle with a
-guessed code, hostile frames. The frame codec of `sync.frames` is tested here too.
+guessed code, hostile frames. The frame codec itself is tested in tests/test_frames.py;
+the attacker's relay is in tests/enrol_helpers.py, shared with tests/test_enrol_netns.py.
 """
 
 from __future__ import annotations
@@ -20,24 +21,16 @@ import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from spake2 import SPAKE2_A, SPAKE2_B
+from spake2 import SPAKE2_A
 
 from fieldapp import station
 from fieldapp.device import LOCAL_STATION, init_device
 from fieldapp.service import CaseService
-from sync.enrol import (
-    ID_JOINER,
-    ID_STATION,
-    LIMITS,
-    WORDS,
-    EnrolError,
-    EnrolServer,
-    _keys,
-    enrol_join,
-    parse_code,
-)
-from sync.frames import FrameError, FrameLimits, decode_body, encode_frame, read_frame, write_frame
+from sync.enrol import ID_JOINER, ID_STATION, LIMITS, EnrolServer, enrol_join
+from sync.enrol_codes import WORDS, EnrolError, parse_code
+from sync.frames import FrameError, read_frame, write_frame
 from tests.conftest import FAST_KDF, PASSPHRASE
+from tests.enrol_helpers import substituting_relay, wrong_words
 
 HOST = "127.0.0.1"
 
@@ -92,12 +85,6 @@ def devices(tmp_path: Path) -> Iterator[Devices]:
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
     """Run one async scenario to completion."""
     asyncio.run(asyncio.wait_for(scenario(), 30))
-
-
-def wrong_words(code: str) -> str:
-    """The same number with other words."""
-    nameplate, first, second = code.split("-")
-    return f"{nameplate}-{WORDS[(WORDS.index(first) + 1) % 256]}-{second}"
 
 
 # --------------------------------------------------------------- success
@@ -275,46 +262,6 @@ def test_a_burned_code_stops_the_server_by_default(devices: Devices) -> None:
 
 
 # --------------------------------------------------------------- man in the middle
-
-
-async def substituting_relay(
-    joiner: tuple[asyncio.StreamReader, asyncio.StreamWriter],
-    station_addr: tuple[str, int],
-    guess: str,
-    mode: str,
-    seen: list[bytes],
-) -> None:
-    """An attacker between the joiner and the station, running SPAKE2 with a guessed code to both.
-
-    mode "forward": pass the station's verdict on the attacker's guess back to the joiner;
-    mode "impersonate": answer the joiner with a confirmation made from the guessed code.
-    """
-    reader_j, writer_j = joiner
-    reader_s, writer_s = await asyncio.open_connection(*station_addr)
-    try:
-        hello = await read_frame(reader_j, 5, LIMITS)
-        nameplate, password = parse_code(guess)
-        towards_station = SPAKE2_A(password.encode(), idA=ID_JOINER, idB=ID_STATION)
-        msg_a = towards_station.start()
-        await write_frame(writer_s, {"t": "hello", "v": 1, "nameplate": hello["nameplate"], "spake": msg_a})
-        answer = await read_frame(reader_s, 5, LIMITS)
-        towards_joiner = SPAKE2_B(password.encode(), idA=ID_JOINER, idB=ID_STATION)
-        msg_b = towards_joiner.start()
-        await write_frame(writer_j, {"t": "spake", "spake": msg_b})
-        keys_j = _keys(towards_joiner.finish(hello["spake"]), nameplate, hello["spake"], msg_b)
-        keys_s = _keys(towards_station.finish(answer["spake"]), nameplate, msg_a, answer["spake"])
-        seen.append(msgpack.packb(await read_frame(reader_j, 5, LIMITS)))
-        await write_frame(writer_s, {"t": "confirm", "mac": keys_s.joiner_mac})
-        verdict = await read_frame(reader_s, 5, LIMITS)
-        if mode == "forward":
-            await write_frame(writer_j, verdict)
-        else:
-            await write_frame(writer_j, {"t": "confirm", "mac": keys_j.station_mac})
-            with pytest.raises(FrameError):  # the joiner hangs up instead of sending its key
-                seen.append(msgpack.packb(await read_frame(reader_j, 5, LIMITS)))
-    finally:
-        writer_s.close()
-        writer_j.close()
 
 
 @pytest.mark.timeout(60)
@@ -552,7 +499,7 @@ def test_joiner_gives_up_on_a_silent_or_absent_station() -> None:
     run(scenario)
 
 
-# --------------------------------------------------------------- codes and frames
+# --------------------------------------------------------------- codes
 
 
 def test_codes() -> None:
@@ -567,44 +514,3 @@ def test_codes() -> None:
     ]:
         with pytest.raises(EnrolError, match=reason):
             parse_code(bad)
-
-
-@pytest.mark.timeout(30)
-def test_frames_round_trip_and_limits() -> None:
-    async def scenario() -> None:
-        reader = asyncio.StreamReader()
-        reader.feed_data(encode_frame({"t": "x", "b": b"\x00" * 10, "n": [1, {"k": None}]}))
-        assert await read_frame(reader, 1) == {"t": "x", "b": b"\x00" * 10, "n": [1, {"k": None}]}
-        with pytest.raises(FrameError, match="timed out waiting for the peer"):
-            await read_frame(reader, 0.05)
-        reader.feed_data(struct.pack(">I", 2000) + b"\x80")
-        with pytest.raises(FrameError, match="frame of 2000 bytes exceeds the limit of 1000"):
-            await read_frame(reader, 1, FrameLimits(max_bytes=1000))
-        reader.feed_eof()  # the rest of that frame, then nothing
-        with pytest.raises(FrameError, match="connection closed mid-frame"):
-            await read_frame(reader, 1)
-        closed = asyncio.StreamReader()
-        closed.feed_eof()
-        with pytest.raises(FrameError, match="the peer closed the connection"):
-            await read_frame(closed, 1)
-
-    run(scenario)
-    with pytest.raises(FrameError, match="exceeds the limit"):
-        encode_frame({"b": b"x" * 2000}, max_bytes=1000)
-    deep: Any = 1
-    for _ in range(20):
-        deep = [deep]
-    with pytest.raises(FrameError, match="nests deeper than 16 levels"):
-        decode_body(msgpack.packb({"a": deep}))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_decode_body_fuzz(data: bytes) -> None:
-    """Any bytes decode to a string-keyed map or fail with FrameError; nothing else escapes."""
-    try:
-        value = decode_body(data, LIMITS)
-    except FrameError as exc:
-        assert exc.reason
-    else:
-        assert isinstance(value, dict) and all(isinstance(k, str) for k in value)

@@ -26,8 +26,8 @@ from fieldapp import station
 from fieldapp.device import LOCAL_STATION, init_device
 from fieldapp.service import CaseService
 from tests.conftest import FAST_KDF, PASSPHRASE
+from tests.enrol_helpers import wrong_words
 from tests.netns import Namespace, namespaces, skip_unless_available
-from tests.test_enrol import wrong_words
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_TIMEOUT = 60
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 RELAY = """
 import asyncio, json, sys
-from tests.test_enrol import substituting_relay
+from tests.enrol_helpers import substituting_relay
 
 async def main(listen, station, port, guess):
     done = asyncio.Event()
