@@ -19,6 +19,13 @@ from fieldapp.service import CaseService
 from sync.certs import Anchor, Certificate, CertificateError, StationAuthority, decode_certificate
 from sync.ops import chain_key
 from sync.replica import OperationRefused
+from sync.tls import (
+    TlsMaterial,
+    ca_certificate,
+    check_ca_certificate,
+    device_certificate,
+    read_device_certificate,
+)
 from sync.trust import REVOKE, revocation_statement
 
 AUTHORITY_TABLE = "station_authority"
@@ -33,6 +40,29 @@ def authority(service: CaseService) -> StationAuthority | None:
     """This device's CA, if it is the station authority."""
     doc = service.db.keyed(AUTHORITY_TABLE).get_copy("ca")
     return None if doc is None else StationAuthority(bytes(doc["private_key"]), str(doc["name"]))
+
+
+def _tls_certificates(
+    service: CaseService, ca: StationAuthority, device_key: bytes, role: str
+) -> tuple[bytes, bytes]:
+    """(device TLS certificate, CA TLS certificate), both DER, for LAN sync (`sync.tls`)."""
+    private = bytes(service.db.keyed(AUTHORITY_TABLE).get_copy("ca")["private_key"])  # type: ignore[index]
+    station_id = ca.anchor.station_id
+    return device_certificate(private, station_id, device_key, role), ca_certificate(private, station_id)
+
+
+def tls_material(service: CaseService) -> TlsMaterial | None:
+    """This device's TLS identity at its station; None before it joins one."""
+    doc = service.db.table(DEVICE_TABLE).all()[0]
+    tls = doc.get("tls")
+    if not tls:
+        return None
+    return TlsMaterial(
+        station_id=str(doc["station"]),
+        ca_der=bytes(tls["ca"]),
+        cert_der=bytes(tls["cert"]),
+        private_key=service.identity.signing_key,
+    )
 
 
 def require_fresh(service: CaseService) -> None:
@@ -58,14 +88,19 @@ def create_station(service: CaseService, name: str) -> Anchor:
     with service.db.transaction():
         service.db.keyed(AUTHORITY_TABLE).put("ca", {"private_key": private, "name": name})
         cert = ca.issue(service.identity.public_key, service.officer, "supervisor")
-        _adopt(service, cert, ca.anchor)
+        tls_cert, tls_ca = _tls_certificates(service, ca, service.identity.public_key, "supervisor")
+        _adopt(service, cert, ca.anchor, tls_cert, tls_ca)
     return ca.anchor
 
 
 def issue_certificate(
     service: CaseService, device_key: bytes, officer: str, role: str
 ) -> tuple[list[bytes], dict[str, Any]]:
-    """Authority only: certify an enrolling device; returns (certificate, anchor document)."""
+    """Authority only: certify an enrolling device.
+
+    Returns ([certificate body, signature, TLS certificate DER], anchor document with
+    the station's TLS CA certificate under ``ca_x509``).
+    """
     ca = authority(service)
     if ca is None:
         raise StationError(
@@ -73,12 +108,13 @@ def issue_certificate(
         )
     try:
         cert = ca.issue(device_key, officer, role)
-    except CertificateError as exc:
+        tls_cert, tls_ca = _tls_certificates(service, ca, device_key, role)
+    except (CertificateError, ValueError) as exc:
         raise StationError(f"Cannot certify the device: {exc}.") from None
     service.db.keyed(ISSUED_TABLE).put(
         cert.device_id, {"officer": officer, "role": role, "serial": cert.serial, "issued_ms": cert.issued_ms}
     )
-    return cert.to_wire(), ca.anchor.to_doc()
+    return [*cert.to_wire(), tls_cert], {**ca.anchor.to_doc(), "ca_x509": tls_ca}
 
 
 def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> Certificate:
@@ -87,16 +123,19 @@ def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: di
     try:
         anchor = Anchor.from_doc(anchor_doc)
         cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
-    except (CertificateError, IndexError, TypeError) as exc:
+        tls_cert, tls_ca = bytes(cert_wire[2]), bytes(anchor_doc["ca_x509"])
+        check_ca_certificate(tls_ca, anchor)
+        tls_peer = read_device_certificate(tls_cert, anchor.station_id)
+    except (CertificateError, IndexError, KeyError, TypeError) as exc:
         raise StationError(f"The enrolment answer is not valid: {exc}.") from None
-    if cert.device_id != service.identity.device_id:
+    if cert.device_id != service.identity.device_id or tls_peer.device_id != cert.device_id:
         raise StationError("The certificate was issued for another device.")
     with service.db.transaction():
-        _adopt(service, cert, anchor)
+        _adopt(service, cert, anchor, tls_cert, tls_ca)
     return cert
 
 
-def _adopt(service: CaseService, cert: Certificate, anchor: Anchor) -> None:
+def _adopt(service: CaseService, cert: Certificate, anchor: Anchor, tls_cert: bytes, tls_ca: bytes) -> None:
     """Store membership and start a new epoch announced with the certificate."""
     device = service.db.table(DEVICE_TABLE)
     doc = dict(device.all()[0])
@@ -110,7 +149,12 @@ def _adopt(service: CaseService, cert: Certificate, anchor: Anchor) -> None:
     service.db.keyed("devices").remove(doc_ids=[service.identity.device_id])
     epoch = int.from_bytes(os.urandom(8), "big") >> 1
     doc.update(
-        station=anchor.station_id, role=cert.role, epoch=epoch, cert=cert.to_wire(), anchor=anchor.to_doc()
+        station=anchor.station_id,
+        role=cert.role,
+        epoch=epoch,
+        cert=cert.to_wire(),
+        anchor=anchor.to_doc(),
+        tls={"cert": tls_cert, "ca": tls_ca},
     )
     device.update(doc, doc_ids=[device.all()[0].doc_id])
     service.reload()

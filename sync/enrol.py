@@ -450,7 +450,7 @@ async def enrol_join(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer.wait_closed(), 1.0)
     cert, anchor = given.get("cert"), given.get("anchor")
-    if not (isinstance(cert, list) and len(cert) == 2 and all(isinstance(p, bytes) for p in cert)):
+    if not (isinstance(cert, list) and len(cert) == 3 and all(isinstance(p, bytes) for p in cert)):
         raise EnrolError("the station's certificate is malformed; nothing was enrolled.")
     if not isinstance(anchor, dict):
         raise EnrolError("the station's trust anchor is malformed; nothing was enrolled.")

@@ -428,7 +428,7 @@ def test_random_frames_never_stop_the_server(bodies: list[bytes]) -> None:
 
     def issue(device_key: bytes, officer: str, role: str) -> tuple[list[bytes], dict[str, Any]]:
         issued.append(device_key)
-        return [b"body", b"signature"], {"station_id": "st-test"}
+        return [b"body", b"signature", b"x509"], {"station_id": "st-test"}
 
     async def scenario() -> None:
         server = EnrolServer(issue, host=HOST, io_timeout=0.5)
@@ -442,7 +442,7 @@ def test_random_frames_never_stop_the_server(bodies: list[bytes]) -> None:
             assert issued == []
             key = os.urandom(32)
             assert await enrol_join(HOST, server.port, server.current.code, key, "x", timeout=5) == (
-                [b"body", b"signature"],
+                [b"body", b"signature", b"x509"],
                 {"station_id": "st-test"},
             )
             assert issued == [key]
