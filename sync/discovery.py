@@ -95,3 +95,55 @@ async def browse(service_type: str, interface: str, wanted: Wanted, timeout: flo
         for task in list(tasks):
             task.cancel()
         await aiozc.async_close()
+
+
+class PeerBrowser:
+    """A live list of `service_type` instances whose properties are `wanted`, on `interface` only.
+
+    `peers` maps instance name to ((address, port), properties); instances that
+    leave are removed. Used by `fieldapp sync` (collect for a moment, then sync)
+    and by the TUI's sync screen (show peers as they come and go).
+    """
+
+    def __init__(self, service_type: str, interface: str, wanted: Wanted) -> None:
+        self.service_type, self.interface, self.wanted = service_type, interface, wanted
+        self.peers: dict[str, tuple[tuple[str, int], dict[str, str | None]]] = {}
+        self.changed = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._zc: Any = None
+        self._browser: Any = None
+
+    async def start(self) -> None:
+        from zeroconf import IPVersion, ServiceStateChange
+        from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+        self._zc = AsyncZeroconf(interfaces=[self.interface])
+
+        async def check(service_type: str, name: str) -> None:
+            info = AsyncServiceInfo(service_type, name)
+            if not await info.async_request(self._zc.zeroconf, 3000):
+                return
+            addresses = info.parsed_addresses(IPVersion.V4Only) or info.parsed_addresses()
+            properties = info.decoded_properties
+            if addresses and info.port and self.wanted(properties):
+                self.peers[name] = ((addresses[0], int(info.port)), properties)
+                self.changed.set()
+
+        def on_change(zeroconf: Any, service_type: str, name: str, state_change: ServiceStateChange) -> None:
+            if state_change is ServiceStateChange.Removed:
+                if self.peers.pop(name, None) is not None:
+                    self.changed.set()
+                return
+            task = asyncio.get_running_loop().create_task(check(service_type, name))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        self._browser = AsyncServiceBrowser(self._zc.zeroconf, [self.service_type], handlers=[on_change])
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.async_cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._zc is not None:
+            await self._zc.async_close()

@@ -12,6 +12,7 @@ ends that session and carries on serving others.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -118,25 +119,46 @@ async def _read_exactly(reader: asyncio.StreamReader, n: int, started: bool) -> 
         if not started and not exc.partial:
             raise FrameError("the peer closed the connection") from None
         raise FrameError("connection closed mid-frame") from None
+    except ssl.SSLError as exc:
+        raise FrameError(tls_reason(exc)) from None
     except (ConnectionError, OSError) as exc:
         raise FrameError(f"the connection was lost ({exc.__class__.__name__})") from None
+
+
+def tls_reason(exc: ssl.SSLError) -> str:
+    """A TLS failure in words: most often the peer does not accept this device's certificate."""
+    code = (exc.reason or "").upper()
+    if "UNKNOWN_CA" in code or "CERTIFICATE" in code or "BAD_CERT" in code:
+        return (
+            "the peer refused this device's certificate (the devices are not enrolled at the same "
+            "station, or this device is not enrolled)"
+        )
+    return f"the secure connection failed ({exc.reason or type(exc).__name__})"
 
 
 async def read_frame(
     reader: asyncio.StreamReader, timeout: float = DEFAULT_TIMEOUT, limits: FrameLimits = DEFAULT_LIMITS
 ) -> dict[str, Any]:
     """Read one frame from a peer within `timeout` seconds; raise FrameError otherwise."""
+    return (await read_frame_sized(reader, timeout, limits))[0]
 
-    async def read() -> dict[str, Any]:
+
+async def read_frame_sized(
+    reader: asyncio.StreamReader, timeout: float = DEFAULT_TIMEOUT, limits: FrameLimits = DEFAULT_LIMITS
+) -> tuple[dict[str, Any], int]:
+    """`read_frame`, with the frame's size on the wire (header included)."""
+
+    async def read() -> tuple[dict[str, Any], int]:
         header = await _read_exactly(reader, HEADER.size, started=False)
         (length,) = HEADER.unpack(header)
         if length > limits.max_bytes:
             raise FrameError(f"frame of {length} bytes exceeds the limit of {limits.max_bytes}")
         body = await _read_exactly(reader, length, started=True)
-        return decode_body(body, limits)
+        return decode_body(body, limits), HEADER.size + length
 
     try:
-        return await asyncio.wait_for(read(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: 3.11's can swallow a cancellation
+            return await read()
     except TimeoutError:
         raise FrameError("timed out waiting for the peer") from None
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fieldapp.device import init_device
 from fieldapp.service import CaseService
+from fieldapp.station import adopt_enrolment, create_station, issue_certificate
 from sync.hlc import HybridClock
 from tests.conftest import FAST_KDF, PASSPHRASE
 
@@ -53,3 +54,27 @@ def converge(services: list[CaseService]) -> None:
             for b in services:
                 if a is not b:
                     exchange(a, b)
+
+
+@contextmanager
+def station_devices(root: Path, officers: int, name: str = "测试派出所") -> Iterator[list[CaseService]]:
+    """A station authority plus enrolled officers (enrolment done in-process)."""
+    services: list[CaseService] = []
+    try:
+        init_device(root / "authority", PASSPHRASE, "测试所长", FAST_KDF)
+        authority = CaseService.open(root / "authority", PASSPHRASE)
+        services.append(authority)
+        create_station(authority, name)
+        for index in range(officers):
+            path = root / f"officer{index}"
+            init_device(path, PASSPHRASE, f"测试辅警{index}", FAST_KDF)
+            officer = CaseService.open(path, PASSPHRASE)
+            services.append(officer)
+            cert, anchor = issue_certificate(
+                authority, officer.identity.public_key, officer.officer, "officer"
+            )
+            adopt_enrolment(officer, cert, anchor)
+        yield services
+    finally:
+        for service in services:
+            service.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,6 @@ from fieldapp.device import init_device
 from fieldapp.service import CaseError, CaseService
 from fieldapp.station import (
     StationError,
-    adopt_enrolment,
     create_station,
     device_rows,
     issue_certificate,
@@ -21,31 +18,7 @@ from fieldapp.station import (
 from sync.ops import decode, encode_body, sign
 from sync.trust import ANNOUNCE, announce_payload
 from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import exchange
-
-
-@contextmanager
-def station_devices(root: Path, officers: int, name: str = "测试派出所") -> Iterator[list[CaseService]]:
-    """A station authority plus enrolled officers (enrolment done in-process)."""
-    services: list[CaseService] = []
-    try:
-        init_device(root / "authority", PASSPHRASE, "测试所长", FAST_KDF)
-        authority = CaseService.open(root / "authority", PASSPHRASE)
-        services.append(authority)
-        create_station(authority, name)
-        for index in range(officers):
-            path = root / f"officer{index}"
-            init_device(path, PASSPHRASE, f"测试辅警{index}", FAST_KDF)
-            officer = CaseService.open(path, PASSPHRASE)
-            services.append(officer)
-            cert, anchor = issue_certificate(
-                authority, officer.identity.public_key, officer.officer, "officer"
-            )
-            adopt_enrolment(officer, cert, anchor)
-        yield services
-    finally:
-        for service in services:
-            service.close()
+from tests.replicas import exchange, station_devices
 
 
 def own_entries(svc: CaseService) -> list[tuple[bytes, bytes]]:

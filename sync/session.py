@@ -1,0 +1,418 @@
+"""One sync session between two enrolled devices, over an authenticated stream.
+
+The transport (TLS, `sync.lan`) has already told each side who the other is.
+The session is symmetric: both sides run `run_session`, and each both sends
+what the other lacks and receives what it lacks, at the same time::
+
+    both  -> hello  {t, proto, station, device, digest}
+    (equal digests: both hold the same logs; the session ends here)
+    both  -> vector {t, v: {chain: seq}}
+    both  -> ops    {t, e: [[body, sig], ...]}   (batches, in sequence order per chain)
+             ack    {t, n, applied, refused}     (after the batch is durably applied)
+    both  -> done   {t, batches}                 (after the last of its batches was acked)
+    either-> error  {t, reason}                  (then closes)
+
+`docs/sync.md` describes every message, field and limit. A receiver applies
+a batch durably (`Replica.apply`, one transaction) before it acknowledges, and
+the vector it sends next time is computed from what it holds durably, so a cut
+connection resumes where it stopped and a repeated batch is a no-op.
+
+A frame that is malformed, oversized or out of place ends the session with a
+readable reason, and nothing of that batch is applied. Entries of a
+well-formed batch that fail verification (bad signature, broken chain, unknown
+author, another station...) are refused one by one as in `Replica.apply`,
+recorded with their reasons, counted in the report, and the session goes on:
+a relayed log may be damaged without the relaying peer being hostile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+from sync.frames import FrameError, FrameLimits, encode_frame, read_frame_sized
+from sync.ops import MAX_BODY_BYTES, op_key
+from sync.replica import ApplyReport, Entry, Replica
+
+PROTOCOL = 1
+#: Most entries in one `ops` frame, and the bytes a sender aims to stay under.
+BATCH_ENTRIES = 200
+BATCH_BYTES = 192 * 1024
+#: Most chains (author, epoch) a vector may name.
+MAX_CHAINS = 20_000
+SIGNATURE_BYTES = 64
+#: Limits of a frame read from a peer.
+LIMITS = FrameLimits(max_bytes=BATCH_BYTES + 2 * MAX_BODY_BYTES + 4096, max_items=MAX_CHAINS, max_depth=4)
+IO_TIMEOUT = 30.0
+
+Progress = Callable[["SessionReport"], None]
+
+
+class SessionError(Exception):
+    """The session ended early; `reason` says why in plain words."""
+
+    def __init__(self, reason: str, *, by_peer: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.by_peer = by_peer
+
+
+@dataclass
+class SessionReport:
+    """What one session did, from this side."""
+
+    peer: str
+    to_send: int = 0
+    sent: int = 0
+    received: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    held_back: int = 0
+    refused: int = 0
+    forks: int = 0
+    refusals: list[str] = field(default_factory=list)
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as printed by `fieldapp sync --json`."""
+        return {
+            "peer": self.peer,
+            "sent": self.sent,
+            "received": self.received,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "held_back": self.held_back,
+            "refused": self.refused,
+            "refusals": self.refusals[:20],
+            "forks": self.forks,
+            "bytes_sent": self.bytes_sent,
+            "bytes_received": self.bytes_received,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+        }
+
+
+def vector_digest(vector: dict[str, int]) -> bytes:
+    """SHA-256 of a version vector in canonical form: equal digests, equal logs held."""
+    return hashlib.sha256(msgpack.packb(sorted(vector.items()), use_bin_type=True)).digest()
+
+
+class Endpoint:
+    """This device's replica as seen by sync sessions: one at a time touches it.
+
+    Applying runs in a worker thread so the event loop (and a UI on it) stays
+    responsive; a lock keeps sessions served at once from touching the store
+    together. While any session is open the replica is in a merge session:
+    every batch is stored durably as it arrives and the view is folded once,
+    when the last session ends.
+    """
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+        self.lock = asyncio.Lock()
+        self._open = 0
+        self._merge: contextlib.ExitStack | None = None
+
+    @property
+    def station(self) -> str:
+        return self.replica.station
+
+    @property
+    def device_id(self) -> str:
+        return self.replica.identity.device_id
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> Any:
+        """Hold the replica in a merge session while any sync session is open."""
+        async with self.lock:
+            if self._open == 0:
+                self._merge = contextlib.ExitStack()
+                self._merge.enter_context(self.replica.merge_session())
+            self._open += 1
+        try:
+            yield
+        finally:
+            async with self.lock:
+                self._open -= 1
+                if self._open == 0 and self._merge is not None:
+                    merge, self._merge = self._merge, None
+                    await asyncio.to_thread(merge.close)  # folds what the sessions stored
+
+    async def vector(self) -> dict[str, int]:
+        async with self.lock:
+            return self.replica.vector()
+
+    async def revoked(self, device_id: str) -> str | None:
+        """Why a device is shut out of this station, or None."""
+        async with self.lock:
+            doc = self.replica.device(device_id)
+        if doc and doc.get("revoked"):
+            reason = doc["revoked"].get("reason") if isinstance(doc["revoked"], dict) else None
+            return f"device {device_id} was revoked by the station" + (f" ({reason})" if reason else "")
+        return None
+
+    async def missing(self, vector: dict[str, int]) -> list[tuple[str, int, int]]:
+        """(author, epoch, seq) of every entry held here that `vector` lacks, in send order."""
+        async with self.lock:
+            wanted = []
+            for chain, seq in sorted(self.replica.vector().items()):
+                author, epoch_hex = chain.rsplit(".", 1)
+                epoch = int(epoch_hex, 16)
+                wanted.extend((author, epoch, s) for s in range(vector.get(chain, 0) + 1, seq + 1))
+            return wanted
+
+    async def fetch(self, keys: list[tuple[str, int, int]]) -> list[Entry]:
+        async with self.lock:
+            ops = self.replica.ops.raw()
+            return [(bytes(e["b"]), bytes(e["s"])) for e in (ops[op_key(*k)] for k in keys)]
+
+    async def apply(self, entries: list[Entry]) -> ApplyReport:
+        async with self.lock:
+            return await asyncio.to_thread(self.replica.apply, entries)
+
+
+def _batches(keys: list[tuple[str, int, int]]) -> Iterator[list[tuple[str, int, int]]]:
+    for start in range(0, len(keys), BATCH_ENTRIES):
+        yield keys[start : start + BATCH_ENTRIES]
+
+
+def _check_vector(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or len(value) > MAX_CHAINS:
+        raise SessionError("the peer sent a malformed version vector")
+    for chain, seq in value.items():
+        if not isinstance(chain, str) or len(chain) > 64 or "." not in chain:
+            raise SessionError("the peer sent a malformed version vector")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**40:
+            raise SessionError("the peer sent a malformed version vector")
+        author, _, epoch = chain.rpartition(".")
+        try:
+            int(epoch, 16)
+        except ValueError:
+            raise SessionError("the peer sent a malformed version vector") from None
+    return value
+
+
+def _check_batch(value: Any) -> list[Entry]:
+    """The entries of an `ops` frame, or SessionError: nothing of a malformed batch is applied."""
+    if not isinstance(value, list) or not 0 < len(value) <= BATCH_ENTRIES:
+        raise SessionError(f"the peer sent a malformed batch (1 to {BATCH_ENTRIES} entries expected)")
+    entries = []
+    for item in value:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], bytes)
+            and isinstance(item[1], bytes)
+            and 0 < len(item[0]) <= MAX_BODY_BYTES
+            and len(item[1]) == SIGNATURE_BYTES
+        ):
+            raise SessionError("the peer sent a malformed batch entry; nothing of that batch was applied")
+        entries.append((item[0], item[1]))
+    return entries
+
+
+class _Channel:
+    """Frames over a stream, counting bytes, one writer at a time."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float) -> None:
+        self.reader, self.writer, self.timeout = reader, writer, timeout
+        self.sent = self.received = 0
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        data = encode_frame(msg, LIMITS.max_bytes)
+        self.sent += len(data)
+        try:
+            self.writer.write(data)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
+            async with asyncio.timeout(self.timeout):
+                await self.writer.drain()
+        except TimeoutError:
+            raise SessionError("timed out sending to the peer") from None
+        except (ConnectionError, OSError) as exc:
+            raise SessionError(f"the connection was lost ({type(exc).__name__})") from None
+
+    async def receive(self) -> dict[str, Any]:
+        try:
+            msg, size = await read_frame_sized(self.reader, self.timeout, LIMITS)
+        except FrameError as exc:
+            raise SessionError(exc.reason) from None
+        self.received += size
+        kind = msg.get("t")
+        if kind == "error":
+            reason = msg.get("reason")
+            raise SessionError(
+                f"the peer ended the session: {reason if isinstance(reason, str) else 'no reason given'}",
+                by_peer=True,
+            )
+        if not isinstance(kind, str):
+            raise SessionError("the peer sent a frame without a type")
+        return msg
+
+
+async def run_session(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    endpoint: Endpoint,
+    peer_device: str,
+    timeout: float = IO_TIMEOUT,
+    progress: Progress | None = None,
+) -> SessionReport:
+    """Sync with an authenticated peer; the report's `error` says why it ended early, if it did."""
+    report = SessionReport(peer=peer_device)
+    channel = _Channel(reader, writer, timeout)
+    started = time.monotonic()
+    try:
+        async with endpoint.session():
+            await _exchange(channel, endpoint, peer_device, report, progress)
+    except SessionError as exc:
+        report.error = exc.reason
+        if not exc.by_peer:
+            with contextlib.suppress(Exception):
+                writer.write(encode_frame({"t": "error", "reason": exc.reason[:200]}))
+                await asyncio.wait_for(writer.drain(), 2)
+    finally:
+        report.bytes_sent, report.bytes_received = channel.sent, channel.received
+        report.seconds = time.monotonic() - started
+        writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), 2)
+    return report
+
+
+async def refuse(writer: asyncio.StreamWriter, reason: str) -> None:
+    """Tell a peer why it is refused, then hang up."""
+    with contextlib.suppress(Exception):
+        writer.write(encode_frame({"t": "error", "reason": reason[:200]}))
+        await asyncio.wait_for(writer.drain(), 2)
+    writer.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(writer.wait_closed(), 2)
+
+
+async def _exchange(
+    channel: _Channel,
+    endpoint: Endpoint,
+    peer_device: str,
+    report: SessionReport,
+    progress: Progress | None,
+) -> None:
+    revoked = await endpoint.revoked(peer_device)
+    if revoked:
+        raise SessionError(f"refused: {revoked}")
+    mine = await endpoint.vector()
+    digest = vector_digest(mine)
+    await channel.send(
+        {
+            "t": "hello",
+            "proto": PROTOCOL,
+            "station": endpoint.station,
+            "device": endpoint.device_id,
+            "digest": digest,
+        }
+    )
+    hello = await channel.receive()
+    if hello.get("t") != "hello":
+        raise SessionError("the peer did not start with a hello")
+    if hello.get("proto") != PROTOCOL:
+        raise SessionError(
+            f"the peer speaks sync protocol {hello.get('proto')!r}, this device {PROTOCOL}; "
+            "update fieldapp on both"
+        )
+    if hello.get("station") != endpoint.station:
+        raise SessionError("the peer belongs to another station")
+    if hello.get("device") != peer_device:
+        raise SessionError("the peer's hello names another device than its certificate")
+    if hello.get("digest") == digest:
+        return  # both hold the same logs: nothing to send either way
+
+    await channel.send({"t": "vector", "v": mine})
+    theirs = await channel.receive()
+    if theirs.get("t") != "vector":
+        raise SessionError("the peer did not send its version vector")
+    keys = await endpoint.missing(_check_vector(theirs.get("v")))
+    report.to_send = len(keys)
+    if progress:
+        progress(report)
+
+    acked = asyncio.Queue[int]()
+    peer_done = False
+
+    async def send_all() -> None:
+        batches = 0
+        for part in _batches(keys):
+            entries = await endpoint.fetch(part)
+            await channel.send({"t": "ops", "e": [[body, sig] for body, sig in entries]})
+            batches += 1
+            n = await acked.get()  # one batch in flight: the peer applies it durably first
+            if n != len(entries):
+                raise SessionError("the peer acknowledged another number of entries than were sent")
+            report.sent += n
+            if progress:
+                progress(report)
+        await channel.send({"t": "done", "batches": batches})
+
+    sender = asyncio.create_task(send_all())
+    receive: asyncio.Future[dict[str, Any]] | None = None
+    try:
+        while not (peer_done and sender.done()):
+            receive = asyncio.ensure_future(channel.receive())
+            done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
+            if sender in done and sender.exception() is not None:
+                receive.cancel()
+                raise sender.exception()  # type: ignore[misc]
+            if receive not in done:
+                if peer_done:  # our side finished too: the session is complete
+                    receive.cancel()
+                    break
+                msg = await receive
+            else:
+                msg = receive.result()
+            kind = msg["t"]
+            if kind == "ops":
+                if peer_done:
+                    raise SessionError("the peer sent operations after saying it was done")
+                entries = _check_batch(msg.get("e"))
+                result = await endpoint.apply(entries)
+                report.received += len(entries)
+                report.applied += result.applied
+                report.duplicates += result.duplicates
+                report.held_back += result.held_back
+                report.forks += result.forks
+                report.refused += len(result.rejections)
+                report.refusals.extend(f"{r.code}: {r.reason}" for r in result.rejections[:5])
+                await channel.send(
+                    {
+                        "t": "ack",
+                        "n": len(entries),
+                        "applied": result.applied,
+                        "refused": len(result.rejections),
+                    }
+                )
+                if progress:
+                    progress(report)
+            elif kind == "ack":
+                n = msg.get("n")
+                if not isinstance(n, int) or isinstance(n, bool):
+                    raise SessionError("the peer sent a malformed acknowledgement")
+                acked.put_nowait(n)
+            elif kind == "done":
+                if peer_done:
+                    raise SessionError("the peer said it was done twice")
+                peer_done = True
+            else:
+                raise SessionError(f"the peer sent an unexpected {kind[:20]!r} frame")
+    finally:
+        for task in (sender, receive):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=5)
