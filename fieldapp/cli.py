@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldapp import __version__, cli_cases, cli_enrol, cli_station
+from fieldapp import __version__, cli_cases, cli_enrol, cli_net, cli_station, cli_sync
 from fieldapp.device import default_store_dir, device_info, init_device
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.service import CaseError
@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_cases.register(sub, _common)
     cli_station.register(sub, _common)
     cli_enrol.register(sub, _common)
+    cli_sync.register(sub, _common)
     return parser
 
 
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         CommandError,
         CaseError,
         StationError,
-        cli_enrol.EnrolCliError,
+        cli_net.NetCliError,
         ValueError,
     ) as exc:
         code = getattr(exc, "code", "error")

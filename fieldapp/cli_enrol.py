@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from fieldapp import station
 from fieldapp.cli_cases import service_for
+from fieldapp.cli_net import NetCliError, interface_arg, peer_arg, positive_seconds, print_json
 from sync.enrol import EnrolServer, IssueRefused, discover, enrol_join
 from sync.enrol_codes import EnrolError, parse_code
 
@@ -30,40 +29,10 @@ ROLES = ("officer", "supervisor")
 MAX_COUNT = 50
 
 
-class EnrolCliError(Exception):
+class EnrolCliError(NetCliError):
     """An enrolment command that could not be done; the message says what to do."""
 
     code = "enrol_error"
-
-
-def _interface(text: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        raise EnrolCliError(
-            f"--interface takes this device's IP address on the station network (e.g. 192.168.1.20), "
-            f"not {text!r}."
-        ) from None
-
-
-def _peer(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise EnrolCliError(f"--peer takes HOST:PORT as shown on the supervisor's screen, not {text!r}.")
-    return host, int(port)
-
-
-def _positive(value: float, option: str) -> float:
-    if not value > 0:
-        raise EnrolCliError(f"{option} must be a positive number of seconds.")
-    return value
-
-
-def _print_json(data: dict[str, Any], file: Any = None) -> None:
-    print(json.dumps(data, ensure_ascii=False), file=file or sys.stdout, flush=True)
 
 
 def _banner(code: str, port: int, interface: str | None, ttl: float) -> str:
@@ -94,13 +63,13 @@ def _reporter(
 
     def on_event(kind: str, data: dict[str, Any]) -> None:
         if kind in ("open", "enrolled") and args.json:
-            _print_json(data)
+            print_json(data)
         elif kind == "open":
             print(_banner(data["code"], data["port"], interface, ttl), flush=True)
         elif kind == "enrolled":
             print(f"Enrolled {data['officer']} ({data['role']}), device {data['enrolled']}.", flush=True)
         elif args.json:
-            _print_json({"warning": kind, **data}, sys.stderr)
+            print_json({"warning": kind, **data}, sys.stderr)
         else:
             print(f"fieldapp: {data.get('message') or data.get('reason')}", file=sys.stderr, flush=True)
 
@@ -109,9 +78,11 @@ def _reporter(
 
 def cmd_enrol_open(args: argparse.Namespace) -> int:
     """Offer a one-time code and certify the device that proves it."""
-    interface = _interface(args.interface)
-    timeout = _positive(args.timeout, "--timeout")
-    ttl = _positive(args.code_ttl if args.code_ttl is not None else timeout, "--code-ttl")
+    interface = interface_arg(args.interface, EnrolCliError)
+    timeout = positive_seconds(args.timeout, "--timeout", EnrolCliError)
+    ttl = positive_seconds(
+        args.code_ttl if args.code_ttl is not None else timeout, "--code-ttl", EnrolCliError
+    )
     if not 1 <= args.count <= MAX_COUNT:
         raise EnrolCliError(f"--count must be between 1 and {MAX_COUNT}.")
     officer = args.officer.strip() if args.officer else None
@@ -169,13 +140,13 @@ async def _join(
 
 def cmd_enrol_join(args: argparse.Namespace) -> int:
     """Join the station with the code the supervisor reads out."""
-    interface = _interface(args.interface)
-    timeout = _positive(args.timeout, "--timeout")
+    interface = interface_arg(args.interface, EnrolCliError)
+    timeout = positive_seconds(args.timeout, "--timeout", EnrolCliError)
     try:
         parse_code(args.code)
     except EnrolError as exc:
         raise EnrolCliError(str(exc)) from None
-    peer = _peer(args.peer) if args.peer else None
+    peer = peer_arg(args.peer, EnrolCliError) if args.peer else None
     if peer is None and interface is None:
         raise EnrolCliError(
             "Give --interface ADDR (this device's address on the station network) to find the "
@@ -195,7 +166,7 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
             raise EnrolCliError(f"Not enrolled: {exc}") from None
         data = {"device_id": service.identity.device_id, "role": cert.role, "station": cert.station_id}
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(
             f"This device is now enrolled at {cert.station_name} ({cert.station_id}) "
