@@ -363,3 +363,23 @@ def test_tls_is_version_1_3_only(tmp_path: Path) -> None:
         context = client_context(material(officer))
         assert context.minimum_version == ssl.TLSVersion.TLSv1_3
         assert context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_a_server_takes_several_devices_at_once(tmp_path: Path) -> None:
+    with station_devices(tmp_path, 3) as (authority, *officers):
+        for index, officer in enumerate(officers):
+            record_work(officer, 80, f"村{index}")
+
+        async def all_at_once() -> list[SessionReport]:
+            server = SyncServer(Endpoint(authority.replica), material(authority), HOST)
+            async with server:
+                return await asyncio.gather(
+                    *(sync_with(HOST, server.port, Endpoint(o.replica), material(o)) for o in officers)
+                )
+
+        reports = asyncio.run(all_at_once())
+        assert [r.error for r in reports] == [None, None, None]
+        assert len(authority.cases()) == 240
+        # A second round brings everyone everything.
+        assert all(sync(authority, o)[0].error is None for o in officers)
+        assert len({authority.state_hash(), *(o.state_hash() for o in officers)}) == 1
