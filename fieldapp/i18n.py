@@ -33,6 +33,30 @@ EN: dict[str, str] = {
     "unlock.empty": "Type the passphrase first.",
     "unlock.rate_limited": "Too many wrong passphrases. Try again in {seconds} s.",
     "unlock.retry_in": "Try again in {seconds} s.",
+    "binding.sync": "Sync",
+    "binding.sync_now": "Sync now",
+    "binding.back": "Back",
+    "sync.title": "Sync with the station's devices",
+    "sync.not_enrolled": (
+        "This device is not enrolled at a station, so no station device will sync with it. "
+        "The supervisor enrols it with `fieldapp enrol open`."
+    ),
+    "sync.identity": "Station {station} · this device {device_id}",
+    "sync.searching": "Looking for the station's devices on {interface}…",
+    "sync.no_interface": (
+        "Discovery is off: no network address is set. Type a device's HOST:PORT below, "
+        "or run `fieldapp sync --interface ADDR` once to remember this device's address."
+    ),
+    "sync.peer_placeholder": "HOST:PORT of a device running `fieldapp serve`, then Enter",
+    "sync.bad_peer": "Type HOST:PORT, for example 192.168.1.20:47001.",
+    "sync.no_peers": "No device to sync with yet: add one by HOST:PORT, or wait for discovery.",
+    "sync.waiting": "ready",
+    "sync.running": "syncing…",
+    "sync.done": "sent {sent}, received {received} (new {applied}), {size}",
+    "sync.refused": "; {refused} refused",
+    "sync.failed": "failed: {reason}",
+    "sync.finished": "Sync finished: {ok} of {total} device(s) succeeded.",
+    "sync.hint": "Press ctrl+s to sync with every device listed; Escape goes back.",
     "caseload.title": "Caseload",
     "caseload.officer": "Officer: {name}",
     "caseload.device": "Device: {device_id}",
@@ -98,6 +122,29 @@ ZH: dict[str, str] = {
     "unlock.empty": "请先输入密码。",
     "unlock.rate_limited": "密码错误次数过多，请 {seconds} 秒后再试。",
     "unlock.retry_in": "请 {seconds} 秒后再试。",
+    "binding.sync": "同步",
+    "binding.sync_now": "立即同步",
+    "binding.back": "返回",
+    "sync.title": "与本所设备同步",
+    "sync.not_enrolled": (
+        "本设备尚未加入派出所，所内设备不会与其同步。请所长用 `fieldapp enrol open` 登记本设备。"
+    ),
+    "sync.identity": "派出所 {station} · 本设备 {device_id}",
+    "sync.searching": "正在 {interface} 上查找本所设备…",
+    "sync.no_interface": (
+        "未设置网络地址，自动发现已关闭。请在下方输入设备的 主机:端口，"
+        "或运行一次 `fieldapp sync --interface 地址` 以记住本设备的地址。"
+    ),
+    "sync.peer_placeholder": "运行 `fieldapp serve` 的设备的 主机:端口，按回车添加",
+    "sync.bad_peer": "请输入 主机:端口，例如 192.168.1.20:47001。",
+    "sync.no_peers": "尚无可同步的设备：请输入 主机:端口 添加，或等待自动发现。",
+    "sync.waiting": "就绪",
+    "sync.running": "正在同步…",
+    "sync.done": "发送 {sent} 条，接收 {received} 条（新增 {applied} 条），{size}",
+    "sync.refused": "；拒收 {refused} 条",
+    "sync.failed": "失败：{reason}",
+    "sync.finished": "同步完成：{total} 台设备中 {ok} 台成功。",
+    "sync.hint": "按 ctrl+s 与列出的全部设备同步；按 Esc 返回。",
     "caseload.title": "案件列表",
     "caseload.officer": "民警：{name}",
     "caseload.device": "设备：{device_id}",

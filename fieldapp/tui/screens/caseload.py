@@ -21,6 +21,7 @@ class CaseloadScreen(Screen[None]):
     """The officer's cases in a table; locking and quitting are handled by the app."""
 
     BINDINGS = [
+        Binding("s", "sync", "binding.sync"),
         Binding("l", "app.lock", "binding.lock"),
         Binding("f2", "app.switch_language", "binding.language"),
         Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
@@ -29,6 +30,7 @@ class CaseloadScreen(Screen[None]):
 
     def __init__(self, db: FieldDB) -> None:
         super().__init__()
+        self._db = db
         self._device: dict[str, Any] | None = next(iter(db.table("device").all()), None)
         self._cases: list[dict[str, Any]] = find_cases(db.keyed("cases").raw())
 
@@ -44,6 +46,18 @@ class CaseloadScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
         self.query_one(DataTable).focus()
+
+    def action_sync(self) -> None:
+        """Open the sync screen (the station's devices on the LAN)."""
+        from fieldapp.tui.screens.sync import SyncScreen
+
+        self.app.push_screen(SyncScreen(self._db))
+
+    def on_screen_resume(self) -> None:
+        """Back from another screen (a sync may have brought cases): show the store as it is now."""
+        self._device = next(iter(self._db.table("device").all()), None)
+        self._cases = find_cases(self._db.keyed("cases").raw())
+        self._relabel(self.app.language)
 
     def _relabel(self, _language: str) -> None:
         officer = self.query_one("#officer", Static)

@@ -1,0 +1,238 @@
+"""The sync screen: the station's devices on the LAN, a progress bar each, results in words.
+
+Peers come from zeroconf discovery on the address remembered by `fieldapp sync
+--interface` (live: they appear and leave as they come and go) and from
+HOST:PORT typed in. Syncing runs in a worker on the app's event loop; applying
+batches runs in a thread (`sync.session.Endpoint`), so the screen stays
+responsive and each bar moves as batches are acknowledged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, ProgressBar, Static
+
+from fieldapp.cli_net import peer_arg
+from fieldapp.i18n import t
+from fieldapp.service import CaseService
+from fieldapp.station import tls_material
+from fieldapp.tui.bindings import translate_bindings
+from storage import FieldDB
+from sync.discovery import PeerBrowser
+from sync.lan import SERVICE_TYPE, sync_with, wanted_by
+from sync.session import Endpoint, SessionReport
+
+NET_DOC = "network"
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1048576 else f"{n / 1048576:.1f} MB"
+
+
+class PeerRow(Horizontal):
+    """One device: its name, a progress bar, what happened."""
+
+    def __init__(self, label: str, host: str, port: int, device_id: str | None) -> None:
+        super().__init__(classes="peer-row")
+        self.label, self.host, self.port, self.device_id = label, host, port, device_id
+        self.report: SessionReport | None = None
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.label, classes="peer-name")
+        yield ProgressBar(total=None, show_eta=False, classes="peer-bar")
+        yield Static(classes="peer-status")
+
+    def on_mount(self) -> None:
+        self.relabel()
+
+    def progress(self, report: SessionReport) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(report.to_send, 1), progress=report.sent if report.to_send else 1)
+        self.report = report
+        self.relabel()
+
+    def relabel(self) -> None:
+        status = self.query_one(".peer-status", Static)
+        report = self.report
+        if self.running and report is None:
+            status.update(t("sync.running"))
+        elif report is None:
+            status.update(t("sync.waiting"))
+        elif report.error:
+            status.update(t("sync.failed", reason=report.error))
+        else:
+            text = t(
+                "sync.done",
+                sent=report.sent,
+                received=report.received,
+                applied=report.applied,
+                size=_size(report.bytes_sent + report.bytes_received),
+            )
+            status.update(text + (t("sync.refused", refused=report.refused) if report.refused else ""))
+        status.set_class(bool(report and report.error), "-error")
+
+
+class SyncScreen(Screen[None]):
+    """Sync this device with the station's devices found on the LAN or typed in."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "binding.back"),
+        Binding("ctrl+s", "sync_now", "binding.sync_now", priority=True),
+        Binding("f2", "app.switch_language", "binding.language"),
+    ]
+
+    def __init__(self, db: FieldDB) -> None:
+        super().__init__()
+        self._service = CaseService(db)
+        self._material = tls_material(self._service)
+        doc = self._service.replica.local.get_copy(NET_DOC) or {}
+        self._interface: str | None = doc.get("interface")
+        self._rows: dict[str, PeerRow] = {}
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sync-title")
+        yield Static(id="sync-identity")
+        yield Static(id="sync-discovery")
+        yield Input(id="peer-input")
+        yield Static(id="peer-input-error")
+        yield VerticalScroll(id="peer-rows")
+        yield Static(id="sync-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self._relabel)
+        enrolled = self._material is not None
+        self.query_one("#peer-input", Input).disabled = not enrolled
+        if enrolled and self._interface:
+            self._discover()
+        self.query_one("#peer-input", Input).focus()
+
+    def _relabel(self, _language: str) -> None:
+        self.query_one("#sync-title", Static).update(t("sync.title"))
+        identity = self.query_one("#sync-identity", Static)
+        discovery = self.query_one("#sync-discovery", Static)
+        if self._material is None:
+            identity.update(t("sync.not_enrolled"))
+            discovery.update("")
+        else:
+            identity.update(
+                t(
+                    "sync.identity",
+                    station=self._material.station_id,
+                    device_id=self._service.identity.device_id,
+                )
+            )
+            discovery.update(
+                t("sync.searching", interface=self._interface) if self._interface else t("sync.no_interface")
+            )
+        self.query_one("#peer-input", Input).placeholder = t("sync.peer_placeholder")
+        summary = self.query_one("#sync-summary", Static)
+        if not summary.has_class("-finished"):
+            summary.update(t("sync.hint") if self._rows else t("sync.no_peers"))
+        for row in self._rows.values():
+            row.relabel()
+        translate_bindings(self)
+
+    def add_peer(self, key: str, label: str, host: str, port: int, device_id: str | None = None) -> None:
+        """List a device to sync with (once)."""
+        if key in self._rows:
+            return
+        row = PeerRow(label, host, port, device_id)
+        self._rows[key] = row
+        self.query_one("#peer-rows", VerticalScroll).mount(row)
+        summary = self.query_one("#sync-summary", Static)
+        if not summary.has_class("-finished"):
+            summary.update(t("sync.hint"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        error = self.query_one("#peer-input-error", Static)
+        try:
+            host, port = peer_arg(event.value.strip(), ValueError)
+        except ValueError:
+            error.update(t("sync.bad_peer"))
+            return
+        error.update("")
+        event.input.value = ""
+        self.add_peer(f"{host}:{port}", f"{host}:{port}", host, port)
+
+    @work(group="discover", exclusive=True)
+    async def _discover(self) -> None:
+        assert self._material is not None and self._interface is not None
+        browser = PeerBrowser(
+            SERVICE_TYPE,
+            self._interface,
+            wanted_by(self._material.station_id, self._service.identity.device_id),
+        )
+        try:
+            await browser.start()
+            while True:
+                await browser.changed.wait()
+                browser.changed.clear()
+                for (host, port), props in list(browser.peers.values()):
+                    device_id = str(props.get("id"))
+                    self.add_peer(device_id, self._peer_label(device_id), host, port, device_id)
+        finally:
+            with contextlib.suppress(Exception):
+                await browser.close()
+
+    def _peer_label(self, device_id: str) -> str:
+        known = self._service.replica.device(device_id) or {}
+        officer = known.get("officer")
+        return f"{officer} ({device_id})" if officer else device_id
+
+    def action_sync_now(self) -> None:
+        if self._material is None or self.running or not self._rows:
+            return
+        self._sync_all()
+
+    @work(group="sync", exclusive=True)
+    async def _sync_all(self) -> None:
+        assert self._material is not None
+        self.running = True
+        summary = self.query_one("#sync-summary", Static)
+        summary.remove_class("-finished")
+        endpoint = Endpoint(self._service.replica)
+        ok = 0
+        rows = list(self._rows.values())
+        try:
+            for row in rows:
+                row.report, row.running = None, True
+                row.query_one(ProgressBar).update(total=None, progress=0)
+                row.relabel()
+                report = await sync_with(
+                    row.host,
+                    row.port,
+                    endpoint,
+                    self._material,
+                    progress=row.progress,
+                    expected_device=row.device_id,
+                )
+                row.running = False
+                row.progress(report)
+                ok += report.error is None
+        finally:
+            self.running = False
+        summary.add_class("-finished")
+        summary.update(t("sync.finished", ok=ok, total=len(rows)))
+        self.post_message(self.Finished(ok, len(rows)))
+
+    class Finished(Message):
+        """A sync round ended (other screens reload what they show)."""
+
+        def __init__(self, ok: int, total: int) -> None:
+            super().__init__()
+            self.ok, self.total = ok, total
+
+    def session_reports(self) -> dict[str, Any]:
+        """What each listed device's last session did (for tests and the status line)."""
+        return {key: row.report for key, row in self._rows.items()}
