@@ -190,6 +190,15 @@ ZH.update(vocabulary.ZH)
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 
+def add_catalogue(en: Mapping[str, str], zh: Mapping[str, str]) -> None:
+    """Add a screen's strings (kept beside it, e.g. `fieldapp/i18n_intake.py`); keys must be new."""
+    clash = (set(en) | set(zh)) & (set(EN) | set(ZH))
+    if clash:
+        raise ValueError(f"catalogue keys defined twice: {sorted(clash)[:5]}")
+    EN.update(en)
+    ZH.update(zh)
+
+
 class Translator:
     """Looks keys up in the current language, falling back to English, then to the key."""
 

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from fieldapp import i18n
+from fieldapp.device import init_device
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.unlock import UnlockScreen
@@ -29,11 +30,17 @@ def _english_afterwards() -> Iterator[None]:
 
 @pytest.fixture
 def enrolled(store_dir: Path) -> Path:
-    """A real store with an enrolled device and no cases."""
-    db = FieldDB.create(store_dir, PASSPHRASE, FAST_KDF)
-    db.table("device").insert({"device_id": "dev-0042", "officer": "Wang Fang"})
-    db.close()
+    """A real store with a device identity (made by `fieldapp init`'s code) and no cases."""
+    init_device(store_dir, PASSPHRASE, "Wang Fang", FAST_KDF)
     return store_dir
+
+
+def device_id_of(store_dir: Path) -> str:
+    db = FieldDB.open(store_dir, PASSPHRASE)
+    try:
+        return str(db.table("device").all()[0]["device_id"])
+    finally:
+        db.close()
 
 
 class FakeClock:
@@ -84,11 +91,13 @@ def shown(app: FieldApp, selector: str) -> str:
 
 @pytest.mark.timeout(60)
 def test_right_passphrase_opens_the_caseload(enrolled: Path) -> None:
+    device_id_of_store = device_id_of(enrolled)
+
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
         await submit(app, pilot, PASSPHRASE)
         assert isinstance(app.screen, CaseloadScreen)
         assert "Wang Fang" in shown(app, "#officer")
-        assert "dev-0042" in shown(app, "#device")
+        assert device_id_of_store in shown(app, "#device")
         assert shown(app, "#empty-state") == "No cases yet. Press n to record an intake."
         assert app.screen.query_one("#empty-state").display
 

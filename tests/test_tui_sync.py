@@ -79,7 +79,9 @@ def test_sync_screen_syncs_with_a_real_peer_and_the_caseload_shows_what_came(tmp
                     await pilot.press("f2")  # the screen follows the language switch
                     await pilot.pause()
                     assert "同步" in str(screen.query_one("#sync-title", Static).render())
-                    assert f"接收 {report.received} 条" in str(rows[0].query_one(".peer-status", Static).render())
+                    assert f"接收 {report.received} 条" in str(
+                        rows[0].query_one(".peer-status", Static).render()
+                    )
                     await pilot.press("f2")
 
                     await pilot.press("escape")

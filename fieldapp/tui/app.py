@@ -9,6 +9,7 @@ from textual.app import App
 from textual.reactive import reactive
 
 from fieldapp import i18n
+from fieldapp.service import CaseError, CaseService
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
 from storage import FieldDB
@@ -36,6 +37,8 @@ class FieldApp(App[None]):
         self._open_store = open_store
         self._clock = clock
         self.db: FieldDB | None = None
+        #: This device's cases once unlocked (None for a store without a device identity).
+        self.service: CaseService | None = None
         self.set_reactive(FieldApp.language, i18n.normalise_language(lang or i18n.detect_language()))
         i18n.set_language(self.language)
         self.title = i18n.t("app.title")
@@ -56,6 +59,10 @@ class FieldApp(App[None]):
         """Keep the opened store and show the caseload."""
         self._close_store()
         self.db = message.db
+        try:
+            self.service = CaseService(message.db)
+        except CaseError:
+            self.service = None
         self.switch_screen(CaseloadScreen(message.db))
 
     def action_lock(self) -> None:
@@ -76,6 +83,7 @@ class FieldApp(App[None]):
         self._close_store()
 
     def _close_store(self) -> None:
+        self.service = None
         if self.db is not None:
             self.db.close()
             self.db = None
