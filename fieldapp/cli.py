@@ -129,19 +129,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     if args.no_open:
         return 0
-    return _run_tui(store_dir, args.lang)
+    return _run_tui(store_dir, args.lang, args.lock_after)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     """Open the terminal app."""
-    return _run_tui(_store_dir(args), args.lang)
+    return _run_tui(_store_dir(args), args.lang, args.lock_after)
 
 
-def _run_tui(store_dir: Path, lang: str | None) -> int:
+def _run_tui(store_dir: Path, lang: str | None, lock_after: float) -> int:
     from fieldapp.tui.app import run_app  # Textual loads only for the TUI
 
-    run_app(store_dir, lang)
+    if lock_after < 0:
+        raise CommandError("--lock-after takes minutes (0 turns auto-lock off).")
+    run_app(store_dir, lang, lock_after * 60 or None)
     return 0
+
+
+def _lock_after(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lock-after",
+        type=float,
+        default=5.0,
+        metavar="MINUTES",
+        help="lock the app after this many idle minutes (default 5; 0: never)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
     _common(parser)
+    _lock_after(parser)
     parser.set_defaults(handler=cmd_tui)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -167,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="build a demo station store and open the app")
     _common(p)
+    _lock_after(p)
     p.add_argument("--no-open", action="store_true", help="build the store, do not open the app")
     p.set_defaults(handler=cmd_demo)
 

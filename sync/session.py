@@ -102,6 +102,26 @@ class SessionReport:
         }
 
 
+SYNC_STATE = "sync_state"
+
+
+def sync_status(replica: Replica) -> tuple[float | None, int]:
+    """(time of the last successful session, or None; this device's operations no peer has yet)."""
+    me = replica.identity
+    chain = f"{me.device_id}.{me.epoch:016x}"
+    head = replica.head(chain)[0]
+    doc = replica.local.get_copy(SYNC_STATE) or {}
+    synced = int(doc.get("seq", 0)) if doc.get("chain") == chain else 0
+    at = doc.get("at")
+    return (float(at) if at is not None else None), max(0, head - synced)
+
+
+def shown(text: str, limit: int = 200) -> str:
+    """Text from a peer as it may be shown to a person: printable characters only, bounded."""
+    cut = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return cut + ("…" if len(text) > limit else "")
+
+
 def vector_digest(vector: dict[str, int]) -> bytes:
     """SHA-256 of a version vector in canonical form: equal digests, equal logs held."""
     return hashlib.sha256(msgpack.packb(sorted(vector.items()), use_bin_type=True)).digest()
@@ -147,6 +167,15 @@ class Endpoint:
                 if self._open == 0 and self._merge is not None:
                     merge, self._merge = self._merge, None
                     await asyncio.to_thread(merge.close)  # folds what the sessions stored
+
+    async def synced(self, peer: str, own_seq: int) -> None:
+        """Remember a successful session: when, with whom, how much of this device's log it took."""
+        me = self.replica.identity
+        chain = f"{me.device_id}.{me.epoch:016x}"
+        async with self.lock:
+            doc = self.replica.local.get_copy(SYNC_STATE) or {}
+            seq = max(own_seq, int(doc.get("seq", 0)) if doc.get("chain") == chain else 0)
+            self.replica.local.put(SYNC_STATE, {"at": time.time(), "peer": peer, "chain": chain, "seq": seq})
 
     async def vector(self) -> dict[str, int]:
         async with self.lock:
@@ -251,7 +280,7 @@ class _Channel:
         if kind == "error":
             reason = msg.get("reason")
             raise SessionError(
-                f"the peer ended the session: {reason if isinstance(reason, str) else 'no reason given'}",
+                f"the peer ended the session: {shown(reason) if isinstance(reason, str) else 'no reason given'}",
                 by_peer=True,
             )
         if not isinstance(kind, str):
@@ -310,6 +339,8 @@ async def _exchange(
     if revoked:
         raise SessionError(f"refused: {revoked}")
     mine = await endpoint.vector()
+    me = endpoint.replica.identity
+    own_seq = mine.get(f"{me.device_id}.{me.epoch:016x}", 0)
     digest = vector_digest(mine)
     await channel.send(
         {
@@ -323,16 +354,16 @@ async def _exchange(
     hello = await channel.receive()
     if hello.get("t") != "hello":
         raise SessionError("the peer did not start with a hello")
-    if hello.get("proto") != PROTOCOL:
-        raise SessionError(
-            f"the peer speaks sync protocol {hello.get('proto')!r}, this device {PROTOCOL}; "
-            "update fieldapp on both"
-        )
+    proto = hello.get("proto")
+    if proto != PROTOCOL:
+        theirs = f"sync protocol {proto}" if type(proto) is int else "an unknown sync protocol"
+        raise SessionError(f"the peer speaks {theirs}, this device {PROTOCOL}; update fieldapp on both")
     if hello.get("station") != endpoint.station:
         raise SessionError("the peer belongs to another station")
     if hello.get("device") != peer_device:
         raise SessionError("the peer's hello names another device than its certificate")
     if hello.get("digest") == digest:
+        await endpoint.synced(peer_device, own_seq)
         return  # both hold the same logs: nothing to send either way
 
     await channel.send({"t": "vector", "v": mine})
@@ -410,7 +441,8 @@ async def _exchange(
                     raise SessionError("the peer said it was done twice")
                 peer_done = True
             else:
-                raise SessionError(f"the peer sent an unexpected {kind[:20]!r} frame")
+                raise SessionError(f"the peer sent an unexpected frame of type “{shown(kind, 20)}”")
+        await endpoint.synced(peer_device, own_seq)  # the peer now holds all of this device's log
     finally:
         for task in (sender, receive):
             if task is not None and not task.done():

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Static
 from fieldapp import i18n
 from fieldapp.device import init_device
 from fieldapp.tui.app import FieldApp
-from fieldapp.tui.screens.caseload import CaseloadScreen
+from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.unlock import UnlockScreen
 from fieldapp.tui.throttle import UnlockThrottle
 from storage import FieldDB
@@ -95,7 +95,7 @@ def test_right_passphrase_opens_the_caseload(enrolled: Path) -> None:
 
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
         await submit(app, pilot, PASSPHRASE)
-        assert isinstance(app.screen, CaseloadScreen)
+        assert isinstance(app.screen, HomeScreen)
         assert "Wang Fang" in shown(app, "#officer")
         assert device_id_of_store in shown(app, "#device")
         assert shown(app, "#empty-state") == "No cases yet. Press n to record an intake."
@@ -138,7 +138,7 @@ def test_fourth_try_after_three_wrong_ones_is_refused_without_opening(enrolled: 
         clock.now += 2
         await submit(app, pilot, PASSPHRASE)
         assert opener.calls == 4
-        assert isinstance(app.screen, CaseloadScreen)
+        assert isinstance(app.screen, HomeScreen)
 
     run(FieldApp(enrolled, lang="en", open_store=opener, clock=clock), scenario)
 
@@ -159,10 +159,10 @@ def test_switching_language_relabels_the_screen(enrolled: Path) -> None:
         assert shown(app, "#empty-state") == "No cases yet. Press n to record an intake."
         await pilot.press("f2")
         await pilot.pause()
-        labels = [str(column.label) for column in app.screen.query_one("#cases", DataTable).columns.values()]
+        labels = [str(column.label) for column in app.screen.query_one("#mine", DataTable).columns.values()]
         assert labels == ["风险", "村", "类别", "状态", "摘要", "办理时限"]
         footer_text = {binding.description for _, binding, _, _ in app.screen.active_bindings.values()}
-        assert {"锁定", "退出", "English"} <= footer_text
+        assert {"锁定", "退出", "English", "新登记", "查找", "同步"} <= footer_text
 
     run(FieldApp(enrolled, lang="en"), scenario)
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, ProgressBar, Static
 from fieldapp import i18n
 from fieldapp.station import tls_material
 from fieldapp.tui.app import FieldApp
-from fieldapp.tui.screens.caseload import CaseloadScreen
+from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.sync import PeerRow, SyncScreen
 from sync.lan import SyncServer
 from sync.session import Endpoint
@@ -46,8 +46,10 @@ def test_sync_screen_syncs_with_a_real_peer_and_the_caseload_shows_what_came(tmp
                     await pilot.press(*PASSPHRASE, "enter")
                     await app.workers.wait_for_complete()
                     await pilot.pause()
-                    assert isinstance(app.screen, CaseloadScreen)
-                    assert app.screen.query_one(DataTable).row_count == 1
+                    assert isinstance(app.screen, HomeScreen)
+                    assert app.screen.query_one("#mine", DataTable).row_count == 1
+                    assert "Cases: 1" in str(app.screen.query_one("#case-count", Static).render())
+                    assert "never" in str(app.screen.query_one("#home-status", Static).render())
 
                     await pilot.press("s")
                     await pilot.pause()
@@ -86,8 +88,10 @@ def test_sync_screen_syncs_with_a_real_peer_and_the_caseload_shows_what_came(tmp
 
                     await pilot.press("escape")
                     await pilot.pause()
-                    assert isinstance(app.screen, CaseloadScreen)
-                    assert app.screen.query_one(DataTable).row_count == 31
+                    assert isinstance(app.screen, HomeScreen)
+                    assert "Cases: 31" in str(app.screen.query_one("#case-count", Static).render())
+                    status = str(app.screen.query_one("#home-status", Static).render())
+                    assert "Not yet synced: 0 of my operations" in status and "never" not in status
 
         asyncio.run(main())
         assert authority.state_hash()  # the served store is intact and has the officer's case

@@ -5,14 +5,21 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.reactive import reactive
 
 from fieldapp import i18n
+from fieldapp.i18n import t
 from fieldapp.service import CaseError, CaseService
 from fieldapp.tui.screens.caseload import CaseloadScreen
+from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
 from storage import FieldDB
+
+#: Auto-lock after five idle minutes unless `fieldapp --lock-after` says otherwise.
+DEFAULT_LOCK_AFTER = 300.0
+IDLE_CHECK_SECONDS = 5.0
 
 
 class FieldApp(App[None]):
@@ -31,11 +38,15 @@ class FieldApp(App[None]):
         lang: str | None = None,
         open_store: Opener = FieldDB.open,
         clock: Clock = time.monotonic,
+        lock_after: float | None = DEFAULT_LOCK_AFTER,
     ) -> None:
         super().__init__()
         self.store_dir = Path(store_dir)
         self._open_store = open_store
         self._clock = clock
+        #: Seconds without a key or mouse event before the store is locked (None: never).
+        self.lock_after = lock_after
+        self._last_input = clock()
         self.db: FieldDB | None = None
         #: This device's cases once unlocked (None for a store without a device identity).
         self.service: CaseService | None = None
@@ -46,6 +57,25 @@ class FieldApp(App[None]):
     def on_mount(self) -> None:
         """Start locked. (Pushed, not the default screen, so `switch_screen` can replace it.)"""
         self.push_screen(self._unlock_screen())
+        if self.lock_after is not None:
+            self.set_interval(min(IDLE_CHECK_SECONDS, self.lock_after), self.lock_if_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Any key or mouse action counts as use (for auto-lock)."""
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
+            self._last_input = self._clock()
+        await super().on_event(event)
+
+    def lock_if_idle(self) -> None:
+        """Lock when unlocked and idle too long, unless a sync is still running."""
+        if self.db is None or self.lock_after is None:
+            return
+        if self._clock() - self._last_input < self.lock_after:
+            return
+        if any(worker.group == "sync" and worker.is_running for worker in self.workers):
+            return
+        self.action_lock()
+        self.notify(t("app.auto_locked", minutes=f"{self.lock_after / 60:g}"), timeout=30)
 
     def _unlock_screen(self) -> UnlockScreen:
         return UnlockScreen(self.store_dir, self._open_store, self._clock)
@@ -63,12 +93,56 @@ class FieldApp(App[None]):
             self.service = CaseService(message.db)
         except CaseError:
             self.service = None
-        self.switch_screen(CaseloadScreen(message.db))
+        self._last_input = self._clock()
+        # Screens pushed over home (a case, the sync screen) go with the unlock screen.
+        self.switch_screen(HomeScreen(message.db))
 
     def action_lock(self) -> None:
-        """Close the store and ask for the passphrase again."""
+        """Close the store and ask for the passphrase again (screens over home are closed too)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
         self._close_store()
         self.switch_screen(self._unlock_screen())
+
+    # ------------------------------------------------------------ navigation
+
+    def _need_service(self) -> CaseService | None:
+        if self.service is None:
+            self.notify(t("app.not_available", reason=t("caseload.not_enrolled")), severity="warning")
+        return self.service
+
+    def action_find(self) -> None:
+        """All cases, with the filter."""
+        if self.db is not None:
+            self.push_screen(CaseloadScreen(self.db))
+
+    def action_sync(self) -> None:
+        """The sync screen."""
+        from fieldapp.tui.screens.sync import SyncScreen
+
+        if self.db is not None and self._need_service() is not None:
+            self.push_screen(SyncScreen(self.db))
+
+    def action_new_intake(self) -> None:
+        """The intake form; a saved intake opens as a case."""
+        from fieldapp.tui.screens.intake import IntakeScreen
+
+        service = self._need_service()
+        if service is not None:
+
+            def saved(case_id: str | None) -> None:
+                if case_id:
+                    self.open_case(case_id)
+
+            self.push_screen(IntakeScreen(service), saved)
+
+    def open_case(self, case_id: str) -> None:
+        """A case's detail and actions."""
+        from fieldapp.tui.screens.case_detail import CaseScreen
+
+        service = self._need_service()
+        if service is not None:
+            self.push_screen(CaseScreen(service, case_id))
 
     def action_switch_language(self) -> None:
         """Cycle to the next UI language."""
@@ -89,6 +163,6 @@ class FieldApp(App[None]):
             self.db = None
 
 
-def run_app(store_dir: Path, lang: str | None = None) -> None:
+def run_app(store_dir: Path, lang: str | None = None, lock_after: float | None = DEFAULT_LOCK_AFTER) -> None:
     """Run the TUI on the store in `store_dir` until the user quits."""
-    FieldApp(store_dir, lang).run()
+    FieldApp(store_dir, lang, lock_after=lock_after).run()

@@ -1,63 +1,80 @@
-"""The caseload screen: who is on duty, on which device, and their cases."""
+"""Find: every case of the station, filtered as the officer types.
+
+Text matches ids, villages, summaries, party names and phones; villages and
+names also match by pinyin and pinyin initials (`fieldapp.search`: ``zs`` finds
+张三). Status and risk narrow it further. The search keys are built once when
+the screen opens; each keystroke scans them and redraws at most `MAX_ROWS` rows.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Select, Static
 
+from fieldapp import model
 from fieldapp.i18n import t
-from fieldapp.service import find_cases
+from fieldapp.search import CaseIndex
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells
 from storage import FieldDB
 
+MAX_ROWS = 500
+
 
 class CaseloadScreen(Screen[None]):
-    """The officer's cases in a table; locking and quitting are handled by the app."""
+    """All cases, with a filter box, a status and a risk choice."""
 
     BINDINGS = [
-        Binding("s", "sync", "binding.sync"),
+        Binding("escape", "back", "binding.back"),
+        Binding("n", "app.new_intake", "binding.new_intake"),
+        Binding("s", "app.sync", "binding.sync"),
         Binding("l", "app.lock", "binding.lock"),
         Binding("f2", "app.switch_language", "binding.language"),
         Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
-        Binding("q", "app.quit", "binding.quit"),
     ]
 
     def __init__(self, db: FieldDB) -> None:
         super().__init__()
         self._db = db
-        self._device: dict[str, Any] | None = next(iter(db.table("device").all()), None)
-        self._cases: list[dict[str, Any]] = find_cases(db.keyed("cases").raw())
+        self._load()
+
+    def _load(self) -> None:
+        self._device: dict[str, Any] | None = next(iter(self._db.table("device").all()), None)
+        cases = [c for c in self._db.keyed("cases").raw().values() if c.get("exists")]
+        cases.sort(key=lambda c: (c.get("created_at") or "", c["id"]), reverse=True)
+        self._index = CaseIndex(cases)
+        self._shown: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="caseload-header"):
             yield Static(id="officer")
             yield Static(id="device")
             yield Static(id="case-count")
+        with Horizontal(id="find-bar"):
+            yield Input(id="filter")
+            yield Select[str]([], id="status-filter", allow_blank=True)
+            yield Select[str]([], id="risk-filter", allow_blank=True)
         yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
         yield Static(id="empty-state")
         yield Footer()
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
-        self.query_one(DataTable).focus()
-
-    def action_sync(self) -> None:
-        """Open the sync screen (the station's devices on the LAN)."""
-        from fieldapp.tui.screens.sync import SyncScreen
-
-        self.app.push_screen(SyncScreen(self._db))
+        self.query_one("#filter", Input).focus()
 
     def on_screen_resume(self) -> None:
-        """Back from another screen (a sync may have brought cases): show the store as it is now."""
-        self._device = next(iter(self._db.table("device").all()), None)
-        self._cases = find_cases(self._db.keyed("cases").raw())
-        self._relabel(self.app.language)
+        """Back from a case or a sync: search the store as it is now."""
+        self._load()
+        self._refilter()
+
+    def action_back(self) -> None:
+        self.dismiss()
 
     def _relabel(self, _language: str) -> None:
         officer = self.query_one("#officer", Static)
@@ -68,12 +85,39 @@ class CaseloadScreen(Screen[None]):
         else:
             officer.update(t("caseload.officer", name=self._device.get("officer", "")))
             device.update(t("caseload.device", device_id=self._device.get("device_id", "")))
-        self.query_one("#case-count", Static).update(t("caseload.count", count=len(self._cases)))
-        empty = self.query_one("#empty-state", Static)
-        empty.update(t("caseload.empty"))
-        empty.display = not self._cases
-        self._fill_table()
+        self.query_one("#filter", Input).placeholder = t("find.placeholder")
+        for select_id, vocab, prompt in (
+            ("#status-filter", model.STATUSES, "find.any_status"),
+            ("#risk-filter", model.RISKS, "find.any_risk"),
+        ):
+            select = self.query_one(select_id, Select)
+            value = select.value
+            select.set_options(
+                [(t(f"{'status' if 'status' in select_id else 'risk'}.{v}"), v) for v in vocab]
+            )
+            select.prompt = t(prompt)
+            if value is not Select.NULL:
+                select.value = value
+        self._refilter()
         translate_bindings(self)
+
+    @on(Input.Changed, "#filter")
+    @on(Select.Changed)
+    def _refilter(self) -> None:
+        status = self.query_one("#status-filter", Select).value
+        risk = self.query_one("#risk-filter", Select).value
+        self._shown = self._index.find(
+            self.query_one("#filter", Input).value,
+            status=None if status is Select.NULL else str(status),
+            risk=None if risk is Select.NULL else str(risk),
+        )
+        self.query_one("#case-count", Static).update(
+            t("find.count", shown=len(self._shown), total=len(self._index))
+        )
+        empty = self.query_one("#empty-state", Static)
+        empty.update(t("caseload.empty") if not len(self._index) else t("find.nothing"))
+        empty.display = not self._shown
+        self._fill_table()
 
     def _fill_table(self) -> None:
         # Column labels and risk badges are translated, so the table is rebuilt whole.
@@ -82,5 +126,14 @@ class CaseloadScreen(Screen[None]):
         for column in COLUMNS:
             width = SUMMARY_WIDTH if column == "summary" else None
             table.add_column(t(f"column.{column}"), key=column, width=width)
-        for index, doc in enumerate(self._cases):
-            table.add_row(*case_cells(doc), key=str(doc.get("id", index)))
+        for doc in self._shown[:MAX_ROWS]:
+            table.add_row(*case_cells(doc), key=doc["id"])
+
+    @on(Input.Submitted, "#filter")
+    def _to_results(self) -> None:
+        if self._shown:
+            self.query_one(DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens its case."""
+        self.app.open_case(str(event.row_key.value))  # type: ignore[attr-defined]

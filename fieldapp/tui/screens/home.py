@@ -1,0 +1,199 @@
+"""Home: what the officer holding this device has to do today.
+
+My cases (assigned to me, claimed by me, or recorded by me and not assigned to
+anyone else), follow-ups due today or overdue and cases past their deadline,
+open cases by risk colour, and the sync state (operations no other device has
+yet, last successful sync). Enter opens a case; the footer shows the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from fieldapp.i18n import t
+from fieldapp.service import is_overdue, public
+from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells, risk_cell
+from storage import FieldDB
+from sync.session import sync_status
+
+#: Most rows shown per table (the Find screen shows everything).
+MAX_ROWS = 200
+RISKS = ("red", "orange", "yellow")
+OPEN = frozenset({"open", "in_progress", "escalated", "referred"})
+
+
+def due_items(case: dict[str, Any], today: str) -> list[tuple[str, str]]:
+    """(what, date) a case asks of the officer today: follow-ups due or overdue, a passed deadline."""
+    items = [
+        ("followup", f["due"]) for f in case.get("followups") or () if not f["done"] and f["due"] <= today
+    ]
+    if is_overdue(case, date.fromisoformat(today)):
+        items.append(("deadline", case["deadline"]))
+    return items
+
+
+def is_mine(case: dict[str, Any], me: str) -> bool:
+    """Assigned to me, claimed by me, or recorded by me and not assigned to anyone else."""
+    if case.get("assignee") == me or case.get("claimed_by") == me:
+        return True
+    return case.get("created_by") == me and not case.get("assignee")
+
+
+def home_figures(view: dict[str, Any], me: str, today: str) -> dict[str, Any]:
+    """Everything the home screen shows, from the `cases` view, in one pass."""
+    mine: list[dict[str, Any]] = []
+    due: list[tuple[str, str, dict[str, Any]]] = []
+    by_risk = dict.fromkeys(RISKS, 0)
+    total = 0
+    for case in view.values():
+        if not case.get("exists"):
+            continue
+        total += 1
+        if case["status"] in OPEN and case["risk"] in by_risk:
+            by_risk[case["risk"]] += 1
+        if is_mine(case, me) and case["status"] != "closed":
+            mine.append(case)
+        for what, when in due_items(case, today):
+            due.append((what, when, case))
+    risk_rank = {r: i for i, r in enumerate(RISKS)}
+    mine.sort(key=lambda c: (risk_rank.get(c["risk"], 9), c.get("deadline") or "9999", c["id"]))
+    due.sort(key=lambda item: (item[1], risk_rank.get(item[2]["risk"], 9)))
+    return {"mine": mine, "due": due, "by_risk": by_risk, "total": total}
+
+
+class HomeScreen(Screen[None]):
+    """The officer's day at a glance."""
+
+    BINDINGS = [
+        Binding("n", "app.new_intake", "binding.new_intake"),
+        Binding("f", "app.find", "binding.find"),
+        Binding("slash", "app.find", "binding.find", show=False),
+        Binding("s", "app.sync", "binding.sync"),
+        Binding("l", "app.lock", "binding.lock"),
+        Binding("f2", "app.switch_language", "binding.language"),
+        Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
+        Binding("q", "app.quit", "binding.quit"),
+    ]
+
+    def __init__(self, db: FieldDB, today: str | None = None) -> None:
+        super().__init__()
+        self._db = db
+        self._today = today
+        self._load()
+
+    def _load(self) -> None:
+        self._device: dict[str, Any] | None = next(iter(self._db.table("device").all()), None)
+        me = str(self._device.get("device_id", "")) if self._device else ""
+        today = self._today or date.today().isoformat()
+        self._figures = home_figures(self._db.keyed("cases").raw(), me, today)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="caseload-header"):
+            yield Static(id="officer")
+            yield Static(id="device")
+            yield Static(id="case-count")
+        yield Static(id="home-status")
+        yield Static(id="home-risk")
+        yield Static(id="due-title", classes="section-title")
+        yield DataTable(id="due", cursor_type="row", zebra_stripes=True)
+        yield Static(id="mine-title", classes="section-title")
+        yield DataTable(id="mine", cursor_type="row", zebra_stripes=True)
+        yield Static(id="empty-state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self._relabel)
+        # Cell widths measured before the first layout come out as wide as the headers only
+        # (CJK cut to one character): fill once more after it.
+        self.call_after_refresh(self._relabel, self.app.language)
+        table = self.query_one("#due" if self._figures["due"] else "#mine", DataTable)
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from a case, an intake or a sync: show the store as it is now."""
+        self._load()
+        self._relabel(self.app.language)
+
+    def _relabel(self, _language: str) -> None:
+        figures = self._figures
+        officer = self.query_one("#officer", Static)
+        device = self.query_one("#device", Static)
+        if self._device is None:
+            officer.update(t("caseload.not_enrolled"))
+            device.update("")
+        else:
+            officer.update(t("caseload.officer", name=self._device.get("officer", "")))
+            device.update(t("caseload.device", device_id=self._device.get("device_id", "")))
+        self.query_one("#case-count", Static).update(t("caseload.count", count=figures["total"]))
+        self.query_one("#home-status", Static).update(self._sync_line())
+        risk = Text(t("home.open_by_risk") + "  ")
+        for level in RISKS:
+            risk.append_text(risk_cell(level))
+            risk.append(f" {figures['by_risk'][level]}   ")
+        self.query_one("#home-risk", Static).update(risk)
+        self.query_one("#due-title", Static).update(t("home.due_title", count=len(figures["due"])))
+        self.query_one("#mine-title", Static).update(t("home.mine_title", count=len(figures["mine"])))
+        self._fill_due()
+        self._fill_mine()
+        empty = self.query_one("#empty-state", Static)
+        empty.update(t("caseload.empty"))
+        empty.display = figures["total"] == 0
+        translate_bindings(self)
+
+    def _sync_line(self) -> str:
+        if self.app_service is None:
+            return ""
+        at, unsynced = sync_status(self.app_service.replica)
+        when = (
+            datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
+            if at is not None
+            else t("home.never_synced")
+        )
+        return t("home.sync_status", count=unsynced, when=when)
+
+    @property
+    def app_service(self) -> Any:
+        return getattr(self.app, "service", None)
+
+    def _fill_due(self) -> None:
+        table = self.query_one("#due", DataTable)
+        table.clear(columns=True)
+        table.add_column(t("column.risk"), key="risk")
+        table.add_column(t("column.village"), key="village")
+        table.add_column(t("home.column_due"), key="due")
+        table.add_column(t("column.summary"), key="summary", width=SUMMARY_WIDTH)
+        for what, when, case in self._figures["due"][:MAX_ROWS]:
+            label = t(f"home.due_{what}", date=when)
+            style = "bold" if when < (self._today or date.today().isoformat()) else ""
+            table.add_row(
+                risk_cell(case["risk"]),
+                Text(case["village"], no_wrap=True),
+                Text(label, style=style, no_wrap=True),
+                Text(case["summary"], no_wrap=True, overflow="ellipsis"),
+                key=f"{case['id']}|{what}|{when}",
+            )
+        table.display = bool(self._figures["due"])
+
+    def _fill_mine(self) -> None:
+        table = self.query_one("#mine", DataTable)
+        table.clear(columns=True)
+        for column in COLUMNS:
+            width = SUMMARY_WIDTH if column == "summary" else None
+            table.add_column(t(f"column.{column}"), key=column, width=width)
+        for case in self._figures["mine"][:MAX_ROWS]:
+            table.add_row(*case_cells(public(case)), key=case["id"])
+        table.display = bool(self._figures["mine"])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens its case."""
+        key = event.row_key.value or ""
+        self.app.open_case(key.split("|", 1)[0])  # type: ignore[attr-defined]

@@ -1,0 +1,194 @@
+"""Home figures, finding cases by pinyin, and auto-lock."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from fieldapp import i18n
+from fieldapp.device import init_device
+from fieldapp.search import CaseIndex, pinyin_forms
+from fieldapp.service import CaseService
+from fieldapp.tui.app import FieldApp
+from fieldapp.tui.screens.caseload import CaseloadScreen
+from fieldapp.tui.screens.home import HomeScreen, home_figures
+from fieldapp.tui.screens.unlock import UnlockScreen
+from storage import FieldDB
+from tests.conftest import FAST_KDF, PASSPHRASE
+
+ME, OTHER = "me00000000000000", "ot00000000000000"
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    yield
+    i18n.set_language("en")
+
+
+def case(n: int, **fields: Any) -> dict[str, Any]:
+    doc = {
+        "id": f"case{n:04d}",
+        "exists": True,
+        "village": "东岭村",
+        "category": "land",
+        "risk": "yellow",
+        "status": "open",
+        "summary": f"纠纷 {n}",
+        "deadline": None,
+        "parties": [],
+        "assignee": None,
+        "claimed_by": None,
+        "created_by": OTHER,
+        "followups": [],
+        "created_at": f"2026-11-{n % 28 + 1:02d}T08:00:00+00:00",
+    }
+    doc.update(fields)
+    return doc
+
+
+def test_home_figures_pick_my_cases_what_is_due_and_count_open_cases_by_risk() -> None:
+    view = {
+        c["id"]: c
+        for c in [
+            case(1, assignee=ME, risk="red"),
+            case(2, claimed_by=ME),
+            case(3, created_by=ME),
+            case(4, created_by=ME, assignee=OTHER),  # handed to someone else: not mine
+            case(5, followups=[{"due": "2026-11-20", "done": False}, {"due": "2026-12-20", "done": False}]),
+            case(6, followups=[{"due": "2026-11-20", "done": True}]),  # done: not due
+            case(7, deadline="2026-11-27", risk="orange"),  # passed
+            case(8, deadline="2026-11-27", status="resolved"),  # resolved: not overdue
+            case(9, deadline="2026-11-28"),  # today: not yet passed
+            case(10, created_by=ME, status="closed"),  # closed: not on my list
+            case(11, exists=False, assignee=ME),  # never created here
+        ]
+    }
+    figures = home_figures(view, ME, "2026-11-28")
+    assert [c["id"] for c in figures["mine"]] == ["case0001", "case0002", "case0003"]
+    assert [(what, when, c["id"]) for what, when, c in figures["due"]] == [
+        ("followup", "2026-11-20", "case0005"),
+        ("deadline", "2026-11-27", "case0007"),
+    ]
+    # Open = open/in progress/escalated/referred: cases 8 (resolved) and 10 (closed) do not count.
+    assert figures["by_risk"] == {"red": 1, "orange": 1, "yellow": 6}  # 2, 3, 4, 5, 6, 9
+    assert figures["total"] == 10
+
+
+def test_names_and_villages_match_by_pinyin_and_initials() -> None:
+    assert pinyin_forms("张三") == ("zhangsan", "zs")
+    index = CaseIndex(
+        [
+            case(
+                1, parties=[{"name": "张三", "phone": "13800000001", "role": "applicant"}], village="东岭村"
+            ),
+            case(
+                2, parties=[{"name": "李四", "phone": "13900000002", "role": "respondent"}], village="西河村"
+            ),
+            case(3, summary="宅基地边界 zs 字样", village="南湾村", risk="red", status="resolved"),
+        ]
+    )
+    ids = lambda found: [c["id"] for c in found]  # noqa: E731
+    assert ids(index.find("zs")) == ["case0001", "case0003"]  # initials, and literal text in a summary
+    assert ids(index.find("zhangsan")) == ["case0001"]
+    assert ids(index.find("张")) == ["case0001"]
+    assert ids(index.find("xhc")) == ["case0002"]
+    assert ids(index.find("xihe 李")) == ["case0002"]  # every word must match
+    assert ids(index.find("xihe 张")) == []
+    assert ids(index.find("13900")) == ["case0002"]
+    assert ids(index.find("", risk="red")) == ["case0003"]
+    assert ids(index.find("", status="open")) == ["case0001", "case0002"]
+    assert ids(index.find("ZS")) == ["case0001", "case0003"]
+
+
+def _store_with_cases(store_dir: Path) -> None:
+    init_device(store_dir, PASSPHRASE, "王小明", FAST_KDF)
+    service = CaseService.open(store_dir, PASSPHRASE)
+    try:
+        service.new_case(
+            "东岭村", "land", "red", "田界纠纷", parties=[{"name": "张三", "phone": "", "role": "applicant"}]
+        )
+        service.new_case(
+            "西河村",
+            "irrigation",
+            "yellow",
+            "灌溉用水",
+            parties=[{"name": "李四", "phone": "", "role": "party"}],
+        )
+    finally:
+        service.close()
+
+
+@pytest.mark.timeout(60)
+def test_find_by_pinyin_initials_in_the_app(store_dir: Path) -> None:
+    _store_with_cases(store_dir)
+
+    async def main() -> None:
+        app = FieldApp(store_dir, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.screen.query_one("#passphrase").focus()
+            await pilot.press(*PASSPHRASE, "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+            assert app.screen.query_one("#mine", DataTable).row_count == 2
+            await pilot.press("f")
+            await pilot.pause()
+            assert isinstance(app.screen, CaseloadScreen)
+            assert app.screen.query_one("#cases", DataTable).row_count == 2
+            await pilot.press("z", "s")
+            await pilot.pause()
+            table = app.screen.query_one("#cases", DataTable)
+            assert table.row_count == 1
+            assert "东岭村" in str(table.get_row_at(0)[1])
+            assert "Showing 1 of 2" in str(app.screen.query_one("#case-count", Static).render())
+            app.screen.query_one("#filter", Input).value = "nobody"
+            await pilot.pause()
+            assert app.screen.query_one("#cases", DataTable).row_count == 0
+            assert app.screen.query_one("#empty-state").display
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+
+    asyncio.run(main())
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.timeout(60)
+def test_the_app_locks_itself_after_the_idle_time(store_dir: Path) -> None:
+    _store_with_cases(store_dir)
+    clock = FakeClock()
+
+    async def main() -> None:
+        app = FieldApp(store_dir, lang="en", clock=clock, lock_after=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.screen.query_one("#passphrase").focus()
+            await pilot.press(*PASSPHRASE, "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+            await asyncio.sleep(0.5)  # time passes on the wall, not on the app's clock: still in use
+            assert isinstance(app.screen, HomeScreen)
+            clock.now += 0.1
+            await pilot.press("down")  # use resets the idle time
+            clock.now += 0.15
+            await asyncio.sleep(0.5)
+            assert isinstance(app.screen, HomeScreen)
+            clock.now += 1.0  # idle beyond lock_after
+            await asyncio.sleep(0.6)
+            await pilot.pause()
+            assert isinstance(app.screen, UnlockScreen)
+            assert app.db is None
+            FieldDB.open(store_dir, PASSPHRASE).close()  # the store was really closed (lock released)
+
+    asyncio.run(main())
