@@ -192,3 +192,27 @@ def test_the_app_locks_itself_after_the_idle_time(store_dir: Path) -> None:
             FieldDB.open(store_dir, PASSPHRASE).close()  # the store was really closed (lock released)
 
     asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_the_command_palette_offers_the_main_actions_in_the_ui_language(store_dir: Path) -> None:
+    _store_with_cases(store_dir)
+
+    async def main() -> None:
+        app = FieldApp(store_dir, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.screen.query_one("#passphrase").focus()
+            await pilot.press(*PASSPHRASE, "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            assert {"新登记", "查找案件", "同步", "锁定", "退出"} <= set(titles)
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"查找")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, CaseloadScreen)
+
+    asyncio.run(main())

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from fieldapp import i18n
 from fieldapp.i18n import t
@@ -26,8 +30,8 @@ class FieldApp(App[None]):
     """fieldapp's terminal UI; the store opener and clock are injected for tests."""
 
     CSS_PATH = "app.tcss"
-    # The palette's built-in commands are English-only.
-    ENABLE_COMMAND_PALETTE = False
+    # The palette lists fieldapp's own commands, translated (get_system_commands), not Textual's.
+    ENABLE_COMMAND_PALETTE = True
 
     language: reactive[str] = reactive(i18n.DEFAULT_LANGUAGE, init=False)
     """The UI language ("en" or "zh"); screens watch it to relabel themselves."""
@@ -147,6 +151,26 @@ class FieldApp(App[None]):
     def action_switch_language(self) -> None:
         """Cycle to the next UI language."""
         self.language = i18n.next_language(self.language)
+
+    def action_command_palette(self) -> None:
+        """The command palette (ctrl+p), with a placeholder in the UI language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The main actions, in the UI language; those needing an unlocked store only when it is."""
+        if self.db is not None:
+            yield SystemCommand(t("palette.new_intake"), t("palette.new_intake_help"), self.action_new_intake)
+            yield SystemCommand(t("palette.find"), t("palette.find_help"), self.action_find)
+            yield SystemCommand(t("palette.sync"), t("palette.sync_help"), self.action_sync)
+            yield SystemCommand(t("palette.lock"), t("palette.lock_help"), self.action_lock)
+        yield SystemCommand(t("palette.language"), t("palette.language_help"), self.action_switch_language)
+        yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_toggle_theme)
+        yield SystemCommand(t("palette.quit"), t("palette.quit_help"), self.exit)
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme (both are kept readable)."""
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     def action_help_quit(self) -> None:
         """Ctrl+C does not quit; say (in the UI language) what does."""
