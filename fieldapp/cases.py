@@ -324,13 +324,22 @@ def history(state: dict[str, Any], ops: list[Operation]) -> list[dict[str, Any]]
     ]
 
 
+#: The payload field a status change carries to its history entry, by new status.
+_STATUS_DETAIL = {"escalated": "tier", "referred": "referral", "resolved": "outcome"}
+
+
 def _summary_of(op: Operation) -> dict[str, Any]:
     """What a history entry shows of its operation."""
     p = op.payload
     if op.kind == SET:
         return {"fields": sorted(p.get("fields", {}))}
     if op.kind == STATUS:
-        return {"status": p.get("status"), "reason": p.get("reason", "")}
+        what: dict[str, Any] = {"status": p.get("status"), "reason": p.get("reason", "")}
+        # The detail the status needed, so a timeline can say where it went and how it ended.
+        detail = _STATUS_DETAIL.get(str(p.get("status")))
+        if detail is not None and detail in p:
+            what[detail] = p[detail]
+        return what
     if op.kind in (REOPEN,):
         return {"reason": p.get("reason", "")}
     if op.kind == ASSIGN:

@@ -9,6 +9,7 @@ from typing import Any
 
 from textual import events
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -16,6 +17,7 @@ from textual.screen import Screen
 from fieldapp import i18n
 from fieldapp.i18n import t
 from fieldapp.service import CaseError, CaseService
+from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
@@ -32,6 +34,8 @@ class FieldApp(App[None]):
     CSS_PATH = "app.tcss"
     # The palette lists fieldapp's own commands, translated (get_system_commands), not Textual's.
     ENABLE_COMMAND_PALETTE = True
+    # Declared here (Textual would add one labelled "palette") so the footer label is translated.
+    BINDINGS = [Binding("ctrl+p", "command_palette", "binding.palette", show=False, priority=True)]
 
     language: reactive[str] = reactive(i18n.DEFAULT_LANGUAGE, init=False)
     """The UI language ("en" or "zh"); screens watch it to relabel themselves."""
@@ -57,6 +61,7 @@ class FieldApp(App[None]):
         self.set_reactive(FieldApp.language, i18n.normalise_language(lang or i18n.detect_language()))
         i18n.set_language(self.language)
         self.title = i18n.t("app.title")
+        translate_bindings(self)
 
     def on_mount(self) -> None:
         """Start locked. (Pushed, not the default screen, so `switch_screen` can replace it.)"""
@@ -88,6 +93,7 @@ class FieldApp(App[None]):
         # Runs before the screens' watchers, so they already see the new catalogue.
         i18n.set_language(language)
         self.title = i18n.t("app.title")
+        translate_bindings(self)
 
     def on_unlock_screen_unlocked(self, message: UnlockScreen.Unlocked) -> None:
         """Keep the opened store and show the caseload."""

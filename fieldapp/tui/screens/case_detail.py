@@ -1,0 +1,263 @@
+"""The case detail screen: a case's facts, its timeline, and what can be done next.
+
+The header says where the case stands (risk, status, tier, who has it, deadline,
+parties, open conflicts); the timeline below it tells, in the UI language, what
+happened, who did it and when. Actions open dialogs (`case_dialogs`); after one
+records, the screen redraws from the case the service returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static
+
+from fieldapp import i18n_case as _strings  # noqa: F401  (registers the case strings)
+from fieldapp.i18n import t
+from fieldapp.service import CaseError, CaseService, is_overdue
+from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.case_rows import risk_cell
+from fieldapp.tui.case_timeline import (
+    Entry,
+    field_label,
+    local_time,
+    outcome_text,
+    timeline,
+    value_text,
+    vocab,
+)
+from fieldapp.tui.screens.case_dialogs import CaseDialog, ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
+
+#: The action buttons: (button id, label key, action).
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("action-visit", "case.button.visit", "visit"),
+    ("action-update", "case.button.update", "update"),
+    ("action-claim", "case.button.claim", "claim"),
+    ("action-reopen", "case.button.reopen", "reopen"),
+    ("action-back", "case.button.back", "back"),
+)
+
+
+class CaseScreen(Screen[None]):
+    """One case: header, timeline, and the actions v (visit), u (update), c (claim), r (reopen)."""
+
+    BINDINGS = [
+        Binding("escape", "back", "binding.back"),
+        Binding("v", "visit", "binding.case_visit"),
+        Binding("u", "update", "binding.case_update"),
+        Binding("c", "claim", "binding.case_claim"),
+        Binding("r", "reopen", "binding.case_reopen"),
+        Binding("f2", "app.switch_language", "binding.language"),
+        Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
+    ]
+
+    def __init__(self, service: CaseService, case_id: str, today: Callable[[], date] = date.today) -> None:
+        super().__init__()
+        self.service = service
+        self.case_id = case_id
+        self._today = today
+        #: The case as last read (None if this device does not hold it).
+        self.case: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="case-title")
+        with VerticalScroll(id="case-body"):
+            yield Static(id="case-facts")
+            yield Static(id="case-alerts")
+            yield Static(id="case-summary")
+            yield Static(id="case-timeline-title")
+            yield Vertical(id="case-timeline")
+        with Horizontal(id="case-actions"):
+            for button_id, _key, _action in ACTIONS:
+                yield Button(id=button_id, compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+        self.watch(self.app, "language", self._relabel)
+        self.query_one("#case-body").focus()
+
+    def _load(self) -> None:
+        try:
+            self.case = self.service.case(self.case_id)
+        except CaseError:
+            self.case = None
+
+    def officer_name(self, device_id: str | None) -> str:
+        """The officer of a device, as the station's devices announced it; the id if unknown."""
+        if not device_id:
+            return t("case.nobody")
+        record = self.service.replica.device(device_id) or {}
+        return str(record.get("officer") or device_id)
+
+    # ------------------------------------------------------------ drawing
+
+    def _relabel(self, _language: str) -> None:
+        for button_id, key, _action in ACTIONS:
+            self.query_one(f"#{button_id}", Button).label = t(key)
+        for button_id, _key, _action in ACTIONS[:-1]:
+            self.query_one(f"#{button_id}", Button).disabled = self.case is None
+        self._draw()
+        translate_bindings(self)
+
+    def _draw(self) -> None:
+        case = self.case
+        title = self.query_one("#case-title", Static)
+        if case is None:
+            title.update(t("case.title", id=self.case_id))
+            self.query_one("#case-facts", Static).update(t("case.missing", id=self.case_id))
+            for selector in ("#case-alerts", "#case-summary", "#case-timeline-title", "#case-timeline"):
+                self.query_one(selector).display = False
+            return
+        title.update(self._title_text(case))
+        self.query_one("#case-facts", Static).update(self._facts_text(case))
+        alerts = self._alerts(case)
+        alert_box = self.query_one("#case-alerts", Static)
+        alert_box.update("\n".join(alerts))
+        alert_box.display = bool(alerts)
+        self.query_one("#case-summary", Static).update(t("case.summary", summary=case["summary"]))
+        self.query_one("#case-timeline-title", Static).update(t("case.timeline"))
+        self._draw_timeline(timeline(case, self.officer_name))
+
+    def _title_text(self, case: dict[str, Any]) -> Text:
+        title = Text(t("case.title", id=case["id"]), style="bold")
+        for part in (case["village"], vocab("category", case["category"])):
+            title.append(f"  ·  {part}")
+        title.append("  ")
+        title.append_text(risk_cell(case["risk"]))
+        title.append(f"  {vocab('status', case['status'])}")
+        return title
+
+    def _facts_text(self, case: dict[str, Any]) -> Text:
+        status = t("case.status", status=vocab("status", case["status"]))
+        if case["tier"] is not None:
+            tier = value_text("tier", case["tier"])
+            if case["status"] == "escalated" and case["escalation_approved"] is False:
+                tier += f" ({t('case.escalation_pending')})"
+            status += "   " + t("case.tier", tier=tier)
+        lines = [
+            Text(status),
+            Text(
+                t("case.assignee", name=self.officer_name(case["assignee"]))
+                + "   "
+                + t("case.claimed_by", name=self.officer_name(case["claimed_by"]))
+            ),
+            self._deadline_text(case),
+            Text(
+                t("case.source", source=value_text("source", case["source"]))
+                + "   "
+                + t("case.flags", flags=value_text("flags", case["flags"]))
+            ),
+            Text(t("case.parties", parties=value_text("parties", case["parties"]))),
+        ]
+        referral = case.get("referral")
+        if referral:
+            lines.append(Text(t("case.referral", **referral)))
+        if case.get("outcome"):
+            lines.append(Text(t("case.outcome", outcome=outcome_text(case["outcome"]))))
+        if case.get("followups"):
+            dates = [
+                t("case.followup_done" if f["done"] else "case.followup_due", due=f["due"])
+                for f in case["followups"]
+            ]
+            lines.append(Text(t("case.followups", dates=", ".join(dates))))
+        reopened = case.get("reopened")
+        if reopened and case["status"] != "resolved":
+            at = local_time(reopened["at"])
+            by = self.officer_name(reopened["by"])
+            lines.append(Text(t("case.reopened", name=by, at=at, reason=reopened["reason"])))
+        return Text("\n").join(lines)
+
+    def _deadline_text(self, case: dict[str, Any]) -> Text:
+        text = Text(t("case.deadline", date=case["deadline"] or t("case.none")))
+        if is_overdue(case, self._today()):
+            text.append("  ")
+            # Marked in words as well as colour; the badge reads on dark and light themes.
+            text.append(f" {t('case.overdue')} ", style="bold #ffffff on #c62828")
+        return text
+
+    def _alerts(self, case: dict[str, Any]) -> list[str]:
+        alerts = []
+        if is_overdue(case, self._today()):
+            alerts.append(t("case.alert.overdue", date=case["deadline"]))
+        open_conflicts = [c for c in case["conflicts"] if c.get("open")]
+        if open_conflicts:
+            fields = ", ".join(sorted({field_label(c["field"]) for c in open_conflicts}))
+            alerts.append(t("case.alert.conflicts", count=len(open_conflicts), fields=fields))
+        return alerts
+
+    def _draw_timeline(self, entries: list[Entry]) -> None:
+        box = self.query_one("#case-timeline", Vertical)
+        box.remove_children()
+        if not entries:
+            box.mount(Static(t("case.timeline_empty"), classes="timeline-entry"))
+            return
+        box.mount_all(
+            Static(
+                self._entry_text(entry),
+                classes=f"timeline-entry -{entry.tone}" if entry.tone else "timeline-entry",
+            )
+            for entry in entries
+        )
+
+    @staticmethod
+    def _entry_text(entry: Entry) -> Text:
+        text = Text()
+        text.append(entry.at, style="dim")
+        text.append("  ")
+        text.append(entry.author, style="bold")
+        text.append("  ")
+        text.append(entry.text)
+        return text
+
+    def timeline_texts(self) -> list[str]:
+        """The timeline as shown, one string per entry (for tests and screen readers)."""
+        return [str(s.render()) for s in self.query("#case-timeline .timeline-entry").results(Static)]
+
+    # ------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        """Back to where the case was opened from."""
+        self.dismiss()
+
+    def action_visit(self) -> None:
+        """Log a visit."""
+        self._open(VisitDialog, "case.visit.done")
+
+    def action_update(self) -> None:
+        """Change the status (escalate, refer, resolve, close) or add a note."""
+        self._open(UpdateDialog, "case.update.done")
+
+    def action_claim(self) -> None:
+        """Claim the case."""
+        self._open(ClaimDialog, "case.claim.done")
+
+    def action_reopen(self) -> None:
+        """Reopen a resolved or closed case."""
+        self._open(ReopenDialog, "case.reopen.done")
+
+    def _open(self, dialog: type[CaseDialog], done_key: str) -> None:
+        if self.case is None:
+            return
+
+        def recorded(case: dict[str, Any] | None) -> None:
+            if case is None:
+                return
+            self.case = case
+            self._draw()
+            self.notify(t(done_key, id=self.case_id))
+
+        self.app.push_screen(dialog(self.service, self.case), recorded)
+
+    @on(Button.Pressed, "#case-actions Button")
+    def _button_pressed(self, event: Button.Pressed) -> None:
+        actions = {button_id: action for button_id, _key, action in ACTIONS}
+        getattr(self, f"action_{actions[event.button.id or '']}")()

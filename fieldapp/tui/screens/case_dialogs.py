@@ -1,0 +1,402 @@
+"""The case detail screen's actions as dialogs: log a visit, update, claim, reopen.
+
+Each dialog checks its own fields first (the message appears beside the field), then
+records through `CaseService`; a refusal by the rules is shown in the dialog and
+nothing is recorded. On success the dialog dismisses with the case as it now stands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Select, Static, TextArea
+
+from fieldapp import i18n_case as _strings  # noqa: F401  (registers the case strings)
+from fieldapp import model
+from fieldapp.i18n import t
+from fieldapp.service import CaseError, CaseService
+from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.case_timeline import vocab
+
+#: A message to show: an i18n key and its placeholders (kept so a language switch retranslates it).
+Problem = tuple[str, dict[str, Any]]
+
+_REFUSAL_PREFIX = "Not recorded: "
+
+
+def refusal_text(error: CaseError) -> str:
+    """A rules refusal for a person: the translated "Refused:" and the rules' (English) reason."""
+    reason = str(error).removeprefix(_REFUSAL_PREFIX)
+    return t("case.refused", reason=reason[:1].upper() + reason[1:])
+
+
+def field(name: str, widget: Widget) -> Vertical:
+    """A labelled form field: label, input, and the line its problem is shown on."""
+    return Vertical(
+        Static(id=f"{name}-label", classes="case-field-label"),
+        widget,
+        Static(id=f"{name}-error", classes="case-field-error"),
+        id=f"{name}-field",
+        classes="case-field",
+    )
+
+
+def text_of(widget: Input | TextArea) -> str:
+    """What was typed, without surrounding blanks."""
+    return (widget.value if isinstance(widget, Input) else widget.text).strip()
+
+
+class CaseDialog(ModalScreen[dict[str, Any] | None]):
+    """A form about one case; subclasses give its fields, checks and the call that records it."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "binding.case_cancel"),
+        Binding("ctrl+s", "save", "binding.case_save", priority=True),
+        Binding("f2", "app.switch_language", "binding.language"),
+    ]
+
+    #: i18n key of the title (placeholders: id, status).
+    TITLE_KEY = ""
+    #: i18n key of the button that records.
+    SAVE_KEY = "case.dialog.save"
+    #: Field name -> i18n key of its label.
+    LABELS: dict[str, str] = {}
+    #: Input/TextArea id -> i18n key of its placeholder.
+    PLACEHOLDERS: dict[str, str] = {}
+
+    def __init__(self, service: CaseService, case: dict[str, Any]) -> None:
+        super().__init__()
+        self.service = service
+        self.case = case
+        self._problems: dict[str, Problem] = {}
+        self._refusal: CaseError | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="case-dialog"):
+            yield Static(classes="case-dialog-title")
+            # Not focusable itself: Tab goes field to field, and the focused field scrolls into view.
+            with VerticalScroll(classes="case-dialog-body", can_focus=False):
+                yield from self.fields()
+            yield Static(id="case-dialog-error")
+            with Horizontal(classes="case-dialog-buttons"):
+                yield Button(id="case-dialog-save", variant="primary", compact=True)
+                yield Button(id="case-dialog-cancel", compact=True)
+                yield Static(classes="case-dialog-hint")
+        yield Footer()
+
+    def fields(self) -> ComposeResult:
+        """The form's fields (see `field`)."""
+        yield from ()
+
+    def check(self) -> dict[str, Problem]:
+        """Problems with what was typed, by field name ("" for the form as a whole)."""
+        return {}
+
+    def record(self) -> dict[str, Any]:
+        """Record through the service; returns the case, or raises CaseError."""
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self._relabel)
+
+    def _relabel(self, _language: str) -> None:
+        status = vocab("status", self.case["status"])
+        self.query_one(".case-dialog-title", Static).update(
+            t(self.TITLE_KEY, id=self.case["id"], status=status)
+        )
+        for name, key in self.LABELS.items():
+            self.query_one(f"#{name}-label", Static).update(t(key))
+        for widget_id, key in self.PLACEHOLDERS.items():
+            typed = self.query_one(f"#{widget_id}")
+            assert isinstance(typed, Input | TextArea)
+            typed.placeholder = t(key)
+        self.query_one("#case-dialog-save", Button).label = t(self.SAVE_KEY)
+        self.query_one("#case-dialog-cancel", Button).label = t("case.dialog.cancel")
+        self.query_one(".case-dialog-hint", Static).update(t("case.dialog.hint"))
+        self.relabel()
+        self._show_problems()
+        translate_bindings(self)
+
+    def relabel(self) -> None:
+        """Retranslate what the base class does not know of (select options, texts)."""
+
+    def _show_problems(self) -> None:
+        for error in self.query(".case-field-error").results(Static):
+            name = (error.id or "").removesuffix("-error")
+            problem = self._problems.get(name)
+            error.update(t(problem[0], **problem[1]) if problem else "")
+            error.display = problem is not None
+            for widget in self.query_one(f"#{name}-field").query("Input, TextArea, Select"):
+                widget.set_class(problem is not None, "-invalid")
+        whole = self.query_one("#case-dialog-error", Static)
+        texts = []
+        if "" in self._problems:
+            texts.append(t(self._problems[""][0], **self._problems[""][1]))
+        if self._refusal is not None:
+            texts.append(refusal_text(self._refusal))
+        whole.update("\n".join(texts))
+        whole.display = bool(texts)
+
+    def action_save(self) -> None:
+        """Check the fields, then record; stay open with the reason if anything is wrong."""
+        self._problems = self.check()
+        self._refusal = None
+        if not self._problems:
+            try:
+                case = self.record()
+            except CaseError as refused:
+                self._refusal = refused
+            else:
+                self.dismiss(case)
+                return
+        self._show_problems()
+        named = [name for name in self._problems if name]
+        if named:
+            self.query_one(f"#{named[0]}-field").query("Input, TextArea, Select").first().focus()
+
+    def action_cancel(self) -> None:
+        """Close without recording anything."""
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#case-dialog-save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#case-dialog-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _input_submitted(self) -> None:
+        self.action_save()
+
+
+def _relabel_select(select: Select[Any], options: list[tuple[str, Any]], prompt: str | None = None) -> None:
+    """Replace a Select's option labels (a language switch), keeping what was chosen."""
+    value = select.value
+    if prompt is not None:
+        select.prompt = prompt
+    select.set_options(options)
+    if value != Select.NULL and any(v == value for _, v in options):
+        select.value = value
+
+
+class VisitDialog(CaseDialog):
+    """Log a home visit, phone call, mediation session, follow-up or field visit."""
+
+    TITLE_KEY = "case.visit.title"
+    LABELS = {
+        "kind": "case.visit.kind",
+        "note": "case.visit.note",
+        "place": "case.visit.place",
+        "participants": "case.visit.participants",
+    }
+    PLACEHOLDERS = {
+        "place": "case.visit.place_placeholder",
+        "participants": "case.visit.participants_placeholder",
+    }
+
+    def fields(self) -> ComposeResult:
+        yield field("kind", Select(self._kinds(), allow_blank=False, value=model.VISIT_KINDS[0], id="kind"))
+        yield field("note", TextArea(id="note"))
+        yield field("place", Input(id="place", max_length=model.MAX_SHORT))
+        yield field("participants", Input(id="participants", max_length=model.MAX_TEXT))
+
+    @staticmethod
+    def _kinds() -> list[tuple[str, str]]:
+        return [(vocab("visit", kind), kind) for kind in model.VISIT_KINDS]
+
+    def relabel(self) -> None:
+        _relabel_select(self.query_one("#kind", Select), self._kinds())
+
+    def check(self) -> dict[str, Problem]:
+        note = text_of(self.query_one("#note", TextArea))
+        if not note:
+            return {"note": ("case.visit.note_required", {})}
+        if len(note) > model.MAX_TEXT:
+            return {"note": ("case.too_long", {"limit": model.MAX_TEXT})}
+        return {}
+
+    def record(self) -> dict[str, Any]:
+        return self.service.add_visit(
+            self.case["id"],
+            str(self.query_one("#kind", Select).value),
+            text_of(self.query_one("#note", TextArea)),
+            place=text_of(self.query_one("#place", Input)),
+            participants=text_of(self.query_one("#participants", Input)),
+        )
+
+
+class UpdateDialog(CaseDialog):
+    """Move the case on: a new status (with its tier, referral or outcome), a reason, a note."""
+
+    TITLE_KEY = "case.update.title"
+    LABELS = {
+        "status": "case.update.status",
+        "tier": "case.update.tier",
+        "department": "case.update.department",
+        "notified": "case.update.notified",
+        "outcome": "case.update.outcome",
+        "terms": "case.update.terms",
+        "reason": "case.update.reason",
+        "note": "case.update.note",
+    }
+    PLACEHOLDERS = {
+        "department": "case.update.department_placeholder",
+        "notified": "case.update.notified_placeholder",
+    }
+    #: Fields shown only for one target status.
+    FOR_STATUS = {
+        "tier": "escalated",
+        "department": "referred",
+        "notified": "referred",
+        "outcome": "resolved",
+        "terms": "resolved",
+    }
+    #: Tiers an escalation may name (tier 1 is the station's own workstation).
+    ESCALATION_TIERS = tuple(tier for tier in model.TIERS if tier > 1)
+
+    def targets(self) -> list[str]:
+        """The statuses this case may move to, in workflow order (reopening is its own action)."""
+        allowed = model.TRANSITIONS.get(self.case["status"], frozenset())
+        return [status for status in model.STATUSES if status in allowed]
+
+    def fields(self) -> ComposeResult:
+        yield field("status", Select(self._statuses(), id="status"))
+        yield Static(id="status-hint", classes="case-field-hint")
+        yield field("tier", Select(self._tiers(), id="tier"))
+        yield field("department", Input(id="department", max_length=model.MAX_SHORT))
+        yield field("notified", Input(id="notified", max_length=model.MAX_TEXT))
+        yield field("outcome", Select(self._outcomes(), id="outcome"))
+        yield field("terms", TextArea(id="terms"))
+        yield field("reason", Input(id="reason", max_length=model.MAX_TEXT))
+        yield field("note", TextArea(id="note"))
+
+    def _statuses(self) -> list[tuple[str, str]]:
+        return [(vocab("status", status), status) for status in self.targets()]
+
+    def _tiers(self) -> list[tuple[str, int]]:
+        return [(vocab("case.tier", tier), tier) for tier in self.ESCALATION_TIERS]
+
+    @staticmethod
+    def _outcomes() -> list[tuple[str, str]]:
+        return [(vocab("case.outcome", kind), kind) for kind in model.OUTCOMES]
+
+    def on_mount(self) -> None:
+        # Textual runs CaseDialog.on_mount as well (handlers run along the class hierarchy).
+        self._show_for(None)
+
+    def relabel(self) -> None:
+        _relabel_select(self.query_one("#status", Select), self._statuses(), t("case.update.no_status"))
+        _relabel_select(self.query_one("#tier", Select), self._tiers(), t("case.update.tier"))
+        _relabel_select(self.query_one("#outcome", Select), self._outcomes(), t("case.update.outcome"))
+        hint = self.query_one("#status-hint", Static)
+        hint.update(t("case.update.no_targets", status=vocab("status", self.case["status"])))
+        hint.display = not self.targets()
+
+    @on(Select.Changed, "#status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        self._show_for(None if event.value == Select.NULL else str(event.value))
+
+    def _show_for(self, status: str | None) -> None:
+        for name, wanted in self.FOR_STATUS.items():
+            self.query_one(f"#{name}-field").display = status == wanted
+        self.query_one("#reason-field").display = status is not None
+
+    def _chosen(self, select_id: str) -> Any:
+        value = self.query_one(f"#{select_id}", Select).value
+        return None if value == Select.NULL else value
+
+    def check(self) -> dict[str, Problem]:
+        status = self._chosen("status")
+        note = text_of(self.query_one("#note", TextArea))
+        problems: dict[str, Problem] = {}
+        if status is None and not note:
+            problems[""] = ("case.update.nothing", {})
+        if status == "escalated" and self._chosen("tier") is None:
+            problems["tier"] = ("case.update.tier_required", {})
+        if status == "referred":
+            if not text_of(self.query_one("#department", Input)):
+                problems["department"] = ("case.update.department_required", {})
+            if not text_of(self.query_one("#notified", Input)):
+                problems["notified"] = ("case.update.notified_required", {})
+        if status == "resolved":
+            if self._chosen("outcome") is None:
+                problems["outcome"] = ("case.update.outcome_required", {})
+            elif self._chosen("outcome") == "agreement" and not text_of(self.query_one("#terms", TextArea)):
+                problems["terms"] = ("case.update.terms_required", {})
+        for name in ("terms", "note"):
+            if len(text_of(self.query_one(f"#{name}", TextArea))) > model.MAX_TEXT:
+                problems[name] = ("case.too_long", {"limit": model.MAX_TEXT})
+        return problems
+
+    def record(self) -> dict[str, Any]:
+        status = self._chosen("status")
+        note = text_of(self.query_one("#note", TextArea))
+        return self.service.update(
+            self.case["id"],
+            status=status,
+            reason=text_of(self.query_one("#reason", Input)) if status else "",
+            tier=self._chosen("tier") if status == "escalated" else None,
+            referral={
+                "department": text_of(self.query_one("#department", Input)),
+                "notified": text_of(self.query_one("#notified", Input)),
+            }
+            if status == "referred"
+            else None,
+            outcome={"kind": self._chosen("outcome"), "terms": text_of(self.query_one("#terms", TextArea))}
+            if status == "resolved"
+            else None,
+            note=note or None,
+        )
+
+
+class ClaimDialog(CaseDialog):
+    """Confirm taking the case on (face-to-face claim)."""
+
+    TITLE_KEY = "case.claim.title"
+    SAVE_KEY = "case.claim.confirm"
+
+    def fields(self) -> ComposeResult:
+        yield Static(id="claim-body")
+
+    def relabel(self) -> None:
+        body = t("case.claim.body", name=self.service.officer)
+        if self.case.get("claimed_by") == self.service.identity.device_id:
+            body += "\n" + t("case.claim.already")
+        self.query_one("#claim-body", Static).update(body)
+
+    def on_mount(self) -> None:
+        # Textual runs CaseDialog.on_mount as well (handlers run along the class hierarchy).
+        self.query_one("#case-dialog-save", Button).focus()
+
+    def record(self) -> dict[str, Any]:
+        return self.service.claim(self.case["id"])
+
+
+class ReopenDialog(CaseDialog):
+    """Reopen a resolved or closed case that flared up again; the reason is required."""
+
+    TITLE_KEY = "case.reopen.title"
+    SAVE_KEY = "case.reopen.confirm"
+    LABELS = {"reason": "case.reopen.reason"}
+
+    def fields(self) -> ComposeResult:
+        yield field("reason", TextArea(id="reason"))
+
+    def check(self) -> dict[str, Problem]:
+        reason = text_of(self.query_one("#reason", TextArea))
+        if not reason:
+            return {"reason": ("case.reopen.reason_required", {})}
+        if len(reason) > model.MAX_TEXT:
+            return {"reason": ("case.too_long", {"limit": model.MAX_TEXT})}
+        return {}
+
+    def record(self) -> dict[str, Any]:
+        return self.service.reopen(self.case["id"], text_of(self.query_one("#reason", TextArea)))
