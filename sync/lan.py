@@ -102,6 +102,11 @@ class SyncServer:
         self._sessions.add(task)
         try:
             await self._serve_one(reader, writer)
+        except asyncio.CancelledError:
+            # close() stopped the server mid-session: end quietly. Re-raised, the cancellation
+            # reaches 3.11's start_server callback, whose task.exception() raises for a
+            # cancelled task and prints a traceback when `fieldapp serve` is stopped.
+            writer.close()
         finally:
             self._sessions.discard(task)
 

@@ -10,15 +10,11 @@ must end with a clear message and enrol nothing.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,9 +23,16 @@ from fieldapp.device import LOCAL_STATION, init_device
 from fieldapp.service import CaseService
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.enrol_helpers import wrong_words
-from tests.netns import Namespace, namespaces, skip_unless_available
+from tests.netns import (
+    ROOT,
+    Namespace,
+    Running,
+    fieldapp_env,
+    fieldapp_in,
+    namespaces,
+    skip_unless_available,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 PROCESS_TIMEOUT = 60
 pytestmark = pytest.mark.slow
 
@@ -54,67 +57,12 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
 """
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["FIELDAPP_PASSPHRASE"] = PASSPHRASE
-    return env
-
-
-class Running:
-    """A background process whose output lines can be awaited with a timeout."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.stderr: list[str] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
-
-    @staticmethod
-    def _pump(stream: Any, sink: Any) -> None:
-        for line in stream:
-            sink(line)
-
-    def json_line(self, timeout: float = 30) -> dict[str, Any]:
-        """The next stdout line, parsed; fails at once if the process ended without one."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                return json.loads(self.lines.get(timeout=0.2))
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    time.sleep(0.2)  # let the stderr reader catch up
-                    raise AssertionError(f"exited {self.proc.returncode}: {''.join(self.stderr)}") from None
-        self.stop()
-        raise AssertionError(f"no output within {timeout} s; stderr: {''.join(self.stderr)}")
-
-    def finish(self, timeout: float = PROCESS_TIMEOUT) -> int:
-        """Wait for the exit code."""
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        """Kill this process if it still runs."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 @pytest.fixture
 def net() -> Iterator[list[Namespace]]:
     """Three namespaces: the supervisor's (10.231.0.1), a new device's (.2), an attacker's (.3)."""
     skip_unless_available()
     with namespaces(3) as spaces:
         yield spaces
-
-
-def fieldapp_in(ns: Namespace, *args: str | Path) -> list[str]:
-    """`python -m fieldapp ARGS` inside `ns`."""
-    return ns.command([sys.executable, "-m", "fieldapp", *map(str, args)])
 
 
 def make_station(tmp_path: Path) -> tuple[Path, str]:
@@ -171,7 +119,9 @@ def join(ns: Namespace, store: Path, code: str, *where: str) -> subprocess.Compl
     """`fieldapp enrol join` in `ns`; by discovery unless `where` gives --peer."""
     argv = fieldapp_in(ns, "enrol", "join", "--code", code, "--store", store, "--json", "--timeout", "20")
     argv += list(where) or ["--interface", ns.address]
-    return subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+    return subprocess.run(
+        argv, cwd=ROOT, env=fieldapp_env(), capture_output=True, text=True, timeout=PROCESS_TIMEOUT
+    )
 
 
 def refused(result: subprocess.CompletedProcess[str], message: str) -> None:
