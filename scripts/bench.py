@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of fieldapp, one subcommand per bench: ``python scripts/bench.py {store,merge} [options]``.
+"""Benchmarks of fieldapp, one subcommand per bench: ``python scripts/bench.py {store,merge,sync} [options]``.
 
 Every figure is one JSON object on its own stdout line::
 
@@ -7,7 +7,7 @@ Every figure is one JSON object on its own stdout line::
 
 Figures of fieldapp (impl "fieldapp") carry plain names and ratios against the bench's
 references for the same name; reference figures are named "<impl>.<name>" in the store
-bench and "<impl>_<name>" in the merge bench. Progress and commentary go to stderr. All
+bench and "<impl>_<name>" in the merge and sync benches. Progress and commentary go to stderr. All
 data lives in a temporary directory removed at the end.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 # The benches live beside this script (its directory is on sys.path when it runs).
 from bench_merge import bench_merge
 from bench_store import IMPLS, bench_store, unlock_child
+from bench_sync import bench_sync
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,merge}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,merge,sync}")
     store = sub.add_parser(
         "store",
         help="encrypted store vs sqlite3 vs naive encrypted TinyDB",
@@ -69,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=20240611, help="seed of the fake work")
     add("--workdir", type=Path, help="make the temporary data directory in this one")
     merge.set_defaults(func=bench_merge)
+    sync = sub.add_parser(
+        "sync",
+        help="LAN sync of two enrolled devices over TLS on loopback: bytes on the wire and time",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = sync.add_argument
+    add("--sizes", type=parse_sizes, default="1000,10000", help="new operations on the officer's device")
+    add("--repeats", type=int, default=3, help="syncs (fresh station copies) to take the median of")
+    add("--shared", type=int, default=20, help="cases the station assigned to the officer before")
+    add("--quick", action="store_true", help="a tiny run (40 operations, 1 repeat) for the smoke test")
+    add("--seed", type=int, default=20240611, help="seed of the fake work")
+    add("--workdir", type=Path, help="make the temporary data directory in this one")
+    sync.set_defaults(func=bench_sync)
     child = sub.add_parser("_unlock-child")
     child.add_argument("impl", choices=IMPLS)
     child.add_argument("directory", type=Path)

@@ -2,7 +2,7 @@
 
 Every figure is one JSON object on its own stdout line (`emit`); commentary goes to
 stderr (`note`); all data lives in a `scratch_dir` removed at the end. The benches
-are `bench_store.py` and `bench_merge.py`; `bench.py` is their command line.
+are `bench_store.py`, `bench_merge.py` and `bench_sync.py`; `bench.py` is their command line.
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ FAST_KDF = KdfParams(memory_kib=8192, iterations=1, lanes=1)
 #: The store bench's references.
 BASELINES = ("sqlite3", "tinydb_aesgcm")
 #: Per bench: the references fieldapp figures are compared with, and how their figures are named.
-REFERENCES = {"store": (BASELINES, "."), "merge": (("pycrdt",), "_")}
+REFERENCES = {
+    "store": (BASELINES, "."),
+    "merge": (("pycrdt",), "_"),
+    "sync": (("ops_msgpack", "ops_file"), "_"),
+}
 Figures = dict[tuple[str, str], float]
 
 # ---------------------------------------------------------------- fake case records
@@ -178,17 +182,31 @@ def sig(x: float) -> float:
 
 
 def emit(
-    figures: Figures, impl: str, name: str, value: float, unit: str, bench: str = "store", **extra: Any
+    figures: Figures,
+    impl: str,
+    name: str,
+    value: float,
+    unit: str,
+    bench: str = "store",
+    compare_as: str | None = None,
+    **extra: Any,
 ) -> None:
-    """Record a figure and print it as one JSON line; fieldapp figures get ratios."""
+    """Record a figure and print it as one JSON line; fieldapp figures get ratios.
+
+    The ratios are to the references' figures of the same name, or of `compare_as`
+    (another count of the same thing, e.g. TCP bytes against frame bytes' references).
+    """
     figures[(impl, name)] = value
     references, sep = REFERENCES[bench]
     ratio_vs = {}
     if impl == "fieldapp":
-        ratio_vs = {b: sig(value / figures[(b, name)]) for b in references if figures.get((b, name), 0) > 0}
+        ref = compare_as or name
+        ratio_vs = {b: sig(value / figures[(b, ref)]) for b in references if figures.get((b, ref), 0) > 0}
     shown = name if impl == "fieldapp" else f"{impl}{sep}{name}"
     figure = {"bench": bench, "name": shown, "value": sig(value), "unit": unit}
     figure |= {"ratio_vs": ratio_vs, "impl": impl, **extra}
+    if compare_as:
+        figure["ratio_vs_figure"] = compare_as  # the references' figure the ratios are to
     print(json.dumps(figure, ensure_ascii=False), flush=True)
 
 

@@ -261,6 +261,8 @@ class Replica:
 
     def apply(self, entries: list[Entry]) -> ApplyReport:
         """Verify a batch from another device and merge what is authentic, in one transaction."""
+        if not self._session:
+            self.fold_pending()  # what a killed process left unfolded first (see merge_session)
         ctx = VerifyContext(
             station=self.station,
             head=self.head,
@@ -337,6 +339,9 @@ class Replica:
         if self._session:
             yield
             return
+        # A case a killed process stored but never folded is rebuilt from the log only if none of
+        # its operations waits in memory: fold such cases before this session's operations do.
+        self.fold_pending()
         self._session = True
         try:
             yield

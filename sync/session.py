@@ -215,6 +215,23 @@ def _batches(keys: list[tuple[str, int, int]]) -> Iterator[list[tuple[str, int, 
         yield keys[start : start + BATCH_ENTRIES]
 
 
+def _within_bytes(entries: list[Entry]) -> Iterator[list[Entry]]:
+    """`entries` cut into batches that stop once past BATCH_BYTES, so every frame fits LIMITS.
+
+    200 entries of long notes (up to 64 KiB a body) would not fit one frame.
+    """
+    batch: list[Entry] = []
+    size = 0
+    for body, sig in entries:
+        if batch and size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append((body, sig))
+        size += len(body) + len(sig) + 8  # and msgpack's headers of the pair
+    if batch:
+        yield batch
+
+
 def _check_vector(value: Any) -> dict[str, int]:
     if not isinstance(value, dict) or len(value) > MAX_CHAINS:
         raise SessionError("the peer sent a malformed version vector")
@@ -258,7 +275,10 @@ class _Channel:
         self.sent = self.received = 0
 
     async def send(self, msg: dict[str, Any]) -> None:
-        data = encode_frame(msg, LIMITS.max_bytes)
+        try:
+            data = encode_frame(msg, LIMITS.max_bytes)
+        except FrameError as exc:  # a bug here, not the peer's doing: end the session, say why
+            raise SessionError(f"this device could not send a frame: {exc.reason}") from None
         self.sent += len(data)
         try:
             self.writer.write(data)
@@ -279,10 +299,8 @@ class _Channel:
         kind = msg.get("t")
         if kind == "error":
             reason = msg.get("reason")
-            raise SessionError(
-                f"the peer ended the session: {shown(reason) if isinstance(reason, str) else 'no reason given'}",
-                by_peer=True,
-            )
+            given = shown(reason) if isinstance(reason, str) and reason.strip() else "no reason given"
+            raise SessionError(f"the peer ended the session: {given}", by_peer=True)
         if not isinstance(kind, str):
             raise SessionError("the peer sent a frame without a type")
         return msg
@@ -381,15 +399,15 @@ async def _exchange(
     async def send_all() -> None:
         batches = 0
         for part in _batches(keys):
-            entries = await endpoint.fetch(part)
-            await channel.send({"t": "ops", "e": [[body, sig] for body, sig in entries]})
-            batches += 1
-            n = await acked.get()  # one batch in flight: the peer applies it durably first
-            if n != len(entries):
-                raise SessionError("the peer acknowledged another number of entries than were sent")
-            report.sent += n
-            if progress:
-                progress(report)
+            for entries in _within_bytes(await endpoint.fetch(part)):
+                await channel.send({"t": "ops", "e": [[body, sig] for body, sig in entries]})
+                batches += 1
+                n = await acked.get()  # one batch in flight: the peer applies it durably first
+                if n != len(entries):
+                    raise SessionError("the peer acknowledged another number of entries than were sent")
+                report.sent += n
+                if progress:
+                    progress(report)
         await channel.send({"t": "done", "batches": batches})
 
     sender = asyncio.create_task(send_all())

@@ -1,4 +1,7 @@
-"""`scripts/bench.py store` and `merge` run end to end and print well-formed figures (no speed asserted)."""
+"""`scripts/bench.py store`, `merge` and `sync` run end to end and print well-formed figures.
+
+No speed is asserted.
+"""
 
 from __future__ import annotations
 
@@ -115,4 +118,46 @@ def test_merge_bench_prints_every_figure(tmp_path: Path) -> None:
     assert isinstance(by_name["apply_s"]["met"], bool) and by_name["apply_s"]["target"]
     assert by_name["ops_applied"]["value"] == by_name["apply_s"]["ops"] >= 3 * 60
     assert by_name["converged"]["value"] == 1, by_name["converged"]
+    assert list(tmp_path.iterdir()) == [], "the bench left data behind"
+
+
+#: What `bench.py sync --quick` runs: this many new operations, one repeat.
+QUICK_SYNC_OPS = 40
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_sync_bench_prints_every_figure(tmp_path: Path) -> None:
+    """A tiny sync bench over TLS on loopback: every figure, both byte counts, targets, convergence."""
+    cmd = [sys.executable, str(BENCH), "sync", "--quick", "--workdir", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=110, check=False)
+    assert proc.returncode == 0, proc.stderr
+    by_name: dict[str, dict[str, Any]] = {}
+    for line in proc.stdout.splitlines():
+        figure = json.loads(line)
+        assert figure.keys() >= REQUIRED, figure
+        assert figure["bench"] == "sync"
+        assert isinstance(figure["value"], int | float) and not isinstance(figure["value"], bool)
+        assert isinstance(figure["unit"], str) and figure["unit"]
+        assert figure["name"] not in by_name, f"duplicate figure {figure['name']}"
+        by_name[figure["name"]] = figure
+
+    n = QUICK_SYNC_OPS
+    fieldapp = ["resync_bytes", "resync_tcp_bytes", "resync_s", f"new_work_bytes_{n}"]
+    fieldapp += [f"new_work_tcp_bytes_{n}", f"sync_s_{n}", f"ops_per_s_{n}", "converged"]
+    references = ["ops_file_resync_bytes", f"ops_msgpack_new_work_bytes_{n}", f"ops_file_new_work_bytes_{n}"]
+    references += [f"ops_file_sync_s_{n}", f"ops_file_ops_per_s_{n}"]
+    for name in fieldapp + references:
+        assert name in by_name, f"missing figure {name}"
+        assert by_name[name]["value"] > 0, by_name[name]
+    for name in ("resync_bytes", "resync_tcp_bytes", f"new_work_bytes_{n}", f"new_work_tcp_bytes_{n}"):
+        assert isinstance(by_name[name]["met"], bool) and by_name[name]["target"], by_name[name]
+    for name in (f"new_work_bytes_{n}", f"new_work_tcp_bytes_{n}"):
+        assert set(by_name[name]["ratio_vs"]) == {"ops_msgpack", "ops_file"}, by_name[name]
+        assert by_name[name]["ratio_vs"]["ops_msgpack"] >= 1  # the operations themselves travel
+    assert set(by_name[f"sync_s_{n}"]["ratio_vs"]) == {"ops_file"}
+    # The TCP count holds the frames plus TLS: the handshake, record overhead, alerts.
+    assert by_name["resync_tcp_bytes"]["value"] > by_name["resync_bytes"]["value"]
+    assert by_name[f"new_work_tcp_bytes_{n}"]["value"] > by_name[f"new_work_bytes_{n}"]["value"]
+    assert by_name["converged"]["value"] == 1
     assert list(tmp_path.iterdir()) == [], "the bench left data behind"

@@ -96,3 +96,56 @@ def test_a_crash_between_store_and_fold_is_repaired_on_open(tmp_path: Path) -> N
         assert not receiver.replica.dirty.raw()
     finally:
         receiver.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("in_session", [True, False], ids=["in a merge session", "one apply"])
+def test_new_operations_for_a_case_left_unfolded_by_a_crash_fold_with_the_stored_ones(
+    tmp_path: Path, in_session: bool
+) -> None:
+    """A receiver is killed after storing a case's first operations; reopened, the first thing
+    it does is apply more operations of that case (as `fieldapp serve` does). The case must
+    hold all of them, not only those that arrived after the crash."""
+    with devices(tmp_path, ["officer", "supervisor"]) as (author, reference):
+        field_work(author, cases=2)
+        batch = own(author)  # announcement, then create, visit, update per case
+        reference.replica.apply(batch)
+        expected = dict(reference.replica.view("cases"))
+        target = Path(reference.db.store.directory).parent / "device-target"
+    from fieldapp.device import init_device
+    from tests.conftest import FAST_KDF
+
+    init_device(target, PASSPHRASE, "测试接收", FAST_KDF)
+    first, rest = batch[:3], batch[3:]  # the crash comes between a case's visit and its update
+    batch_file = tmp_path / "first.msgpack"
+    batch_file.write_bytes(msgpack.packb([list(e) for e in first], use_bin_type=True))
+    child = (
+        "import sys, os, signal, msgpack\n"
+        "from fieldapp.service import CaseService\n"
+        f"svc = CaseService.open(sys.argv[1], {PASSPHRASE!r})\n"
+        "entries = [tuple(e) for e in msgpack.unpackb(open(sys.argv[2], 'rb').read())]\n"
+        "with svc.replica.merge_session():\n"
+        "    svc.replica.apply(entries)\n"
+        "    print('stored', flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", child, str(target), str(batch_file)],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "stored" and result.returncode == -9, result.stderr
+    receiver = CaseService.open(target, PASSPHRASE)
+    try:
+        assert receiver.replica.dirty.raw(), "the kill left cases stored but unfolded"
+        if in_session:
+            with receiver.replica.merge_session():
+                assert receiver.replica.apply(rest).applied == len(rest)
+        else:
+            assert receiver.replica.apply(rest).applied == len(rest)
+        assert dict(receiver.replica.view("cases")) == expected
+    finally:
+        receiver.close()

@@ -19,7 +19,7 @@ from sync.frames import HEADER, encode_frame, read_frame
 from sync.identity import DeviceIdentity
 from sync.lan import SyncServer, sync_with
 from sync.ops import decode
-from sync.session import BATCH_ENTRIES, Endpoint, SessionReport
+from sync.session import BATCH_ENTRIES, LIMITS, Endpoint, SessionReport
 from sync.tls import TlsMaterial, ca_certificate, client_context, device_certificate
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.replicas import station_devices
@@ -355,6 +355,21 @@ def test_a_cut_connection_resumes_where_it_stopped(tmp_path: Path) -> None:
         assert report.error is None
         assert report.sent == total - held  # only what the station did not already hold
         assert authority.replica.vector() == officer.replica.vector()
+        assert authority.state_hash() == officer.state_hash()
+
+
+def test_long_notes_travel_in_batches_that_each_fit_a_frame(tmp_path: Path) -> None:
+    """41 operations, 40 of them visits with 3,000-character notes: under 200 entries, but
+    ~370 KB, more than one frame may hold; the sender cuts them by size."""
+    with station_devices(tmp_path, 1) as (authority, officer):
+        case = officer.new_case("东岭村", "land", "yellow", "田界纠纷")
+        for _ in range(40):
+            officer.add_visit(case["id"], "home", "双方就田界问题再次协商，" * 250)
+        acked: list[int] = []
+        report, _ = sync(authority, officer, progress=lambda r: acked.append(r.sent))
+        assert report.error is None, report.error
+        assert report.sent == 42 and len(set(acked) - {0}) >= 2  # the announcement, the case, 40 visits
+        assert report.bytes_sent > LIMITS.max_bytes
         assert authority.state_hash() == officer.state_hash()
 
 
