@@ -166,7 +166,7 @@ class Endpoint:
                 self._open -= 1
                 if self._open == 0 and self._merge is not None:
                     merge, self._merge = self._merge, None
-                    await asyncio.to_thread(merge.close)  # folds what the sessions stored
+                    await _to_thread_to_the_end(merge.close)  # folds what the sessions stored
 
     async def synced(self, peer: str, own_seq: int) -> None:
         """Remember a successful session: when, with whom, how much of this device's log it took."""
@@ -207,7 +207,22 @@ class Endpoint:
 
     async def apply(self, entries: list[Entry]) -> ApplyReport:
         async with self.lock:
-            return await asyncio.to_thread(self.replica.apply, entries)
+            return await _to_thread_to_the_end(self.replica.apply, entries)
+
+
+async def _to_thread_to_the_end(function: Callable[..., Any], *args: Any) -> Any:
+    """Run `function` in a worker thread; if cancelled meanwhile, wait for the thread before giving up.
+
+    A thread cannot be stopped: returning at once would release the endpoint's lock
+    while the thread still writes the store, and the next holder would write it too.
+    """
+    work = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await work
+        raise
 
 
 def _batches(keys: list[tuple[str, int, int]]) -> Iterator[list[tuple[str, int, int]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import time
 from pathlib import Path
 from typing import Any
 
@@ -398,3 +399,43 @@ def test_a_server_takes_several_devices_at_once(tmp_path: Path) -> None:
         # A second round brings everyone everything.
         assert all(sync(authority, o)[0].error is None for o in officers)
         assert len({authority.state_hash(), *(o.state_hash() for o in officers)}) == 1
+
+
+def test_stopping_a_server_mid_batch_waits_for_the_batch_before_folding(tmp_path: Path) -> None:
+    """A cancelled apply must not release the store to the fold while its thread still writes."""
+    with station_devices(tmp_path, 1) as (authority, officer):
+        record_work(officer, 3, "东岭")
+        replica = authority.replica
+        state = {"in_store": False, "overlap": False}
+        store, fold = replica._store, replica.fold_pending
+
+        def slow_store(accepted: Any) -> None:
+            state["in_store"] = True
+            time.sleep(0.8)  # inside apply's transaction, in the worker thread
+            try:
+                store(accepted)
+            finally:
+                state["in_store"] = False
+
+        def watched_fold() -> None:
+            state["overlap"] |= state["in_store"]
+            fold()
+
+        replica._store, replica.fold_pending = slow_store, watched_fold  # type: ignore[method-assign]
+
+        async def stop_mid_batch() -> None:
+            server = SyncServer(Endpoint(replica), material(authority), HOST)
+            await server.start()
+            client = asyncio.create_task(
+                sync_with(HOST, server.port, Endpoint(officer.replica), material(officer))
+            )
+            while not state["in_store"]:
+                await asyncio.sleep(0.01)
+            await server.close()
+            await asyncio.wait({client}, timeout=10)
+
+        asyncio.run(stop_mid_batch())
+        replica._store, replica.fold_pending = store, fold  # type: ignore[method-assign]
+        assert not state["overlap"]
+        report, _ = sync(authority, officer)
+        assert report.error is None and authority.state_hash() == officer.state_hash()
