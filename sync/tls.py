@@ -6,15 +6,18 @@ TLS needs X.509. So the station authority issues both at once:
 - a **CA certificate**, self-signed with the station's Ed25519 CA key
   (subject CN = station id), which every enrolled device keeps with its anchor;
 - a **device certificate** for the device's own Ed25519 key (subject CN =
-  device id, O = station id, OU = role), signed by that CA.
+  device id, OU = role; issuer CN = station id), signed by that CA.
 
-Neither carries a name. Validity runs from 2000 to 9999: a device's clock on
-patrol may be far off, and a device leaves the station by revocation, not by
-expiry. Both sides of a sync present their certificate and require the
-peer's to chain to the station's CA (`CERT_REQUIRED`), TLS 1.3 only. What
-OpenSSL cannot check is checked right after the handshake, before any data
-(`peer_identity`): the certificate's key hashes to the device id it names,
-the station matches, and the device is not revoked.
+Neither carries a person's name, and both are as small as TLS allows: no
+extension but the CA's basic constraints, since every byte travels in each
+handshake. Validity runs from 2000 to 9999: a device's clock on patrol may be
+far off, and a device leaves the station by revocation, not by expiry.
+
+Both sides of a sync present their certificate and require the peer's to chain
+to the station's CA (`CERT_REQUIRED`), TLS 1.3 only. What OpenSSL cannot check
+is checked right after the handshake, before any data (`peer_identity`): the
+certificate's key hashes to the device id it names, the issuer is this
+station, and (in `sync.session`) the device is not revoked.
 
 Python's `ssl` loads a private key only from a file: the key is written to an
 anonymous in-memory file (`memfd_create`) and read back through
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from sync.certs import ROLES, Anchor, CertificateError
 from sync.identity import device_id_for
@@ -42,7 +45,7 @@ MAX_CERT_BYTES = 4096
 
 
 def _name(**parts: str) -> x509.Name:
-    oids = {"cn": NameOID.COMMON_NAME, "o": NameOID.ORGANIZATION_NAME, "ou": NameOID.ORGANIZATIONAL_UNIT_NAME}
+    oids = {"cn": NameOID.COMMON_NAME, "ou": NameOID.ORGANIZATIONAL_UNIT_NAME}
     return x509.Name([x509.NameAttribute(oids[k], v) for k, v in parts.items()])
 
 
@@ -53,7 +56,7 @@ def _serial(text: str) -> int:
 def ca_certificate(ca_private_key: bytes, station_id: str) -> bytes:
     """DER of the station's self-signed CA certificate (deterministic: Ed25519 signs so)."""
     key = Ed25519PrivateKey.from_private_bytes(ca_private_key)
-    name = _name(cn=station_id, o="fieldapp station")
+    name = _name(cn=station_id)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -63,9 +66,6 @@ def ca_certificate(ca_private_key: bytes, station_id: str) -> bytes:
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
         .sign(key, None)
     )
     return cert.public_bytes(serialization.Encoding.DER)
@@ -79,17 +79,12 @@ def device_certificate(ca_private_key: bytes, station_id: str, device_key: bytes
     device_id = device_id_for(device_key)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(cn=device_id, o=station_id, ou=role))
-        .issuer_name(_name(cn=station_id, o="fieldapp station"))
+        .subject_name(_name(cn=device_id, ou=role))
+        .issuer_name(_name(cn=station_id))
         .public_key(Ed25519PublicKey.from_public_bytes(device_key))
         .serial_number(_serial(device_id))
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
         .sign(key, None)
     )
     return cert.public_bytes(serialization.Encoding.DER)
@@ -112,6 +107,7 @@ def read_device_certificate(der: bytes, station_id: str) -> PeerIdentity:
         cert = x509.load_der_x509_certificate(der)
         key = cert.public_key()
         subject = {a.oid: a.value for a in cert.subject}
+        issuer = {a.oid: a.value for a in cert.issuer}
     except ValueError:
         raise CertificateError("the peer's certificate cannot be read") from None
     if not isinstance(key, Ed25519PublicKey):
@@ -120,7 +116,7 @@ def read_device_certificate(der: bytes, station_id: str) -> PeerIdentity:
     device_id = str(subject.get(NameOID.COMMON_NAME, ""))
     if device_id_for(raw) != device_id:
         raise CertificateError("the peer's certificate names a device id that is not its key's")
-    if subject.get(NameOID.ORGANIZATION_NAME) != station_id:
+    if issuer.get(NameOID.COMMON_NAME) != station_id:  # the chain to this CA was checked by TLS
         raise CertificateError("the peer's certificate belongs to another station")
     role = str(subject.get(NameOID.ORGANIZATIONAL_UNIT_NAME, ""))
     if role not in ROLES:
@@ -159,6 +155,8 @@ def _pem(der: bytes) -> bytes:
 def _context(material: TlsMaterial, server: bool) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
+    if server:
+        context.num_tickets = 0  # sessions are never resumed: tickets would only cost bytes
     context.check_hostname = False  # peers are named by device id, checked in peer_identity
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_verify_locations(cadata=_pem(material.ca_der).decode())
