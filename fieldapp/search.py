@@ -54,10 +54,19 @@ def search_key(case: dict[str, Any]) -> str:
 
 
 class CaseIndex:
-    """Search keys of a set of cases, built once, queried on every keystroke."""
+    """Search keys of a set of cases, built once, queried on every keystroke.
+
+    Typing narrows: a query that extends one answered moments ago (``z`` then ``zs``)
+    is looked for only among that one's matches, and going back (backspace) finds
+    the shorter query's answer still kept. Each word is matched by one pass over
+    what is left, so the scan gets cheaper with every word.
+    """
+
+    KEEP = 32  # recent answers kept for narrowing and for backspace
 
     def __init__(self, cases: Iterable[dict[str, Any]]) -> None:
         self._entries = [(search_key(case), case) for case in cases]
+        self._recent: dict[tuple[str, str | None, str | None], list[tuple[str, dict[str, Any]]]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -69,13 +78,32 @@ class CaseIndex:
         risk: str | None = None,
     ) -> list[dict[str, Any]]:
         """Cases matching every word of `query` (and the status and risk, if given), in index order."""
-        words = query.lower().split()
-        found = []
-        for key, case in self._entries:
-            if status is not None and case.get("status") != status:
-                continue
-            if risk is not None and case.get("risk") != risk:
-                continue
-            if all(word in key for word in words):
-                found.append(case)
-        return found
+        text = " ".join(query.lower().split())
+        key = (text, status, risk)
+        found = self._recent.get(key)
+        if found is None:
+            found = self._narrow(text, status, risk)
+            if len(self._recent) >= self.KEEP:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[key] = found
+        return [case for _, case in found]
+
+    def _narrow(self, text: str, status: str | None, risk: str | None) -> list[tuple[str, dict[str, Any]]]:
+        # Start from the kept answer of the longest query this one extends, with the same
+        # filters: every case matching this query matched that one (each of its words is a
+        # word of this query, or the start of one).
+        start: list[tuple[str, dict[str, Any]]] | None = None
+        longest = -1
+        for (old, old_status, old_risk), entries in self._recent.items():
+            if (old_status, old_risk) == (status, risk) and text.startswith(old) and len(old) > longest:
+                start, longest = entries, len(old)
+        if start is None:
+            start = self._entries
+            if status is not None:
+                start = [e for e in start if e[1].get("status") == status]
+            if risk is not None:
+                start = [e for e in start if e[1].get("risk") == risk]
+        entries = start
+        for word in text.split():
+            entries = [e for e in entries if word in e[0]]
+        return entries

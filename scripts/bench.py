@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of fieldapp, one subcommand per bench: ``python scripts/bench.py {store,merge,sync} [options]``.
+"""Benchmarks of fieldapp: ``python scripts/bench.py {store,merge,sync,ui} [options]``.
 
 Every figure is one JSON object on its own stdout line::
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from bench_merge import bench_merge
 from bench_store import IMPLS, bench_store, unlock_child
 from bench_sync import bench_sync
+from bench_ui import bench_ui
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,merge,sync}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,merge,sync,ui}")
     store = sub.add_parser(
         "store",
         help="encrypted store vs sqlite3 vs naive encrypted TinyDB",
@@ -83,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=20240611, help="seed of the fake work")
     add("--workdir", type=Path, help="make the temporary data directory in this one")
     sync.set_defaults(func=bench_sync)
+    ui = sub.add_parser(
+        "ui",
+        help="the TUI on a large store: unlock, home interactive, find screen, a keystroke in the filter",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = ui.add_argument
+    add("--cases", type=int, default=17_000, help="cases in the measured store (17,000 is ~100k records)")
+    add("--repeats", type=int, default=5, help="fresh UI runs (and reference runs) to take the median of")
+    add("--quick", action="store_true", help="a tiny run (2,000 cases, 1 repeat) for the smoke test")
+    add("--seed", type=int, default=20240611, help="seed of the fake history")
+    add("--workdir", type=Path, help="make the temporary data directory in this one")
+    ui.set_defaults(func=bench_ui)
     child = sub.add_parser("_unlock-child")
     child.add_argument("impl", choices=IMPLS)
     child.add_argument("directory", type=Path)

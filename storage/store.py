@@ -146,6 +146,11 @@ class EncryptedStore:
         except BaseException:
             store.close()
             raise
+        # The decrypted state lives while the store is open and holds no reference cycles:
+        # move it out of the collector's generations, or every later collection walks all of
+        # it (measured at 100k cases: pauses of 1.1-3.1 s after unlock, 2.0 of the 3.3 s the
+        # home screen took to appear; 1.2 s with this). Refcounting still frees it at close.
+        gc.freeze()
         return store
 
     @classmethod

@@ -65,6 +65,9 @@ def test_home_figures_pick_my_cases_what_is_due_and_count_open_cases_by_risk() -
             case(9, deadline="2026-11-28"),  # today: not yet passed
             case(10, created_by=ME, status="closed"),  # closed: not on my list
             case(11, exists=False, assignee=ME),  # never created here
+            case(
+                12, status="closed", followups=[{"due": "2026-11-20", "done": False}]
+            ),  # closed: nothing due
         ]
     }
     figures = home_figures(view, ME, "2026-11-28")
@@ -75,7 +78,7 @@ def test_home_figures_pick_my_cases_what_is_due_and_count_open_cases_by_risk() -
     ]
     # Open = open/in progress/escalated/referred: cases 8 (resolved) and 10 (closed) do not count.
     assert figures["by_risk"] == {"red": 1, "orange": 1, "yellow": 6}  # 2, 3, 4, 5, 6, 9
-    assert figures["total"] == 10
+    assert figures["total"] == 11
 
 
 def test_names_and_villages_match_by_pinyin_and_initials() -> None:
@@ -102,6 +105,27 @@ def test_names_and_villages_match_by_pinyin_and_initials() -> None:
     assert ids(index.find("", risk="red")) == ["case0003"]
     assert ids(index.find("", status="open")) == ["case0001", "case0002"]
     assert ids(index.find("ZS")) == ["case0001", "case0003"]
+    # Narrowing from kept answers (typing on, then backspace) gives what a fresh index gives.
+    fresh = CaseIndex(index.find(""))
+    for query in [
+        "x",
+        "xi",
+        "xih",
+        "xihe",
+        "xihe ",
+        "xihe l",
+        "xihe li",
+        "xihe l",
+        "xi",
+        "",
+        "1",
+        "13",
+        "139",
+    ]:
+        assert ids(index.find(query)) == ids(CaseIndex(fresh.find("")).find(query)), query
+    assert ids(index.find("z", risk="red")) == ["case0003"] and ids(index.find("zs", risk="red")) == [
+        "case0003"
+    ]
 
 
 def _store_with_cases(store_dir: Path) -> None:

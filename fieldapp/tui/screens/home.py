@@ -33,6 +33,8 @@ OPEN = frozenset({"open", "in_progress", "escalated", "referred"})
 
 def due_items(case: dict[str, Any], today: str) -> list[tuple[str, str]]:
     """(what, date) a case asks of the officer today: follow-ups due or overdue, a passed deadline."""
+    if case.get("status") == "closed":
+        return []  # closed: nothing more is asked of anyone
     items = [
         ("followup", f["due"]) for f in case.get("followups") or () if not f["done"] and f["due"] <= today
     ]
@@ -89,6 +91,7 @@ class HomeScreen(Screen[None]):
         self._db = db
         self._today = today
         self._load()
+        self._resumed = False
 
     def _load(self) -> None:
         self._device: dict[str, Any] | None = next(iter(self._db.table("device").all()), None)
@@ -120,6 +123,9 @@ class HomeScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back from a case, an intake or a sync: show the store as it is now."""
+        if not self._resumed:  # the first resume is the first showing: loaded just now
+            self._resumed = True
+            return
         self._load()
         self._relabel(self.app.language)
 
