@@ -471,7 +471,7 @@ def instrument(spans: dict[str, list[tuple[float, float]]]) -> None:
     wrap(FieldApp, "on_unlock_screen_unlocked")
     wrap(HomeScreen, "_relabel")
     wrap(CaseloadScreen, "_load")
-    wrap(CaseloadScreen, "_fill_table")
+    wrap(CaseloadScreen, "_fill_rows")
     wrap(CaseIndex, "find")
     Input._toggle_cursor = lambda self: None  # type: ignore[method-assign]
 
@@ -509,7 +509,7 @@ async def drive(store: Path, spawned: float) -> dict[str, Any]:
     from fieldapp.tui.screens.unlock import UnlockScreen
 
     spans: dict[str, list[tuple[float, float]]] = {}
-    for name in ("on_unlock_screen_unlocked", "_relabel", "_load", "_fill_table", "find", "open"):
+    for name in ("on_unlock_screen_unlocked", "_relabel", "_load", "_fill_rows", "find", "open"):
         spans[name] = []
     instrument(spans)
 
@@ -589,7 +589,7 @@ async def drive(store: Path, spawned: float) -> dict[str, Any]:
             value = screen.query_one("#filter", Input).value
             if value != text:
                 raise RuntimeError(f"after {key!r} the filter holds {value!r}, not {text!r}")
-            finds, fills = since(spans["find"], t_key), since(spans["_fill_table"], t_key)
+            finds, fills = since(spans["find"], t_key), since(spans["_fill_rows"], t_key)
             # The first frame after the table was refilled shows the results; DataTable then
             # measures the new rows on idle and draws again with the columns' final widths.
             shown = next(t for t in frames.times if t >= fills[-1][1])
