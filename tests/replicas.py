@@ -57,18 +57,28 @@ def converge(services: list[CaseService]) -> None:
 
 
 @contextmanager
-def station_devices(root: Path, officers: int, name: str = "测试派出所") -> Iterator[list[CaseService]]:
-    """A station authority plus enrolled officers (enrolment done in-process)."""
+def station_devices(
+    root: Path, officers: int, name: str = "测试派出所", wall: ManualWall | None = None
+) -> Iterator[list[CaseService]]:
+    """A station authority plus enrolled officers (enrolment done in-process).
+
+    With `wall`, every device's clock reads it (each its own HybridClock), from its
+    announcement on: a test then places every operation at a time of its choosing.
+    """
     services: list[CaseService] = []
+
+    def clock() -> HybridClock | None:
+        return HybridClock(wall=wall) if wall is not None else None
+
     try:
-        init_device(root / "authority", PASSPHRASE, "测试所长", FAST_KDF)
-        authority = CaseService.open(root / "authority", PASSPHRASE)
+        init_device(root / "authority", PASSPHRASE, "测试所长", FAST_KDF, clock=clock())
+        authority = CaseService.open(root / "authority", PASSPHRASE, clock=clock())
         services.append(authority)
         create_station(authority, name)
         for index in range(officers):
             path = root / f"officer{index}"
-            init_device(path, PASSPHRASE, f"测试辅警{index}", FAST_KDF)
-            officer = CaseService.open(path, PASSPHRASE)
+            init_device(path, PASSPHRASE, f"测试辅警{index}", FAST_KDF, clock=clock())
+            officer = CaseService.open(path, PASSPHRASE, clock=clock())
             services.append(officer)
             cert, anchor = issue_certificate(
                 authority, officer.identity.public_key, officer.officer, "officer"
