@@ -299,3 +299,16 @@ def test_keyed_put_many_is_durable_and_all_or_nothing(store_dir: Path) -> None:
     assert db.keyed("ops").raw() == {"a": {"v": 1}, "b": {"v": 22}}
     assert "empty" in db.store.tables  # a new table is recorded even when empty
     db.close()
+
+
+def test_atomic_write_leaves_other_files_beside_the_target_alone(tmp_path: Path) -> None:
+    from storage.files import atomic_write
+
+    target, bystander = tmp_path / "report.xlsx", tmp_path / "report.xlsx.tmp"
+    bystander.write_bytes(b"an officer's own file")
+    atomic_write(target, b"new contents")
+    atomic_write(target, b"newer contents")
+    assert target.read_bytes() == b"newer contents"
+    assert bystander.read_bytes() == b"an officer's own file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.xlsx", "report.xlsx.tmp"]
+    assert target.stat().st_mode & 0o777 == 0o600
