@@ -7,6 +7,11 @@ import json
 import sys
 from typing import Any
 
+from sync.replica import Replica
+
+#: The `local` document remembering this device's network address for discovery.
+NET_DOC = "network"
+
 
 class NetCliError(Exception):
     """A network command that could not be done; the message says what to do."""
@@ -46,3 +51,19 @@ def positive_seconds(value: float, option: str, error: type[Exception] = NetCliE
 def print_json(data: dict[str, Any], file: Any = None) -> None:
     """One JSON object on its own line, flushed (other programs read it as it comes)."""
     print(json.dumps(data, ensure_ascii=False), file=file or sys.stdout, flush=True)
+
+
+def remembered_interface(replica: Replica, given: str | None = None) -> str | None:
+    """`given` (remembered for next time when new), or the address used last time."""
+    doc = replica.local.get_copy(NET_DOC) or {}
+    if given is not None:
+        if doc.get("interface") != given:
+            replica.local.put(NET_DOC, {**doc, "interface": given})
+        return given
+    remembered = doc.get("interface")
+    return str(remembered) if remembered else None
+
+
+def human_size(n: int) -> str:
+    """Bytes as a person reads them: 226 B, 1.6 KB, 3.2 MB."""
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1048576 else f"{n / 1048576:.1f} MB"

@@ -24,14 +24,21 @@ from typing import Any
 
 from fieldapp import station
 from fieldapp.cli_cases import service_for
-from fieldapp.cli_net import NetCliError, interface_arg, peer_arg, positive_seconds, print_json
+from fieldapp.cli_net import (
+    NetCliError,
+    human_size,
+    interface_arg,
+    peer_arg,
+    positive_seconds,
+    print_json,
+    remembered_interface,
+)
 from fieldapp.service import CaseService
 from sync.lan import SyncServer, find_peers, sync_with
 from sync.session import Endpoint, SessionReport
 from sync.tls import TlsMaterial
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
-NET_DOC = "network"
 
 
 class SyncCliError(NetCliError):
@@ -50,21 +57,6 @@ def _material(service: CaseService) -> TlsMaterial:
     return material
 
 
-def _remembered_interface(service: CaseService, given: str | None) -> str | None:
-    """--interface, or the one used last time; a new one given is remembered."""
-    doc = service.replica.local.get_copy(NET_DOC) or {}
-    if given is not None:
-        if doc.get("interface") != given:
-            service.replica.local.put(NET_DOC, {**doc, "interface": given})
-        return given
-    remembered = doc.get("interface")
-    return str(remembered) if remembered else None
-
-
-def _size(n: int) -> str:
-    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
-
-
 def _line(report: SessionReport) -> str:
     if report.error:
         done = (
@@ -76,7 +68,7 @@ def _line(report: SessionReport) -> str:
     refused = f", {report.refused} refused ({'; '.join(report.refusals[:3])})" if report.refused else ""
     return (
         f"  {report.peer}: sent {report.sent}, received {report.received} (new {report.applied}{refused}), "
-        f"{_size(report.bytes_sent + report.bytes_received)}, {report.seconds:.1f} s"
+        f"{human_size(report.bytes_sent + report.bytes_received)}, {report.seconds:.1f} s"
     )
 
 
@@ -100,7 +92,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         material = _material(service)
         peers: list[tuple[str, int, str | None]] = [(host, port, None) for host, port in given]
         if not peers:
-            interface = _remembered_interface(service, interface)
+            interface = remembered_interface(service.replica, interface)
             if interface is None:
                 raise SyncCliError(
                     "Give --interface ADDR (this device's address on the station network) to find the "

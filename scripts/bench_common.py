@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fieldapp.model import CATEGORIES, RISKS
 from storage import KdfParams
 
 PASSPHRASE = "bench passphrase, not a secret"
@@ -50,21 +51,6 @@ VILLAGES = [
     ("杏花村", "Xinghua"),
     ("青龙村", "Qinglong"),
 ]
-CATEGORIES = (
-    "family",
-    "marriage",
-    "neighbor",
-    "land",
-    "homestead",
-    "irrigation",
-    "debt",
-    "wages",
-    "housing",
-    "injury",
-    "hazard",
-    "other",
-)
-RISKS = ("red", "orange", "yellow")
 STATUSES = ("open", "mediating", "agreed", "referred", "closed")
 SUMMARY_PARTS = [
     "双方因宅基地边界问题发生争执",

@@ -38,7 +38,7 @@ from typing import Any
 import msgpack
 
 from sync.frames import FrameError, FrameLimits, encode_frame, read_frame_sized
-from sync.ops import MAX_BODY_BYTES, op_key
+from sync.ops import MAX_BODY_BYTES, chain_key, op_key
 from sync.replica import ApplyReport, Entry, Replica
 
 PROTOCOL = 1
@@ -108,7 +108,7 @@ SYNC_STATE = "sync_state"
 def sync_status(replica: Replica) -> tuple[float | None, int]:
     """(time of the last successful session, or None; this device's operations no peer has yet)."""
     me = replica.identity
-    chain = f"{me.device_id}.{me.epoch:016x}"
+    chain = chain_key(me.device_id, me.epoch)
     head = replica.head(chain)[0]
     doc = replica.local.get_copy(SYNC_STATE) or {}
     synced = int(doc.get("seq", 0)) if doc.get("chain") == chain else 0
@@ -171,7 +171,7 @@ class Endpoint:
     async def synced(self, peer: str, own_seq: int) -> None:
         """Remember a successful session: when, with whom, how much of this device's log it took."""
         me = self.replica.identity
-        chain = f"{me.device_id}.{me.epoch:016x}"
+        chain = chain_key(me.device_id, me.epoch)
         async with self.lock:
             doc = self.replica.local.get_copy(SYNC_STATE) or {}
             seq = max(own_seq, int(doc.get("seq", 0)) if doc.get("chain") == chain else 0)
@@ -373,7 +373,7 @@ async def _exchange(
         raise SessionError(f"refused: {revoked}")
     mine = await endpoint.vector()
     me = endpoint.replica.identity
-    own_seq = mine.get(f"{me.device_id}.{me.epoch:016x}", 0)
+    own_seq = mine.get(chain_key(me.device_id, me.epoch), 0)
     digest = vector_digest(mine)
     await channel.send(
         {

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 
-from fieldapp.cli_net import peer_arg
+from fieldapp.cli_net import human_size, peer_arg, remembered_interface
 from fieldapp.i18n import t
 from fieldapp.service import CaseService
 from fieldapp.station import tls_material
@@ -29,12 +29,6 @@ from storage import FieldDB
 from sync.discovery import PeerBrowser
 from sync.lan import SERVICE_TYPE, sync_with, wanted_by
 from sync.session import Endpoint, SessionReport
-
-NET_DOC = "network"
-
-
-def _size(n: int) -> str:
-    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1048576 else f"{n / 1048576:.1f} MB"
 
 
 class PeerRow(Horizontal):
@@ -75,7 +69,7 @@ class PeerRow(Horizontal):
                 sent=report.sent,
                 received=report.received,
                 applied=report.applied,
-                size=_size(report.bytes_sent + report.bytes_received),
+                size=human_size(report.bytes_sent + report.bytes_received),
             )
             status.update(text + (t("sync.refused", refused=report.refused) if report.refused else ""))
         status.set_class(bool(report and report.error), "-error")
@@ -94,8 +88,7 @@ class SyncScreen(Screen[None]):
         super().__init__()
         self._service = CaseService(db)
         self._material = tls_material(self._service)
-        doc = self._service.replica.local.get_copy(NET_DOC) or {}
-        self._interface: str | None = doc.get("interface")
+        self._interface = remembered_interface(self._service.replica)
         self._rows: dict[str, PeerRow] = {}
         self.running = False
 
