@@ -14,7 +14,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldapp import __version__, cli_cases, cli_enrol, cli_net, cli_reports, cli_station, cli_sync
+from fieldapp import (
+    __version__,
+    cli_agreement,
+    cli_cases,
+    cli_enrol,
+    cli_net,
+    cli_reports,
+    cli_station,
+    cli_sync,
+)
 from fieldapp.device import default_store_dir, device_info, init_device
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.service import CaseError
@@ -202,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_enrol.register(sub, _common)
     cli_sync.register(sub, _common)
     cli_reports.register(sub, _common)
+    cli_agreement.register(sub, _common)
     return parser
 
 

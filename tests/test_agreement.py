@@ -1,0 +1,309 @@
+"""The people's mediation agreement (人民调解协议书): its content, its refusals, its command.
+
+Real encrypted stores of a small station (tests/replicas.py); made-up names and
+phones from scripts/bench_common.py, never real people's data.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldapp.agreement import AgreementError, agreement_html, agreement_text, check_agreement
+from fieldapp.cli_agreement import station_name
+from fieldapp.cli_reports import officer_names
+from fieldapp.exports import local_time
+from fieldapp.service import CaseService
+from scripts.bench_common import fake_name, fake_phone
+from tests.conftest import PASSPHRASE
+from tests.replicas import exchange, station_devices
+
+ROOT = Path(__file__).resolve().parent.parent
+BEIJING = timezone(timedelta(hours=8))
+STATION = "测试派出所"
+#: Terms with markup and an ampersand: they must reach the page as text, not as HTML.
+TERMS = '一、乙方于2026年3月31日前付给甲方3,000元 & 赔礼道歉；\n二、<script>alert("x")</script>界桩恢复原位。'
+VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr"}
+
+
+def fake_parties(seed: int, count: int = 2) -> list[dict[str, str]]:
+    """`count` parties with distinct made-up names and phones."""
+    rng = random.Random(seed)
+    names: list[str] = []
+    while len(names) < count:
+        name = fake_name(rng)
+        if name not in names:
+            names.append(name)
+    roles = ["applicant", "respondent", "party"]
+    return [{"name": n, "phone": fake_phone(rng), "role": roles[i % 3]} for i, n in enumerate(names)]
+
+
+def new_case(service: CaseService, parties: list[dict[str, str]]) -> dict[str, Any]:
+    return service.new_case(
+        village="测试村甲",
+        category="land",
+        risk="orange",
+        summary="两户因承包地田界发生争执",
+        parties=parties,
+    )
+
+
+class Station:
+    """An authority (supervisor) and one officer; the officer's case resolved by agreement."""
+
+    def __init__(self, services: list[CaseService], parties: list[dict[str, str]]) -> None:
+        self.authority, self.officer = services
+        self.parties = parties
+        case = new_case(self.officer, parties)
+        self.officer.add_visit(case["id"], "home", "上门了解情况")
+        self.officer.add_visit(case["id"], "mediation", "第一次调解", place="测试村甲村委会")
+        exchange(self.officer, self.authority)
+        self.authority.add_visit(case["id"], "mediation", "所长主持第二次调解")
+        exchange(self.officer, self.authority)
+        self.case = self.officer.update(
+            case["id"],
+            status="resolved",
+            reason="双方达成协议",
+            outcome={"kind": "agreement", "terms": TERMS},
+        )
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Iterator[Station]:
+    with station_devices(tmp_path, 1, name=STATION) as services:
+        yield Station(services, fake_parties(7))
+
+
+class Structure(HTMLParser):
+    """Checks that every element is closed in order and collects tags and attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += attrs
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += attrs
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1] not in ("style", "title"):
+            self.text.append(data)
+
+
+def parse(page: bytes) -> Structure:
+    parser = Structure()
+    parser.feed(page.decode("utf-8"))
+    parser.close()
+    assert parser.problems == [], parser.problems
+    assert parser.stack == [], f"unclosed: {parser.stack}"
+    return parser
+
+
+def test_the_page_names_parties_terms_mediators_and_escapes_what_people_typed(station: Station) -> None:
+    case = station.case
+    names = officer_names(station.officer)
+    page = agreement_html(case, names, station_name(station.officer), tz=BEIJING)
+    text = page.decode("utf-8")
+
+    assert text.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in text
+    assert '<html lang="zh-CN">' in text and "<h1>人民调解协议书</h1>" in text
+    assert case["id"] in text and STATION in text
+    for party in station.parties:
+        assert html.escape(party["name"]) in text and party["phone"] in text
+    assert "申请人" in text and "被申请人" in text
+    assert "性别" in text and "年龄" in text and "住址" in text and "履行方式、时限" in text
+    # The terms, escaped, with their line break kept (the page shows it with pre-wrap).
+    assert html.escape(TERMS) in text
+    assert "&amp; 赔礼道歉" in text and "&lt;script&gt;" in text
+    assert "<script" not in text and 'alert("x")' not in text
+    # Both officers who recorded a mediation visit sign as mediators, by name.
+    assert station.officer.officer in text and station.authority.officer in text
+    mediations = [v for v in case["visits"] if v["kind"] == "mediation"]
+    assert len(mediations) == 2
+    for visit in mediations:
+        moment = local_time(visit["at"], BEIJING)
+        assert moment is not None
+        assert f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}" in text
+    assert "测试村甲村委会" in text and "上门了解情况" not in text  # only mediation sessions
+    assert "本协议一式" in text and "人民调解委员会各持一份" in text
+    assert "之日起生效" in text and "人民调解委员会（印章）" in text and "日期" in text
+
+    parsed = parse(page)
+    assert "script" not in parsed.tags and "link" not in parsed.tags and "img" not in parsed.tags
+    assert TERMS in "".join(parsed.text)  # the reader sees exactly what was typed
+
+
+def test_the_page_is_self_contained_and_prints_on_a4(station: Station) -> None:
+    for lang in ("zh", "en"):
+        page = agreement_html(station.case, officer_names(station.officer), "", lang=lang).decode()
+        lowered = page.lower()
+        for external in ("http:", "https:", "src=", "href=", "url(", "@import", "<script", "<link"):
+            assert external not in lowered, (lang, external)
+        assert "@page { size: A4; margin: 20mm; }" in page
+        assert '"SimSun", "Songti SC", "Noto Serif CJK SC"' in page
+        attrs = {name for name, _ in parse(page.encode()).attrs}
+        assert not attrs & {"src", "href", "onload", "onclick", "onerror"}
+
+
+def test_the_english_variant_has_the_same_shape(station: Station) -> None:
+    names = officer_names(station.officer)
+    page = agreement_html(station.case, names, "", lang="en").decode()
+    assert '<html lang="en">' in page and "<h1>People&#x27;s Mediation Agreement</h1>" in page
+    for heading in (
+        "Parties",
+        "Main facts of the dispute",
+        "Through mediation, the parties have voluntarily agreed as follows",
+        "Manner and time limit of performance",
+        "Mediation record",
+        "People&#x27;s mediation committee (seal)",
+        "Applicant",
+        "Land boundary",
+    ):
+        assert heading in page
+    assert html.escape(TERMS) in page and station.case["id"] in page
+    # No station name given: a line to fill by hand.
+    assert 'Mediated at: <span class="blank wide">&nbsp;</span>' in page
+
+
+def test_the_strings_exist_in_both_languages() -> None:
+    from fieldapp import i18n
+
+    keys = {k for k in i18n.EN if k.startswith("agreement.")}
+    assert keys and keys <= set(i18n.ZH)
+    assert not keys & (i18n.missing_keys() | i18n.mismatched_placeholders())
+
+
+def test_the_text_preview_says_the_same(station: Station) -> None:
+    preview = agreement_text(station.case, officer_names(station.officer), STATION, tz=BEIJING)
+    assert preview.splitlines()[0] == "人民调解协议书"
+    assert station.case["id"] in preview and STATION in preview
+    assert all(p["name"] in preview for p in station.parties)
+    assert "    一、乙方于2026年3月31日前付给甲方3,000元 & 赔礼道歉；\n    二、<script>" in preview
+    assert station.authority.officer in preview
+
+
+def test_an_unresolved_case_or_another_outcome_is_refused(station: Station) -> None:
+    officer = station.officer
+    names = officer_names(officer)
+    open_case = new_case(officer, fake_parties(8))
+    with pytest.raises(AgreementError) as refused:
+        agreement_html(open_case, names, STATION)
+    message = str(refused.value)
+    assert f"Case {open_case['id']} is open" in message
+    assert (
+        f"`fieldapp case update {open_case['id']} --status resolved --outcome agreement --terms TEXT`"
+        in message
+    )
+    assert "“待处理”" in refused.value.message("zh")
+
+    officer.add_visit(open_case["id"], "phone", "电话联系双方")
+    in_progress = officer.update(open_case["id"], status="in_progress", reason="开始调解")
+    with pytest.raises(AgreementError, match="is in progress"):
+        agreement_text(in_progress, names, STATION)
+
+    withdrawn = officer.update(
+        open_case["id"], status="resolved", reason="申请人撤回", outcome={"kind": "withdrawn", "terms": ""}
+    )
+    with pytest.raises(AgreementError) as refused:
+        agreement_html(withdrawn, names, STATION)
+    message = str(refused.value)
+    assert "outcome “withdrawn”, not a mediation agreement" in message
+    assert f"`fieldapp case reopen {open_case['id']} --reason TEXT`" in message
+    assert "当事人撤回" in refused.value.message("zh")
+    assert isinstance(refused.value, ValueError) and refused.value.code == "agreement_error"
+
+    # Closed after a referral: no outcome at all.
+    with pytest.raises(AgreementError, match="none recorded"):
+        check_agreement({**withdrawn, "status": "closed", "outcome": None})
+    # Resolved by agreement and later closed: still printable.
+    check_agreement({**station.case, "status": "closed"})
+
+
+# ---------------------------------------------------------------- the command
+
+
+def fieldapp(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "FIELDAPP_PASSPHRASE"}
+    env["FIELDAPP_PASSPHRASE"] = PASSPHRASE
+    return subprocess.run(
+        [sys.executable, "-m", "fieldapp", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.timeout(300)
+def test_the_command_writes_the_page_once_and_its_advice_works(tmp_path: Path) -> None:
+    with station_devices(tmp_path / "station", 1, name=STATION) as services:
+        resolved = Station(services, fake_parties(9)).case
+        pending = new_case(services[1], fake_parties(10))
+    store = tmp_path / "station" / "officer0"
+    out = tmp_path / "协议书.html"
+
+    done = fieldapp("agreement", resolved["id"], "--store", store, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert str(out) in done.stdout and "not encrypted" in done.stdout
+    page = out.read_bytes()
+    assert STATION.encode() in page and resolved["id"].encode() in page
+    assert html.escape(TERMS).encode() in page
+    parse(page)
+
+    again = fieldapp("agreement", resolved["id"], "--store", store, "--out", out, "--station-name", "别的所")
+    assert again.returncode == 1 and again.stdout == ""
+    assert "already exists" in again.stderr and "--force" in again.stderr
+    assert out.read_bytes() == page
+
+    forced = fieldapp(
+        "agreement", resolved["id"], "--store", store, "--out", out, "--force",
+        "--lang", "en", "--station-name", "别的所", "--json",
+    )  # fmt: skip
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout) == {"path": str(out), "case": resolved["id"]}
+    english = out.read_text(encoding="utf-8")
+    assert "People&#x27;s Mediation Agreement" in english and "别的所" in english and STATION not in english
+
+    # An open case is refused, nothing is written, and the commands it suggests do work.
+    target = tmp_path / "pending.html"
+    refused = fieldapp("agreement", pending["id"], "--store", store, "--out", target)
+    assert refused.returncode == 1 and not target.exists()
+    assert f"Case {pending['id']} is open" in refused.stderr
+    suggested = re.findall(r"`fieldapp ([^`]+)`", refused.stderr)
+    assert [s.split()[:2] for s in suggested] == [["visit", "add"], ["case", "update"]]
+    for command in suggested:
+        words = ["测试调解内容" if w == "TEXT" else w for w in command.split()]
+        ran = fieldapp(*words, "--store", store)
+        assert ran.returncode == 0, (command, ran.stderr)
+    written = fieldapp("agreement", pending["id"], "--store", store, "--out", target, "--json")
+    assert written.returncode == 0, written.stderr
+    assert "测试调解内容" in target.read_text(encoding="utf-8")
