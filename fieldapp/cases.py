@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from fieldapp import model
-from sync.merge import MergeEnv, set_field
+from sync.merge import MergeEnv, field_base, set_field
 from sync.ops import Operation
 
 CREATE, SET, STATUS, REOPEN = "case.create", "case.set", "case.status", "case.reopen"
 ASSIGN, CLAIM, APPROVE = "case.assign", "case.claim", "case.approve"
+#: A supervisor's review of a conflict: the value shown stays, the conflict is settled.
+REVIEW = "case.review"
 VISIT, NOTE = "visit.add", "note.add"
-KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, VISIT, NOTE})
+KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, REVIEW, VISIT, NOTE})
 
 
 def _text(value: Any, name: str, limit: int, required: bool = False) -> str | None:
@@ -105,6 +107,7 @@ class CaseReducer:
             ASSIGN: self._case_assign,
             CLAIM: self._case_claim,
             APPROVE: self._case_approve,
+            REVIEW: self._case_review,
             VISIT: self._visit_add,
             NOTE: self._note_add,
         }
@@ -267,6 +270,22 @@ class CaseReducer:
         state["escalation_approved"] = True
         return None
 
+    def _case_review(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+        """Keep the value shown and settle the field's open conflicts (choosing another value is
+        an ordinary write naming the shown one as its base, which settles them too)."""
+        if role != "supervisor":
+            return "only a supervisor may settle a conflict"
+        name = p.get("field")
+        open_ = [c for c in state["conflicts"] if c["field"] == name and c["open"]]
+        if not open_:
+            return "there is no open conflict on that field"
+        if field_base(state, str(name)) != p.get("base"):
+            return "the field changed after the review began; review it again"
+        for conflict in open_:
+            conflict["open"] = False
+            conflict["resolved_by"] = op.key
+        return None
+
     def _visit_add(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
         reason = (
             _choice(p.get("kind"), "the visit kind", model.VISIT_KINDS)
@@ -343,5 +362,10 @@ def _summary_of(op: Operation) -> dict[str, Any]:
     if op.kind in (REOPEN,):
         return {"reason": p.get("reason", "")}
     if op.kind == ASSIGN:
-        return {"assignee": p.get("assignee")}
+        what = {"assignee": p.get("assignee")}
+        if p.get("deadline"):
+            what["deadline"] = p["deadline"]
+        return what
+    if op.kind == REVIEW:
+        return {"field": p.get("field")}
     return {}

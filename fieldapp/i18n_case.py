@@ -84,6 +84,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "case.op.case.assign": ("assignment", "交办"),
     "case.op.case.claim": ("claim", "认领"),
     "case.op.case.approve": ("approval", "批准"),
+    "case.op.case.review": ("conflict review", "冲突核定"),
     "case.op.visit.add": ("visit", "走访"),
     "case.op.note.add": ("note", "备注"),
     # Timeline entries
@@ -105,6 +106,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "case.tl.assign": ("Assigned to {name}", "交办给 {name}"),
     "case.tl.claim": ("Claimed by {name}", "由 {name} 认领"),
     "case.tl.approve": ("Escalation approved", "批准上报"),
+    "case.tl.assign_deadline": ("Assigned to {name}, deadline {date}", "交办给 {name}，办理时限 {date}"),
+    "case.tl.review": ("Conflict on {field} reviewed: the shown value stays", "核定{field}冲突：保留当前值"),
     "case.tl.visit": ("Visit ({kind}): {note}", "走访（{kind}）：{note}"),
     "case.tl.place": (" · place: {place}", " · 地点：{place}"),
     "case.tl.participants": (" · present: {participants}", " · 参与人：{participants}"),

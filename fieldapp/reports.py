@@ -230,10 +230,10 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def figures(
+def figure_cases(
     facts: Sequence[CaseFacts], period: Period, tz: tzinfo | None = None, now: datetime | None = None
-) -> dict[str, Any]:
-    """The figures of one period (see the module's definitions)."""
+) -> dict[str, list[CaseFacts]]:
+    """The cases behind each counted figure of one period (what a dashboard drills down to)."""
     start, end = period.start(tz), period.end(tz)
     now = now or datetime.now().astimezone()
     cutoff = min(end, now)
@@ -243,39 +243,54 @@ def figures(
         return start <= moment < end
 
     found = [f for f in facts if within(f.created)]
-    resolved = [f for f in facts if any(s == "resolved" and within(at) for at, s in f.statuses)]
-    found_resolved = [f for f in found if f.status_at(end) in DONE]
     hazards = [f for f in found if f.category == "hazard"]
-    overdue = [
-        f
-        for f in facts
-        if f.created < cutoff
-        and f.deadline
-        and f.deadline < cutoff_day.isoformat()
-        and f.status_at(cutoff) not in DONE
-    ]
+    repeat_calls = [f for f in found if "repeat_calls" in f.flags]
+    reopened = [f for f in facts if any(within(at) for at in f.reopenings)]
+    return {
+        "found": found,
+        "resolved": [f for f in facts if any(s == "resolved" and within(at) for at, s in f.statuses)],
+        "found_resolved": [f for f in found if f.status_at(end) in DONE],
+        "hazards_found": hazards,
+        "hazards_fixed": [f for f in hazards if f.status_at(end) in DONE],
+        "overdue_at_end": [
+            f
+            for f in facts
+            if f.created < cutoff
+            and f.deadline
+            and f.deadline < cutoff_day.isoformat()
+            and f.status_at(cutoff) not in DONE
+        ],
+        "repeat_calls": repeat_calls,
+        "reopened": reopened,
+        "repeat_incidents": list({f.id: f for f in repeat_calls + reopened}.values()),
+    }
+
+
+def figures(
+    facts: Sequence[CaseFacts], period: Period, tz: tzinfo | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The figures of one period (see the module's definitions)."""
+    cases = figure_cases(facts, period, tz, now)
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
     due = [done for f in facts for day, done in f.followups if first <= day <= last]
-    repeat_calls = {f.id for f in found if "repeat_calls" in f.flags}
-    reopened = {f.id for f in facts if any(within(at) for at in f.reopenings)}
     result: dict[str, Any] = {
-        "found": len(found),
-        "resolved": len(resolved),
-        "found_resolved": len(found_resolved),
-        "resolution_rate": _rate(len(found_resolved), len(found)),
-        "hazards_found": len(hazards),
-        "hazards_fixed": sum(1 for f in hazards if f.status_at(end) in DONE),
-        "overdue_at_end": len(overdue),
+        "found": len(cases["found"]),
+        "resolved": len(cases["resolved"]),
+        "found_resolved": len(cases["found_resolved"]),
+        "resolution_rate": _rate(len(cases["found_resolved"]), len(cases["found"])),
+        "hazards_found": len(cases["hazards_found"]),
+        "hazards_fixed": len(cases["hazards_fixed"]),
+        "overdue_at_end": len(cases["overdue_at_end"]),
         "followups_due": len(due),
         "followups_done": sum(due),
-        "repeat_calls": len(repeat_calls),
-        "reopened": len(reopened),
-        "repeat_incidents": len(repeat_calls | reopened),
+        "repeat_calls": len(cases["repeat_calls"]),
+        "reopened": len(cases["reopened"]),
+        "repeat_incidents": len(cases["repeat_incidents"]),
     }
     for dimension in DIMENSIONS:
         groups: dict[str, dict[str, int]] = {}
-        for measure, cases in (("found", found), ("resolved", resolved)):
-            for f in cases:
+        for measure in ("found", "resolved"):
+            for f in cases[measure]:
                 counts = groups.setdefault(getattr(f, dimension), {"found": 0, "resolved": 0})
                 counts[measure] += 1
         result[f"by_{dimension}"] = groups

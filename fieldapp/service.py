@@ -241,6 +241,47 @@ class CaseService:
         self._record(ops.CLAIM, case_id, {})
         return self.case(case_id)
 
+    @property
+    def is_supervisor(self) -> bool:
+        """Whether this device holds a supervisor's certificate (the merge checks it again)."""
+        return self.device_role == "supervisor"
+
+    def assign(self, case_id: str, device_id: str, deadline: str | None = None) -> dict[str, Any]:
+        """Supervisor: hand a case to an officer's device (点对点交办), optionally with a deadline."""
+        state = self._state(case_id)
+        if not device_id or self.replica.device(device_id) is None:
+            raise CaseError(f"No device {device_id!r} is known here; choose one of the station's officers.")
+        payload: dict[str, Any] = {"assignee": device_id, "base": field_base(state, "assignee")}
+        if deadline:
+            payload["deadline"] = deadline
+            payload["deadline_base"] = field_base(state, "deadline")
+        self._record(ops.ASSIGN, case_id, payload)
+        return self.case(case_id)
+
+    def settle_conflict(
+        self, case_id: str, field: str, value: Any = None, keep: bool = True
+    ) -> dict[str, Any]:
+        """Supervisor: settle the open conflict on `field`, keeping the value shown or writing `value`.
+
+        Writing another value is an ordinary edit (or assignment) that names the shown value as
+        its base, which settles the conflict on every device; the status has its own workflow,
+        so a status conflict is settled by keeping the status shown (then updated as usual).
+        """
+        state = self._state(case_id)
+        if not any(c["field"] == field and c["open"] for c in state["conflicts"]):
+            raise CaseError(f"Case {case_id} has no open conflict on {field!r}; nothing to settle.")
+        if keep:
+            self._record(ops.REVIEW, case_id, {"field": field, "base": field_base(state, field)})
+        elif field == "assignee":
+            return self.assign(case_id, str(value))
+        elif field in model.EDITABLE:
+            return self.update(case_id, fields={field: value})
+        else:
+            raise CaseError(
+                f"The {field} cannot be written directly: keep the value shown, then change it as usual."
+            )
+        return self.case(case_id)
+
     def approve_escalation(self, case_id: str) -> dict[str, Any]:
         """Supervisor: approve a pending escalation."""
         self._state(case_id)

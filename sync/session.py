@@ -116,6 +116,12 @@ def sync_status(replica: Replica) -> tuple[float | None, int]:
     return (float(at) if at is not None else None), max(0, head - synced)
 
 
+def last_synced_with(replica: Replica) -> dict[str, float]:
+    """Device id -> time of this device's last successful session with it."""
+    doc = replica.local.get_copy(SYNC_STATE) or {}
+    return {str(peer): float(at) for peer, at in (doc.get("peers") or {}).items()}
+
+
 def shown(text: str, limit: int = 200) -> str:
     """Text from a peer as it may be shown to a person: printable characters only, bounded."""
     cut = "".join(c if c.isprintable() else "?" for c in text[:limit])
@@ -175,7 +181,12 @@ class Endpoint:
         async with self.lock:
             doc = self.replica.local.get_copy(SYNC_STATE) or {}
             seq = max(own_seq, int(doc.get("seq", 0)) if doc.get("chain") == chain else 0)
-            self.replica.local.put(SYNC_STATE, {"at": time.time(), "peer": peer, "chain": chain, "seq": seq})
+            now = time.time()
+            peers = dict(doc.get("peers") or {})
+            peers[peer] = now  # when this device last synced with each peer (the devices screen)
+            self.replica.local.put(
+                SYNC_STATE, {"at": now, "peer": peer, "chain": chain, "seq": seq, "peers": peers}
+            )
 
     async def vector(self) -> dict[str, int]:
         async with self.lock:

@@ -29,6 +29,7 @@ import pytest
 
 from fieldapp import reports
 from fieldapp.cli_reports import officer_names
+from fieldapp.dashboard import build_dashboard
 from fieldapp.exports import CaseFilter, build_export, filter_cases
 from fieldapp.service import CaseError, CaseService
 from scripts.bench_common import SUMMARY_PARTS, VILLAGES, fake_name, fake_phone
@@ -66,6 +67,7 @@ class Truth:
     flags: list[str]
     deadline: str | None
     assignee: str | None = None
+    claimed_by: str | None = None
     status: str = "open"
     changes: list[tuple[datetime, str]] = field(default_factory=list)
     reopens: list[datetime] = field(default_factory=list)
@@ -112,9 +114,11 @@ def truth_from_export(data: bytes) -> dict[str, Truth]:
             for name, value in p["fields"].items():
                 setattr(case, name, value)
         elif op.kind == "case.assign":
-            case.assignee = p["assignee"]
-        elif op.kind == "case.claim" and case.assignee is None:
-            case.assignee = op.author
+            case.assignee, case.claimed_by = p["assignee"], None
+            if p.get("deadline"):
+                case.deadline = p["deadline"]
+        elif op.kind == "case.claim" and case.assignee in (None, op.author):
+            case.assignee, case.claimed_by = op.author, op.author
         elif op.kind == "case.status":
             case.status = p["status"]
             case.changes.append((when, p["status"]))
@@ -380,6 +384,73 @@ def test_the_station_data_is_two_years_of_varied_converged_work(station: Station
     assert any(f[1] for c in truth.values() for f in c.followups)
     # Some cases sit where the local (Beijing) date is not the UTC date.
     assert any(c.created.astimezone(BEIJING).date() != c.created.date() for c in truth.values())
+
+
+# ---------------------------------------------------------------- the dashboard
+
+OPEN = ("open", "in_progress", "escalated", "referred")
+
+
+def test_dashboard_figures_match_an_independent_pass_over_the_operations(
+    station: Station, authority: CaseService
+) -> None:
+    truth = list(station.truth.values())
+    today = date(2025, 12, 20)  # inside the data: this month and quarter have work
+    now = datetime(2025, 12, 20, 23, 59, tzinfo=BEIJING)
+    # The view is now (after all the data), so "today" figures use the final state; the
+    # period figures use the history up to `now`.
+    board = build_dashboard(authority.cases(), today=today, tz=BEIJING, now=now)
+    open_ = [c for c in truth if c.status in OPEN]
+    assert board.total == len(truth)
+    for risk in ("red", "orange", "yellow"):
+        assert set(board.open_by_risk[risk]) == {c.id for c in open_ if c.risk == risk}, risk
+    for status in OPEN:
+        assert set(board.open_by_status[status]) == {c.id for c in open_ if c.status == status}, status
+    iso = today.isoformat()
+    assert set(board.overdue) == {c.id for c in open_ if c.deadline and c.deadline < iso}
+    assert set(board.followups_due) == {
+        c.id
+        for c in truth
+        if c.status != "closed" and any(not done and due <= iso for due, done in c.followups)
+    }
+    assert set(board.unassigned) == {c.id for c in open_ if c.assignee is None}
+    assert set(board.unclaimed) == {c.id for c in open_ if c.assignee and c.claimed_by != c.assignee}
+    villages: dict[str, set[str]] = defaultdict(set)
+    officers: dict[str, set[str]] = defaultdict(set)
+    for c in open_:
+        villages[c.village].add(c.id)
+        officers[c.assignee or c.creator].add(c.id)
+    assert {k: set(v) for k, v in board.by_village.items()} == villages
+    assert {k: set(v) for k, v in board.by_officer.items()} == officers
+    # Weekly intake: Monday-to-Sunday weeks in Beijing time, the last 12 up to today.
+    monday = today - timedelta(days=today.weekday())
+    assert board.weeks == [monday - timedelta(weeks=11 - i) for i in range(12)]
+    for index, first in enumerate(board.weeks):
+        for category, weekly in board.weekly_intake.items():
+            want = {
+                c.id
+                for c in truth
+                if c.category == category
+                and first <= c.created.astimezone(BEIJING).date() < first + timedelta(7)
+                and c.created.astimezone(BEIJING).date() <= today
+            }
+            assert set(weekly[index]) == want, (first, category)
+    assert sum(len(w) for weekly in board.weekly_intake.values() for w in weekly) > 0
+    # The month and quarter: the cases behind each figure, and the rate over twelve months.
+    for kind, (period, figures, behind) in board.periods.items():
+        start, end = bounds(kind, today.year, today.month)
+        assert period.kind == kind and period.start(BEIJING) == start
+        found = {c.id for c in truth if start <= c.created < end}
+        assert set(behind["found"]) == found, kind
+        assert set(behind["resolved"]) == {
+            c.id for c in truth if any(s == "resolved" and start <= w < end for w, s in c.changes)
+        }, kind
+        assert set(behind["found_resolved"]) == {c for c in found if station.truth[c].status_at(end) in DONE}
+        assert figures["found"] == len(found) > 0
+    assert len(board.monthly_rate) == 12
+    for first, rate, found_count, done in board.monthly_rate:
+        want = expected(station.truth, "month", first.year, first.month)
+        assert (rate, found_count, done) == (want["resolution_rate"], want["found"], want["found_resolved"])
 
 
 # ---------------------------------------------------------------- the report

@@ -130,7 +130,12 @@ def _describe(
         old_name, new_name = vocab("status", status), vocab("status", new)
         return t("case.tl.reopen", old=old_name, new=new_name, reason=what.get("reason", "")), new
     if kind == "case.assign":
-        return t("case.tl.assign", name=name_of(str(what.get("assignee")))), status
+        name = name_of(str(what.get("assignee")))
+        if what.get("deadline"):
+            return t("case.tl.assign_deadline", name=name, date=what["deadline"]), status
+        return t("case.tl.assign", name=name), status
+    if kind == "case.review":
+        return t("case.tl.review", field=field_label(str(what.get("field")))), status
     if kind == "case.claim":
         return t("case.tl.claim", name=name_of(item["author"])), status
     if kind == "case.approve":

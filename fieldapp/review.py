@@ -1,0 +1,169 @@
+"""The supervisor's review queue: what the merged caseload asks a supervisor to decide or see.
+
+Pure functions over the `cases` view and the replica's evidence tables; no Textual.
+
+- **conflict**: an open conflict from concurrent edits (both values, who, when); settled by
+  choosing a value or keeping the one shown (`CaseService.settle_conflict`).
+- **escalation**: an officer's escalation to tier 2 or 3 awaiting approval.
+- **red_closure**: a red case resolved and awaiting closure, which only a supervisor may do.
+- **refused**: an operation the rules did not count (e.g. an officer closing a red case),
+  with the rules' reason; kept for the record, nothing to decide.
+- **fork**: a device that wrote two different entries at one place in its log (a cloned or
+  tampered device); its later work is quarantined.
+- **rejected**: an entry a sync or import refused before merging (bad signature, broken
+  chain, unknown author, clock far in the future), with the reason.
+
+Items needing a decision come first (by risk, then oldest first), evidence after (newest first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fieldapp import model
+
+DECISIONS = ("conflict", "escalation", "red_closure")
+EVIDENCE = ("refused", "fork", "rejected")
+KINDS = DECISIONS + EVIDENCE
+#: Evidence items listed at most (newest first); the count says how many there are.
+MAX_EVIDENCE = 300
+_RISK_RANK = {risk: rank for rank, risk in enumerate(model.RISKS)}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing in the queue."""
+
+    kind: str
+    #: The case it concerns ("" for device-level evidence).
+    case_id: str
+    #: When it happened, as an ISO UTC time ("" if unknown).
+    at: str
+    #: The device that caused it ("" if none).
+    author: str
+    #: Kind-specific details: field and values, tier, reason, ...
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    risk: str = ""
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the item (for table rows)."""
+        return f"{self.kind}|{self.case_id}|{self.detail.get('ref', '')}"
+
+
+@dataclass
+class Queue:
+    """The queue and how many items of each kind exist (evidence lists are capped)."""
+
+    items: list[Item]
+    counts: dict[str, int]
+
+
+def review_queue(
+    cases: Iterable[Mapping[str, Any]],
+    forks: Iterable[Mapping[str, Any]] = (),
+    rejections: Iterable[Mapping[str, Any]] = (),
+) -> Queue:
+    """The queue from the `cases` view (internal states) and the replica's forks and rejections."""
+    decisions: list[Item] = []
+    evidence: list[Item] = []
+    for case in cases:
+        if not case.get("exists"):
+            continue
+        case_id, risk = str(case["id"]), str(case["risk"])
+        for conflict in case.get("conflicts", []):
+            if conflict.get("open"):
+                first, last = conflict["values"][0], conflict["values"][-1]
+                decisions.append(
+                    Item(
+                        "conflict",
+                        case_id,
+                        model.stamp_iso(int(last["hlc"])),
+                        str(last["author"]),
+                        {
+                            "field": conflict["field"],
+                            "values": conflict["values"],
+                            "ref": f"{conflict['field']}|{first['op']}|{last['op']}",
+                            "shown": case.get(conflict["field"]),
+                        },
+                        risk,
+                    )
+                )
+        if case["status"] == "escalated" and case.get("escalation_approved") is False:
+            decisions.append(
+                Item(
+                    "escalation",
+                    case_id,
+                    str(case.get("updated_at") or ""),
+                    _writer(case, "status"),
+                    {"tier": case.get("tier")},
+                    risk,
+                )
+            )
+        if case["status"] == "resolved" and risk == "red":
+            decisions.append(
+                Item(
+                    "red_closure",
+                    case_id,
+                    str(case.get("updated_at") or ""),
+                    _writer(case, "status"),
+                    {},
+                    risk,
+                )
+            )
+        for refused in case.get("refused", []):
+            evidence.append(
+                Item(
+                    "refused",
+                    case_id,
+                    model.stamp_iso(int(refused["hlc"])),
+                    str(refused["author"]),
+                    {"op_kind": refused["kind"], "reason": refused["reason"], "ref": refused["op"]},
+                    risk,
+                )
+            )
+    for fork in forks:
+        evidence.append(
+            Item(
+                "fork",
+                "",
+                _seconds_iso(fork.get("seen_at")),
+                str(fork["author"]),
+                {
+                    "epoch": fork.get("epoch"),
+                    "seq": fork.get("seq"),
+                    "ref": f"{fork['author']}.{fork.get('seq')}",
+                },
+            )
+        )
+    for index, rejection in enumerate(rejections):
+        evidence.append(
+            Item(
+                "rejected",
+                "",
+                _seconds_iso(rejection.get("at")),
+                str(rejection.get("author") or ""),
+                {"code": rejection.get("code"), "reason": rejection.get("reason"), "ref": str(index)},
+            )
+        )
+    decisions.sort(key=lambda i: (_RISK_RANK.get(i.risk, 9), i.at, i.key))
+    evidence.sort(key=lambda i: (i.at, i.key), reverse=True)
+    counts = dict.fromkeys(KINDS, 0)
+    for item in decisions + evidence:
+        counts[item.kind] += 1
+    return Queue(decisions + evidence[:MAX_EVIDENCE], counts)
+
+
+def _writer(case: Mapping[str, Any], name: str) -> str:
+    """The device whose write set the field's current value."""
+    writer = case.get("_w", {}).get(name)
+    return str(writer[2]) if writer else ""
+
+
+def _seconds_iso(seconds: Any) -> str:
+    if not isinstance(seconds, int | float):
+        return ""
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")
