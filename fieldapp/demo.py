@@ -17,12 +17,14 @@ from pathlib import Path
 
 from fieldapp.device import init_device
 from fieldapp.service import CaseError, CaseService
+from fieldapp.station import adopt_enrolment, create_station, issue_certificate
 from storage import KdfParams
 from sync.hlc import HybridClock
 
 #: Printed by `fieldapp demo`; a demo store holds no real data.
 DEMO_PASSPHRASE = "demo-station"
 DEMO_OFFICER = "林所长（演示）"
+DEMO_STATION = "东岭派出所（演示）"
 _HELPER_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)  # throwaway stores only
 _DAY_MS = 86_400_000
 
@@ -110,6 +112,12 @@ def _build_station(work: Path, store_dir: Path) -> None:
         officers.append(CaseService.open(work / f"officer{index}", DEMO_PASSPHRASE, HybridClock(wall=wall)))
     station = CaseService.open(store_dir, DEMO_PASSPHRASE, HybridClock(wall=wall))
     try:
+        # A real station: the supervisor's device is its authority and certifies each officer,
+        # so roles, revocation and LAN sync work in the demo as at a station.
+        create_station(station, DEMO_STATION)
+        for svc in officers:
+            cert, anchor = issue_certificate(station, svc.identity.public_key, svc.officer, "officer")
+            adopt_enrolment(svc, cert, anchor)
         for week in range(6):
             for svc in officers:
                 wall.now += rng.randint(1, 3) * _DAY_MS // 2
@@ -161,6 +169,34 @@ def _showcase(station: CaseService, officers: list[CaseService], wall: _Wall) ->
     first.update(contested["id"], fields={"risk": "orange"})  # made apart, without seeing each other:
     second.update(contested["id"], fields={"risk": "red"})  # a conflict for the supervisor to review
     station.update(contested["id"], assign=second.identity.device_id)
+    wall.now += _DAY_MS
+    escalated = second.new_case(
+        village="南坡村",
+        category="homestead",
+        risk="orange",
+        summary="翻建房屋时宅基地墙界越线约半米，邻居阻工，多次调解未果",
+        parties=[
+            {"name": "吴某某", "phone": "13600004444", "role": "applicant"},
+            {"name": "郑某某", "phone": "13500005555", "role": "respondent"},
+        ],
+    )
+    second.add_visit(escalated["id"], "mediation", "组织双方调解，分歧较大，未达成一致")
+    second.update(escalated["id"], status="escalated", tier=3, reason="需司法所参与调解")
+    red = first.new_case(
+        village="北塘村",
+        category="family",
+        risk="red",
+        summary="兄弟之间因赡养老人费用分担不均发生推搡，扬言动手",
+        parties=[{"name": "孙某某", "phone": "13300006666", "role": "party"}],
+        flags=["violence_risk"],
+    )
+    first.add_visit(red["id"], "mediation", "会同村干部组织家庭调解，双方达成赡养协议")
+    first.update(
+        red["id"],
+        status="resolved",
+        reason="调解成功",
+        outcome={"kind": "agreement", "terms": "兄弟二人每月各承担赡养费八百元，轮流照料老人"},
+    )
 
 
 def build_demo_store(store_dir: Path | None = None) -> tuple[Path, str]:

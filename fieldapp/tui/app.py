@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from fieldapp import i18n
+from fieldapp import i18n_supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
 from fieldapp.i18n import t
 from fieldapp.service import CaseError, CaseService
 from fieldapp.tui.bindings import translate_bindings
@@ -154,6 +155,22 @@ class FieldApp(App[None]):
         if service is not None:
             self.push_screen(CaseScreen(service, case_id))
 
+    def is_supervisor(self) -> bool:
+        """Whether the unlocked device holds a supervisor's certificate."""
+        return self.service is not None and self.service.is_supervisor
+
+    def action_supervise(self) -> None:
+        """The supervisor's screen (dashboard, review, devices, reports); refused on an officer's device."""
+        from fieldapp.tui.screens.supervisor import SupervisorScreen
+
+        service = self._need_service()
+        if service is None:
+            return
+        if not service.is_supervisor:
+            self.notify(t("sup.only_supervisor"), severity="warning")
+            return
+        self.push_screen(SupervisorScreen(service))
+
     def action_switch_language(self) -> None:
         """Cycle to the next UI language."""
         self.language = i18n.next_language(self.language)
@@ -169,6 +186,10 @@ class FieldApp(App[None]):
             yield SystemCommand(t("palette.new_intake"), t("palette.new_intake_help"), self.action_new_intake)
             yield SystemCommand(t("palette.find"), t("palette.find_help"), self.action_find)
             yield SystemCommand(t("palette.sync"), t("palette.sync_help"), self.action_sync)
+            if self.is_supervisor():
+                yield SystemCommand(
+                    t("palette.supervise"), t("palette.supervise_help"), self.action_supervise
+                )
             yield SystemCommand(t("palette.lock"), t("palette.lock_help"), self.action_lock)
         yield SystemCommand(t("palette.language"), t("palette.language_help"), self.action_switch_language)
         yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_toggle_theme)

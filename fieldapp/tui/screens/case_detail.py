@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -35,6 +36,11 @@ from fieldapp.tui.case_timeline import (
     vocab,
 )
 from fieldapp.tui.screens.case_dialogs import CaseDialog, ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
+from fieldapp.tui.screens.supervisor_dialogs import ApproveDialog, AssignDialog, DeadlineDialog
+
+#: Actions (and their dialogs) for a supervisor's certificate only; the merge checks again.
+SUPERVISOR_ACTIONS = frozenset({"assign", "deadline", "approve"})
+SUPERVISOR_DIALOGS = (AssignDialog, DeadlineDialog, ApproveDialog)
 
 #: The action buttons: (button id, label key, action).
 ACTIONS: tuple[tuple[str, str, str], ...] = (
@@ -55,12 +61,24 @@ class CaseScreen(Screen[None]):
         Binding("u", "update", "binding.case_update"),
         Binding("c", "claim", "binding.case_claim"),
         Binding("r", "reopen", "binding.case_reopen"),
+        Binding("a", "assign", "binding.case_assign"),
+        Binding("t", "deadline", "binding.case_deadline"),
+        Binding("e", "approve", "binding.case_approve"),
+        Binding("g", "agreement", "binding.case_agreement"),
         Binding("f2", "app.switch_language", "binding.language"),
         Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
     ]
 
-    def __init__(self, service: CaseService, case_id: str, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self,
+        service: CaseService,
+        case_id: str,
+        today: Callable[[], date] = date.today,
+        agreement_folder: Path | None = None,
+    ) -> None:
         super().__init__()
+        #: Where `g` writes the printable mediation agreement.
+        self.agreement_folder = agreement_folder or Path.home()
         self.service = service
         self.case_id = case_id
         self._today = today
@@ -244,8 +262,56 @@ class CaseScreen(Screen[None]):
         """Reopen a resolved or closed case."""
         self._open(ReopenDialog, "case.reopen.done")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Supervisors' actions are not shown on an officer's device; the others when they apply."""
+        case = self.case
+        if action in SUPERVISOR_ACTIONS and not self.service.is_supervisor:
+            return False
+        if action == "approve":
+            return case is not None and case["status"] == "escalated" and case["escalation_approved"] is False
+        if action == "agreement":
+            return case is not None and (case.get("outcome") or {}).get("kind") == "agreement"
+        return True
+
+    def action_assign(self) -> None:
+        """Supervisor: assign the case to an officer, with a deadline."""
+        self._open(AssignDialog, "assign.done")
+
+    def action_deadline(self) -> None:
+        """Supervisor: set or change the deadline."""
+        self._open(DeadlineDialog, "deadline.done")
+
+    def action_approve(self) -> None:
+        """Supervisor: approve the pending escalation."""
+        self._open(ApproveDialog, "approve.done")
+
+    def action_agreement(self) -> None:
+        """Write the printable mediation agreement (HTML) next to the station's exports."""
+        if self.case is None:
+            return
+        from fieldapp.agreement import AgreementError, agreement_html
+        from fieldapp.exports import ExportError, write_new
+
+        station = self.service.replica.anchor.station_name if self.service.replica.anchor else ""
+        target = self.agreement_folder / f"fieldapp-agreement-{self.case_id}.html"
+        try:
+            html = agreement_html(self.case, self.officer_name, station, lang=self.app.language)  # type: ignore[attr-defined]
+            write_new({str(target): html}, force=True)
+        except AgreementError as exc:
+            reason = exc.message(self.app.language)  # type: ignore[attr-defined]
+            self.notify(t("agreement.failed", reason=reason), severity="warning", timeout=15)
+            return
+        except ExportError as exc:
+            self.notify(t("agreement.failed", reason=str(exc)), severity="warning", timeout=15)
+            return
+        self.last_agreement = target
+        self.notify(t("agreement.done", path=target), timeout=15)
+
     def _open(self, dialog: type[CaseDialog], done_key: str) -> None:
         if self.case is None:
+            return
+        if dialog in SUPERVISOR_DIALOGS and not self.service.is_supervisor:
+            self.notify(t("sup.only_supervisor"), severity="warning")
             return
 
         def recorded(case: dict[str, Any] | None) -> None:
@@ -253,6 +319,7 @@ class CaseScreen(Screen[None]):
                 return
             self.case = case
             self._draw()
+            self.refresh_bindings()
             self.notify(t(done_key, id=self.case_id))
 
         self.app.push_screen(dialog(self.service, self.case), recorded)

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Select, Static, TextArea
+from textual.widgets._select import SelectCurrent  # the chosen option's label (no public handle)
 
 from fieldapp import i18n_case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp import model
@@ -106,10 +107,7 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
         self.watch(self.app, "language", self._relabel)
 
     def _relabel(self, _language: str) -> None:
-        status = vocab("status", self.case["status"])
-        self.query_one(".case-dialog-title", Static).update(
-            t(self.TITLE_KEY, id=self.case["id"], status=status)
-        )
+        self.query_one(".case-dialog-title", Static).update(t(self.TITLE_KEY, **self.title_args()))
         for name, key in self.LABELS.items():
             self.query_one(f"#{name}-label", Static).update(t(key))
         for widget_id, key in self.PLACEHOLDERS.items():
@@ -122,6 +120,10 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
         self.relabel()
         self._show_problems()
         translate_bindings(self)
+
+    def title_args(self) -> dict[str, Any]:
+        """The placeholders of the title (the case's id and status unless a dialog says more)."""
+        return {"id": self.case["id"], "status": vocab("status", self.case["status"])}
 
     def relabel(self) -> None:
         """Retranslate what the base class does not know of (select options, texts)."""
@@ -177,7 +179,7 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
         self.action_save()
 
 
-def _relabel_select(select: Select[Any], options: list[tuple[str, Any]], prompt: str | None = None) -> None:
+def relabel_select(select: Select[Any], options: list[tuple[str, Any]], prompt: str | None = None) -> None:
     """Replace a Select's option labels (a language switch), keeping what was chosen."""
     value = select.value
     if prompt is not None:
@@ -185,6 +187,10 @@ def _relabel_select(select: Select[Any], options: list[tuple[str, Any]], prompt:
     select.set_options(options)
     if value != Select.NULL and any(v == value for _, v in options):
         select.value = value
+        # A Select that cannot be blank keeps its value through set_options, so Textual does
+        # not redraw the chosen option's label: draw it in the new language here.
+        label = next(label for label, v in options if v == value)
+        select.query_one(SelectCurrent).update(label)
 
 
 class VisitDialog(CaseDialog):
@@ -213,7 +219,7 @@ class VisitDialog(CaseDialog):
         return [(vocab("visit", kind), kind) for kind in model.VISIT_KINDS]
 
     def relabel(self) -> None:
-        _relabel_select(self.query_one("#kind", Select), self._kinds())
+        relabel_select(self.query_one("#kind", Select), self._kinds())
 
     def check(self) -> dict[str, Problem]:
         note = text_of(self.query_one("#note", TextArea))
@@ -293,9 +299,9 @@ class UpdateDialog(CaseDialog):
         self._show_for(None)
 
     def relabel(self) -> None:
-        _relabel_select(self.query_one("#status", Select), self._statuses(), t("case.update.no_status"))
-        _relabel_select(self.query_one("#tier", Select), self._tiers(), t("case.update.tier"))
-        _relabel_select(self.query_one("#outcome", Select), self._outcomes(), t("case.update.outcome"))
+        relabel_select(self.query_one("#status", Select), self._statuses(), t("case.update.no_status"))
+        relabel_select(self.query_one("#tier", Select), self._tiers(), t("case.update.tier"))
+        relabel_select(self.query_one("#outcome", Select), self._outcomes(), t("case.update.outcome"))
         hint = self.query_one("#status-hint", Static)
         hint.update(t("case.update.no_targets", status=vocab("status", self.case["status"])))
         hint.display = not self.targets()

@@ -80,11 +80,22 @@ class HomeScreen(Screen[None]):
         Binding("f", "app.find", "binding.find"),
         Binding("slash", "app.find", "binding.find", show=False),
         Binding("s", "app.sync", "binding.sync"),
+        Binding("d", "supervise", "binding.supervise"),
         Binding("l", "app.lock", "binding.lock"),
         Binding("f2", "app.switch_language", "binding.language"),
         Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
         Binding("q", "app.quit", "binding.quit"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The supervisor's key is not shown on an officer's device."""
+        if action == "supervise":
+            return bool(getattr(self.app, "is_supervisor", lambda: False)())
+        return True
+
+    def action_supervise(self) -> None:
+        """The supervisor's screen (the app refuses it to an officer's device)."""
+        self.app.action_supervise()  # type: ignore[attr-defined]
 
     def __init__(self, db: FieldDB, today: str | None = None) -> None:
         super().__init__()

@@ -1,0 +1,223 @@
+"""Strings of the supervisor's screens (dashboard, review, devices, reports), English and Chinese.
+
+Registered with `fieldapp.i18n.add_catalogue` on import.
+"""
+
+from __future__ import annotations
+
+from fieldapp.i18n import add_catalogue
+
+_STRINGS: dict[str, tuple[str, str]] = {
+    # Navigation
+    "binding.supervise": ("Supervise", "所长工作台"),
+    "binding.refresh": ("Refresh", "刷新"),
+    "binding.tab_dashboard": ("Dashboard", "总览"),
+    "binding.tab_review": ("Review", "待审核"),
+    "binding.tab_devices": ("Devices", "设备"),
+    "binding.tab_reports": ("Reports", "报表导出"),
+    "binding.open_case": ("Open case", "打开案件"),
+    "binding.revoke": ("Revoke", "吊销"),
+    "binding.case_assign": ("Assign", "交办"),
+    "binding.case_deadline": ("Deadline", "办理时限"),
+    "binding.case_approve": ("Approve", "批准上报"),
+    "binding.case_agreement": ("Agreement", "调解协议书"),
+    "palette.supervise": ("Supervise", "所长工作台"),
+    "palette.supervise_help": (
+        "Dashboard, review queue, devices, reports and exports (supervisors)",
+        "总览、待审核事项、设备、报表与导出（所长）",
+    ),
+    "sup.only_supervisor": (
+        "Only a supervisor's device can do this; this device is enrolled as an officer's.",
+        "只有所长的设备可以进行此操作；本设备登记为民警设备。",
+    ),
+    "sup.title": ("Supervisor · {station}", "所长工作台 · {station}"),
+    "sup.tab.dashboard": ("Dashboard (1)", "总览 (1)"),
+    "sup.tab.review": ("Review {count} (2)", "待审核 {count} (2)"),
+    "sup.tab.devices": ("Devices (3)", "设备 (3)"),
+    "sup.tab.reports": ("Reports & exports (4)", "报表与导出 (4)"),
+    # Dashboard
+    "dash.column.figure": ("Figure", "指标"),
+    "dash.column.count": ("Cases", "件数"),
+    "dash.hint": ("Enter on a figure lists its cases.", "在指标上按回车，列出对应案件。"),
+    "dash.section.open": ("Open cases", "在办案件"),
+    "dash.open_risk": ("Open · {risk}", "在办 · {risk}"),
+    "dash.open_status": ("Open · {status}", "在办 · {status}"),
+    "dash.section.attention": ("Needs attention", "需关注"),
+    "dash.overdue": ("Overdue (past deadline)", "超期未办结"),
+    "dash.followups_due": ("Follow-ups due", "应回访"),
+    "dash.unassigned": ("Not assigned, not claimed", "未交办、未认领"),
+    "dash.unclaimed": ("Assigned, not yet claimed", "已交办、未认领"),
+    "dash.section.period": ("{period}", "{period}"),
+    "dash.period.found": ("Disputes found", "排查发现"),
+    "dash.period.resolved": ("Resolved in the period", "期内化解"),
+    "dash.period.found_resolved": ("Found and resolved", "发现并化解"),
+    "dash.period.rate": ("Resolution rate {rate}", "化解率 {rate}"),
+    "dash.period.hazards_found": ("Hazards found", "发现安全隐患"),
+    "dash.period.hazards_fixed": ("Hazards fixed", "整改安全隐患"),
+    "dash.period.repeat_incidents": ("Repeat incidents", "重复警情/反弹"),
+    "dash.section.village": ("Open cases by village", "各村在办案件"),
+    "dash.section.officer": ("Open cases by officer", "各民警在办案件"),
+    "dash.section.weeks": ("Intake by week", "每周登记"),
+    "dash.week": ("Week of {date}", "{date} 当周"),
+    "dash.nobody": ("(nobody)", "（无）"),
+    "dash.chart.intake": ("Weekly intake by category", "每周登记（按类别）"),
+    "dash.chart.rate": ("Resolution rate by month (%)", "每月化解率（%）"),
+    "dash.other_categories": ("other categories", "其他类别"),
+    "dash.no_rate": ("–", "–"),
+    "list.title": ("{title}: {count} case(s)", "{title}：{count} 件"),
+    "list.column_id": ("Case", "案件编号"),
+    "list.hint": ("Enter opens a case · Esc goes back", "回车打开案件 · Esc 返回"),
+    # Review queue
+    "review.counts": (
+        "To decide: {conflict} conflict(s), {escalation} escalation(s), {red_closure} red case(s) to close."
+        "   Records: {refused} refused, {fork} fork(s), {rejected} rejected entries.",
+        "待决定：冲突 {conflict} 项，上报待批 {escalation} 项，红色案件待结案 {red_closure} 项。"
+        "   记录：未生效操作 {refused} 项，分叉 {fork} 项，拒收条目 {rejected} 项。",
+    ),
+    "review.hint": (
+        "Enter decides the item (or opens its case) · o opens the case",
+        "回车处理该事项（或打开案件）· o 打开案件",
+    ),
+    "review.column.kind": ("Item", "事项"),
+    "review.column.case": ("Case", "案件"),
+    "review.column.what": ("Details", "详情"),
+    "review.column.who": ("By", "人员"),
+    "review.column.when": ("When", "时间"),
+    "review.kind.conflict": ("Conflict", "编辑冲突"),
+    "review.kind.escalation": ("Escalation", "上报待批"),
+    "review.kind.red_closure": ("Red: close?", "红色待结案"),
+    "review.kind.refused": ("Refused", "未生效"),
+    "review.kind.fork": ("Fork", "日志分叉"),
+    "review.kind.rejected": ("Rejected", "拒收"),
+    "review.conflict": ("{field}: {first} / {second}", "{field}：{first} / {second}"),
+    "review.escalation": ("to {tier}", "上报至{tier}"),
+    "review.red_closure": ("resolved, awaiting a supervisor's closure", "已化解，待所长审核结案"),
+    "review.refused": ("{kind}: {reason}", "{kind}：{reason}"),
+    "review.fork": (
+        "two different entries at log position {seq}: the device's later work is quarantined",
+        "日志第 {seq} 条出现两个不同版本：该设备之后的记录已隔离",
+    ),
+    "review.rejected": ("{reason}", "{reason}"),
+    "review.empty": ("Nothing to review.", "暂无待审核事项。"),
+    "review.no_case": ("This item concerns a device, not a case.", "该事项涉及设备，而非案件。"),
+    # Review dialogs
+    "conflict.title": ("Settle the conflict on {field} · case {id}", "处理冲突：{field} · 案件 {id}"),
+    "conflict.body": (
+        "Two devices changed {field} without seeing each other's change. {shown} is shown now.",
+        "两台设备在互不知情的情况下修改了{field}。当前显示：{shown}。",
+    ),
+    "conflict.value": ("{value}  — {who}, {when}", "{value}  ——{who}，{when}"),
+    "conflict.keep": ("Keep the value shown", "保留当前值"),
+    "conflict.choose": ("Choose", "采用"),
+    "conflict.write": ("Or write the value", "或填写新值"),
+    "conflict.done": ("Conflict on case {id} settled.", "案件 {id} 的冲突已处理。"),
+    "approve.title": ("Approve the escalation · case {id}", "批准上报 · 案件 {id}"),
+    "approve.body": (
+        "{officer} escalated this case to {tier}. "
+        "Approve it so the joint team or mediation room takes it up.",
+        "{officer} 将本案上报至{tier}。批准后由联调组或调解室接手。",
+    ),
+    "approve.confirm": ("Approve", "批准"),
+    "approve.done": ("Escalation of case {id} approved.", "案件 {id} 的上报已批准。"),
+    "close.title": ("Close the red case {id}", "红色案件结案 · {id}"),
+    "close.body": (
+        "The case was resolved ({outcome}). A red case is closed only by a supervisor.",
+        "本案已化解（{outcome}）。红色案件须由所长审核结案。",
+    ),
+    "close.reason": ("Reason for closing", "结案意见"),
+    "close.reason_required": ("Write why the case can be closed.", "请填写结案意见。"),
+    "close.confirm": ("Close the case", "结案"),
+    "close.done": ("Case {id} closed.", "案件 {id} 已结案。"),
+    "assign.title": ("Assign case {id}", "交办案件 {id}"),
+    "assign.officer": ("Officer", "承办民警"),
+    "assign.officer_required": ("Choose the officer who takes the case.", "请选择承办民警。"),
+    "assign.deadline": ("Deadline (optional, YYYY-MM-DD)", "办理时限（可选，年-月-日）"),
+    "assign.deadline_bad": (
+        "Write the deadline as a date like 2026-12-31.",
+        "请按 2026-12-31 的格式填写日期。",
+    ),
+    "assign.claimed": ("Claimed by {name}.", "已由 {name} 认领。"),
+    "assign.not_claimed": ("Not claimed yet.", "尚未认领。"),
+    "assign.confirm": ("Assign", "交办"),
+    "assign.done": ("Case {id} assigned.", "案件 {id} 已交办。"),
+    "deadline.title": ("Deadline of case {id}", "案件 {id} 的办理时限"),
+    "deadline.date": ("Deadline (YYYY-MM-DD)", "办理时限（年-月-日）"),
+    "deadline.required": (
+        "Write the deadline as a date like 2026-12-31.",
+        "请按 2026-12-31 的格式填写日期。",
+    ),
+    "deadline.done": ("Deadline of case {id} set.", "案件 {id} 的办理时限已设定。"),
+    # Devices
+    "devices.column.officer": ("Officer", "使用人"),
+    "devices.column.role": ("Role", "角色"),
+    "devices.column.device": ("Device", "设备"),
+    "devices.column.seen": ("Last record", "最近记录"),
+    "devices.column.synced": ("Last sync here", "最近同步"),
+    "devices.column.state": ("State", "状态"),
+    "devices.role.supervisor": ("supervisor", "所长"),
+    "devices.role.officer": ("officer", "民警"),
+    "devices.active": ("active", "正常"),
+    "devices.this": ("this device", "本机"),
+    "devices.revoked": ("revoked: {reason}", "已吊销：{reason}"),
+    "devices.never": ("never", "从未"),
+    "devices.hint": (
+        "x revokes the selected device (a lost or retired device): "
+        "its later records stop counting everywhere.",
+        "按 x 吊销所选设备（丢失或停用）：其之后的记录在所有设备上不再生效。",
+    ),
+    "devices.not_authority": (
+        "Only the station authority's device can revoke devices.",
+        "只有派出所授权设备可以吊销设备。",
+    ),
+    "revoke.title": ("Revoke the device of {officer}", "吊销 {officer} 的设备"),
+    "revoke.body": (
+        "Device {device}. Records it made before now stay; anything it records later is refused "
+        "by every device once they sync. This cannot be undone.",
+        "设备 {device}。此前的记录保留；之后记录的内容在同步后会被所有设备拒收。此操作不可撤销。",
+    ),
+    "revoke.reason": ("Reason (e.g. lost on patrol)", "原因（如：巡逻中遗失）"),
+    "revoke.reason_required": ("Write why the device is revoked.", "请填写吊销原因。"),
+    "revoke.confirm": ("Revoke", "吊销"),
+    "revoke.done": ("Device of {officer} revoked.", "{officer} 的设备已吊销。"),
+    "revoke.failed": ("Not revoked: {reason}", "未吊销：{reason}"),
+    # Reports and exports
+    "exp.title": ("Export cases and visits", "导出案件与走访记录"),
+    "exp.format": ("Format", "格式"),
+    "exp.status": ("Status", "状态"),
+    "exp.risk": ("Risk", "风险"),
+    "exp.village": ("Village (blank: all)", "村（留空为全部）"),
+    "exp.folder": ("Folder", "保存到文件夹"),
+    "exp.any": ("any", "全部"),
+    "exp.button": ("Export", "导出"),
+    "exp.done": (
+        "Wrote {cases} case(s) and {visits} visit(s) to {path}. The file is not encrypted and names "
+        "private people: keep it on the station's computer.",
+        "已将 {cases} 件案件、{visits} 条走访写入 {path}。文件未加密且含当事人信息，请只保存在所内电脑上。",
+    ),
+    "exp.no_folder": (
+        "The folder {folder} does not exist; nothing was written.",
+        "文件夹 {folder} 不存在，未写入任何文件。",
+    ),
+    "exp.failed": ("Nothing was written: {reason}", "未写入：{reason}"),
+    "rep.title": ("Period report", "期间报表"),
+    "rep.period": ("Period", "期间"),
+    "rep.period.month": ("Month", "月度"),
+    "rep.period.quarter": ("Quarter", "季度"),
+    "rep.period.half": ("Half year", "半年"),
+    "rep.of": ("Month inside it (YYYY-MM)", "所含月份（年-月）"),
+    "rep.of_bad": ("Write the month like 2026-03.", "请按 2026-03 的格式填写月份。"),
+    "rep.format": ("File format", "文件格式"),
+    "rep.show": ("Show", "预览"),
+    "rep.button": ("Write file", "写入文件"),
+    "rep.done": ("Wrote the {period} report to {path}.", "已将 {period} 报表写入 {path}。"),
+    "agreement.done": (
+        "Wrote the mediation agreement to {path}: open it in a browser to print. It is not encrypted.",
+        "调解协议书已写入 {path}，可用浏览器打开打印。文件未加密。",
+    ),
+    "agreement.failed": ("No agreement written: {reason}", "未生成协议书：{reason}"),
+}
+
+EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}
+ZH: dict[str, str] = {key: zh for key, (_, zh) in _STRINGS.items()}
+
+add_catalogue(EN, ZH)

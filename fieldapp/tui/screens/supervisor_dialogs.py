@@ -1,0 +1,244 @@
+"""The supervisor's decisions as dialogs: assign, set a deadline, approve an escalation,
+close a red case, settle a conflict, revoke a device.
+
+Case dialogs reuse `CaseDialog` (fields checked first, the rules' refusal shown in the
+dialog, nothing recorded then). The merge checks the supervisor's certificate again on
+every device, so these dialogs are a convenience, not the permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static, TextArea
+
+from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
+from fieldapp import model
+from fieldapp.i18n import t
+from fieldapp.service import CaseError, CaseService
+from fieldapp.station import StationError, device_rows, revoke_device
+from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
+from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
+
+#: Fields whose conflicting value may be replaced by a value typed in the dialog.
+WRITABLE = frozenset({"village", "summary", "deadline"})
+
+
+def _name(service: CaseService, device_id: str | None) -> str:
+    record = service.replica.device(device_id or "") or {}
+    return str(record.get("officer") or device_id or t("case.nobody"))
+
+
+def _deadline_problem(text: str, key: str) -> Problem | None:
+    try:
+        model.parse_deadline(text)
+    except ValueError:
+        return (key, {})
+    return None
+
+
+class AssignDialog(CaseDialog):
+    """Hand the case to an officer (点对点交办), optionally with a deadline; shows the claim."""
+
+    TITLE_KEY = "assign.title"
+    SAVE_KEY = "assign.confirm"
+    LABELS = {"officer": "assign.officer", "deadline": "assign.deadline"}
+
+    def _officers(self) -> list[tuple[str, str]]:
+        rows = [r for r in device_rows(self.service) if r["revoked"] is None]
+        rows.sort(key=lambda r: (r["role"] != "officer", r["officer"], r["device_id"]))
+        return [(f"{r['officer']} · {vocab('devices.role', r['role'])}", r["device_id"]) for r in rows]
+
+    def fields(self) -> ComposeResult:
+        current = self.case.get("assignee")
+        options = self._officers()
+        chosen = current if any(v == current for _, v in options) else Select.NULL
+        yield Static(id="claim-state")
+        yield field("officer", Select(options, id="officer", value=chosen))
+        yield field("deadline", Input(self.case.get("deadline") or "", id="deadline", max_length=10))
+
+    def relabel(self) -> None:
+        relabel_select(self.query_one("#officer", Select), self._officers(), t("assign.officer"))
+        claimed = self.case.get("claimed_by")
+        text = t("assign.claimed", name=_name(self.service, claimed)) if claimed else t("assign.not_claimed")
+        self.query_one("#claim-state", Static).update(
+            t("case.assignee", name=_name(self.service, self.case.get("assignee"))) + "   " + text
+        )
+
+    def check(self) -> dict[str, Problem]:
+        problems: dict[str, Problem] = {}
+        if self.query_one("#officer", Select).value == Select.NULL:
+            problems["officer"] = ("assign.officer_required", {})
+        deadline = text_of(self.query_one("#deadline", Input))
+        if deadline and (problem := _deadline_problem(deadline, "assign.deadline_bad")):
+            problems["deadline"] = problem
+        return problems
+
+    def record(self) -> dict[str, Any]:
+        deadline = text_of(self.query_one("#deadline", Input))
+        officer = str(self.query_one("#officer", Select).value)
+        changed = deadline if deadline and deadline != self.case.get("deadline") else None
+        return self.service.assign(self.case["id"], officer, deadline=changed)
+
+
+class DeadlineDialog(CaseDialog):
+    """Set or change the deadline (明确办理时限)."""
+
+    TITLE_KEY = "deadline.title"
+    LABELS = {"deadline": "deadline.date"}
+
+    def fields(self) -> ComposeResult:
+        yield field("deadline", Input(self.case.get("deadline") or "", id="deadline", max_length=10))
+
+    def check(self) -> dict[str, Problem]:
+        problem = _deadline_problem(text_of(self.query_one("#deadline", Input)), "deadline.required")
+        return {"deadline": problem} if problem else {}
+
+    def record(self) -> dict[str, Any]:
+        return self.service.update(
+            self.case["id"], fields={"deadline": text_of(self.query_one("#deadline", Input))}
+        )
+
+
+class ApproveDialog(CaseDialog):
+    """Approve an officer's escalation to the joint team or the mediation room."""
+
+    TITLE_KEY = "approve.title"
+    SAVE_KEY = "approve.confirm"
+
+    def fields(self) -> ComposeResult:
+        yield Static(id="approve-body")
+
+    def relabel(self) -> None:
+        writer = self.case.get("_w", {}).get("status") if "_w" in self.case else None
+        officer = _name(self.service, writer[2] if writer else self.case.get("assignee"))
+        tier = vocab("case.tier", self.case.get("tier"))
+        self.query_one("#approve-body", Static).update(t("approve.body", officer=officer, tier=tier))
+
+    def on_mount(self) -> None:
+        self.query_one("#case-dialog-save", Button).focus()
+
+    def record(self) -> dict[str, Any]:
+        return self.service.approve_escalation(self.case["id"])
+
+
+class CloseDialog(CaseDialog):
+    """Close a resolved red case (only a supervisor may); the reason is required."""
+
+    TITLE_KEY = "close.title"
+    SAVE_KEY = "close.confirm"
+    LABELS = {"reason": "close.reason"}
+
+    def fields(self) -> ComposeResult:
+        yield Static(id="close-body")
+        yield field("reason", Input(id="reason", max_length=model.MAX_TEXT))
+
+    def relabel(self) -> None:
+        outcome = outcome_text(self.case["outcome"]) if self.case.get("outcome") else t("case.none")
+        self.query_one("#close-body", Static).update(t("close.body", outcome=outcome))
+
+    def check(self) -> dict[str, Problem]:
+        return {} if text_of(self.query_one("#reason", Input)) else {"reason": ("close.reason_required", {})}
+
+    def record(self) -> dict[str, Any]:
+        reason = text_of(self.query_one("#reason", Input))
+        return self.service.update(self.case["id"], status="closed", reason=reason)
+
+
+class ConflictDialog(CaseDialog):
+    """Both values of a concurrent edit, who and when; keep one, or write the value."""
+
+    TITLE_KEY = "conflict.title"
+
+    def __init__(self, service: CaseService, case: dict[str, Any], field_name: str) -> None:
+        super().__init__(service, case)
+        self.field_name = field_name
+        conflicts = [c for c in case["conflicts"] if c["field"] == field_name and c["open"]]
+        # Every value any open conflict on the field holds, each once, oldest first.
+        seen: dict[str, dict[str, Any]] = {}
+        for conflict in conflicts:
+            for value in conflict["values"]:
+                seen.setdefault(value["op"], value)
+        self.values = sorted(seen.values(), key=lambda v: v["hlc"])
+
+    def fields(self) -> ComposeResult:
+        yield Static(id="conflict-body")
+        with RadioSet(id="choice"):
+            for index, value in enumerate(self.values):
+                yield RadioButton(id=f"value-{index}", value=self._is_shown(value))
+        if self.field_name in WRITABLE:
+            yield field("write", Input(id="write", max_length=model.MAX_TEXT))
+
+    def _is_shown(self, value: dict[str, Any]) -> bool:
+        writer = self.case.get("_w", {}).get(self.field_name)
+        return bool(writer) and writer[0] == value["op"]
+
+    def title_args(self) -> dict[str, Any]:
+        return {"field": field_label(self.field_name), "id": self.case["id"]}
+
+    def relabel(self) -> None:
+        name = field_label(self.field_name)
+        shown = value_text(self.field_name, self.case.get(self.field_name))
+        self.query_one("#conflict-body", Static).update(t("conflict.body", field=name, shown=shown))
+        for index, value in enumerate(self.values):
+            label = t(
+                "conflict.value",
+                value=value_text(self.field_name, value["value"]),
+                who=_name(self.service, value["author"]),
+                when=local_time(model.stamp_iso(int(value["hlc"]))),
+            )
+            if self._is_shown(value):
+                label += f"  ({t('conflict.keep')})"
+            self.query_one(f"#value-{index}", RadioButton).label = label
+        if self.field_name in WRITABLE:
+            self.query_one("#write-label", Static).update(t("conflict.write"))
+
+    def record(self) -> dict[str, Any]:
+        case_id = self.case["id"]
+        if self.field_name in WRITABLE:
+            typed = text_of(self.query_one("#write", Input))
+            if typed:
+                return self.service.settle_conflict(case_id, self.field_name, typed, keep=False)
+        pressed = self.query_one("#choice", RadioSet).pressed_index
+        chosen = self.values[pressed] if 0 <= pressed < len(self.values) else None
+        if chosen is None or self._is_shown(chosen):
+            return self.service.settle_conflict(case_id, self.field_name)
+        return self.service.settle_conflict(case_id, self.field_name, chosen["value"], keep=False)
+
+
+class RevokeDialog(CaseDialog):
+    """Revoke an enrolled device (station authority only), with the reason."""
+
+    TITLE_KEY = "revoke.title"
+    SAVE_KEY = "revoke.confirm"
+    LABELS = {"reason": "revoke.reason"}
+
+    def __init__(self, service: CaseService, device: dict[str, Any]) -> None:
+        # CaseDialog's title placeholders are the case's id and status; a device stands in.
+        super().__init__(service, {"id": device["device_id"], "status": "open"})
+        self.device = device
+
+    def fields(self) -> ComposeResult:
+        yield Static(id="revoke-body")
+        yield field("reason", TextArea(id="reason"))
+
+    def title_args(self) -> dict[str, Any]:
+        return {"officer": self.device["officer"]}
+
+    def relabel(self) -> None:
+        self.query_one("#revoke-body", Static).update(t("revoke.body", device=self.device["device_id"]))
+
+    def check(self) -> dict[str, Problem]:
+        return (
+            {} if text_of(self.query_one("#reason", TextArea)) else {"reason": ("revoke.reason_required", {})}
+        )
+
+    def record(self) -> dict[str, Any]:
+        try:
+            revoke_device(
+                self.service, self.device["device_id"], text_of(self.query_one("#reason", TextArea))
+            )
+        except StationError as exc:
+            raise CaseError(f"Not recorded: {exc}") from None
+        return self.device

@@ -1,0 +1,394 @@
+"""The supervisor's screens driven as a station head would, on real encrypted stores of a
+station (authority + enrolled officers): drill down, assign, approve, settle a conflict,
+revoke a device, export, print an agreement; and an officer's device neither shows nor
+reaches any of it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, RadioButton, Select, TextArea
+
+from fieldapp import i18n
+from fieldapp.service import CaseService
+from fieldapp.station import device_rows
+from fieldapp.tui.app import FieldApp
+from fieldapp.tui.screens.case_detail import CaseScreen
+from fieldapp.tui.screens.case_list import CaseListScreen
+from fieldapp.tui.screens.home import HomeScreen
+from fieldapp.tui.screens.supervisor import SupervisorScreen
+from fieldapp.tui.screens.supervisor_dialogs import (
+    ApproveDialog,
+    AssignDialog,
+    ConflictDialog,
+    RevokeDialog,
+)
+from tests.conftest import PASSPHRASE
+from tests.replicas import converge, station_devices
+
+pytestmark = pytest.mark.timeout(180)
+
+Scenario = Callable[[FieldApp, Pilot[None]], Awaitable[None]]
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards() -> Iterator[None]:
+    yield
+    i18n.set_language("en")
+
+
+def intake(svc: CaseService, **overrides: Any) -> str:
+    fields: dict[str, Any] = {
+        "village": "测试村",
+        "category": "irrigation",
+        "risk": "yellow",
+        "summary": "轮灌时间安排不均，上下游农户争抢浇水",
+        "parties": [{"name": "测试甲", "phone": "13800000001", "role": "applicant"}],
+    }
+    fields.update(overrides)
+    return str(svc.new_case(**fields)["id"])
+
+
+@pytest.fixture(scope="module")
+def station(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A station's stores after a shift: overdue work, an escalation, a conflict, a red resolution."""
+    root = tmp_path_factory.mktemp("station")
+    facts: dict[str, Any] = {"root": root}
+    with station_devices(root, 2) as (boss, first, second):
+        overdue = intake(first, risk="orange", deadline="2020-01-31")
+        escalated = intake(second, village="南坡村", category="homestead", risk="orange")
+        second.add_visit(escalated, "mediation", "组织双方调解，分歧较大")
+        second.update(escalated, status="escalated", tier=3, reason="需司法所参与")
+        red = intake(first, category="family", risk="red")
+        first.add_visit(red, "mediation", "家庭调解，达成赡养协议")
+        first.update(
+            red, status="resolved", outcome={"kind": "agreement", "terms": "兄弟二人每月各承担八百元"}
+        )
+        contested = intake(first)
+        converge([boss, first, second])
+        first.update(contested, fields={"risk": "orange"})
+        second.update(contested, fields={"risk": "red"})
+        converge([boss, first, second])
+        facts.update(
+            overdue=overdue,
+            escalated=escalated,
+            red=red,
+            contested=contested,
+            first=first.identity.device_id,
+            second=second.identity.device_id,
+            first_name=first.officer,
+        )
+    return facts
+
+
+def copy_store(station: dict[str, Any], name: str, tmp_path: Path) -> Path:
+    """A private copy of one device's store (tests change what they open)."""
+    import shutil
+
+    target = tmp_path / name
+    shutil.copytree(station["root"] / name, target)
+    return target
+
+
+def run(store: Path, scenario: Scenario, lang: str = "en") -> None:
+    async def main() -> None:
+        app = FieldApp(store, lang=lang)
+        async with app.run_test(size=(120, 36)) as pilot:
+            app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+            await scenario(app, pilot)
+
+    asyncio.run(main())
+
+
+async def supervise(app: FieldApp, pilot: Pilot[None], tab: str) -> SupervisorScreen:
+    await pilot.press("d")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, SupervisorScreen)
+    await pilot.press({"dashboard": "1", "review": "2", "devices": "3", "reports": "4"}[tab])
+    await pilot.pause()
+    return screen
+
+
+async def choose_row(pilot: Pilot[None], table: DataTable[Any], key: str) -> None:
+    table.focus()
+    table.move_cursor(row=table.get_row_index(key))
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def reopened(store: Path) -> CaseService:
+    return CaseService.open(store, PASSPHRASE)
+
+
+def shown_actions(screen: Any) -> set[str]:
+    """The actions the footer offers on `screen` (enabled bindings)."""
+    return {active.binding.action for active in screen.active_bindings.values() if active.enabled}
+
+
+# ---------------------------------------------------------------- an officer's device
+
+
+def test_an_officers_device_neither_shows_nor_reaches_the_supervisors_actions(
+    station: dict[str, Any], tmp_path: Path
+) -> None:
+    store = copy_store(station, "officer0", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        home = app.screen
+        assert "supervise" not in shown_actions(home)
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen is home
+        app.action_supervise()  # reached another way: refused, nothing opens
+        await pilot.pause()
+        assert app.screen is home
+        palette = [command.title for command in app.get_system_commands(app.screen)]
+        assert palette and not any("Supervise" in title for title in palette)
+        app.open_case(station["escalated"])
+        await pilot.pause()
+        case_screen = app.screen
+        assert isinstance(case_screen, CaseScreen)
+        assert not shown_actions(case_screen) & {"assign", "deadline", "approve"}
+        for key in ("a", "t", "e"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is case_screen
+        case_screen.action_assign()
+        await pilot.pause()
+        assert app.screen is case_screen
+
+    run(store, scenario)
+    service = reopened(store)
+    try:
+        case = service.case(station["escalated"])
+        assert case["assignee"] is None and case["escalation_approved"] is False
+    finally:
+        service.close()
+
+
+# ---------------------------------------------------------------- the supervisor's device
+
+
+def test_dashboard_figure_drills_down_to_its_cases(station: dict[str, Any], tmp_path: Path) -> None:
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        assert "supervise" in shown_actions(app.screen)
+        screen = await supervise(app, pilot, "dashboard")
+        assert screen.board is not None and screen.board.overdue == [station["overdue"]]
+        await choose_row(pilot, screen.query_one("#figures", DataTable), "overdue")
+        listing = app.screen
+        assert isinstance(listing, CaseListScreen)
+        assert listing.ids == [station["overdue"]]
+        assert listing.query_one("#case-list", DataTable).row_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == station["overdue"]
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert app.screen is screen
+        await choose_row(pilot, screen.query_one("#figures", DataTable), "risk:red")
+        assert isinstance(app.screen, CaseListScreen)
+        assert set(app.screen.ids) == {station["contested"]}  # the resolved red case is not open
+
+    run(store, scenario)
+
+
+def test_supervisor_assigns_a_case_with_a_deadline(station: dict[str, Any], tmp_path: Path) -> None:
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        app.open_case(station["overdue"])
+        await pilot.pause()
+        case_screen = app.screen
+        assert isinstance(case_screen, CaseScreen)
+        assert {"assign", "deadline"} <= shown_actions(case_screen)
+        await pilot.press("a")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, AssignDialog)
+        dialog.query_one("#officer", Select).value = station["second"]
+        dialog.query_one("#deadline", Input).value = "2031-02-30"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog  # not a date: said beside the field, nothing recorded
+        assert "2026-12-31" in str(dialog.query_one("#deadline-error").render())
+        dialog.query_one("#deadline", Input).value = "2031-02-28"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is case_screen
+        assert case_screen.case is not None
+        assert case_screen.case["assignee"] == station["second"]
+        assert case_screen.case["deadline"] == "2031-02-28"
+        assert any("2031-02-28" in text for text in case_screen.timeline_texts())
+
+    run(store, scenario)
+    service = reopened(store)
+    try:
+        case = service.case(station["overdue"])
+        assert (case["assignee"], case["deadline"], case["claimed_by"]) == (
+            station["second"],
+            "2031-02-28",
+            None,
+        )
+    finally:
+        service.close()
+
+
+def test_supervisor_approves_an_escalation_from_the_review_queue(
+    station: dict[str, Any], tmp_path: Path
+) -> None:
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "review")
+        assert screen.queue.counts["escalation"] == 1
+        key = next(i.key for i in screen.queue.items if i.kind == "escalation")
+        await choose_row(pilot, screen.query_one("#queue", DataTable), key)
+        assert isinstance(app.screen, ApproveDialog)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.queue.counts["escalation"] == 0
+
+    run(store, scenario, lang="zh")
+    service = reopened(store)
+    try:
+        assert service.case(station["escalated"])["escalation_approved"] is True
+    finally:
+        service.close()
+
+
+def test_supervisor_settles_a_conflict_choosing_the_other_value(
+    station: dict[str, Any], tmp_path: Path
+) -> None:
+    store = copy_store(station, "authority", tmp_path)
+    chosen: dict[str, Any] = {}
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "review")
+        key = next(i.key for i in screen.queue.items if i.kind == "conflict")
+        await choose_row(pilot, screen.query_one("#queue", DataTable), key)
+        dialog = app.screen
+        assert isinstance(dialog, ConflictDialog)
+        assert {v["value"] for v in dialog.values} == {"orange", "red"}
+        shown = dialog.case["risk"]
+        index = next(i for i, v in enumerate(dialog.values) if v["value"] != shown)
+        chosen["risk"] = dialog.values[index]["value"]
+        dialog.query_one(f"#value-{index}", RadioButton).value = True
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.queue.counts["conflict"] == 0
+
+    run(store, scenario)
+    service = reopened(store)
+    try:
+        case = service.case(station["contested"])
+        assert case["risk"] == chosen["risk"]
+        assert not [c for c in case["conflicts"] if c["open"]]
+    finally:
+        service.close()
+
+
+def test_supervisor_revokes_a_device_with_a_reason(station: dict[str, Any], tmp_path: Path) -> None:
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "devices")
+        assert "revoke" in shown_actions(screen)
+        table = screen.query_one("#devices-table", DataTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index(station["first"]))
+        await pilot.press("x")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, RevokeDialog)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog  # the reason is required
+        dialog.query_one("#reason", TextArea).text = "巡逻中遗失"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        row = next(r for r in screen.devices if r["device_id"] == station["first"])
+        assert row["revoked"] == {"reason": "巡逻中遗失", "by": row["revoked"]["by"]}
+
+    run(store, scenario)
+    service = reopened(store)
+    try:
+        rows = {r["device_id"]: r for r in device_rows(service)}
+        assert rows[station["first"]]["revoked"]["reason"] == "巡逻中遗失"
+        assert rows[station["second"]]["revoked"] is None
+    finally:
+        service.close()
+
+
+def test_export_from_the_reports_tab_holds_exactly_the_filtered_cases(
+    station: dict[str, Any], tmp_path: Path
+) -> None:
+    store = copy_store(station, "authority", tmp_path)
+    out = tmp_path / "exports"
+    out.mkdir()
+    written: dict[str, Path] = {}
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "reports")
+        screen.query_one("#folder", Input).value = str(tmp_path / "missing")
+        screen.export()
+        await pilot.pause()
+        assert "does not exist" in str(screen.query_one("#exp-result").render())
+        screen.query_one("#folder", Input).value = str(out)
+        screen.query_one("#exp-risk", Select).value = "orange"
+        await pilot.pause()
+        await pilot.click("#exp-button")
+        await pilot.pause()
+        written["cases"] = screen.last_export
+        screen.query_one("#rep-period", Select).value = "quarter"
+        screen.write_report()
+        await pilot.pause()
+        written["report"] = screen.last_report
+
+    run(store, scenario)
+    book = openpyxl.load_workbook(written["cases"], read_only=True)
+    rows = list(book["cases"].iter_rows(values_only=True))
+    ids = {row[0] for row in rows[1:]}
+    assert ids == {station["overdue"], station["escalated"]}  # the orange cases, no others
+    assert written["report"].parent == out and written["report"].suffix == ".xlsx"
+    assert openpyxl.load_workbook(written["report"], read_only=True)["report"].max_row > 3
+
+
+def test_the_agreement_is_written_from_a_resolved_case(station: dict[str, Any], tmp_path: Path) -> None:
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        app.open_case(station["overdue"])
+        await pilot.pause()
+        assert "agreement" not in shown_actions(app.screen)  # nothing agreed yet
+        await pilot.press("escape")
+        app.open_case(station["red"])
+        await pilot.pause()
+        case_screen = app.screen
+        assert isinstance(case_screen, CaseScreen)
+        case_screen.agreement_folder = tmp_path
+        assert "agreement" in shown_actions(case_screen)
+        await pilot.press("g")
+        await pilot.pause()
+        assert case_screen.last_agreement == tmp_path / f"fieldapp-agreement-{station['red']}.html"
+
+    run(store, scenario, lang="zh")
+    html = (tmp_path / f"fieldapp-agreement-{station['red']}.html").read_text(encoding="utf-8")
+    assert "人民调解协议书" in html and "兄弟二人每月各承担八百元" in html and station["first_name"] in html
