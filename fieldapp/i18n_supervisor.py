@@ -47,7 +47,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "dash.followups_due": ("Follow-ups due", "应回访"),
     "dash.unassigned": ("Not assigned, not claimed", "未交办、未认领"),
     "dash.unclaimed": ("Assigned, not yet claimed", "已交办、未认领"),
-    "dash.section.period": ("{period}", "{period}"),
     "dash.period.found": ("Disputes found", "排查发现"),
     "dash.period.resolved": ("Resolved in the period", "期内化解"),
     "dash.period.found_resolved": ("Found and resolved", "发现并化解"),
@@ -103,12 +102,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
     # Review dialogs
     "conflict.title": ("Settle the conflict on {field} · case {id}", "处理冲突：{field} · 案件 {id}"),
     "conflict.body": (
-        "Two devices changed {field} without seeing each other's change. {shown} is shown now.",
-        "两台设备在互不知情的情况下修改了{field}。当前显示：{shown}。",
+        "Two devices changed {field} without seeing each other's change. {shown} is shown now. "
+        "Choose the value that stands and save (ctrl+s); both stay on record.",
+        "两台设备在互不知情的情况下修改了{field}。当前显示：{shown}。选择应采用的值后保存（ctrl+s）；"
+        "两个值都会保留在记录中。",
     ),
     "conflict.value": ("{value}  — {who}, {when}", "{value}  ——{who}，{when}"),
-    "conflict.keep": ("Keep the value shown", "保留当前值"),
-    "conflict.choose": ("Choose", "采用"),
+    "conflict.shown": ("shown now", "当前显示"),
+
     "conflict.write": ("Or write the value", "或填写新值"),
     "conflict.done": ("Conflict on case {id} settled.", "案件 {id} 的冲突已处理。"),
     "approve.title": ("Approve the escalation · case {id}", "批准上报 · 案件 {id}"),
@@ -179,10 +180,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "revoke.reason_required": ("Write why the device is revoked.", "请填写吊销原因。"),
     "revoke.confirm": ("Revoke", "吊销"),
     "revoke.done": ("Device of {officer} revoked.", "{officer} 的设备已吊销。"),
-    "revoke.failed": ("Not revoked: {reason}", "未吊销：{reason}"),
     # Reports and exports
     "exp.title": ("Export cases and visits", "导出案件与走访记录"),
-    "exp.format": ("Format", "格式"),
     "exp.status": ("Status", "状态"),
     "exp.risk": ("Risk", "风险"),
     "exp.village": ("Village (blank: all)", "村（留空为全部）"),
@@ -200,13 +199,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "exp.failed": ("Nothing was written: {reason}", "未写入：{reason}"),
     "rep.title": ("Period report", "期间报表"),
-    "rep.period": ("Period", "期间"),
     "rep.period.month": ("Month", "月度"),
     "rep.period.quarter": ("Quarter", "季度"),
     "rep.period.half": ("Half year", "半年"),
     "rep.of": ("Month inside it (YYYY-MM)", "所含月份（年-月）"),
     "rep.of_bad": ("Write the month like 2026-03.", "请按 2026-03 的格式填写月份。"),
-    "rep.format": ("File format", "文件格式"),
     "rep.show": ("Show", "预览"),
     "rep.button": ("Write file", "写入文件"),
     "rep.done": ("Wrote the {period} report to {path}.", "已将 {period} 报表写入 {path}。"),

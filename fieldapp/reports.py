@@ -226,7 +226,7 @@ def case_facts(case: dict[str, Any]) -> CaseFacts:
 # ------------------------------------------------------------------ figures
 
 
-def _rate(part: int, whole: int) -> float | None:
+def percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -267,17 +267,21 @@ def figure_cases(
 
 
 def figures(
-    facts: Sequence[CaseFacts], period: Period, tz: tzinfo | None = None, now: datetime | None = None
+    facts: Sequence[CaseFacts],
+    period: Period,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
+    cases: dict[str, list[CaseFacts]] | None = None,
 ) -> dict[str, Any]:
-    """The figures of one period (see the module's definitions)."""
-    cases = figure_cases(facts, period, tz, now)
+    """The figures of one period (see the module's definitions); `cases`: its `figure_cases`."""
+    cases = cases if cases is not None else figure_cases(facts, period, tz, now)
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
     due = [done for f in facts for day, done in f.followups if first <= day <= last]
     result: dict[str, Any] = {
         "found": len(cases["found"]),
         "resolved": len(cases["resolved"]),
         "found_resolved": len(cases["found_resolved"]),
-        "resolution_rate": _rate(len(cases["found_resolved"]), len(cases["found"])),
+        "resolution_rate": percent(len(cases["found_resolved"]), len(cases["found"])),
         "hazards_found": len(cases["hazards_found"]),
         "hazards_fixed": len(cases["hazards_fixed"]),
         "overdue_at_end": len(cases["overdue_at_end"]),

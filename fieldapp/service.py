@@ -120,6 +120,10 @@ class CaseService:
         """One case, with visits, conflicts and its history (derived from its operations)."""
         return self._present(self._state(case_id))
 
+    def present(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A case of the `cases` view as `case()` shows it (public, with its history)."""
+        return self._present(state)
+
     def _present(self, state: dict[str, Any]) -> dict[str, Any]:
         """The public case with its history, derived from its operations."""
         return public(state) | {"history": history(state, self.replica.load_ops(state["_ops"]))}

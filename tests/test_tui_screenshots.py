@@ -119,3 +119,73 @@ def test_screenshots_of_home_intake_and_case_detail(officer_store: tuple[Path, s
         if lang == "zh":
             leaked = [label for label in ENGLISH_LABELS if re.search(rf"\b{re.escape(label)}\b", text)]
             assert not leaked, f"{name} (zh) shows English labels {leaked}"
+
+
+@pytest.fixture
+def station_store(tmp_path: Path) -> Path:
+    """The station authority's store with an escalation awaiting approval and a conflict."""
+    with station_devices(tmp_path, 2) as (authority, first, second):
+        escalated = first.new_case("南坡村", "homestead", "orange", "宅基地墙界越线，邻居阻工")
+        first.add_visit(escalated["id"], "mediation", "组织双方调解，分歧较大")
+        first.update(escalated["id"], status="escalated", tier=3, reason="需司法所参与")
+        contested = first.new_case("西河村", "irrigation", "yellow", "轮灌时间安排不均")
+        for officer in (first, second):
+            exchange(officer, authority)
+        exchange(first, second)
+        first.update(contested["id"], fields={"risk": "orange"})
+        second.update(contested["id"], fields={"risk": "red"})
+        for officer in (first, second):
+            exchange(officer, authority)
+        directory = authority.db.store.directory
+    return directory
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_screenshots_of_the_supervisors_tabs(station_store: Path, lang: str) -> None:
+    keep = os.environ.get("FIELDAPP_SCREENSHOT_DIR")
+    shots: dict[str, str] = {}
+
+    async def main() -> None:
+        app = FieldApp(station_store, lang=lang)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.screen.query_one("#passphrase").focus()
+            await pilot.press(*PASSPHRASE, "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            await pilot.press("d")
+            await pilot.pause(0.3)
+            for key, name in (("1", "dashboard"), ("2", "review"), ("3", "devices"), ("4", "reports")):
+                await pilot.press(key)
+                await pilot.pause(0.3)
+                shots[name] = app.export_screenshot()
+
+    asyncio.run(main())
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for name, svg in shots.items():
+            (Path(keep) / f"supervisor-{name}-{lang}.svg").write_text(svg, encoding="utf-8")
+
+    i18n.set_language(lang)
+    t = i18n.t
+    expected = {
+        "dashboard": [
+            t("dash.section.open"),
+            t("dash.overdue"),
+            t("dash.chart.intake"),
+            t("category.irrigation"),
+        ],
+        "review": [t("review.kind.conflict"), t("review.kind.escalation"), t("review.hint")],
+        "devices": ["测试所长", "测试辅警0", "测试辅警1", t("devices.role.supervisor"), t("devices.this")],
+        "reports": [t("exp.title"), t("rep.title"), t("exp.button")],
+    }
+    for name, strings in expected.items():
+        text = visible_text(shots[name])
+        for string in strings:
+            assert string in text, f"supervisor {name} ({lang}) should show {string!r}"
+        if lang == "zh":
+            leaked = [
+                label
+                for label in (*ENGLISH_LABELS, "Dashboard", "Review", "Devices", "Reports", "Export", "Open")
+                if re.search(rf"\b{re.escape(label)}\b", text)
+            ]
+            assert not leaked, f"supervisor {name} (zh) shows English labels {leaked}"

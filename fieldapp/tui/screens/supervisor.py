@@ -127,6 +127,8 @@ class SupervisorScreen(Screen[None]):
         #: Dashboard row key -> (title key, its placeholders, case ids).
         self._drill: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
         self._items: dict[str, Item] = {}
+        #: case id -> ((operations folded, updated at), the case with its history).
+        self._presented: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
         self._resumed = False
 
     # ------------------------------------------------------------ layout
@@ -187,9 +189,23 @@ class SupervisorScreen(Screen[None]):
             return
         self.action_refresh()
 
+    def _cases(self) -> list[dict[str, Any]]:
+        """Every case with its history; only cases changed since the last read are read again."""
+        view = self.service.replica.view("cases")
+        for case_id, state in view.items():
+            if not state.get("exists"):
+                continue
+            mark = (len(state["_ops"]), state.get("updated_at"))
+            cached = self._presented.get(case_id)
+            if cached is None or cached[0] != mark:
+                self._presented[case_id] = (mark, self.service.present(state))
+        cases = [case for _mark, case in self._presented.values()]
+        cases.sort(key=lambda c: (c["created_at"] or "", c["id"]), reverse=True)  # as `cases()` lists them
+        return cases
+
     def _load(self) -> None:
         today = self._today()
-        self.board = build_dashboard(self.service.cases(), today=today)
+        self.board = build_dashboard(self._cases(), today=today)
         replica = self.service.replica
         self.queue = review_queue(
             replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all()
@@ -249,7 +265,8 @@ class SupervisorScreen(Screen[None]):
                 label,
             )
         for status, ids in board.open_by_status.items():
-            row(f"status:{status}", ("dash.open_status", {"status": vocab("status", status)}), ids)
+            name = vocab("status", status)
+            row(f"status:{status}", ("dash.open_status", {"status": name}), ids, "  " + name)
         heading("attention", t("dash.section.attention"))
         for name in ("overdue", "followups_due", "unassigned", "unclaimed"):
             row(name, (f"dash.{name}", {}), getattr(board, name))
@@ -557,7 +574,7 @@ class SupervisorScreen(Screen[None]):
         )
         visits_out = target.with_name(f"fieldapp-visits-{stamp}.csv") if fmt == "csv" else None
         try:
-            cases = filter_cases(self.service.cases(), wanted)
+            cases = filter_cases(self._cases(), wanted)
             made = build_export(
                 cases,
                 fmt,
@@ -583,7 +600,7 @@ class SupervisorScreen(Screen[None]):
             result.update(t("rep.of_bad"))
             return None
         result.update("")
-        return build_report(self.service.cases(), period, officer_names(self.service))
+        return build_report(self._cases(), period, officer_names(self.service))
 
     @on(Button.Pressed, "#rep-show")
     def show_report(self) -> None:

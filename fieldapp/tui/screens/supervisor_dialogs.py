@@ -189,7 +189,7 @@ class ConflictDialog(CaseDialog):
                 when=local_time(model.stamp_iso(int(value["hlc"]))),
             )
             if self._is_shown(value):
-                label += f"  ({t('conflict.keep')})"
+                label += f"  ({t('conflict.shown')})"
             self.query_one(f"#value-{index}", RadioButton).label = label
         if self.field_name in WRITABLE:
             self.query_one("#write-label", Static).update(t("conflict.write"))
