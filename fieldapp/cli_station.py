@@ -1,4 +1,4 @@
-"""Command-line commands of the station authority: station create, device list/revoke."""
+"""Command-line commands of the station: station create, device list/revoke, area set/list."""
 
 from __future__ import annotations
 
@@ -53,6 +53,33 @@ def cmd_device_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_area_set(args: argparse.Namespace) -> int:
+    """Supervisor: place a village in a police area (or take it out with --none)."""
+    area = None if args.none else args.area
+    if area is None and not args.none:
+        raise ValueError("Name the police area (e.g. 第一警务区), or give --none to take the village out.")
+    with service_for(args) as service:
+        areas = service.place_village(args.village, area)
+    result = {"village": args.village.strip(), "area": areas.get(args.village.strip())}
+    where = result["area"] or "no police area"
+    print(json.dumps(result, ensure_ascii=False) if args.json else f"{result['village']}: {where}.")
+    return 0
+
+
+def cmd_area_list(args: argparse.Namespace) -> int:
+    """Villages by police area, with every village a case names (unplaced ones too)."""
+    with service_for(args) as service:
+        areas = service.areas()
+        villages = {c["village"] for c in service.replica.view("cases").values() if c.get("exists")}
+    rows = [{"village": v, "area": areas.get(v)} for v in sorted(villages | set(areas))]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for row in sorted(rows, key=lambda r: (r["area"] is None, r["area"] or "", r["village"])):
+        print(f"{row['area'] or '(no area)'}\t{row['village']}")
+    return 0
+
+
 def register(sub: Any, common: AddCommon) -> None:
     """Add the station and device commands."""
     group = sub.add_parser("station", help="the station authority").add_subparsers(
@@ -74,3 +101,16 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("id")
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_device_revoke)
+
+    group = sub.add_parser("area", help="police areas (警务区) and their villages").add_subparsers(
+        dest="area_command", metavar="ACTION", required=True
+    )
+    p = group.add_parser("set", help="supervisor: place a village in a police area")
+    common(p)
+    p.add_argument("village")
+    p.add_argument("area", nargs="?", help="the police area, e.g. 第一警务区")
+    p.add_argument("--none", action="store_true", help="take the village out of any area")
+    p.set_defaults(handler=cmd_area_set)
+    p = group.add_parser("list", help="villages by police area")
+    common(p)
+    p.set_defaults(handler=cmd_area_list)

@@ -11,7 +11,8 @@ printed report always agree):
 - **Overdue**: open and past its deadline today (`service.is_overdue`).
 - **Follow-ups due**: a follow-up visit not yet done with its due date today or earlier,
   on a case not closed (the home screen's definition).
-- **Load** per village and per officer: open cases; a case's officer is its assignee,
+- **Load** per police area, village and officer: open cases; a case's area is the one
+  the supervisor placed its village in (`fieldapp.areas`), its officer is its assignee,
   or the device that recorded it while nobody is assigned (as in the reports).
 - **Unassigned**: open cases no supervisor has assigned and nobody has claimed.
   **Not claimed**: assigned, but the assignee has not claimed it yet (面对面认领).
@@ -51,6 +52,8 @@ class Dashboard:
     unclaimed: list[str] = field(default_factory=list)
     by_village: dict[str, list[str]] = field(default_factory=dict)
     by_officer: dict[str, list[str]] = field(default_factory=dict)
+    #: Police area ("" for villages not placed in one) -> open cases.
+    by_area: dict[str, list[str]] = field(default_factory=dict)
     #: "month" / "quarter" -> the period, its report figures and the cases behind each count.
     periods: dict[str, tuple[Period, dict[str, Any], dict[str, list[str]]]] = field(default_factory=dict)
     #: Monday of each week shown, oldest first.
@@ -75,8 +78,13 @@ def build_dashboard(
     today: date | None = None,
     tz: tzinfo | None = None,
     now: datetime | None = None,
+    areas: dict[str, str] | None = None,
 ) -> Dashboard:
-    """All figures of the dashboard from the presented cases (with their history)."""
+    """All figures of the dashboard from the presented cases (with their history).
+
+    `areas`: village -> police area (`CaseService.areas()`); villages in none count under "".
+    """
+    areas = areas or {}
     now = now or datetime.now().astimezone(tz)
     today = today or now.astimezone(tz).date()
     ordered = _newest_first(c for c in cases if c.get("created_at"))
@@ -102,6 +110,7 @@ def build_dashboard(
         elif case.get("claimed_by") != case["assignee"]:
             board.unclaimed.append(case_id)
         board.by_village.setdefault(case["village"], []).append(case_id)
+        board.by_area.setdefault(areas.get(case["village"], ""), []).append(case_id)
         board.by_officer.setdefault(officer_of(case), []).append(case_id)
     facts = [case_facts(c) for c in ordered]
     for kind in ("month", "quarter"):

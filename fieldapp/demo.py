@@ -115,6 +115,10 @@ def _build_station(work: Path, store_dir: Path) -> None:
         # A real station: the supervisor's device is its authority and certifies each officer,
         # so roles, revocation and LAN sync work in the demo as at a station.
         create_station(station, DEMO_STATION)
+        for village, area in zip(
+            VILLAGES, ["第一警务区", "第一警务区", "第二警务区", "第二警务区", "第三警务区"], strict=True
+        ):
+            station.place_village(village, area)
         for svc in officers:
             cert, anchor = issue_certificate(station, svc.identity.public_key, svc.officer, "officer")
             adopt_enrolment(svc, cert, anchor)

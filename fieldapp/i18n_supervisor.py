@@ -38,7 +38,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     # Dashboard
     "dash.column.figure": ("Figure", "指标"),
     "dash.column.count": ("Cases", "件数"),
-    "dash.hint": ("Enter on a figure lists its cases.", "在指标上按回车，列出对应案件。"),
+    "dash.hint": (
+        "Enter on a figure lists its cases · p on a village places it in a police area",
+        "在指标上按回车列出对应案件 · 在村名上按 p 划分警务区",
+    ),
     "dash.section.open": ("Open cases", "在办案件"),
     "dash.open_risk": ("Open · {risk}", "在办 · {risk}"),
     "dash.open_status": ("Open · {status}", "在办 · {status}"),
@@ -54,6 +57,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "dash.period.hazards_found": ("Hazards found", "发现安全隐患"),
     "dash.period.hazards_fixed": ("Hazards fixed", "整改安全隐患"),
     "dash.period.repeat_incidents": ("Repeat incidents", "重复警情/反弹"),
+    "dash.section.area": ("Open cases by police area", "各警务区在办案件"),
+    "dash.no_area": ("(no police area)", "（未划分警务区）"),
     "dash.section.village": ("Open cases by village", "各村在办案件"),
     "dash.section.officer": ("Open cases by officer", "各民警在办案件"),
     "dash.section.weeks": ("Intake by week", "每周登记"),
@@ -66,6 +71,16 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "list.title": ("{title}: {count} case(s)", "{title}：{count} 件"),
     "list.column_id": ("Case", "案件编号"),
     "list.hint": ("Enter opens a case · Esc goes back", "回车打开案件 · Esc 返回"),
+    "binding.place_village": ("Police area", "警务区"),
+    "area.title": ("Police area of {village}", "{village} 所属警务区"),
+    "area.area": ("Police area (empty: none)", "警务区（留空为不划分）"),
+    "area.known": ("Areas so far: {names}", "已有警务区：{names}"),
+    "area.none_yet": ("No police area yet: type the first one's name.", "尚无警务区，请输入名称。"),
+    "area.done": ("{village}: {area}.", "{village}：{area}。"),
+    "area.choose_village": (
+        "Move to a village's row (under open cases by village) first.",
+        "请先选中“各村在办案件”下的村名。",
+    ),
     # Review queue
     "review.counts": (
         "To decide: {conflict} conflict(s), {escalation} escalation(s), {red_closure} red case(s) to close."
@@ -109,7 +124,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "conflict.value": ("{value}  — {who}, {when}", "{value}  ——{who}，{when}"),
     "conflict.shown": ("shown now", "当前显示"),
-
     "conflict.write": ("Or write the value", "或填写新值"),
     "conflict.done": ("Conflict on case {id} settled.", "案件 {id} 的冲突已处理。"),
     "approve.title": ("Approve the escalation · case {id}", "批准上报 · 案件 {id}"),

@@ -16,6 +16,7 @@ import msgpack
 
 from fieldapp import cases as ops
 from fieldapp import model
+from fieldapp.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
 from fieldapp.cases import FIELD_CHECKS, CaseReducer, history
 from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
 from storage import FieldDB
@@ -91,7 +92,12 @@ class CaseService:
         self.device_station = str(doc.get("station", LOCAL_STATION))
         anchor = Anchor.from_doc(doc["anchor"]) if doc.get("anchor") else None
         self.replica = Replica(
-            self.db, self.identity, self.device_station, [CaseReducer()], clock=self._clock, anchor=anchor
+            self.db,
+            self.identity,
+            self.device_station,
+            [CaseReducer(), VillageReducer()],
+            clock=self._clock,
+            anchor=anchor,
         )
 
     @classmethod
@@ -285,6 +291,19 @@ class CaseService:
                 f"The {field} cannot be written directly: keep the value shown, then change it as usual."
             )
         return self.case(case_id)
+
+    def areas(self) -> dict[str, str]:
+        """Village -> the police area (警务区) the supervisor placed it in."""
+        return areas_of(self.replica.view(VillageReducer.table))
+
+    def place_village(self, village: str, area: str | None) -> dict[str, str]:
+        """Supervisor: put a village in a police area (None or "" takes it out); returns all areas."""
+        village, area = village.strip(), (area or "").strip() or None
+        reason = area_problem(village, area)
+        if reason:
+            raise CaseError(f"Not recorded: {reason}.")
+        self._record(AREA_SET, village, place_payload(self.replica.view(VillageReducer.table), village, area))
+        return self.areas()
 
     def approve_escalation(self, case_id: str) -> dict[str, Any]:
         """Supervisor: approve a pending escalation."""

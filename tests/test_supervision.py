@@ -3,15 +3,24 @@ settling conflicts, the review queue, and officers' crafted supervisor operation
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fieldapp import cases as kinds
+from fieldapp.areas import AREA_SET
+from fieldapp.dashboard import build_dashboard
+from fieldapp.device import init_device
 from fieldapp.review import review_queue
 from fieldapp.service import CaseError, CaseService
+from fieldapp.station import adopt_enrolment, issue_certificate
 from sync.merge import field_base
+from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.replicas import converge, exchange, station_devices
 
 pytestmark = pytest.mark.timeout(120)
@@ -238,3 +247,90 @@ def test_the_review_queue_lists_decisions_then_records(station: list[CaseService
     boss.settle_conflict(conflict_case, "risk")
     queue = review_queue(replica.view("cases").values())
     assert [item.kind for item in queue.items] == ["refused"]
+
+
+# ---------------------------------------------------------------- police areas
+
+
+def test_the_supervisor_places_villages_in_police_areas_and_the_dashboard_counts_them(
+    station: list[CaseService],
+) -> None:
+    boss, first, second = station
+    east = intake(first, village="东岭村")
+    west = intake(first, village="西河村")
+    south = intake(second, village="南坡村")
+    converge(station)
+    assert boss.place_village("东岭村", "第一警务区") == {"东岭村": "第一警务区"}
+    boss.place_village("西河村", "第一警务区")
+    boss.place_village("南坡村", "第二警务区")
+    boss.place_village("南坡村", None)  # taken out again
+    with pytest.raises(CaseError, match="only a supervisor may place a village"):
+        first.place_village("东岭村", "第三警务区")
+    converge(station)
+    assert {s.state_hash() for s in station} == {boss.state_hash()}
+    assert first.areas() == {"东岭村": "第一警务区", "西河村": "第一警务区"}
+    board = build_dashboard(boss.cases(), areas=boss.areas())
+    assert {k: set(v) for k, v in board.by_area.items()} == {"第一警务区": {east, west}, "": {south}}
+
+
+def test_an_officers_crafted_placement_is_refused_and_concurrent_ones_conflict(
+    station: list[CaseService],
+) -> None:
+    boss, first, _ = station
+    converge(station)
+    crafted = first.replica.make(AREA_SET, "东岭村", {"area": "第九警务区", "base": None})
+    boss.replica.apply([(crafted.body, crafted.sig)])
+    village = boss.replica.view("villages")["东岭村"]
+    assert village["area"] is None
+    assert village["refused"][0]["reason"] == "only a supervisor may place a village in a police area"
+    # A second supervisor's device of the station places the same village, apart from the
+    # first: both values are kept as a conflict, the later one shown, on every device.
+    path = boss.db.store.directory.parent / "deputy"
+    init_device(path, PASSPHRASE, "测试副所长", FAST_KDF)
+    deputy = CaseService.open(path, PASSPHRASE)
+    try:
+        adopt_enrolment(
+            deputy, *issue_certificate(boss, deputy.identity.public_key, deputy.officer, "supervisor")
+        )
+        converge([*station, deputy])
+        boss.place_village("东岭村", "第一警务区")
+        deputy.place_village("东岭村", "第二警务区")
+        converge([*station, deputy])
+        views = [s.replica.view("villages")["东岭村"] for s in (*station, deputy)]
+        assert all(v == views[0] for v in views)
+        [conflict] = views[0]["conflicts"]
+        assert {v["value"] for v in conflict["values"]} == {"第一警务区", "第二警务区"}
+        assert views[0]["area"] == conflict["values"][-1]["value"]
+    finally:
+        deputy.close()
+
+
+def test_area_commands(station: list[CaseService], tmp_path: Path) -> None:
+    boss = station[0]
+    intake(boss, village="北塘村")
+    store = boss.db.store.directory
+    boss.close()
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LANG")} | {
+        "FIELDAPP_PASSPHRASE": PASSPHRASE
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "fieldapp", *args, "--store", str(store)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+
+    placed = run("area", "set", "北塘村", "第二警务区", "--json")
+    assert placed.returncode == 0, placed.stderr
+    assert json.loads(placed.stdout) == {"village": "北塘村", "area": "第二警务区"}
+    listed = run("area", "list", "--json")
+    assert json.loads(listed.stdout) == [{"village": "北塘村", "area": "第二警务区"}]
+    missing = run("area", "set", "北塘村")
+    assert missing.returncode == 1 and "--none" in missing.stderr
+    cleared = run("area", "set", "北塘村", "--none")
+    assert cleared.returncode == 0 and "no police area" in cleared.stdout
+    assert json.loads(run("area", "list", "--json").stdout) == [{"village": "北塘村", "area": None}]

@@ -27,6 +27,7 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
     AssignDialog,
     ConflictDialog,
+    PlaceDialog,
     RevokeDialog,
 )
 from tests.conftest import PASSPHRASE
@@ -392,3 +393,37 @@ def test_the_agreement_is_written_from_a_resolved_case(station: dict[str, Any], 
     run(store, scenario, lang="zh")
     html = (tmp_path / f"fieldapp-agreement-{station['red']}.html").read_text(encoding="utf-8")
     assert "人民调解协议书" in html and "兄弟二人每月各承担八百元" in html and station["first_name"] in html
+
+
+def test_supervisor_places_a_village_in_a_police_area_from_the_dashboard(
+    station: dict[str, Any], tmp_path: Path
+) -> None:
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "dashboard")
+        assert screen.board is not None and set(screen.board.by_area) == {""}
+        table = screen.query_one("#figures", DataTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("overdue"))
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.screen is screen  # not a village's row: said, nothing opens
+        table.move_cursor(row=table.get_row_index("village:南坡村"))
+        await pilot.press("p")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PlaceDialog)
+        dialog.query_one("#area", Input).value = "第二警务区"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.board.by_area["第二警务区"] == [station["escalated"]]
+        assert "area:第二警务区" in screen._drill
+
+    run(store, scenario, lang="zh")
+    service = reopened(store)
+    try:
+        assert service.areas() == {"南坡村": "第二警务区"}
+    finally:
+        service.close()

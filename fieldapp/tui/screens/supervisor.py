@@ -46,7 +46,13 @@ from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
 from fieldapp.tui.screens.case_dialogs import CaseDialog, relabel_select
 from fieldapp.tui.screens.case_list import CaseListScreen
-from fieldapp.tui.screens.supervisor_dialogs import ApproveDialog, CloseDialog, ConflictDialog, RevokeDialog
+from fieldapp.tui.screens.supervisor_dialogs import (
+    ApproveDialog,
+    CloseDialog,
+    ConflictDialog,
+    PlaceDialog,
+    RevokeDialog,
+)
 from sync.session import last_synced_with
 
 TABS = ("dashboard", "review", "devices", "reports")
@@ -106,6 +112,7 @@ class SupervisorScreen(Screen[None]):
         Binding("3", "tab('devices')", "binding.tab_devices", show=False),
         Binding("4", "tab('reports')", "binding.tab_reports", show=False),
         Binding("o", "open_item_case", "binding.open_case"),
+        Binding("p", "place_village", "binding.place_village"),
         Binding("x", "revoke", "binding.revoke"),
         Binding("ctrl+r", "refresh", "binding.refresh"),
         Binding("f2", "app.switch_language", "binding.language"),
@@ -205,7 +212,7 @@ class SupervisorScreen(Screen[None]):
 
     def _load(self) -> None:
         today = self._today()
-        self.board = build_dashboard(self._cases(), today=today)
+        self.board = build_dashboard(self._cases(), today=today, areas=self.service.areas())
         replica = self.service.replica
         self.queue = review_queue(
             replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all()
@@ -284,6 +291,10 @@ class SupervisorScreen(Screen[None]):
             rate = figures["resolution_rate"]
             rate_text = t("dash.no_rate") if rate is None else f"{rate:.1f}%"
             rows.append((f"{kind}:rate", "  " + t("dash.period.rate", rate=rate_text), None, ("", {})))
+        heading("area", t("dash.section.area"))
+        for area, ids in sorted(board.by_area.items(), key=lambda kv: (kv[0] == "", -len(kv[1]), kv[0])):
+            name = area or t("dash.no_area")
+            row(f"area:{area}", ("dash.open_status", {"status": name}), ids, "  " + name)
         heading("village", t("dash.section.village"))
         for village, ids in sorted(board.by_village.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             row(f"village:{village}", ("dash.open_status", {"status": village}), ids, "  " + village)
@@ -453,6 +464,8 @@ class SupervisorScreen(Screen[None]):
         tab = self.query_one(TabbedContent).active if self.is_mounted else "dashboard"
         if action == "open_item_case":
             return tab == "review"
+        if action == "place_village":
+            return tab == "dashboard"
         if action == "revoke":
             return tab == "devices" and authority(self.service) is not None
         return True
@@ -508,6 +521,24 @@ class SupervisorScreen(Screen[None]):
                 self.action_refresh()
 
         self.app.push_screen(dialog, recorded)
+
+    def action_place_village(self) -> None:
+        """Place the village of the selected dashboard row in a police area."""
+        table = self.query_one("#figures", DataTable)
+        if not table.row_count:
+            return
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        if not key.startswith("village:"):
+            self.notify(t("area.choose_village"), severity="warning")
+            return
+        village = key.removeprefix("village:")
+
+        def placed(result: dict[str, Any] | None) -> None:
+            if result is not None:
+                self.notify(t("area.done", village=village, area=result.get("area") or t("dash.no_area")))
+                self.action_refresh()
+
+        self.app.push_screen(PlaceDialog(self.service, village), placed)
 
     def action_open_item_case(self) -> None:
         """Open the case of the selected review item."""

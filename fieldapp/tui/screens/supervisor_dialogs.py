@@ -242,3 +242,35 @@ class RevokeDialog(CaseDialog):
         except StationError as exc:
             raise CaseError(f"Not recorded: {exc}") from None
         return self.device
+
+
+class PlaceDialog(CaseDialog):
+    """Place a village in a police area (警务区), or take it out (an empty name)."""
+
+    TITLE_KEY = "area.title"
+    LABELS = {"area": "area.area"}
+
+    def __init__(self, service: CaseService, village: str) -> None:
+        # CaseDialog's title placeholders are the case's id and status; the village stands in.
+        super().__init__(service, {"id": village, "status": "open"})
+        self.village = village
+
+    def title_args(self) -> dict[str, Any]:
+        return {"village": self.village}
+
+    def fields(self) -> ComposeResult:
+        yield field(
+            "area", Input(self.service.areas().get(self.village, ""), id="area", max_length=model.MAX_SHORT)
+        )
+        yield Static(id="area-known", classes="case-field-hint")
+
+    def relabel(self) -> None:
+        known = sorted(set(self.service.areas().values()))
+        self.query_one("#area-known", Static).update(
+            t("area.known", names="、".join(known)) if known else t("area.none_yet")
+        )
+
+    def record(self) -> dict[str, Any]:
+        area = text_of(self.query_one("#area", Input)) or None
+        areas = self.service.place_village(self.village, area)
+        return {"village": self.village, "area": areas.get(self.village)}
