@@ -20,7 +20,8 @@ from textual.widgets._select import SelectCurrent  # the chosen option's label (
 
 from fieldapp import i18n_case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp import model
-from fieldapp.i18n import t
+from fieldapp.i18n import get_language, t
+from fieldapp.i18n_rules import reason_text
 from fieldapp.service import CaseError, CaseService
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
@@ -33,8 +34,9 @@ _REFUSAL_PREFIX = "Not recorded: "
 
 def refusal_text(error: CaseError) -> str:
     """A rules refusal for a person: the translated "Refused:" and the rules' (English) reason."""
-    reason = str(error).removeprefix(_REFUSAL_PREFIX)
-    return t("case.refused", reason=reason[:1].upper() + reason[1:])
+    reason = reason_text(str(error).removeprefix(_REFUSAL_PREFIX).rstrip("."))
+    end = "。" if get_language() == "zh" else "."
+    return t("case.refused", reason=reason[:1].upper() + reason[1:] + end)
 
 
 def field(name: str, widget: Widget) -> Vertical:

@@ -37,6 +37,7 @@ from fieldapp.cli_reports import officer_names
 from fieldapp.dashboard import Dashboard, build_dashboard
 from fieldapp.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
 from fieldapp.i18n import t
+from fieldapp.i18n_rules import reason_text
 from fieldapp.reports import PERIODS, ReportError, build_report, period_of, report_file, report_text
 from fieldapp.review import Item, Queue, review_queue
 from fieldapp.service import CaseError, CaseService
@@ -401,7 +402,11 @@ class SupervisorScreen(Screen[None]):
         if item.kind == "escalation":
             return t("review.escalation", tier=vocab("case.tier", d.get("tier")))
         if item.kind == "refused":
-            return t("review.refused", kind=vocab("case.op", d.get("op_kind")), reason=d.get("reason", ""))
+            return t(
+                "review.refused",
+                kind=vocab("case.op", d.get("op_kind")),
+                reason=reason_text(d.get("reason", "")),
+            )
         if item.kind == "fork":
             return t("review.fork", seq=d.get("seq"))
         if item.kind == "rejected":

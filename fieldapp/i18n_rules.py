@@ -1,0 +1,145 @@
+"""The rules' refusal reasons in the UI language.
+
+The reducers return their reasons in English, and those strings are part of the merged
+state (every device must store the same bytes), so they are translated only when shown.
+Fixed reasons are looked up whole; the few with values in them are matched by pattern and
+their values (statuses, field names) translated too. A reason not known here is shown as
+it is, so a new rule is never hidden, only untranslated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fieldapp.i18n import get_language, has_key, t
+
+_FIXED: dict[str, str] = {
+    "the author's device is not known": "记录该操作的设备未知（尚未同步其登记信息）",
+    "the case does not exist (yet) on this device": "本设备上（尚）无此案件",
+    "the case already exists": "案件已存在",
+    "the case id does not belong to the operation that creates it": "案件编号与登记操作不符",
+    "no fields to change": "没有要修改的内容",
+    "each party must have a name, a phone and a role": "每位当事人须有姓名、电话和身份",
+    "only a supervisor may change the deadline": "只有所长可以更改办理时限",
+    "an escalation names tier 2 (joint team) or 3 (mediation room)": (
+        "上报须指明二级（联合调解组）或三级（矛盾纠纷调解室）"
+    ),
+    "a referral names the department it goes to": "移交须写明接收部门",
+    "a referral records how the department was notified": "移交须记录通报方式",
+    "a case cannot be resolved before at least one visit or mediation is recorded": (
+        "至少记录一次走访或调解后，案件才能标记为已化解"
+    ),
+    "a mediation agreement records its terms": "调解协议须写明协议内容",
+    "a red case can only be closed by a supervisor": "红色案件只能由所长结案",
+    "reopening needs a reason (what flared up again)": "重新启动须写明原因（哪里出现反弹）",
+    "only a supervisor may assign a case": "只有所长可以交办案件",
+    "an assignment names the officer's device (and optionally a valid deadline)": (
+        "交办须指明承办民警的设备（可附有效的办理时限）"
+    ),
+    "the case is assigned to another officer": "案件已交办给其他民警",
+    "only a supervisor may approve an escalation": "只有所长可以批准上报",
+    "there is no escalation awaiting approval": "没有待批准的上报",
+    "only a supervisor may settle a conflict": "只有所长可以处理编辑冲突",
+    "there is no open conflict on that field": "该项没有待处理的冲突",
+    "the field changed after the review began; review it again": "核对开始后该项又有修改，请重新核对",
+    "a note needs text": "备注不能为空",
+    "only a supervisor may place a village in a police area": "只有所长可以划分警务区",
+    "revocations need a station; this device is not enrolled at one": (
+        "吊销需要派出所授权；本设备未登记到派出所"
+    ),
+    "only the station's supervisor can revoke a device": "只有派出所所长可以吊销设备",
+    "the revoked device is not known (yet)": "被吊销的设备（尚）未知",
+    "the device is already revoked": "该设备已被吊销",
+    "the revocation is incomplete": "吊销信息不完整",
+    "the revocation is not signed by the station": "吊销未经派出所签名",
+}
+
+
+def _status(match: re.Match[str], name: str) -> str:
+    code = match.group(name).replace(" ", "_")
+    return t(f"status.{code}") if has_key(f"status.{code}") else match.group(name)
+
+
+def _field(name: str) -> str:
+    for key in (f"column.{name}", f"case.field.{name}"):
+        if has_key(key):
+            return t(key)
+    return name
+
+
+_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"the case is (?P<old>[a-z ]+) and cannot become (?P<new>[a-z ]+)"),
+        lambda m: f"案件当前为“{_status(m, 'old')}”，不能变为“{_status(m, 'new')}”",
+    ),
+    (
+        re.compile(r"only a resolved or closed case can be reopened \(this one is (?P<old>[a-z_ ]+)\)"),
+        lambda m: f"只有已化解或已结案的案件可以重新启动（本案为“{_status(m, 'old')}”）",
+    ),
+    (
+        re.compile(r"(?P<name>.+) must be text of at most (?P<n>\d+) characters(?P<req>, not empty)?"),
+        lambda m: (
+            f"{_NAMES.get(m.group('name'), m.group('name'))}须为不超过 {m.group('n')} 字的文字"
+            + ("，且不能为空" if m.group("req") else "")
+        ),
+    ),
+    (
+        re.compile(r"(?P<name>.+) must be one of: (?P<list>.+)"),
+        lambda m: f"{_NAMES.get(m.group('name'), m.group('name'))}取值无效",
+    ),
+    (
+        re.compile(r"a police area is named by text of at most (?P<n>\d+) characters \(or none\)"),
+        lambda m: f"警务区名称须为不超过 {m.group('n')} 字的文字（或留空）",
+    ),
+    (re.compile(r"parties must be a list of at most (?P<n>\d+)"), lambda m: f"当事人最多 {m.group('n')} 位"),
+    (re.compile(r"flags must be a list drawn from: .+"), lambda m: "风险提示取值无效"),
+    (
+        re.compile(r"'(?P<name>\w+)' cannot be changed this way"),
+        lambda m: f"{_field(m.group('name'))}不能这样修改",
+    ),
+    (re.compile(r"a resolution records its outcome: .+"), lambda m: "化解须记录结果：调解协议、撤回或其他"),
+    (
+        re.compile(r"deadline '.*' is not a date like 2026-12-31 \(year-month-day\)"),
+        lambda m: "办理时限须为 2026-12-31 这样的日期",
+    ),
+]
+
+#: The subjects the text and choice checks name (cases.FIELD_CHECKS and friends).
+_NAMES = {
+    "the village": "村名",
+    "the summary": "摘要",
+    "the category": "类别",
+    "the risk": "风险等级",
+    "the source": "来源",
+    "the tier": "调处层级",
+    "the status": "状态",
+    "a party's name": "当事人姓名",
+    "a party's phone": "当事人电话",
+    "a party's role": "当事人身份",
+    "the reason": "原因",
+    "the visit kind": "走访方式",
+    "the visit note": "走访记录",
+    "the place": "地点",
+    "the participants": "参与人",
+    "the assignee": "承办人",
+    "the department": "部门",
+    "the notification": "通报方式",
+    "the agreement's terms": "协议内容",
+    "the reason for reopening": "重新启动原因",
+    "the note": "备注",
+    "status": "状态",
+}
+
+
+def reason_text(reason: str, language: str | None = None) -> str:
+    """A rules refusal reason in `language` (default: the UI's), English if not known here."""
+    if (language or get_language()) != "zh":
+        return reason
+    if reason in _FIXED:
+        return _FIXED[reason]
+    for pattern, render in _PATTERNS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return render(match)
+    return reason

@@ -1,0 +1,82 @@
+"""Every refusal reason the rules can give reads in Chinese on a Chinese screen.
+
+The reasons are found in the sources (every string a reducer returns), and the formatted
+ones are produced by the checks themselves, so a new rule without a translation fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from fieldapp import areas, cases, model
+from fieldapp.i18n_rules import reason_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [ROOT / "fieldapp" / "cases.py", ROOT / "fieldapp" / "areas.py", ROOT / "sync" / "replica.py"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def returned_literals(path: Path) -> list[str]:
+    """The plain string literals `return`ed in a module (the fixed reasons)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Return)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            found.append(node.value.value)
+    return found
+
+
+FIXED = sorted({text for path in SOURCES for text in returned_literals(path) if " " in text})
+
+
+def formatted_reasons() -> list[str]:
+    """Reasons with values in them, made by the checks the reducers use."""
+    reasons = [
+        check(bad) for check, bad in ((cases.FIELD_CHECKS[name], 12345) for name in cases.FIELD_CHECKS)
+    ]
+    reasons += [
+        cases.FIELD_CHECKS["summary"](""),
+        cases.FIELD_CHECKS["parties"]([{"name": "x"}] * (model.MAX_PARTIES + 1)),
+        cases.FIELD_CHECKS["deadline"]("2026-13-01"),
+        cases.check_fields({"status": "open"}, model.EDITABLE),
+        areas.area_problem("", None),
+        areas.area_problem("东岭村", "x" * 200),
+        f"status must be one of: {', '.join(model.STATUSES[1:])}",
+        "the case is in progress and cannot become closed",
+        "only a resolved or closed case can be reopened (this one is in_progress)",
+        f"a resolution records its outcome: {', '.join(model.OUTCOMES)}",
+    ]
+    return [r for r in reasons if r]
+
+
+def test_the_sources_hold_the_reasons_we_expect() -> None:
+    assert "a red case can only be closed by a supervisor" in FIXED
+    assert "only a supervisor may place a village in a police area" in FIXED
+    assert "the revocation is not signed by the station" in FIXED
+    assert len(FIXED) >= 30
+
+
+@pytest.mark.parametrize("reason", FIXED + formatted_reasons())
+def test_every_reason_reads_in_chinese(reason: str) -> None:
+    chinese = reason_text(reason, "zh")
+    assert chinese != reason and CJK.search(chinese), reason
+    assert reason_text(reason, "en") == reason
+
+
+def test_values_inside_reasons_are_translated_too() -> None:
+    from fieldapp import i18n
+
+    i18n.set_language("zh")
+    try:
+        text = reason_text("the case is in progress and cannot become closed")
+        assert "处理中" in text and "已结案" in text
+        assert reason_text("unknown reason stays as it is") == "unknown reason stays as it is"
+    finally:
+        i18n.set_language("en")
