@@ -92,6 +92,12 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         re.compile(r"a police area is named by text of at most (?P<n>\d+) characters \(or none\)"),
         lambda m: f"警务区名称须为不超过 {m.group('n')} 字的文字（或留空）",
     ),
+    (
+        re.compile(r"device (?P<id>\S+) was revoked by the station(?: \((?P<why>.*)\))?"),
+        lambda m: (
+            f"设备 {m.group('id')} 已被派出所吊销" + (f"（{m.group('why')}）" if m.group("why") else "")
+        ),
+    ),
     (re.compile(r"parties must be a list of at most (?P<n>\d+)"), lambda m: f"当事人最多 {m.group('n')} 位"),
     (re.compile(r"flags must be a list drawn from: .+"), lambda m: "风险提示取值无效"),
     (
@@ -143,3 +149,66 @@ def reason_text(reason: str, language: str | None = None) -> str:
         if match:
             return render(match)
     return reason
+
+
+# ------------------------------------------------------------------ sync errors
+
+_SYNC_FIXED: dict[str, str] = {
+    "the peer is not the device that was advertised": "对方不是广播中声明的那台设备",
+    "timed out sending to the peer": "向对方发送数据超时",
+    "timed out waiting for the peer": "等待对方响应超时",
+    "the secure handshake timed out": "建立安全连接超时",
+    "the peer closed the connection": "对方关闭了连接",
+    "connection closed mid-frame": "传输途中连接断开",
+    "the peer belongs to another station": "对方属于其他派出所",
+    "the peer's hello names another device than its certificate": "对方声明的设备与其证书不符",
+    "the peer refused this device's certificate (the devices are not enrolled at the same "
+    "station, or this device is not enrolled)": (
+        "对方拒绝了本设备的证书（两台设备不属于同一派出所，或本设备尚未登记）"
+    ),
+}
+
+_SYNC_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"nothing is listening at (?P<at>\S+) \(is `fieldapp serve` running there\?\)"),
+        lambda m: f"{m.group('at')} 上没有同步服务（对方是否已运行 `fieldapp serve`？）",
+    ),
+    (
+        re.compile(r"cannot reach (?P<at>\S+) \((?P<why>.*)\)"),
+        lambda m: f"无法连接 {m.group('at')}（{m.group('why')}）",
+    ),
+    (
+        re.compile(r"the secure connection failed \((?P<why>.*)\)"),
+        lambda m: f"安全连接失败（{m.group('why')}）",
+    ),
+    (re.compile(r"the connection was lost \((?P<why>.*)\)"), lambda m: f"连接中断（{m.group('why')}）"),
+    (re.compile(r"refused: (?P<why>.*)"), lambda m: f"被拒绝：{reason_text(m.group('why'), 'zh')}"),
+    (
+        re.compile(r"the peer ended the session: (?P<why>.*)"),
+        lambda m: f"对方结束了同步：{sync_reason_text(m.group('why'), 'zh')}",
+    ),
+    (
+        re.compile(r"the peer speaks (?P<theirs>\S+), this device (?P<ours>\S+); update fieldapp on both"),
+        lambda m: (
+            f"对方的同步协议为 {m.group('theirs')}，本设备为 {m.group('ours')}；"
+            "请把两台设备的 fieldapp 更新到同一版本"
+        ),
+    ),
+    (
+        re.compile(r"(?P<what>the peer (sent|did not|acknowledged|said) .*)"),
+        lambda m: f"对方未按同步协议通信（{m.group('what')}）",
+    ),
+]
+
+
+def sync_reason_text(reason: str, language: str | None = None) -> str:
+    """Why a sync failed, in `language` (default: the UI's); English if not known here."""
+    if (language or get_language()) != "zh":
+        return reason
+    if reason in _SYNC_FIXED:
+        return _SYNC_FIXED[reason]
+    for pattern, render in _SYNC_PATTERNS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return render(match)
+    return reason_text(reason, "zh")

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, ProgressBar, Static
 
 from fieldapp.cli_net import human_size, peer_arg, remembered_interface
 from fieldapp.i18n import t
+from fieldapp.i18n_rules import sync_reason_text
 from fieldapp.service import CaseService
 from fieldapp.station import tls_material
 from fieldapp.tui.bindings import translate_bindings
@@ -62,7 +63,7 @@ class PeerRow(Horizontal):
         elif report is None:
             status.update(t("sync.waiting"))
         elif report.error:
-            status.update(t("sync.failed", reason=report.error))
+            status.update(t("sync.failed", reason=sync_reason_text(report.error)))
         else:
             text = t(
                 "sync.done",
