@@ -62,6 +62,8 @@ class Dashboard:
     weekly_intake: dict[str, list[list[str]]] = field(default_factory=dict)
     #: (first day of the month, resolution rate or None, found, found and resolved by its end).
     monthly_rate: list[tuple[date, float | None, int, int]] = field(default_factory=list)
+    #: First day of each of those months -> the cases found in it (what its rate is of).
+    monthly_found: dict[date, list[str]] = field(default_factory=dict)
 
 
 def _newest_first(cases: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,7 +124,7 @@ def build_dashboard(
             {name: [f.id for f in found] for name, found in behind.items()},
         )
     board.weeks, board.weekly_intake = _weekly_intake(facts, today, tz)
-    board.monthly_rate = _monthly_rate(facts, today, tz, now)
+    board.monthly_rate, board.monthly_found = _monthly_rate(facts, today, tz, now)
     return board
 
 
@@ -142,7 +144,7 @@ def _weekly_intake(
 
 def _monthly_rate(
     facts: list[CaseFacts], today: date, tz: tzinfo | None, now: datetime
-) -> list[tuple[date, float | None, int, int]]:
+) -> tuple[list[tuple[date, float | None, int, int]], dict[date, list[str]]]:
     """The report's 化解率 of each of the last `MONTHS` months, in one pass over the cases."""
     year, month = today.year, today.month
     periods = []
@@ -152,6 +154,7 @@ def _monthly_rate(
     periods.reverse()
     first = periods[0].start(tz)
     counts = {p.first_day: [0, 0] for p in periods}
+    found: dict[date, list[str]] = {p.first_day: [] for p in periods}
     ends = {p.first_day: p.end(tz) for p in periods}
     for f in facts:
         if f.created < first:
@@ -161,6 +164,8 @@ def _monthly_rate(
         if key not in counts:
             continue  # after this month (a clock ahead of this device's)
         counts[key][0] += 1
+        found[key].append(f.id)
         if f.status_at(ends[key]) in DONE:
             counts[key][1] += 1
-    return [(day, percent(done, found), found, done) for day, (found, done) in counts.items()]
+    rates = [(day, percent(done, n), n, done) for day, (n, done) in counts.items()]
+    return rates, found

@@ -451,6 +451,8 @@ def test_dashboard_figures_match_an_independent_pass_over_the_operations(
     for first, rate, found_count, done in board.monthly_rate:
         want = expected(station.truth, "month", first.year, first.month)
         assert (rate, found_count, done) == (want["resolution_rate"], want["found"], want["found_resolved"])
+        start, end = bounds("month", first.year, first.month)
+        assert set(board.monthly_found[first]) == {c.id for c in truth if start <= c.created < end}
 
 
 # ---------------------------------------------------------------- the report

@@ -303,6 +303,12 @@ class SupervisorScreen(Screen[None]):
         for officer, ids in sorted(board.by_officer.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             name = self._officer_name(officer)
             row(f"officer:{officer}", ("dash.open_status", {"status": name}), ids, "  " + name)
+        heading("months", t("dash.section.months"))
+        for first, rate, _found, _done in reversed(board.monthly_rate):
+            month = first.strftime("%Y-%m")
+            shown = t("dash.no_rate") if rate is None else f"{rate:.1f}%"
+            label = "  " + t("dash.month_rate", month=month, rate=shown)
+            row(f"month:{month}", ("dash.month_found", {"month": month}), board.monthly_found[first], label)
         heading("weeks", t("dash.section.weeks"))
         for index in reversed(range(len(board.weeks))):
             ids = [i for weekly in board.weekly_intake.values() for i in weekly[index]]
