@@ -504,6 +504,7 @@ async def drive(store: Path, spawned: float) -> dict[str, Any]:
     from textual.widgets import DataTable, Input
 
     from fieldapp.tui.app import FieldApp
+    from fieldapp.tui.results import CaseResults
     from fieldapp.tui.screens.caseload import CaseloadScreen
     from fieldapp.tui.screens.home import HomeScreen
     from fieldapp.tui.screens.unlock import UnlockScreen
@@ -570,7 +571,7 @@ async def drive(store: Path, spawned: float) -> dict[str, Any]:
         screen = app.screen
         if not isinstance(screen, CaseloadScreen):
             raise RuntimeError(f"expected the find screen, got {screen!r}")
-        table = screen.query_one("#cases", DataTable)
+        table = screen.query_one("#cases", CaseResults)
         (load_start, load_end), *_ = since(spans["_load"], t_f)
         out |= {
             "find_open_s": t_found - t_f,
@@ -590,8 +591,9 @@ async def drive(store: Path, spawned: float) -> dict[str, Any]:
             if value != text:
                 raise RuntimeError(f"after {key!r} the filter holds {value!r}, not {text!r}")
             finds, fills = since(spans["find"], t_key), since(spans["_fill_rows"], t_key)
-            # The first frame after the table was refilled shows the results; DataTable then
-            # measures the new rows on idle and draws again with the columns' final widths.
+            # The first frame after the results were refilled shows them; "ms" runs on to the
+            # last frame drawn before the app settled (anything drawn later, e.g. a table
+            # measuring its rows on idle, counts).
             shown = next(t for t in frames.times if t >= fills[-1][1])
             keystrokes.append(
                 {

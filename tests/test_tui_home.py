@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from textual.widgets import DataTable, Input, Static
 
 from fieldapp import i18n
@@ -14,6 +15,8 @@ from fieldapp.device import init_device
 from fieldapp.search import CaseIndex, pinyin_forms
 from fieldapp.service import CaseService
 from fieldapp.tui.app import FieldApp
+from fieldapp.tui.results import CaseResults
+from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen, home_figures
 from fieldapp.tui.screens.unlock import UnlockScreen
@@ -162,20 +165,71 @@ def test_find_by_pinyin_initials_in_the_app(store_dir: Path) -> None:
             await pilot.press("f")
             await pilot.pause()
             assert isinstance(app.screen, CaseloadScreen)
-            assert app.screen.query_one("#cases", DataTable).row_count == 2
+            assert app.screen.query_one("#cases", CaseResults).row_count == 2
             await pilot.press("z", "s")
             await pilot.pause()
-            table = app.screen.query_one("#cases", DataTable)
+            table = app.screen.query_one("#cases", CaseResults)
             assert table.row_count == 1
             assert "东岭村" in str(table.get_row_at(0)[1])
             assert "Showing 1 of 2" in str(app.screen.query_one("#case-count", Static).render())
             app.screen.query_one("#filter", Input).value = "nobody"
             await pilot.pause()
-            assert app.screen.query_one("#cases", DataTable).row_count == 0
-            assert app.screen.query_one("#empty-state").display
+            assert app.screen.query_one("#cases", CaseResults).row_count == 0
+            empty = app.screen.query_one("#empty-state")
+            assert empty.display
+            # Laid out on the screen, not below it (both it and the results fill the rest).
+            assert empty.region.height > 0 and empty.region.bottom <= app.screen.size.height
+            assert i18n.t("find.nothing") in str(empty.render())
             await pilot.press("escape")
             await pilot.pause()
             assert isinstance(app.screen, HomeScreen)
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_find_results_keep_columns_aligned_and_open_a_case_on_enter_or_click(store_dir: Path) -> None:
+    _store_with_cases(store_dir)
+
+    async def main() -> None:
+        app = FieldApp(store_dir, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.screen.query_one("#passphrase").focus()
+            await pilot.press(*PASSPHRASE, "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("f")
+            await pilot.pause()
+            find = app.screen
+            assert isinstance(find, CaseloadScreen)
+            table = find.query_one("#cases", CaseResults)
+            assert table.row_count == 2
+            header, first, second = (table.render_line(y).text for y in range(3))
+            assert "风险" in header and "摘要" in header
+            # CJK text is two cells wide: each summary starts where its header does.
+            column = cell_len(header[: header.index("摘要")])
+            for line in (first, second):
+                summary = "田界纠纷" if "田界纠纷" in line else "灌溉用水"
+                assert cell_len(line[: line.index(summary)]) == column, line
+            red = 1 if "田界纠纷" in first else 2
+            badge = next(seg.style for seg in table.render_line(red) if seg.text.strip() == "红")
+            assert badge is not None and badge.bgcolor is not None and badge.bgcolor.name == "#c62828"
+            await pilot.press("f2")  # the headers follow the language
+            await pilot.pause()
+            assert "Summary" in table.render_line(0).text and "摘要" not in table.render_line(0).text
+            await pilot.press("enter")  # from the filter to the results
+            assert table.has_focus and table.cursor_row == 0
+            await pilot.press("down")
+            assert table.cursor_row == 1
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, CaseScreen) and app.screen.case_id == table.row_key(1)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is find
+            await pilot.click(CaseResults, offset=(20, 1))  # the first row, under the header
+            await pilot.pause()
+            assert isinstance(app.screen, CaseScreen) and app.screen.case_id == table.row_key(0)
 
     asyncio.run(main())
 

@@ -3,31 +3,50 @@
 Text matches ids, villages, summaries, party names and phones; villages and
 names also match by pinyin and pinyin initials (`fieldapp.search`: ``zs`` finds
 张三). Status and risk narrow it further. The search keys are built once when
-the screen opens; each keystroke scans them and redraws at most `MAX_ROWS` rows.
+the screen opens; each keystroke scans them and redraws at most `MAX_ROWS` rows
+(`CaseResults`: rows rendered once into lines, not a `DataTable`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from fieldapp import model
 from fieldapp.i18n import t
 from fieldapp.search import CaseIndex
 from fieldapp.tui.bindings import translate_bindings
-from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells
+from fieldapp.tui.case_rows import COLUMNS, case_values, column_widths
+from fieldapp.tui.results import CaseResults
 from storage import FieldDB
 
-#: Rows drawn per keystroke: a screenful and some. Each drawn row costs Textual about
-#: 0.45 ms to measure; at 100k cases 500 rows took 68 ms of a 420 ms keystroke. More
-#: matches than this: the count says so and the officer narrows the search.
+#: Rows listed per keystroke: a screenful and some. More matches than this: the count
+#: says so and the officer narrows the search.
 MAX_ROWS = 60
+
+
+class FilterInput(Input):
+    """The filter box; the screen refilters as its text changes, in the same frame.
+
+    `Input` reports a change with a message, and the screen was drawn while that
+    message travelled (the typed character one frame, the results the next). Here
+    the value's watcher refilters at once, so one frame shows both.
+    """
+
+    def __init__(self, on_change: Callable[[], None], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._on_change = on_change
+
+    def watch_value(self, _value: str) -> None:
+        self._on_change()
 
 
 class CaseloadScreen(Screen[None]):
@@ -47,12 +66,14 @@ class CaseloadScreen(Screen[None]):
         self._db = db
         self._load()
         self._resumed = False
+        self._static_texts: dict[str, str] = {}
 
     def _load(self) -> None:
         self._device: dict[str, Any] | None = next(iter(self._db.table("device").all()), None)
         cases = [c for c in self._db.keyed("cases").raw().values() if c.get("exists")]
         cases.sort(key=lambda c: (c.get("created_at") or "", c["id"]), reverse=True)
         self._index = CaseIndex(cases)
+        self._village_width = max((cell_len(str(c.get("village") or "")) for c in cases), default=0)
         self._shown: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
@@ -61,10 +82,10 @@ class CaseloadScreen(Screen[None]):
             yield Static(id="device")
             yield Static(id="case-count")
         with Horizontal(id="find-bar"):
-            yield Input(id="filter")
+            yield FilterInput(self._refilter, id="filter")
             yield Select[str]([], id="status-filter", allow_blank=True)
             yield Select[str]([], id="risk-filter", allow_blank=True)
-        yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield CaseResults(id="cases")
         yield Static(id="empty-state")
         yield Footer()
 
@@ -78,6 +99,7 @@ class CaseloadScreen(Screen[None]):
             self._resumed = True
             return
         self._load()
+        self._set_columns()
         self._refilter()
 
     def action_back(self) -> None:
@@ -109,7 +131,6 @@ class CaseloadScreen(Screen[None]):
         self._refilter()
         translate_bindings(self)
 
-    @on(Input.Changed, "#filter")
     @on(Select.Changed)
     def _refilter(self) -> None:
         status = self.query_one("#status-filter", Select).value
@@ -120,38 +141,47 @@ class CaseloadScreen(Screen[None]):
             risk=None if risk is Select.NULL else str(risk),
         )
         more = len(self._shown) > MAX_ROWS
-        self.query_one("#case-count", Static).update(
-            t(
-                "find.count_more" if more else "find.count",
-                shown=len(self._shown),
-                total=len(self._index),
-                rows=MAX_ROWS,
-            )
+        count = t(
+            "find.count_more" if more else "find.count",
+            shown=len(self._shown),
+            total=len(self._index),
+            rows=MAX_ROWS,
         )
+        # The count's width is the header's rest (1fr): a new text needs no layout.
+        self._update_static("#case-count", count, layout=False)
         empty = self.query_one("#empty-state", Static)
-        empty.update(t("caseload.empty") if not len(self._index) else t("find.nothing"))
-        empty.display = not self._shown
+        self._update_static(
+            "#empty-state", t("caseload.empty") if not len(self._index) else t("find.nothing")
+        )
+        if empty.display != (not self._shown):
+            # Both fill the screen's rest: show the one that has something to say.
+            empty.display = not self._shown
+            self.query_one(CaseResults).display = bool(self._shown)
         self._fill_rows()
+
+    def _update_static(self, selector: str, text: str, layout: bool = True) -> None:
+        """Update a Static only if its text changed (an update repaints, or lays out, the screen)."""
+        static = self.query_one(selector, Static)
+        if self._static_texts.get(selector) != text:
+            self._static_texts[selector] = text
+            static.update(text, layout=layout)
 
     def _set_columns(self) -> None:
         """Column labels follow the language; set them when it changes, not per keystroke."""
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        for column in COLUMNS:
-            width = SUMMARY_WIDTH if column == "summary" else None
-            table.add_column(t(f"column.{column}"), key=column, width=width)
+        self.query_one(CaseResults).set_columns(
+            [t(f"column.{column}") for column in COLUMNS], column_widths(self._village_width)
+        )
 
     def _fill_rows(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for doc in self._shown[:MAX_ROWS]:
-            table.add_row(*case_cells(doc), key=doc["id"])
+        self.query_one(CaseResults).set_rows(
+            [(doc["id"], case_values(doc)) for doc in self._shown[:MAX_ROWS]]
+        )
 
     @on(Input.Submitted, "#filter")
     def _to_results(self) -> None:
         if self._shown:
-            self.query_one(DataTable).focus()
+            self.query_one(CaseResults).focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a row opens its case."""
-        self.app.open_case(str(event.row_key.value))  # type: ignore[attr-defined]
+    def on_case_results_selected(self, event: CaseResults.Selected) -> None:
+        """Enter on a row, or a click, opens its case."""
+        self.app.open_case(event.key)  # type: ignore[attr-defined]
