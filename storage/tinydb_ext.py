@@ -11,7 +11,7 @@ as read-only and change data through `insert`/`update`/`remove`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from storage.crypto import DEFAULT_KDF, KdfParams
-from storage.store import MISSING, EncryptedStore, pack, restore, unpack
+from storage.store import MISSING, EncryptedStore, pack, packer, restore, unpack
 
 
 class JournalStorage(Storage):
@@ -147,7 +147,8 @@ class KeyedTable(JournalTable):
         raw = store.tables.setdefault(self.name, {})
         before = {key: raw.get(key, MISSING) for key in docs}
         try:
-            changes: dict[str, bytes | None] = {key: pack(doc) for key, doc in docs.items()}
+            pack_doc = packer()
+            changes: dict[str, bytes | None] = {key: pack_doc(doc) for key, doc in docs.items()}
             raw.update(docs)
             store.record_changes(self.name, changes, before, new_table=created)
         except BaseException:
@@ -155,6 +156,25 @@ class KeyedTable(JournalTable):
                 restore(raw, key, old)
             if created and not raw:
                 store.tables.pop(self.name, None)
+            raise
+        finally:
+            self.clear_cache()
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        """Remove the documents at `keys` (absent ones are skipped): one journal change set.
+
+        Like `put_many`, the removed objects themselves are the undo record (documents of
+        keyed tables are replaced whole, never mutated in place), so nothing is packed.
+        """
+        store = self._storage.store  # type: ignore[attr-defined]
+        raw = store.tables.get(self.name)
+        if not raw:
+            return
+        before = {key: raw.pop(key) for key in keys if key in raw}
+        try:
+            store.record_changes(self.name, dict.fromkeys(before), before)
+        except BaseException:
+            raw.update(before)
             raise
         finally:
             self.clear_cache()

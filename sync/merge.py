@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Protocol
 
 from sync.certs import Anchor
@@ -25,6 +26,7 @@ OPS = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
 WRITERS = "_w"  # field -> [op key, hlc, author] of the current value's write
 CONFLICTS = "conflicts"
 REFUSED = "refused"
+_ORDER = attrgetter("order")
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def fold_into(
     With `force`, the entity is re-folded from all its operations even if none is
     new (after a revocation changed what its author was allowed).
     """
-    new_ops = sorted(new_ops, key=lambda o: o.order)
+    new_ops = sorted(new_ops, key=_ORDER)
     late = (
         bool(new_ops) and state is not None and bool(state[OPS]) and tuple(state[OPS][-1]) >= new_ops[0].order
     )
@@ -128,13 +130,14 @@ def fold_into(
     if state is None:
         state = reducer.initial(new_ops[0])
         state[OPS] = []
+    revoked, apply, folded = env.revoked, reducer.apply, state[OPS]
     for op in new_ops:
-        if env.revoked(op.author, op.epoch, op.seq) is not None:
+        if revoked(op.author, op.epoch, op.seq) is not None:
             # Past a revocation's cut-off: never counts, on any device, whether it arrived
             # before the revocation (kept in the log as evidence) or was refused after it.
             continue
-        reason = reducer.apply(state, op, env)
+        reason = apply(state, op, env)
         if reason is not None:
             refuse(state, op, reason)
-        state[OPS].append(list(op.order))
+        folded.append(list(op.order))
     return state

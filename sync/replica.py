@@ -181,12 +181,12 @@ class Replica:
 
     def role(self, author: str, epoch: int, seq: int) -> str | None:
         """The role of (author, epoch, seq): from that epoch's announcement, None if revoked."""
-        role, cutoff, _ = self._standing(author, epoch)
+        role, cutoff, _ = self._standings.get((author, epoch)) or self._standing(author, epoch)
         return None if cutoff is not None and seq > cutoff else role
 
     def revoked_reason(self, author: str, epoch: int, seq: int) -> str | None:
         """Why (author, epoch, seq) is cut off by a revocation, or None (made before it: stays)."""
-        _, cutoff, reason = self._standing(author, epoch)
+        _, cutoff, reason = self._standings.get((author, epoch)) or self._standing(author, epoch)
         return reason if cutoff is not None and seq > cutoff else None
 
     def public_key(self, author: str) -> bytes | None:
@@ -360,19 +360,24 @@ class Replica:
         self.ops.put_many({op.key: {"b": op.body, "s": op.sig} for op in accepted})
         heads: dict[str, Operation] = {}
         device_ops: list[Operation] = []
-        dirty: dict[str, Any] = {}
+        touched: dict[tuple[str, str], None] = {}
+        reducers, pending = self._reducers, self._pending
         for op in accepted:
-            if op.chain not in heads or op.seq > heads[op.chain].seq:
+            head = heads.get(op.chain)
+            if head is None or op.seq > head.seq:
                 heads[op.chain] = op
-            self.clock.observe(op.hlc)
-            reducer = self._reducers.get(op.kind)
+            reducer = reducers.get(op.kind)
             if reducer is None:
                 continue  # a kind from a newer version: kept in the log, folded once understood
             if reducer.table == "devices":
                 device_ops.append(op)
             else:
-                self._pending[(reducer.table, op.entity)].append(op)
-                dirty[f"{reducer.table}/{op.entity}"] = {}
+                entity = (reducer.table, op.entity)
+                pending[entity].append(op)
+                touched[entity] = None
+        if accepted:
+            self.clock.observe(max(op.hlc for op in accepted))
+        dirty: dict[str, Any] = {f"{table}/{entity}": {} for table, entity in touched}
         self.chains.put_many(
             {chain: {"seq": op.seq, "hash": op.digest, "hlc": op.hlc} for chain, op in heads.items()}
         )
@@ -426,7 +431,7 @@ class Replica:
                 by_table[table][entity] = fold_into(state, ops, reducer, self.env, self.load_ops)
         for table, updated in by_table.items():
             self.db.keyed(table).put_many(updated)
-        self.dirty.remove(doc_ids=list(markers))
+        self.dirty.remove_keys(markers)
 
     def _scan_log(self, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], list[Operation]]:
         """Stored operations of the `wanted` (table, entity) pairs: one pass over the log."""

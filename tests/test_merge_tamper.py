@@ -243,3 +243,40 @@ def test_malformed_entries_are_refused_without_harm(trio, body: bytes) -> None:
     assert codes(report) == ["malformed"]
     assert report.rejections[0].reason.startswith("malformed operation")
     assert receiver.replica.device(honest.identity.device_id) is not None
+
+
+def _signed_successor(author: CaseService, prev: Entry, payload_bytes: bytes) -> Entry:
+    """The author's next entry after `prev`, correctly chained and signed, with a payload
+    given as raw msgpack bytes (so that it can be encoded in a non-canonical way)."""
+    op = decode(*prev)
+    head = msgpack.packb(
+        [1, op.station, op.author, op.epoch, op.seq + 1, op.digest, op.hlc + 1, kinds.NOTE, op.entity],
+        use_bin_type=True,
+    )
+    body = bytes([head[0] + 1]) + head[1:] + payload_bytes  # a 9-item fixarray becomes 10 items
+    return body, sign(author.identity.signing_key, body)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # a nested map whose keys are out of order (inside a list, inside the payload)
+        msgpack.packb({"text": "备注", "z": [{"b": 1, "a": 2}]}, use_bin_type=True),
+        # a repeated key
+        b"\x82" + msgpack.packb("text") + msgpack.packb("甲") + msgpack.packb("text") + msgpack.packb("乙"),
+    ],
+    ids=["unsorted-nested-map", "duplicate-key"],
+)
+def test_non_canonical_body_is_refused_even_when_signed_by_its_author(trio, payload: bytes) -> None:
+    author, _, receiver = trio
+    work(author, visits=1)
+    good = entries_of(author)
+    forged = _signed_successor(author, good[-1], payload)
+    assert decode(*good[-1]).digest == msgpack.unpackb(forged[0])[5]  # chained as it should be
+
+    report = receiver.replica.apply([*good, forged])
+
+    assert codes(report) == ["malformed"]
+    assert "canonical" in report.rejections[0].reason
+    assert report.applied == len(good)
+    assert len(receiver.replica.ops.raw()) == len(good) + len(entries_of(receiver))
