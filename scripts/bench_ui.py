@@ -322,22 +322,27 @@ def check_view(replica: Replica, cases: int) -> dict[str, int]:
     return dict(sorted(mix.items()))
 
 
-def build_store(args: argparse.Namespace, root: Path, rng: random.Random) -> tuple[Path, dict[str, Any]]:
-    """The measured officer's store, holding `args.cases` cases of its station, and what it holds."""
+def build_store(
+    args: argparse.Namespace, root: Path, rng: random.Random, measured_role: str = "officer"
+) -> tuple[Path, dict[str, Any]]:
+    """The measured device's store (an officer's, or a supervisor's), holding `args.cases` cases
+    of its station, and what it holds."""
     t0 = time.perf_counter()
     wall = ManualWall()
     end = wall.now - HOUR_MS  # the history ends an hour ago (stamps must not be in the future)
     wall.now = end - (HISTORY_DAYS + 1) * DAY_MS  # the devices were set up before it began
-    roles = ["officer"] * OFFICERS + ["supervisor"] * SUPERVISORS
-    stores = [root / "measured"] + [root / f"device{i}" for i in range(1, len(roles))]
+    roles = ["officer"] * OFFICERS + ["supervisor"] * SUPERVISORS  # the plan's order: officers first
+    me = 0 if measured_role == "officer" else OFFICERS
+    stores = [root / ("measured" if i == me else f"device{i}") for i in range(len(roles))]
     for path, role in zip(stores, roles, strict=True):
         init_device(path, PASSPHRASE, fake_name(rng), FAST_KDF, role=role, clock=HybridClock(wall=wall))
     services = [CaseService.open(path, PASSPHRASE, clock=HybridClock(wall=wall)) for path in stores]
     chains = [Chain(s, wall) for s in services]
-    for s in services[1:]:
-        s.close()
-    measured = services[0]
-    chains[0].pending = []  # its announcement is already in its store
+    for i, s in enumerate(services):
+        if i != me:
+            s.close()
+    measured = services[me]
+    chains[me].pending = []  # its announcement is already in its store
     replica = measured.replica
     try:
         planned, events = plan_all(rng, args.cases, end, chains)
@@ -358,7 +363,7 @@ def build_store(args: argparse.Namespace, root: Path, rng: random.Random) -> tup
         apply_chains(replica, chains)
         del planned
         mix = check_view(replica, args.cases)
-        mine = chain_key(chains[0].device_id, chains[0].epoch)
+        mine = chain_key(chains[me].device_id, chains[me].epoch)
         head = replica.head(mine)[0]
         # Synced with the station this morning; the last few operations are not out yet.
         replica.local.put(
@@ -376,7 +381,7 @@ def build_store(args: argparse.Namespace, root: Path, rng: random.Random) -> tup
         snapshot_mb = db.store.snapshot_bytes / 1e6
     finally:
         measured.close()
-    db = FieldDB.open(stores[0], PASSPHRASE)
+    db = FieldDB.open(stores[me], PASSPHRASE)
     try:
         db.store.change_passphrase(PASSPHRASE, PASSPHRASE, DEFAULT_KDF)
     finally:
@@ -386,13 +391,13 @@ def build_store(args: argparse.Namespace, root: Path, rng: random.Random) -> tup
         "ops": len(events) + len(chains),
         "records": records,
         "snapshot_mb": sig(snapshot_mb),
-        "devices": f"{OFFICERS} officers (this one among them), {SUPERVISORS} supervisors",
+        "devices": f"{OFFICERS} officers, {SUPERVISORS} supervisors (this device: a {measured_role})",
         "history_days": HISTORY_DAYS,
         "status_mix": mix,
         "kdf": "default (re-keyed after set-up)",
     }
     note(f"store built in {time.perf_counter() - t0:.0f} s: {what}")
-    return stores[0], what
+    return stores[me], what
 
 
 # ---------------------------------------------------------------- measuring, in fresh processes

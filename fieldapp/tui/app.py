@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -59,6 +60,10 @@ class FieldApp(App[None]):
         self.db: FieldDB | None = None
         #: This device's cases once unlocked (None for a store without a device identity).
         self.service: CaseService | None = None
+        # No decorative animation (tab underlines, smooth scrolling): officers' devices are
+        # low-powered and on battery; a screen is drawn once, at once. TEXTUAL_ANIMATIONS overrides.
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"
         self.set_reactive(FieldApp.language, i18n.normalise_language(lang or i18n.detect_language()))
         i18n.set_language(self.language)
         self.title = i18n.t("app.title")

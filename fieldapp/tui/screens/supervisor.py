@@ -28,6 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
@@ -138,6 +139,8 @@ class SupervisorScreen(Screen[None]):
         #: case id -> ((operations folded, updated at), the case with its history).
         self._presented: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
         self._resumed = False
+        #: Tabs whose widgets are mounted (the others are built when first shown).
+        self._built: set[str] = {"dashboard"}
 
     # ------------------------------------------------------------ layout
 
@@ -154,38 +157,77 @@ class SupervisorScreen(Screen[None]):
                     yield Static(id="intake-legend")
                     yield Static(id="rate-title", classes="sup-chart-title")
                     yield PlotextPlot(id="rate-chart")
-            with TabPane("", id="review"):
-                yield Static(id="review-counts")
-                yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-                yield Static(id="review-hint", classes="sup-hint")
-            with TabPane("", id="devices"):
-                yield DataTable(id="devices-table", cursor_type="row", zebra_stripes=True)
-                yield Static(id="devices-hint", classes="sup-hint")
-            with TabPane("", id="reports"), VerticalScroll(id="reports-body"):
-                yield Static(id="exp-title", classes="section-title")
-                with Horizontal(classes="sup-form-row"):
-                    yield Select([(f, f) for f in EXPORT_FORMATS], id="exp-format", allow_blank=False)
-                    yield Select([], id="exp-status")
-                    yield Select([], id="exp-risk")
-                    yield Input(id="exp-village")
-                with Horizontal(classes="sup-form-row"):
-                    yield Static(id="folder-label")
-                    yield Input(str(self._folder), id="folder")
-                    yield Button(id="exp-button", variant="primary", compact=True)
-                yield Static(id="exp-result")
-                yield Static(id="rep-title", classes="section-title")
-                with Horizontal(classes="sup-form-row"):
-                    yield Select([(p, p) for p in PERIODS], id="rep-period", allow_blank=False)
-                    yield Input(id="rep-of", max_length=7)
-                    yield Select([(f, f) for f in REPORT_FORMATS], id="rep-format", allow_blank=False)
-                    yield Button(id="rep-show", compact=True)
-                    yield Button(id="rep-button", variant="primary", compact=True)
-                yield Static(id="rep-result")
-                yield Static(id="rep-preview")
+            # The other tabs are built when first shown (`_build_tab`): opening the screen
+            # then costs only the dashboard's widgets.
+            for tab in TABS[1:]:
+                yield TabPane("", id=tab)
         yield Footer()
 
+    def _tab_widgets(self, tab: str) -> list[Widget]:
+        """The widgets of a tab other than the dashboard."""
+        if tab == "review":
+            return [
+                Static(id="review-counts"),
+                DataTable(id="queue", cursor_type="row", zebra_stripes=True),
+                Static(id="review-hint", classes="sup-hint"),
+            ]
+        if tab == "devices":
+            return [
+                DataTable(id="devices-table", cursor_type="row", zebra_stripes=True),
+                Static(id="devices-hint", classes="sup-hint"),
+            ]
+        return [
+            VerticalScroll(
+                Static(id="exp-title", classes="section-title"),
+                Horizontal(
+                    Select([(f, f) for f in EXPORT_FORMATS], id="exp-format", allow_blank=False),
+                    Select([], id="exp-status"),
+                    Select([], id="exp-risk"),
+                    Input(id="exp-village"),
+                    classes="sup-form-row",
+                ),
+                Horizontal(
+                    Static(id="folder-label"),
+                    Input(str(self._folder), id="folder"),
+                    Button(id="exp-button", variant="primary", compact=True),
+                    classes="sup-form-row",
+                ),
+                Static(id="exp-result"),
+                Static(id="rep-title", classes="section-title"),
+                Horizontal(
+                    Select([(p, p) for p in PERIODS], id="rep-period", allow_blank=False),
+                    Input(self._today().strftime("%Y-%m"), id="rep-of", max_length=7),
+                    Select([(f, f) for f in REPORT_FORMATS], id="rep-format", allow_blank=False),
+                    Button(id="rep-show", compact=True),
+                    Button(id="rep-button", variant="primary", compact=True),
+                    classes="sup-form-row",
+                ),
+                Static(id="rep-result"),
+                Static(id="rep-preview"),
+                id="reports-body",
+            )
+        ]
+
+    async def _build_tab(self, tab: str) -> None:
+        """Mount a tab's widgets the first time it is shown, and draw it."""
+        if tab in self._built:
+            return
+        self._built.add(tab)
+        await self.query_one(f"TabPane#{tab}", TabPane).mount_all(self._tab_widgets(tab))
+        self._draw_tab(tab)
+
+    def _draw_tab(self, tab: str) -> None:
+        if tab == "dashboard":
+            self._draw_figures()
+            self._draw_charts()
+        elif tab == "review":
+            self._draw_queue()
+        elif tab == "devices":
+            self._draw_devices()
+        else:
+            self._label_reports()
+
     def on_mount(self) -> None:
-        self.query_one("#rep-of", Input).value = self._today().strftime("%Y-%m")
         self._load()
         self.watch(self.app, "language", self._relabel)
         self.query_one("#figures", DataTable).focus()
@@ -236,11 +278,9 @@ class SupervisorScreen(Screen[None]):
         tabs.get_tab("review").label = t("sup.tab.review", count=decisions)
         tabs.get_tab("devices").label = t("sup.tab.devices")
         tabs.get_tab("reports").label = t("sup.tab.reports")
-        self._draw_figures()
-        self._draw_charts()
-        self._draw_queue()
-        self._draw_devices()
-        self._label_reports()
+        for tab in TABS:
+            if tab in self._built:
+                self._draw_tab(tab)
         translate_bindings(self)
 
     def _officer_name(self, device_id: str | None) -> str:
@@ -482,12 +522,14 @@ class SupervisorScreen(Screen[None]):
         return True
 
     @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
+    async def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        await self._build_tab(str(event.pane.id))
         self.refresh_bindings()
 
-    def action_tab(self, tab: str) -> None:
+    async def action_tab(self, tab: str) -> None:
         """Show a tab and put the cursor in it."""
         self.query_one(TabbedContent).active = tab
+        await self._build_tab(tab)
         first = {
             "dashboard": "#figures",
             "review": "#queue",

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""The `supervisor` bench: the supervisor's screen on a station's whole caseload.
+
+Set-up (not timed): the `ui` bench's station history (`bench_ui.build_store`), applied
+into the store of one of the station's two supervisors: `--cases` cases (17,000 is the
+~100,000 records of the other benches), re-keyed to the default KDF.
+
+Timed, in a fresh child process per repeat, in `FieldApp.run_test(size=(100, 30))`,
+after unlocking and reaching home:
+
+- ``supervise_open_s``: `d` to the dashboard drawn and the app settled (every case read
+  with its history, the dashboard's figures and charts, the review queue, the devices);
+- ``tab_review_s``, ``tab_devices_s``, ``tab_reports_s``: `2`, `3`, `4` to the tab drawn;
+- ``refresh_s``: ctrl+r with nothing changed (only changed cases are read again);
+- ``decide_s``: a supervisor's decision from the review queue (approving the first
+  escalation, or keeping the shown value of the first conflict, or closing the first red
+  case) to the queue and dashboard redrawn;
+- ``peak_rss_mb``: the UI process's peak RSS.
+
+Reference (`base_child`, another fresh child, no UI): ``dashboard_figures`` = every
+case with its history (`CaseService.cases`), `build_dashboard` and `review_queue`.
+Every figure is one JSON line on stdout; commentary goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench_common import PASSPHRASE, note, peak_rss_mb, scratch_dir, sig
+from bench_ui import Frames, build_store, settled
+
+from fieldapp.service import CaseService
+from storage import FieldDB
+
+HERE = Path(__file__).resolve()
+REFERENCES = ("dashboard_figures",)
+
+
+def emit(
+    figures: dict[tuple[str, str], float], impl: str, name: str, value: float, unit: str, **extra: Any
+) -> None:
+    """One figure as a JSON line (as `bench_common.emit` prints them; references joined by "_")."""
+    figures[(impl, name)] = value
+    ratio_vs = {}
+    if impl == "fieldapp":
+        ratio_vs = {r: sig(value / figures[(r, name)]) for r in REFERENCES if figures.get((r, name), 0) > 0}
+    shown = name if impl == "fieldapp" else f"{impl}_{name}"
+    figure = {"bench": "supervisor", "name": shown, "value": sig(value), "unit": unit}
+    figure |= {"ratio_vs": ratio_vs, "impl": impl, **extra}
+    print(json.dumps(figure, ensure_ascii=False), flush=True)
+
+
+async def drive(store: Path) -> dict[str, Any]:
+    """Unlock, home, `d`, the tabs, a refresh and one decision: seconds of each."""
+    from textual.widgets import DataTable, Input
+
+    from fieldapp.tui.app import FieldApp
+    from fieldapp.tui.screens.home import HomeScreen
+    from fieldapp.tui.screens.supervisor import SupervisorScreen
+
+    frames = Frames()
+    t_start = time.perf_counter()
+    app = FieldApp(store, lang="zh", lock_after=None)
+    out: dict[str, Any] = {}
+    async with app.run_test(size=(100, 30)) as pilot:
+        frames.hook(app)
+        await settled(pilot, frames, t_start)
+        field = app.screen.query_one("#passphrase", Input)
+        field.focus()
+        field.value = PASSPHRASE
+        await pilot._wait_for_screen()
+        t_submit = time.perf_counter()
+        await app._press_keys(["enter"])
+        await settled(pilot, frames, t_submit)
+        if not isinstance(app.screen, HomeScreen):
+            raise RuntimeError(f"expected home, got {app.screen!r}")
+
+        async def timed(keys: list[str]) -> float:
+            t0 = time.perf_counter()
+            await app._press_keys(keys)
+            return await settled(pilot, frames, t0) - t0
+
+        out["supervise_open_s"] = await timed(["d"])
+        screen = app.screen
+        if not isinstance(screen, SupervisorScreen) or screen.board is None:
+            raise RuntimeError(f"expected the supervisor's screen, got {screen!r}")
+        out["cases"] = screen.board.total
+        out["queue"] = dict(screen.queue.counts)
+        out["tab_review_s"] = await timed(["2"])
+        out["tab_devices_s"] = await timed(["3"])
+        out["tab_reports_s"] = await timed(["4"])
+        out["tab_dashboard_s"] = await timed(["1"])
+        out["refresh_s"] = await timed(["ctrl+r"])
+        await timed(["2"])
+        decisions = [i for i in screen.queue.items if i.kind in ("escalation", "conflict", "red_closure")]
+        if decisions:
+            item = decisions[0]
+            table = screen.query_one("#queue", DataTable)
+            table.focus()
+            table.move_cursor(row=table.get_row_index(item.key))
+            await timed(["enter"])  # the dialog opens
+            if item.kind == "red_closure":
+                app.screen.query_one("#reason", Input).value = "所长审核结案"
+            out["decide_s"] = await timed(["ctrl+s"])
+            out["decided"] = item.kind
+            if app.screen is not screen:
+                raise RuntimeError(f"the decision did not record: {app.screen!r}")
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def base_child(store: Path) -> dict[str, Any]:
+    """The dashboard's figures without the UI (the reference)."""
+    from fieldapp.dashboard import build_dashboard
+    from fieldapp.review import review_queue
+
+    db = FieldDB.open(store, PASSPHRASE)
+    try:
+        service = CaseService(db)
+        t0 = time.perf_counter()
+        cases = service.cases()
+        t1 = time.perf_counter()
+        board = build_dashboard(cases, areas=service.areas())
+        replica = service.replica
+        review_queue(replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all())
+        t2 = time.perf_counter()
+    finally:
+        db.close()
+    return {"dashboard_figures_s": t2 - t0, "cases_s": t1 - t0, "figures_s": t2 - t1, "cases": board.total}
+
+
+def run_child(mode: str, store: Path) -> dict[str, Any]:
+    """A measuring child in a fresh interpreter; its result."""
+    cmd = [sys.executable, str(HERE), "_child", mode, str(store)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the {mode} child failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_supervisor(args: argparse.Namespace) -> None:
+    """Build the supervisor's store once, then `--repeats` fresh runs of each child."""
+    if args.quick:
+        args.cases, args.repeats = min(args.cases, 1000), 1
+    started = time.perf_counter()
+    with scratch_dir(args.workdir) as root:
+        note(f"data in {root}; building a supervisor's store of {args.cases} cases")
+        store, what = build_store(args, root, random.Random(args.seed), measured_role="supervisor")
+        ui_runs, base_runs = [], []
+        for i in range(args.repeats):
+            for mode in ("ui", "base") if i % 2 == 0 else ("base", "ui"):
+                # Each UI run decides one item, so each starts from a fresh copy of the store.
+                copy = root / f"run{i}-{mode}"
+                subprocess.run(["cp", "-a", str(store), str(copy)], check=True, timeout=300)
+                (ui_runs if mode == "ui" else base_runs).append(run_child(mode, copy))
+                subprocess.run(["rm", "-rf", str(copy)], check=True, timeout=300)
+            ui = ui_runs[-1]
+            note(
+                f"repeat {i + 1}: d {ui['supervise_open_s']:.2f} s, refresh {ui['refresh_s']:.2f} s, "
+                f"decide ({ui.get('decided')}) {ui.get('decide_s', float('nan')):.2f} s, "
+                f"reference {base_runs[-1]['dashboard_figures_s']:.2f} s"
+            )
+    figures: dict[tuple[str, str], float] = {}
+    label = f"{round(args.cases / 1000)}k" if args.cases >= 1000 else str(args.cases)
+    med = statistics.median
+    emit(
+        figures,
+        "dashboard_figures",
+        "supervise_open_s",
+        med(b["dashboard_figures_s"] for b in base_runs),
+        "s",
+    )
+    extra = {"cases": args.cases, "store": what, "repeats": args.repeats}
+    emit(
+        figures,
+        "fieldapp",
+        "supervise_open_s",
+        med(u["supervise_open_s"] for u in ui_runs),
+        "s",
+        size=label,
+        **extra,
+    )
+    for name in ("tab_review_s", "tab_devices_s", "tab_reports_s", "tab_dashboard_s", "refresh_s"):
+        emit(figures, "fieldapp", name, med(u[name] for u in ui_runs), "s", size=label)
+    decided = [u["decide_s"] for u in ui_runs if "decide_s" in u]
+    if decided:
+        emit(
+            figures, "fieldapp", "decide_s", med(decided), "s", size=label, decided=ui_runs[0].get("decided")
+        )
+    emit(figures, "fieldapp", "peak_rss_mb", max(u["peak_rss_mb"] for u in ui_runs), "MB", size=label)
+    note(f"done in {time.perf_counter() - started:.0f} s")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line when run alone (`bench.py supervisor` takes the same options)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add = parser.add_argument
+    add("--cases", type=int, default=17_000, help="cases in the supervisor's store (17,000 is ~100k records)")
+    add("--repeats", type=int, default=3, help="fresh UI runs (and reference runs) to take the median of")
+    add("--quick", action="store_true", help="a tiny run (1,000 cases, 1 repeat) for the smoke test")
+    add("--seed", type=int, default=20240611, help="seed of the fake history")
+    add("--workdir", type=Path, help="make the temporary data directory in this one")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point; ``_child MODE STORE`` runs one measuring child."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_child"]:
+        mode, store = argv[1], Path(argv[2])
+        result = asyncio.run(drive(store)) if mode == "ui" else base_child(store)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+        return
+    bench_supervisor(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
