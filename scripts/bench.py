@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of fieldapp: ``python scripts/bench.py {store,merge,sync,ui} [options]``.
+"""Benchmarks of fieldapp: ``python scripts/bench.py {store,merge,sync,ui,supervisor} [options]``.
 
 Every figure is one JSON object on its own stdout line::
 
@@ -19,6 +19,7 @@ from pathlib import Path
 # The benches live beside this script (its directory is on sys.path when it runs).
 from bench_merge import bench_merge
 from bench_store import IMPLS, bench_store, unlock_child
+from bench_supervisor import bench_supervisor
 from bench_sync import bench_sync
 from bench_ui import bench_ui
 
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,merge,sync,ui}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,merge,sync,ui,supervisor}")
     store = sub.add_parser(
         "store",
         help="encrypted store vs sqlite3 vs naive encrypted TinyDB",
@@ -96,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=20240611, help="seed of the fake history")
     add("--workdir", type=Path, help="make the temporary data directory in this one")
     ui.set_defaults(func=bench_ui)
+    sup = sub.add_parser(
+        "supervisor",
+        help="the supervisor's screen on a station's whole caseload: open, tabs, refresh, a decision",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = sup.add_argument
+    add("--cases", type=int, default=17_000, help="cases in the supervisor's store (17,000 is ~100k records)")
+    add("--repeats", type=int, default=3, help="fresh UI runs (and reference runs) to take the median of")
+    add("--quick", action="store_true", help="a tiny run (1,000 cases, 1 repeat) for the smoke test")
+    add("--seed", type=int, default=20240611, help="seed of the fake history")
+    add("--workdir", type=Path, help="make the temporary data directory in this one")
+    sup.set_defaults(func=bench_supervisor)
     child = sub.add_parser("_unlock-child")
     child.add_argument("impl", choices=IMPLS)
     child.add_argument("directory", type=Path)

@@ -43,6 +43,8 @@ from storage import FieldDB
 
 HERE = Path(__file__).resolve()
 REFERENCES = ("dashboard_figures",)
+#: No target is set for this screen; the home screen's (<= 2 s) is the yardstick used.
+TARGET_S = 2.0
 
 
 def emit(
@@ -172,31 +174,17 @@ def bench_supervisor(args: argparse.Namespace) -> None:
     figures: dict[tuple[str, str], float] = {}
     label = f"{round(args.cases / 1000)}k" if args.cases >= 1000 else str(args.cases)
     med = statistics.median
-    emit(
-        figures,
-        "dashboard_figures",
-        "supervise_open_s",
-        med(b["dashboard_figures_s"] for b in base_runs),
-        "s",
-    )
-    extra = {"cases": args.cases, "store": what, "repeats": args.repeats}
-    emit(
-        figures,
-        "fieldapp",
-        "supervise_open_s",
-        med(u["supervise_open_s"] for u in ui_runs),
-        "s",
-        size=label,
-        **extra,
-    )
+    opened = f"supervise_open_s_{label}"
+    emit(figures, "dashboard_figures", opened, med(b["dashboard_figures_s"] for b in base_runs), "s")
+    extra = {"cases": args.cases, "store": what, "repeats": args.repeats, "target": TARGET_S}
+    emit(figures, "fieldapp", opened, med(u["supervise_open_s"] for u in ui_runs), "s", **extra)
     for name in ("tab_review_s", "tab_devices_s", "tab_reports_s", "tab_dashboard_s", "refresh_s"):
-        emit(figures, "fieldapp", name, med(u[name] for u in ui_runs), "s", size=label)
+        emit(figures, "fieldapp", f"{name}_{label}", med(u[name] for u in ui_runs), "s")
     decided = [u["decide_s"] for u in ui_runs if "decide_s" in u]
     if decided:
-        emit(
-            figures, "fieldapp", "decide_s", med(decided), "s", size=label, decided=ui_runs[0].get("decided")
-        )
-    emit(figures, "fieldapp", "peak_rss_mb", max(u["peak_rss_mb"] for u in ui_runs), "MB", size=label)
+        kind = ui_runs[0].get("decided")
+        emit(figures, "fieldapp", f"decide_s_{label}", med(decided), "s", decided=kind)
+    emit(figures, "fieldapp", f"peak_rss_mb_{label}", max(u["peak_rss_mb"] for u in ui_runs), "MB")
     note(f"done in {time.perf_counter() - started:.0f} s")
 
 
