@@ -25,7 +25,7 @@ printed report always agree):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -81,10 +81,12 @@ def build_dashboard(
     tz: tzinfo | None = None,
     now: datetime | None = None,
     areas: dict[str, str] | None = None,
+    facts_of: Callable[[dict[str, Any]], CaseFacts] = case_facts,
 ) -> Dashboard:
     """All figures of the dashboard from the presented cases (with their history).
 
     `areas`: village -> police area (`CaseService.areas()`); villages in none count under "".
+    `facts_of`: `reports.case_facts`, or a cache of it (a screen refreshing after one change).
     """
     areas = areas or {}
     now = now or datetime.now().astimezone(tz)
@@ -114,7 +116,7 @@ def build_dashboard(
         board.by_village.setdefault(case["village"], []).append(case_id)
         board.by_area.setdefault(areas.get(case["village"], ""), []).append(case_id)
         board.by_officer.setdefault(officer_of(case), []).append(case_id)
-    facts = [case_facts(c) for c in ordered]
+    facts = [facts_of(c) for c in ordered]
     for kind in ("month", "quarter"):
         period = period_of(kind, today=today)
         behind = figure_cases(facts, period, tz, now)

@@ -38,6 +38,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     # Dashboard
     "dash.column.figure": ("Figure", "指标"),
     "dash.column.count": ("Cases", "件数"),
+    "dash.loading": ("Gathering the figures of {count} cases…", "正在汇总 {count} 件案件的数据……"),
     "dash.hint": (
         "Enter on a figure lists its cases · p on a village places it in a police area",
         "在指标上按回车列出对应案件 · 在村名上按 p 划分警务区",
@@ -115,6 +116,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "日志第 {seq} 条出现两个不同版本：该设备之后的记录已隔离",
     ),
     "review.rejected": ("{reason}", "{reason}"),
+    "review.more": (
+        "Showing the {shown} most urgent of {total} items; those decided make room for the next.",
+        "显示最紧急的 {shown} 项（共 {total} 项）；处理后依次显示其余事项。",
+    ),
     "review.empty": ("Nothing to review.", "暂无待审核事项。"),
     "review.no_case": ("This item concerns a device, not a case.", "该事项涉及设备，而非案件。"),
     # Review dialogs

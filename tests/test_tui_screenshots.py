@@ -153,6 +153,7 @@ def test_screenshots_of_the_supervisors_tabs(station_store: Path, lang: str) -> 
             await app.workers.wait_for_complete()
             await pilot.pause(0.3)
             await pilot.press("d")
+            await app.workers.wait_for_complete()
             await pilot.pause(0.3)
             for key, name in (("1", "dashboard"), ("2", "review"), ("3", "devices"), ("4", "reports")):
                 await pilot.press(key)

@@ -113,6 +113,7 @@ def run(store: Path, scenario: Scenario, lang: str = "en") -> None:
 
 async def supervise(app: FieldApp, pilot: Pilot[None], tab: str) -> SupervisorScreen:
     await pilot.press("d")
+    await app.workers.wait_for_complete()  # the caseload is read in slices, then drawn
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, SupervisorScreen)
@@ -198,6 +199,7 @@ def test_dashboard_figure_drills_down_to_its_cases(station: dict[str, Any], tmp_
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen) and app.screen.case_id == station["overdue"]
         await pilot.press("escape", "escape")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen is screen
         await choose_row(pilot, screen.query_one("#figures", DataTable), "risk:red")
@@ -264,6 +266,7 @@ def test_supervisor_approves_an_escalation_from_the_review_queue(
         await choose_row(pilot, screen.query_one("#queue", DataTable), key)
         assert isinstance(app.screen, ApproveDialog)
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen is screen
         assert screen.queue.counts["escalation"] == 0
@@ -295,6 +298,7 @@ def test_supervisor_settles_a_conflict_choosing_the_other_value(
         dialog.query_one(f"#value-{index}", RadioButton).value = True
         await pilot.pause()
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen is screen
         assert screen.queue.counts["conflict"] == 0
@@ -327,6 +331,7 @@ def test_supervisor_revokes_a_device_with_a_reason(station: dict[str, Any], tmp_
         assert app.screen is dialog  # the reason is required
         dialog.query_one("#reason", TextArea).text = "巡逻中遗失"
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen is screen
         row = next(r for r in screen.devices if r["device_id"] == station["first"])
@@ -426,6 +431,7 @@ def test_supervisor_places_a_village_in_a_police_area_from_the_dashboard(
         assert isinstance(dialog, PlaceDialog)
         dialog.query_one("#area", Input).value = "第二警务区"
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen is screen
         assert screen.board.by_area["第二警务区"] == [station["escalated"]]

@@ -17,6 +17,8 @@ device is refused there too.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
@@ -39,8 +42,17 @@ from fieldapp.dashboard import Dashboard, build_dashboard
 from fieldapp.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
 from fieldapp.i18n import t
 from fieldapp.i18n_rules import reason_text
-from fieldapp.reports import PERIODS, ReportError, build_report, period_of, report_file, report_text
-from fieldapp.review import Item, Queue, review_queue
+from fieldapp.reports import (
+    PERIODS,
+    CaseFacts,
+    ReportError,
+    build_report,
+    case_facts,
+    period_of,
+    report_file,
+    report_text,
+)
+from fieldapp.review import DECISIONS, Item, Queue, review_queue
 from fieldapp.service import CaseError, CaseService
 from fieldapp.station import authority, device_rows
 from fieldapp.tui.bindings import translate_bindings
@@ -58,6 +70,12 @@ from fieldapp.tui.screens.supervisor_dialogs import (
 from sync.session import last_synced_with
 
 TABS = ("dashboard", "review", "devices", "reports")
+#: Cases read between two turns of the app's event loop while loading (~0.1 s of work).
+LOAD_SLICE = 500
+#: Review rows drawn: the most urgent decisions and the newest records (a table of thousands
+#: of rows takes seconds to draw, and nobody decides more than these in one sitting).
+QUEUE_DECISIONS = 200
+QUEUE_RECORDS = 50
 #: Categories drawn in the intake chart (the rest are summed as "other").
 CHART_CATEGORIES = 5
 #: Colours of the intake chart's series, and the legend's swatches (readable on both themes).
@@ -138,7 +156,11 @@ class SupervisorScreen(Screen[None]):
         self._items: dict[str, Item] = {}
         #: case id -> ((operations folded, updated at), the case with its history).
         self._presented: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
+        #: case id -> (the presented case it was derived from, its report facts).
+        self._facts: dict[str, tuple[dict[str, Any], CaseFacts]] = {}
         self._resumed = False
+        #: True while the caseload is being read (`action_refresh`).
+        self.loading = False
         #: Tabs whose widgets are mounted (the others are built when first shown).
         self._built: set[str] = {"dashboard"}
 
@@ -228,9 +250,9 @@ class SupervisorScreen(Screen[None]):
             self._label_reports()
 
     def on_mount(self) -> None:
-        self._load()
         self.watch(self.app, "language", self._relabel)
         self.query_one("#figures", DataTable).focus()
+        self.action_refresh()
 
     def on_screen_resume(self) -> None:
         """Back from a case or a list: the caseload may have changed."""
@@ -239,23 +261,35 @@ class SupervisorScreen(Screen[None]):
             return
         self.action_refresh()
 
+    def _present(self, case_id: str, state: dict[str, Any]) -> None:
+        """Read a case with its history (and its report facts) unless it is unchanged."""
+        mark = (len(state["_ops"]), state.get("updated_at"))
+        cached = self._presented.get(case_id)
+        if cached is None or cached[0] != mark:
+            self._presented[case_id] = (mark, self.service.present(state))
+
     def _cases(self) -> list[dict[str, Any]]:
         """Every case with its history; only cases changed since the last read are read again."""
-        view = self.service.replica.view("cases")
-        for case_id, state in view.items():
-            if not state.get("exists"):
-                continue
-            mark = (len(state["_ops"]), state.get("updated_at"))
-            cached = self._presented.get(case_id)
-            if cached is None or cached[0] != mark:
-                self._presented[case_id] = (mark, self.service.present(state))
+        for case_id, state in self.service.replica.view("cases").items():
+            if state.get("exists"):
+                self._present(case_id, state)
         cases = [case for _mark, case in self._presented.values()]
         cases.sort(key=lambda c: (c["created_at"] or "", c["id"]), reverse=True)  # as `cases()` lists them
         return cases
 
+    def _facts_of(self, case: dict[str, Any]) -> CaseFacts:
+        """The report facts of a presented case, derived again only when the case was re-read."""
+        cached = self._facts.get(case["id"])
+        if cached is None or cached[0] is not case:
+            cached = (case, case_facts(case))
+            self._facts[case["id"]] = cached
+        return cached[1]
+
     def _load(self) -> None:
         today = self._today()
-        self.board = build_dashboard(self._cases(), today=today, areas=self.service.areas())
+        self.board = build_dashboard(
+            self._cases(), today=today, areas=self.service.areas(), facts_of=self._facts_of
+        )
         replica = self.service.replica
         self.queue = review_queue(
             replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all()
@@ -263,9 +297,38 @@ class SupervisorScreen(Screen[None]):
         self.devices = device_rows(self.service)
 
     def action_refresh(self) -> None:
-        """Read the caseload again (after a sync, or a decision taken on a case)."""
-        self._load()
-        self._relabel(self.app.language)
+        """Read the caseload again (after a sync, or a decision taken on a case).
+
+        The cases are read in slices between which the app handles keys and draws, so the
+        screen answers at once on a large caseload; the figures appear when all are read.
+        Each slice runs on the app's own thread, so no write can happen in the middle of a case.
+        """
+        self.loading = True
+        self._draw_loading()
+        self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)
+
+    async def _load_in_slices(self) -> None:
+        items = [(i, s) for i, s in self.service.replica.view("cases").items() if s.get("exists")]
+        for start in range(0, len(items), LOAD_SLICE):
+            for case_id, state in items[start : start + LOAD_SLICE]:
+                self._present(case_id, state)
+                self._facts_of(self._presented[case_id][1])
+            await asyncio.sleep(0)
+        self._load()  # every case is read now: the rest is the figures
+        self.loading = False
+        # The screen may have been closed (or the store locked) while the figures were gathered.
+        with contextlib.suppress(NoMatches):
+            self._relabel(self.app.language)
+
+    def _draw_loading(self) -> None:
+        """Say that the figures are being gathered (over the old ones, on a refresh)."""
+        count = sum(1 for s in self.service.replica.view("cases").values() if s.get("exists"))
+        self.query_one("#dash-hint", Static).update(t("dash.loading", count=count))
+        if self.board is None:
+            table = self.query_one("#figures", DataTable)
+            table.clear(columns=True)
+            table.add_column(t("dash.column.figure"), key="figure")
+            table.add_row(t("dash.loading", count=count), key="loading")
 
     # ------------------------------------------------------------ drawing
 
@@ -357,6 +420,8 @@ class SupervisorScreen(Screen[None]):
         return rows
 
     def _draw_figures(self) -> None:
+        if self.board is None:
+            return
         table = self.query_one("#figures", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
@@ -373,7 +438,8 @@ class SupervisorScreen(Screen[None]):
 
     def _draw_charts(self) -> None:
         board = self.board
-        assert board is not None
+        if board is None:
+            return
         weeks = [d.strftime("%m-%d") for d in board.weeks]
         totals = {c: sum(len(w) for w in weekly) for c, weekly in board.weekly_intake.items()}
         top = [c for c in sorted(totals, key=lambda c: (-totals[c], c)) if totals[c]][:CHART_CATEGORIES]
@@ -418,7 +484,10 @@ class SupervisorScreen(Screen[None]):
         for column in ("kind", "case", "what", "who", "when"):
             table.add_column(t(f"review.column.{column}"), key=column)
         self._items = {}
-        for item in self.queue.items:
+        decisions = [i for i in self.queue.items if i.kind in DECISIONS]
+        records = [i for i in self.queue.items if i.kind not in DECISIONS]
+        shown = decisions[:QUEUE_DECISIONS] + records[:QUEUE_RECORDS]
+        for item in shown:
             kind = Text(
                 t(f"review.kind.{item.kind}"),
                 style="bold" if item.kind in ("conflict", "escalation", "red_closure") else "",
@@ -432,6 +501,8 @@ class SupervisorScreen(Screen[None]):
             )
             self._items[item.key] = item
         hint = t("review.hint") if self.queue.items else t("review.empty")
+        if len(shown) < len(self.queue.items):
+            hint = t("review.more", shown=len(shown), total=len(self.queue.items)) + "  " + hint
         self.query_one("#review-hint", Static).update(hint)
 
     def _item_text(self, item: Item) -> str:
