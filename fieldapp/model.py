@@ -7,7 +7,7 @@ choices from here.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 CATEGORIES = (
@@ -68,9 +68,15 @@ def case_id_for(author: str, epoch: int, seq: int) -> str:
     return "".join([_BASE32[(bits >> shift) & 31] for shift in range(55, -1, -5)])
 
 
+#: The stations' clock for calendar dates the rules compute (follow-up visits): China
+#: Standard Time, UTC+8 all year. Every device must fold to the same dates, whatever its
+#: own time zone setting, so the rules use this one zone, not the device's.
+STATION_TZ = timezone(timedelta(hours=8), "CST")
+
+
 def stamp_date(hlc: int) -> date:
-    """The UTC calendar date of an HLC stamp."""
-    return datetime.fromtimestamp((hlc >> 16) / 1000, tz=UTC).date()
+    """The station's calendar date (China Standard Time) of an HLC stamp."""
+    return datetime.fromtimestamp((hlc >> 16) / 1000, tz=STATION_TZ).date()
 
 
 @lru_cache(maxsize=4096)

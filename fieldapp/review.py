@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fieldapp import model
+from sync.merge import writer
 
 DECISIONS = ("conflict", "escalation", "red_closure")
 EVIDENCE = ("refused", "fork", "rejected")
@@ -159,8 +160,8 @@ def review_queue(
 
 def _writer(case: Mapping[str, Any], name: str) -> str:
     """The device whose write set the field's current value."""
-    writer = case.get("_w", {}).get(name)
-    return str(writer[2]) if writer else ""
+    current = writer(dict(case), name)
+    return current[2] if current else ""
 
 
 def _seconds_iso(seconds: Any) -> str:

@@ -391,7 +391,7 @@ def build_store(
         "ops": len(events) + len(chains),
         "records": records,
         "snapshot_mb": sig(snapshot_mb),
-        "devices": f"{OFFICERS} officers, {SUPERVISORS} supervisors (this device: a {measured_role})",
+        "devices": f"{OFFICERS} officers, {SUPERVISORS} supervisors (measured: the {measured_role}'s device)",
         "history_days": HISTORY_DAYS,
         "status_mix": mix,
         "kdf": "default (re-keyed after set-up)",

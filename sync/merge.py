@@ -19,11 +19,13 @@ from operator import attrgetter
 from typing import Any, Protocol
 
 from sync.certs import Anchor
-from sync.ops import Operation
+from sync.ops import Operation, op_key
 
 #: Keys the engine keeps in every entity state.
 OPS = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
-WRITERS = "_w"  # field -> [op key, hlc, author] of the current value's write
+#: field -> the index in OPS of the operation whose write is the current value. (An index,
+#: not the op's key, hlc and author: those are in OPS already, and a case has ten fields.)
+WRITERS = "_w"
 CONFLICTS = "conflicts"
 REFUSED = "refused"
 _ORDER = attrgetter("order")
@@ -57,15 +59,25 @@ class Reducer(Protocol):
         ...
 
 
-def op_ref(op: Operation) -> list[Any]:
-    """How a state refers to the operation that made a change."""
-    return [op.key, op.hlc, op.author]
+def writer(state: dict[str, Any] | None, name: str) -> tuple[str, int, str] | None:
+    """(op key, hlc, author) of the write that set the field's current value, or None."""
+    if state is None:
+        return None
+    index = state.get(WRITERS, {}).get(name)
+    if index is None:
+        return None
+    hlc, author, epoch, seq = state[OPS][index]
+    return op_key(author, epoch, seq), hlc, author
 
 
 def set_field(state: dict[str, Any], name: str, value: Any, op: Operation, base: str | None) -> None:
-    """Write a register; keep and flag a concurrent write instead of losing it."""
+    """Write a register; keep and flag a concurrent write instead of losing it.
+
+    Called while `op` is folded: it is then appended to the state's OPS, at the index
+    recorded as the field's writer.
+    """
     writers = state.setdefault(WRITERS, {})
-    current = writers.get(name)
+    current = writer(state, name)
     if current is not None and current[0] != base and name in state:
         state.setdefault(CONFLICTS, []).append(
             {
@@ -84,14 +96,12 @@ def set_field(state: dict[str, Any], name: str, value: Any, op: Operation, base:
                 conflict["open"] = False
                 conflict["resolved_by"] = op.key
     state[name] = value
-    writers[name] = op_ref(op)
+    writers[name] = len(state.get(OPS, ()))
 
 
 def field_base(state: dict[str, Any] | None, name: str) -> str | None:
     """The base a new local write of `name` should name (the current winner's op)."""
-    if state is None:
-        return None
-    current = state.get(WRITERS, {}).get(name)
+    current = writer(state, name)
     return None if current is None else current[0]
 
 

@@ -51,6 +51,10 @@ from sync.trust import (
 from sync.verify import Rejection, VerifyContext, verify_batch
 
 Entry = tuple[bytes, bytes]
+#: How the views are folded; a store folded by another version is re-folded once on open.
+#: 2: a field's writer is the index of its operation in the entity's `_ops`.
+VIEW_FORMAT = 2
+VIEW_FORMAT_KEY = "view_format"
 
 
 class OperationRefused(Exception):
@@ -147,6 +151,27 @@ class Replica:
         self.clock = clock or HybridClock()
         self.clock.last = max(self.clock.last, saved["last"] if saved else 0)
         self.env = MergeEnv(role=self.role, revoked=self.revoked_reason, anchor=anchor)
+        self._upgrade_views()
+
+    def _upgrade_views(self) -> None:
+        """Rebuild the views from the log once if an earlier version folded them differently.
+
+        The views are derived data: every entity is marked for a re-fold (the same path as a
+        revocation's), done at the next read, and the format is recorded in the same transaction.
+        """
+        stored = self.local.get_copy(VIEW_FORMAT_KEY)
+        if stored is not None and stored.get("version") == VIEW_FORMAT:
+            return
+        markers = {
+            f"{table}/{key}": {"refold": True}
+            for table in self.view_tables
+            if table != "devices"
+            for key in self.db.keyed(table).raw()
+        }
+        with self.db.transaction():
+            if markers:
+                self.dirty.put_many(markers)
+            self.local.put(VIEW_FORMAT_KEY, {"version": VIEW_FORMAT})
 
     # ------------------------------------------------------------ queries
 

@@ -123,7 +123,7 @@ def truth_from_export(data: bytes) -> dict[str, Truth]:
             case.status = p["status"]
             case.changes.append((when, p["status"]))
             if p["status"] == "resolved":
-                day = when.date()  # follow-ups count from the resolution's UTC date
+                day = when.astimezone(BEIJING).date()  # follow-ups count from the station's date
                 case.followups = [[(day + timedelta(days=n)).isoformat(), False] for n in (7, 30, 90)]
         elif op.kind == "case.reopen":
             case.status = "in_progress"
@@ -530,8 +530,11 @@ def test_period_membership_uses_local_time_and_last_year_sits_beside(tmp_path: P
     april = reports.build_report(cases, reports.period_of("month", "2025-04"), tz=BEIJING, now=NOW)
     assert (april["current"]["resolved"], april["current"]["found"]) == (1, 0)
     assert april["current"]["overdue_at_end"] == 2
-    # Follow-ups fall due +7/+30/+90 days from the resolution's UTC date (31 March): 7 and 30 April.
-    assert (april["current"]["followups_due"], april["current"]["followups_done"]) == (2, 0)
+    # Follow-ups fall due +7/+30/+90 days from the resolution's station date (1 April, China
+    # time; still 31 March in UTC): 8 April, 1 May, 30 June, so April holds one.
+    assert (april["current"]["followups_due"], april["current"]["followups_done"]) == (1, 0)
+    edge_case = next(c for c in cases if c["id"] == edge)
+    assert [f["due"] for f in edge_case["followups"]] == ["2025-04-08", "2025-05-01", "2025-06-30"]
     assert reports.build_report(cases, march, tz=BEIJING, now=NOW)["current"]["followups_due"] == 0
     quarter = reports.build_report(cases, reports.period_of("quarter", "2025-02"), tz=BEIJING, now=NOW)
     assert quarter["current"]["found"] == 3

@@ -14,7 +14,7 @@ import pytest
 from fieldapp.service import CaseService
 from sync.ops import decode
 from tests.conftest import PASSPHRASE
-from tests.replicas import devices
+from tests.replicas import devices, exchange
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,3 +149,32 @@ def test_new_operations_for_a_case_left_unfolded_by_a_crash_fold_with_the_stored
         assert dict(receiver.replica.view("cases")) == expected
     finally:
         receiver.close()
+
+
+def test_views_folded_by_an_earlier_version_are_rebuilt_once_on_open(tmp_path: Path) -> None:
+    """A store whose views another version folded (field writers as [key, hlc, author]) re-folds."""
+    from sync.replica import VIEW_FORMAT, VIEW_FORMAT_KEY
+
+    with devices(tmp_path, ["officer", "supervisor"]) as (officer, boss):
+        case_id = officer.new_case("东岭村", "land", "orange", "田界纠纷")["id"]
+        officer.add_visit(case_id, "home", "上门走访")
+        exchange(officer, boss)
+        officer.update(case_id, fields={"risk": "red"})
+        boss.update(case_id, fields={"risk": "yellow"})
+        exchange(officer, boss)
+        want_hash, want_case = boss.state_hash(), boss.case(case_id)
+        assert want_case["conflicts"]
+        store = boss.db.store.directory
+        cases = boss.db.keyed("cases")
+        old = cases.get_copy(case_id)
+        old["_w"] = {name: ["an.old.key", 1, "someone"] for name in old["_w"]}
+        cases.put(case_id, old)
+        boss.db.keyed("local").remove_keys([VIEW_FORMAT_KEY])
+    reopened = CaseService.open(store, PASSPHRASE)
+    try:
+        assert reopened.state_hash() == want_hash
+        assert reopened.case(case_id) == want_case
+        assert reopened.replica.local.get_copy(VIEW_FORMAT_KEY) == {"version": VIEW_FORMAT}
+        assert not reopened.replica.dirty.raw()
+    finally:
+        reopened.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from fieldapp.device import init_device
 from fieldapp.service import CaseError, CaseService
 from sync.hlc import HybridClock
 from tests.conftest import FAST_KDF, PASSPHRASE
+from tests.replicas import ManualWall, devices
 
 # All names are invented for tests.
 OFFICER = "测试辅警甲"
@@ -275,9 +276,36 @@ def test_resolution_schedules_follow_ups_at_7_30_90_days(tmp_path: Path) -> None
 
 def test_follow_ups_are_counted_from_the_resolution_date(officer: CaseService) -> None:
     case = resolved(officer)
-    day = date.fromisoformat(case["history"][-1]["at"][:10])
+    at = datetime.fromisoformat(case["history"][-1]["at"])
+    day = at.astimezone(timezone(timedelta(hours=8))).date()  # the station's date (China time)
     assert [f["due"] for f in case["followups"]] == [
         (day + timedelta(days=n)).isoformat() for n in (7, 30, 90)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("utc_time", "days_on"),
+    [((23, 30, 0), 1), ((15, 59, 59), 0), ((16, 0, 0), 1)],
+    ids=["07:30-beijing-next-day", "23:59:59-beijing", "00:00-beijing-next-day"],
+)
+def test_follow_ups_count_from_the_stations_date_not_utc(
+    tmp_path: Path, utc_time: tuple[int, int, int], days_on: int
+) -> None:
+    """A resolution at 07:30 Beijing time counts from that day there (in UTC it is still yesterday)."""
+    # A UTC day two days ahead: the hybrid clock never runs behind the devices' real set-up time.
+    day = datetime.now(UTC).date() + timedelta(days=2)
+    resolved_at = datetime(day.year, day.month, day.day, *utc_time, tzinfo=UTC)
+    wall = ManualWall()
+    with devices(tmp_path, ["officer"], wall=wall) as (svc,):
+        wall.now = int(resolved_at.timestamp() * 1000) - 3_600_000
+        case_id = svc.new_case("测试村", "land", "yellow", "田界纠纷")["id"]
+        svc.add_visit(case_id, "home", "上门走访")
+        wall.now = int(resolved_at.timestamp() * 1000)
+        case = svc.update(case_id, status="resolved", outcome={"kind": "withdrawn"})
+    assert case["history"][-1]["at"] == resolved_at.isoformat()
+    station_day = day + timedelta(days=days_on)
+    assert [f["due"] for f in case["followups"]] == [
+        (station_day + timedelta(days=n)).isoformat() for n in (7, 30, 90)
     ]
 
 

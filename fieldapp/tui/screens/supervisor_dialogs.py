@@ -20,6 +20,7 @@ from fieldapp.service import CaseError, CaseService
 from fieldapp.station import StationError, device_rows, revoke_device
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
+from sync.merge import writer
 
 #: Fields whose conflicting value may be replaced by a value typed in the dialog.
 WRITABLE = frozenset({"village", "summary", "deadline"})
@@ -111,8 +112,8 @@ class ApproveDialog(CaseDialog):
         yield Static(id="approve-body")
 
     def relabel(self) -> None:
-        writer = self.case.get("_w", {}).get("status") if "_w" in self.case else None
-        officer = _name(self.service, writer[2] if writer else self.case.get("assignee"))
+        current = writer(self.case, "status")
+        officer = _name(self.service, current[2] if current else self.case.get("assignee"))
         tier = vocab("case.tier", self.case.get("tier"))
         self.query_one("#approve-body", Static).update(t("approve.body", officer=officer, tier=tier))
 
@@ -171,8 +172,8 @@ class ConflictDialog(CaseDialog):
             yield field("write", Input(id="write", max_length=model.MAX_TEXT))
 
     def _is_shown(self, value: dict[str, Any]) -> bool:
-        writer = self.case.get("_w", {}).get(self.field_name)
-        return bool(writer) and writer[0] == value["op"]
+        current = writer(self.case, self.field_name)
+        return current is not None and current[0] == value["op"]
 
     def title_args(self) -> dict[str, Any]:
         return {"field": field_label(self.field_name), "id": self.case["id"]}
