@@ -19,6 +19,10 @@ ASSIGN, CLAIM, APPROVE = "case.assign", "case.claim", "case.approve"
 #: A supervisor's review of a conflict: the value shown stays, the conflict is settled.
 REVIEW = "case.review"
 VISIT, NOTE = "visit.add", "note.add"
+#: Every accepted status change as [hlc, new status, 1 if a reopening else 0], in merge order:
+#: what period figures need of a case's history, kept so that dashboards need not decode its
+#: operations (the same facts `history` gives; `tests/test_exports_reports.py` checks both).
+STATUS_LOG = "_statuses"
 KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, REVIEW, VISIT, NOTE})
 
 
@@ -231,6 +235,7 @@ class CaseReducer:
         elif new == "closed" and state["risk"] == "red" and role != "supervisor":
             return "a red case can only be closed by a supervisor"
         set_field(state, "status", new, op, p.get("base"))
+        state.setdefault(STATUS_LOG, []).append([op.hlc, new, 0])
         state.update(extra)
         return None
 
@@ -240,6 +245,7 @@ class CaseReducer:
         if _text(p.get("reason"), "the reason for reopening", model.MAX_TEXT, required=True):
             return "reopening needs a reason (what flared up again)"
         set_field(state, "status", "in_progress", op, p.get("base"))
+        state.setdefault(STATUS_LOG, []).append([op.hlc, "in_progress", 1])
         state["reopened"] = {"reason": p["reason"], "by": op.author, "at": model.stamp_iso(op.hlc)}
         return None
 

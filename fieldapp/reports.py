@@ -45,6 +45,7 @@ from typing import Any
 
 from fieldapp import i18n_reports as _strings  # noqa: F401  (registers the report strings)
 from fieldapp import model
+from fieldapp.cases import STATUS_LOG
 from fieldapp.exports import csv_bytes, xlsx_bytes
 from fieldapp.i18n import Translator
 
@@ -223,6 +224,34 @@ def case_facts(case: dict[str, Any]) -> CaseFacts:
     )
 
 
+def state_facts(state: dict[str, Any]) -> CaseFacts:
+    """The same facts from a case as the `cases` view holds it (its status log, no history).
+
+    What a dashboard uses: it needs no operation decoded. Equal to `case_facts` of the
+    presented case (`tests/test_exports_reports.py` checks every case of a station).
+    """
+    statuses: list[tuple[datetime, str]] = []
+    reopenings: list[datetime] = []
+    for hlc, status, reopening in state.get(STATUS_LOG, ()):
+        at = _when(model.stamp_iso(hlc))  # to the second, as the history shows it
+        statuses.append((at, status))
+        if reopening:
+            reopenings.append(at)
+    return CaseFacts(
+        id=state["id"],
+        created=_when(state["created_at"]),
+        category=state["category"],
+        risk=state["risk"],
+        village=state["village"],
+        officer=state.get("assignee") or state.get("created_by") or "",
+        flags=tuple(state.get("flags", [])),
+        deadline=state.get("deadline"),
+        followups=tuple((f["due"], bool(f["done"])) for f in state.get("followups", [])),
+        statuses=tuple(statuses),
+        reopenings=tuple(reopenings),
+    )
+
+
 # ------------------------------------------------------------------ figures
 
 
@@ -317,9 +346,15 @@ def build_report(
     names: Names | None = None,
     tz: tzinfo | None = None,
     now: datetime | None = None,
+    facts_of: Callable[[dict[str, Any]], CaseFacts] | None = None,
 ) -> dict[str, Any]:
-    """The report: this period and the same period last year, their figures and the change."""
-    facts = [case_facts(c) for c in cases if c.get("created_at")]
+    """The report: this period and the same period last year, their figures and the change.
+
+    `cases` as `CaseService.cases()` presents them; or the view's states with
+    `facts_of=state_facts` (or a cache of it), which needs no history.
+    """
+    facts_of = facts_of or case_facts
+    facts = [facts_of(c) for c in cases if c.get("created_at")]
     previous = period.last_year()
     current_figures = figures(facts, period, tz, now)
     previous_figures = figures(facts, previous, tz, now)

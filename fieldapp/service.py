@@ -30,7 +30,7 @@ EXPORT_FORMAT = "fieldapp-ops"
 EXPORT_VERSION = 1
 IMPORT_CHUNK = 10_000
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
-PUBLIC_HIDDEN = ("_ops", "_w", "exists")
+PUBLIC_HIDDEN = ("_ops", "_w", "_statuses", "exists")
 
 
 class CaseError(Exception):

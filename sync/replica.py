@@ -53,7 +53,8 @@ from sync.verify import Rejection, VerifyContext, verify_batch
 Entry = tuple[bytes, bytes]
 #: How the views are folded; a store folded by another version is re-folded once on open.
 #: 2: a field's writer is the index of its operation in the entity's `_ops`.
-VIEW_FORMAT = 2
+#: 3: a case keeps the log of its status changes (`fieldapp.cases.STATUS_LOG`).
+VIEW_FORMAT = 3
 VIEW_FORMAT_KEY = "view_format"
 
 

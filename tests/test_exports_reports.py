@@ -455,6 +455,23 @@ def test_dashboard_figures_match_an_independent_pass_over_the_operations(
         assert set(board.monthly_found[first]) == {c.id for c in truth if start <= c.created < end}
 
 
+def test_facts_from_the_status_log_equal_the_facts_from_the_history(authority: CaseService) -> None:
+    """What dashboards read (the view's status log) says what the history says, for every case."""
+    view = authority.replica.view("cases")
+    cases = authority.cases()
+    assert sum(1 for c in cases if len(reports.case_facts(c).statuses) > 2) > 10
+    for case in cases:
+        assert reports.state_facts(view[case["id"]]) == reports.case_facts(case), case["id"]
+    states = [s for s in view.values() if s["exists"]]
+    today, now = date(2025, 12, 20), datetime(2025, 12, 20, 23, 59, tzinfo=BEIJING)
+    from_states = build_dashboard(states, today=today, tz=BEIJING, now=now, facts_of=reports.state_facts)
+    assert from_states == build_dashboard(cases, today=today, tz=BEIJING, now=now)
+    period = reports.period_of("quarter", "2025-05")
+    names = officer_names(authority)
+    by_state = reports.build_report(states, period, names, BEIJING, NOW, facts_of=reports.state_facts)
+    assert by_state == reports.build_report(cases, period, names, BEIJING, NOW)
+
+
 # ---------------------------------------------------------------- the report
 
 

@@ -47,10 +47,10 @@ from fieldapp.reports import (
     CaseFacts,
     ReportError,
     build_report,
-    case_facts,
     period_of,
     report_file,
     report_text,
+    state_facts,
 )
 from fieldapp.review import DECISIONS, Item, Queue, review_queue
 from fieldapp.service import CaseError, CaseService
@@ -156,8 +156,8 @@ class SupervisorScreen(Screen[None]):
         self._items: dict[str, Item] = {}
         #: case id -> ((operations folded, updated at), the case with its history).
         self._presented: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
-        #: case id -> (the presented case it was derived from, its report facts).
-        self._facts: dict[str, tuple[dict[str, Any], CaseFacts]] = {}
+        #: case id -> ((operations folded, updated at), its report facts).
+        self._facts: dict[str, tuple[tuple[int, Any], CaseFacts]] = {}
         self._resumed = False
         #: True while the caseload is being read (`action_refresh`).
         self.loading = False
@@ -261,34 +261,36 @@ class SupervisorScreen(Screen[None]):
             return
         self.action_refresh()
 
-    def _present(self, case_id: str, state: dict[str, Any]) -> None:
-        """Read a case with its history (and its report facts) unless it is unchanged."""
-        mark = (len(state["_ops"]), state.get("updated_at"))
-        cached = self._presented.get(case_id)
-        if cached is None or cached[0] != mark:
-            self._presented[case_id] = (mark, self.service.present(state))
-
     def _cases(self) -> list[dict[str, Any]]:
-        """Every case with its history; only cases changed since the last read are read again."""
+        """Every case with its history (for an export); only changed cases are read again."""
         for case_id, state in self.service.replica.view("cases").items():
-            if state.get("exists"):
-                self._present(case_id, state)
+            if not state.get("exists"):
+                continue
+            mark = (len(state["_ops"]), state.get("updated_at"))
+            cached = self._presented.get(case_id)
+            if cached is None or cached[0] != mark:
+                self._presented[case_id] = (mark, self.service.present(state))
         cases = [case for _mark, case in self._presented.values()]
         cases.sort(key=lambda c: (c["created_at"] or "", c["id"]), reverse=True)  # as `cases()` lists them
         return cases
 
-    def _facts_of(self, case: dict[str, Any]) -> CaseFacts:
-        """The report facts of a presented case, derived again only when the case was re-read."""
-        cached = self._facts.get(case["id"])
-        if cached is None or cached[0] is not case:
-            cached = (case, case_facts(case))
-            self._facts[case["id"]] = cached
+    def _states(self) -> list[dict[str, Any]]:
+        """The cases as the view holds them (what the dashboard and the report read)."""
+        return [s for s in self.service.replica.view("cases").values() if s.get("exists")]
+
+    def _facts_of(self, state: dict[str, Any]) -> CaseFacts:
+        """The report facts of a case, derived again only when the case changed."""
+        mark = (len(state["_ops"]), state.get("updated_at"))
+        cached = self._facts.get(state["id"])
+        if cached is None or cached[0] != mark:
+            cached = (mark, state_facts(state))
+            self._facts[state["id"]] = cached
         return cached[1]
 
     def _load(self) -> None:
         today = self._today()
         self.board = build_dashboard(
-            self._cases(), today=today, areas=self.service.areas(), facts_of=self._facts_of
+            self._states(), today=today, areas=self.service.areas(), facts_of=self._facts_of
         )
         replica = self.service.replica
         self.queue = review_queue(
@@ -308,11 +310,10 @@ class SupervisorScreen(Screen[None]):
         self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)
 
     async def _load_in_slices(self) -> None:
-        items = [(i, s) for i, s in self.service.replica.view("cases").items() if s.get("exists")]
-        for start in range(0, len(items), LOAD_SLICE):
-            for case_id, state in items[start : start + LOAD_SLICE]:
-                self._present(case_id, state)
-                self._facts_of(self._presented[case_id][1])
+        states = self._states()
+        for start in range(0, len(states), LOAD_SLICE):
+            for state in states[start : start + LOAD_SLICE]:
+                self._facts_of(state)
             await asyncio.sleep(0)
         self._load()  # every case is read now: the rest is the figures
         self.loading = False
@@ -755,7 +756,7 @@ class SupervisorScreen(Screen[None]):
             result.update(t("rep.of_bad"))
             return None
         result.update("")
-        return build_report(self._cases(), period, officer_names(self.service))
+        return build_report(self._states(), period, officer_names(self.service), facts_of=self._facts_of)
 
     @on(Button.Pressed, "#rep-show")
     def show_report(self) -> None:
