@@ -21,7 +21,15 @@ from fieldapp.exports import (
     write_new,
 )
 from fieldapp.i18n import detect_language
-from fieldapp.reports import PERIODS, ReportError, build_report, period_of, report_file, report_text
+from fieldapp.reports import (
+    PERIODS,
+    ReportError,
+    build_report,
+    period_of,
+    report_file,
+    report_text,
+    state_facts,
+)
 from fieldapp.service import CaseService
 
 NOT_ENCRYPTED = "The file is not encrypted and names private people: keep it on the station's computer."
@@ -97,7 +105,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         check_writable([args.out], args.force)
     lang = _lang(args)
     with service_for(args) as service:
-        report = build_report(service.cases(), period, officer_names(service))
+        states = [s for s in service.replica.view("cases").values() if s["exists"]]
+        report = build_report(states, period, officer_names(service), facts_of=state_facts)
     if args.out is not None:
         write_new({str(args.out): report_file(report, args.format, lang)}, args.force)
         if args.json:
