@@ -198,16 +198,15 @@ def _when(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
-def case_facts(case: dict[str, Any]) -> CaseFacts:
-    """The facts of a presented case (with its history)."""
+def _facts(case: dict[str, Any], changes: Iterable[tuple[str, str, bool]]) -> CaseFacts:
+    """CaseFacts of a case (presented or as the view holds it) and its status changes,
+    given as (ISO time, new status, whether a reopening), in merge order."""
     statuses: list[tuple[datetime, str]] = []
     reopenings: list[datetime] = []
-    for entry in case.get("history", []):
-        if entry["kind"] == "case.status":
-            statuses.append((_when(entry["at"]), str(entry["what"].get("status"))))
-        elif entry["kind"] == "case.reopen":
-            at = _when(entry["at"])
-            statuses.append((at, "in_progress"))
+    for stamp, status, reopening in changes:
+        at = _when(stamp)
+        statuses.append((at, status))
+        if reopening:
             reopenings.append(at)
     return CaseFacts(
         id=case["id"],
@@ -224,32 +223,31 @@ def case_facts(case: dict[str, Any]) -> CaseFacts:
     )
 
 
+def case_facts(case: dict[str, Any]) -> CaseFacts:
+    """The facts of a presented case (with its history)."""
+    return _facts(
+        case,
+        (
+            (
+                e["at"],
+                "in_progress" if e["kind"] == "case.reopen" else str(e["what"].get("status")),
+                e["kind"] == "case.reopen",
+            )
+            for e in case.get("history", [])
+            if e["kind"] in ("case.status", "case.reopen")
+        ),
+    )
+
+
 def state_facts(state: dict[str, Any]) -> CaseFacts:
     """The same facts from a case as the `cases` view holds it (its status log, no history).
 
     What a dashboard uses: it needs no operation decoded. Equal to `case_facts` of the
     presented case (`tests/test_exports_reports.py` checks every case of a station).
     """
-    statuses: list[tuple[datetime, str]] = []
-    reopenings: list[datetime] = []
-    for hlc, status, reopening in state.get(STATUS_LOG, ()):
-        at = _when(model.stamp_iso(hlc))  # to the second, as the history shows it
-        statuses.append((at, status))
-        if reopening:
-            reopenings.append(at)
-    return CaseFacts(
-        id=state["id"],
-        created=_when(state["created_at"]),
-        category=state["category"],
-        risk=state["risk"],
-        village=state["village"],
-        officer=state.get("assignee") or state.get("created_by") or "",
-        flags=tuple(state.get("flags", [])),
-        deadline=state.get("deadline"),
-        followups=tuple((f["due"], bool(f["done"])) for f in state.get("followups", [])),
-        statuses=tuple(statuses),
-        reopenings=tuple(reopenings),
-    )
+    # Times to the second, as the history shows them.
+    log = state.get(STATUS_LOG, ())
+    return _facts(state, ((model.stamp_iso(hlc), status, bool(reopening)) for hlc, status, reopening in log))
 
 
 # ------------------------------------------------------------------ figures

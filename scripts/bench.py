@@ -21,7 +21,7 @@ from bench_merge import bench_merge
 from bench_store import IMPLS, bench_store, unlock_child
 from bench_supervisor import bench_supervisor
 from bench_sync import bench_sync
-from bench_ui import bench_ui
+from bench_ui import add_station_options, bench_ui
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -90,24 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the TUI on a large store: unlock, home interactive, find screen, a keystroke in the filter",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add = ui.add_argument
-    add("--cases", type=int, default=17_000, help="cases in the measured store (17,000 is ~100k records)")
-    add("--repeats", type=int, default=5, help="fresh UI runs (and reference runs) to take the median of")
-    add("--quick", action="store_true", help="a tiny run (2,000 cases, 1 repeat) for the smoke test")
-    add("--seed", type=int, default=20240611, help="seed of the fake history")
-    add("--workdir", type=Path, help="make the temporary data directory in this one")
+    add_station_options(ui, repeats=5, quick_cases=2000)
     ui.set_defaults(func=bench_ui)
     sup = sub.add_parser(
         "supervisor",
         help="the supervisor's screen on a station's whole caseload: open, tabs, refresh, a decision",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add = sup.add_argument
-    add("--cases", type=int, default=17_000, help="cases in the supervisor's store (17,000 is ~100k records)")
-    add("--repeats", type=int, default=3, help="fresh UI runs (and reference runs) to take the median of")
-    add("--quick", action="store_true", help="a tiny run (1,000 cases, 1 repeat) for the smoke test")
-    add("--seed", type=int, default=20240611, help="seed of the fake history")
-    add("--workdir", type=Path, help="make the temporary data directory in this one")
+    add_station_options(sup, repeats=3, quick_cases=1000)
     sup.set_defaults(func=bench_supervisor)
     child = sub.add_parser("_unlock-child")
     child.add_argument("impl", choices=IMPLS)

@@ -870,17 +870,31 @@ def report(
     )
 
 
+def add_station_options(parser: argparse.ArgumentParser, repeats: int, quick_cases: int) -> None:
+    """The options of the benches on a station's history (`ui`, `supervisor`)."""
+    add = parser.add_argument
+    add("--cases", type=int, default=17_000, help="cases in the measured store (17,000 is ~100k records)")
+    add(
+        "--repeats",
+        type=int,
+        default=repeats,
+        help="fresh UI runs (and reference runs) to take the median of",
+    )
+    add(
+        "--quick",
+        action="store_true",
+        help=f"a tiny run ({quick_cases:,} cases, 1 repeat) for the smoke test",
+    )
+    add("--seed", type=int, default=20240611, help="seed of the fake history")
+    add("--workdir", type=Path, help="make the temporary data directory in this one")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line when run alone (`bench.py ui` takes the same options)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add = parser.add_argument
-    add("--cases", type=int, default=17_000, help="cases in the measured store (17,000 is ~100k records)")
-    add("--repeats", type=int, default=5, help="fresh UI runs (and reference runs) to take the median of")
-    add("--quick", action="store_true", help="a tiny run (2,000 cases, 1 repeat) for the smoke test")
-    add("--seed", type=int, default=20240611, help="seed of the fake history")
-    add("--workdir", type=Path, help="make the temporary data directory in this one")
+    add_station_options(parser, repeats=5, quick_cases=2000)
     return parser
 
 
