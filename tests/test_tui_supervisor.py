@@ -30,6 +30,7 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     PlaceDialog,
     RevokeDialog,
 )
+from fieldapp.tui.screens.supervisor_reports import ReportsPane
 from tests.conftest import PASSPHRASE
 from tests.replicas import converge, station_devices
 
@@ -357,20 +358,23 @@ def test_export_from_the_reports_tab_holds_exactly_the_filtered_cases(
 
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
         screen = await supervise(app, pilot, "reports")
-        screen.query_one("#folder", Input).value = str(tmp_path / "missing")
-        screen.export()
+        pane = screen.query_one(ReportsPane)
+        pane.query_one("#folder", Input).value = str(tmp_path / "missing")
+        pane.export()
         await pilot.pause()
-        assert "does not exist" in str(screen.query_one("#exp-result").render())
-        screen.query_one("#folder", Input).value = str(out)
-        screen.query_one("#exp-risk", Select).value = "orange"
+        assert "does not exist" in str(pane.query_one("#exp-result").render())
+        pane.query_one("#folder", Input).value = str(out)
+        pane.query_one("#exp-risk", Select).value = "orange"
         await pilot.pause()
         await pilot.click("#exp-button")
         await pilot.pause()
-        written["cases"] = screen.last_export
-        screen.query_one("#rep-period", Select).value = "quarter"
-        screen.write_report()
+        assert pane.last_export is not None
+        written["cases"] = pane.last_export
+        pane.query_one("#rep-period", Select).value = "quarter"
+        pane.write_report()
         await pilot.pause()
-        written["report"] = screen.last_report
+        assert pane.last_report is not None
+        written["report"] = pane.last_report
 
     run(store, scenario)
     book = openpyxl.load_workbook(written["cases"], read_only=True)

@@ -28,37 +28,28 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
-from fieldapp import model
-from fieldapp.cli_reports import officer_names
 from fieldapp.dashboard import Dashboard, build_dashboard
-from fieldapp.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
 from fieldapp.i18n import t
 from fieldapp.i18n_rules import reason_text
 from fieldapp.reports import (
-    PERIODS,
     CaseFacts,
-    ReportError,
-    build_report,
-    period_of,
-    report_file,
-    report_text,
     state_facts,
 )
 from fieldapp.review import DECISIONS, Item, Queue, review_queue
-from fieldapp.service import CaseError, CaseService
+from fieldapp.service import CaseService
 from fieldapp.station import authority, device_rows
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
-from fieldapp.tui.screens.case_dialogs import CaseDialog, relabel_select
+from fieldapp.tui.screens.case_dialogs import CaseDialog
 from fieldapp.tui.screens.case_list import CaseListScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
@@ -67,6 +58,8 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     PlaceDialog,
     RevokeDialog,
 )
+from fieldapp.tui.screens.supervisor_reports import ReportsPane
+from fieldapp.tui.supervisor_dashboard import draw_charts, figure_rows
 from sync.session import last_synced_with
 
 TABS = ("dashboard", "review", "devices", "reports")
@@ -76,20 +69,6 @@ LOAD_SLICE = 500
 #: of rows takes seconds to draw, and nobody decides more than these in one sitting).
 QUEUE_DECISIONS = 200
 QUEUE_RECORDS = 50
-#: Categories drawn in the intake chart (the rest are summed as "other").
-CHART_CATEGORIES = 5
-#: Colours of the intake chart's series, and the legend's swatches (readable on both themes).
-SERIES_COLOURS = ("red", "orange", "blue", "green", "magenta", "cyan")
-SWATCH = {
-    "red": "#e53935",
-    "orange": "#fb8c00",
-    "blue": "#1e88e5",
-    "green": "#43a047",
-    "magenta": "#d81b60",
-    "cyan": "#00acc1",
-}
-EXPORT_FORMATS = ("xlsx", "csv", "json")
-REPORT_FORMATS = ("xlsx", "csv")
 
 
 def default_folder() -> Path:
@@ -199,34 +178,13 @@ class SupervisorScreen(Screen[None]):
                 Static(id="devices-hint", classes="sup-hint"),
             ]
         return [
-            VerticalScroll(
-                Static(id="exp-title", classes="section-title"),
-                Horizontal(
-                    Select([(f, f) for f in EXPORT_FORMATS], id="exp-format", allow_blank=False),
-                    Select([], id="exp-status"),
-                    Select([], id="exp-risk"),
-                    Input(id="exp-village"),
-                    classes="sup-form-row",
-                ),
-                Horizontal(
-                    Static(id="folder-label"),
-                    Input(str(self._folder), id="folder"),
-                    Button(id="exp-button", variant="primary", compact=True),
-                    classes="sup-form-row",
-                ),
-                Static(id="exp-result"),
-                Static(id="rep-title", classes="section-title"),
-                Horizontal(
-                    Select([(p, p) for p in PERIODS], id="rep-period", allow_blank=False),
-                    Input(self._today().strftime("%Y-%m"), id="rep-of", max_length=7),
-                    Select([(f, f) for f in REPORT_FORMATS], id="rep-format", allow_blank=False),
-                    Button(id="rep-show", compact=True),
-                    Button(id="rep-button", variant="primary", compact=True),
-                    classes="sup-form-row",
-                ),
-                Static(id="rep-result"),
-                Static(id="rep-preview"),
-                id="reports-body",
+            ReportsPane(
+                self.service,
+                self._folder,
+                self._today(),
+                cases=self._cases,
+                states=self._states,
+                facts_of=self._facts_of,
             )
         ]
 
@@ -241,13 +199,14 @@ class SupervisorScreen(Screen[None]):
     def _draw_tab(self, tab: str) -> None:
         if tab == "dashboard":
             self._draw_figures()
-            self._draw_charts()
+            if self.board is not None:
+                draw_charts(self.board, self)
         elif tab == "review":
             self._draw_queue()
         elif tab == "devices":
             self._draw_devices()
         else:
-            self._label_reports()
+            self.query_one(ReportsPane).relabel()
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
@@ -353,73 +312,6 @@ class SupervisorScreen(Screen[None]):
         record = self.service.replica.device(device_id) or {}
         return str(record.get("officer") or device_id)
 
-    def _figure_rows(self) -> list[tuple[str, Text | str, list[str] | None, tuple[str, dict[str, Any]]]]:
-        """(row key, label, case ids or None for a heading, title key and args)."""
-        board = self.board
-        assert board is not None
-        rows: list[tuple[str, Text | str, list[str] | None, tuple[str, dict[str, Any]]]] = []
-
-        def heading(key: str, text: str) -> None:
-            rows.append((f"h:{key}", Text(text, style="bold"), None, ("", {})))
-
-        def row(
-            key: str, title: tuple[str, dict[str, Any]], ids: list[str], label: Text | str | None = None
-        ) -> None:
-            rows.append((key, label if label is not None else "  " + t(title[0], **title[1]), ids, title))
-
-        heading("open", t("dash.section.open"))
-        for risk in model.RISKS:
-            label = Text("  ").append_text(risk_cell(risk))
-            row(
-                f"risk:{risk}",
-                ("dash.open_risk", {"risk": t(f"risk.{risk}")}),
-                board.open_by_risk[risk],
-                label,
-            )
-        for status, ids in board.open_by_status.items():
-            name = vocab("status", status)
-            row(f"status:{status}", ("dash.open_status", {"status": name}), ids, "  " + name)
-        heading("attention", t("dash.section.attention"))
-        for name in ("overdue", "followups_due", "unassigned", "unclaimed"):
-            row(name, (f"dash.{name}", {}), getattr(board, name))
-        for kind, (period, figures, behind) in board.periods.items():
-            heading(kind, period.label(self.app.language))
-            for name in (
-                "found",
-                "resolved",
-                "found_resolved",
-                "hazards_found",
-                "hazards_fixed",
-                "repeat_incidents",
-            ):
-                row(f"{kind}:{name}", (f"dash.period.{name}", {}), behind[name])
-            rate = figures["resolution_rate"]
-            rate_text = t("dash.no_rate") if rate is None else f"{rate:.1f}%"
-            rows.append((f"{kind}:rate", "  " + t("dash.period.rate", rate=rate_text), None, ("", {})))
-        heading("area", t("dash.section.area"))
-        for area, ids in sorted(board.by_area.items(), key=lambda kv: (kv[0] == "", -len(kv[1]), kv[0])):
-            name = area or t("dash.no_area")
-            row(f"area:{area}", ("dash.open_status", {"status": name}), ids, "  " + name)
-        heading("village", t("dash.section.village"))
-        for village, ids in sorted(board.by_village.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            row(f"village:{village}", ("dash.open_status", {"status": village}), ids, "  " + village)
-        heading("officer", t("dash.section.officer"))
-        for officer, ids in sorted(board.by_officer.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            name = self._officer_name(officer)
-            row(f"officer:{officer}", ("dash.open_status", {"status": name}), ids, "  " + name)
-        heading("months", t("dash.section.months"))
-        for first, rate, _found, _done in reversed(board.monthly_rate):
-            month = first.strftime("%Y-%m")
-            shown = t("dash.no_rate") if rate is None else f"{rate:.1f}%"
-            label = "  " + t("dash.month_rate", month=month, rate=shown)
-            row(f"month:{month}", ("dash.month_found", {"month": month}), board.monthly_found[first], label)
-        heading("weeks", t("dash.section.weeks"))
-        for index in reversed(range(len(board.weeks))):
-            ids = [i for weekly in board.weekly_intake.values() for i in weekly[index]]
-            week = board.weeks[index].isoformat()
-            row(f"week:{week}", ("dash.week", {"date": week}), ids)
-        return rows
-
     def _draw_figures(self) -> None:
         if self.board is None:
             return
@@ -429,53 +321,13 @@ class SupervisorScreen(Screen[None]):
         table.add_column(t("dash.column.figure"), key="figure")
         table.add_column(t("dash.column.count"), key="count")
         self._drill = {}
-        for key, label, ids, title in self._figure_rows():
+        for key, label, ids, title in figure_rows(self.board, self._officer_name, self.app.language):  # type: ignore[attr-defined]
             count = "" if ids is None else Text(str(len(ids)), justify="right")
             table.add_row(label, count, key=key)
             if ids is not None:
                 self._drill[key] = (title[0], title[1], ids)
         table.move_cursor(row=min(cursor, table.row_count - 1))
         self.query_one("#dash-hint", Static).update(t("dash.hint"))
-
-    def _draw_charts(self) -> None:
-        board = self.board
-        if board is None:
-            return
-        weeks = [d.strftime("%m-%d") for d in board.weeks]
-        totals = {c: sum(len(w) for w in weekly) for c, weekly in board.weekly_intake.items()}
-        top = [c for c in sorted(totals, key=lambda c: (-totals[c], c)) if totals[c]][:CHART_CATEGORIES]
-        series = [[len(w) for w in board.weekly_intake[c]] for c in top]
-        rest = [
-            sum(len(board.weekly_intake[c][i]) for c in board.weekly_intake if c not in top)
-            for i in range(len(weeks))
-        ]
-        names = [vocab("category", c) for c in top]
-        if any(rest):
-            series.append(rest)
-            names.append(t("dash.other_categories"))
-        intake = self.query_one("#intake-chart", PlotextPlot).plt
-        intake.clear_data()
-        intake.clear_figure()
-        if series:
-            intake.stacked_bar(weeks, series, color=list(SERIES_COLOURS[: len(series)]), width=0.6)
-        intake.xticks(list(range(1, len(weeks) + 1, 3)), weeks[::3])
-        self.query_one("#intake-chart", PlotextPlot).refresh()
-        legend = Text()
-        for name, colour in zip(names, SERIES_COLOURS, strict=False):
-            legend.append("■ ", style=SWATCH[colour])
-            legend.append(f"{name}  ")
-        self.query_one("#intake-legend", Static).update(legend)
-        self.query_one("#intake-title", Static).update(t("dash.chart.intake"))
-        months = [first.strftime("%y-%m") for first, _rate, _found, _done in board.monthly_rate]
-        rates = [rate or 0.0 for _first, rate, _found, _done in board.monthly_rate]
-        rate_plot = self.query_one("#rate-chart", PlotextPlot).plt
-        rate_plot.clear_data()
-        rate_plot.clear_figure()
-        rate_plot.bar(months, rates, color="green", width=0.6)
-        rate_plot.ylim(0, 100)
-        rate_plot.xticks(list(range(1, len(months) + 1, 2)), months[::2])
-        self.query_one("#rate-chart", PlotextPlot).refresh()
-        self.query_one("#rate-title", Static).update(t("dash.chart.rate"))
 
     def _draw_queue(self) -> None:
         counts = self.queue.counts
@@ -554,27 +406,6 @@ class SupervisorScreen(Screen[None]):
             )
         hint = t("devices.hint") if authority(self.service) is not None else t("devices.not_authority")
         self.query_one("#devices-hint", Static).update(hint)
-
-    def _label_reports(self) -> None:
-        any_ = t("exp.any")
-        self.query_one("#exp-title", Static).update(t("exp.title"))
-        self._set_options("#exp-format", [(f.upper(), f) for f in EXPORT_FORMATS])
-        self._set_options(
-            "#exp-status", [(vocab("status", s), s) for s in model.STATUSES], f"{t('exp.status')}: {any_}"
-        )
-        self._set_options("#exp-risk", [(t(f"risk.{r}"), r) for r in model.RISKS], f"{t('exp.risk')}: {any_}")
-        self.query_one("#exp-village", Input).placeholder = t("exp.village")
-        self.query_one("#folder-label", Static).update(t("exp.folder"))
-        self.query_one("#exp-button", Button).label = t("exp.button")
-        self.query_one("#rep-title", Static).update(t("rep.title"))
-        self._set_options("#rep-period", [(t(f"rep.period.{p}"), p) for p in PERIODS])
-        self.query_one("#rep-of", Input).placeholder = t("rep.of")
-        self._set_options("#rep-format", [(f.upper(), f) for f in REPORT_FORMATS])
-        self.query_one("#rep-show", Button).label = t("rep.show")
-        self.query_one("#rep-button", Button).label = t("rep.button")
-
-    def _set_options(self, selector: str, options: list[tuple[str, str]], prompt: str | None = None) -> None:
-        relabel_select(self.query_one(selector, Select), options, prompt)
 
     # ------------------------------------------------------------ navigation and decisions
 
@@ -700,89 +531,3 @@ class SupervisorScreen(Screen[None]):
                 self.action_refresh()
 
         self.app.push_screen(RevokeDialog(self.service, device), revoked)
-
-    # ------------------------------------------------------------ reports and exports
-
-    def _chosen(self, selector: str) -> str | None:
-        value = self.query_one(selector, Select).value
-        return None if value == Select.NULL else str(value)
-
-    def _target(self, name: str) -> Path | None:
-        folder = Path(self.query_one("#folder", Input).value.strip() or ".").expanduser()
-        if not folder.is_dir():
-            return None
-        return folder / name
-
-    @on(Button.Pressed, "#exp-button")
-    def export(self) -> None:
-        """Write the filtered cases (and visits) to a new file in the folder."""
-        result = self.query_one("#exp-result", Static)
-        fmt = self._chosen("#exp-format") or EXPORT_FORMATS[0]
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = self._target(f"fieldapp-cases-{stamp}.{fmt}")
-        if target is None:
-            result.update(t("exp.no_folder", folder=self.query_one("#folder", Input).value))
-            return
-        wanted = CaseFilter(
-            status=self._chosen("#exp-status"),
-            risk=self._chosen("#exp-risk"),
-            village=self.query_one("#exp-village", Input).value.strip() or None,
-        )
-        visits_out = target.with_name(f"fieldapp-visits-{stamp}.csv") if fmt == "csv" else None
-        try:
-            cases = filter_cases(self._cases(), wanted)
-            made = build_export(
-                cases,
-                fmt,
-                self.app.language,
-                officer_names(self.service),
-                target,
-                visits_out,  # type: ignore[attr-defined]
-            )
-            write_new(made.files)
-        except (ExportError, CaseError) as exc:
-            result.update(t("exp.failed", reason=str(exc)))
-            return
-        self.last_export = target
-        result.update(t("exp.done", cases=made.cases, visits=made.visits, path=target))
-
-    def _report(self) -> dict[str, Any] | None:
-        result = self.query_one("#rep-result", Static)
-        try:
-            period = period_of(
-                self._chosen("#rep-period") or "month", self.query_one("#rep-of", Input).value.strip()
-            )
-        except ReportError:
-            result.update(t("rep.of_bad"))
-            return None
-        result.update("")
-        return build_report(self._states(), period, officer_names(self.service), facts_of=self._facts_of)
-
-    @on(Button.Pressed, "#rep-show")
-    def show_report(self) -> None:
-        """The report as text, below the form."""
-        report = self._report()
-        if report is not None:
-            self.query_one("#rep-preview", Static).update(report_text(report, self.app.language))  # type: ignore[attr-defined]
-
-    @on(Button.Pressed, "#rep-button")
-    def write_report(self) -> None:
-        """Write the report's table (XLSX or CSV) to a new file in the folder."""
-        report = self._report()
-        if report is None:
-            return
-        result = self.query_one("#rep-result", Static)
-        fmt = self._chosen("#rep-format") or REPORT_FORMATS[0]
-        code = report["period"]["code"]
-        target = self._target(f"fieldapp-report-{code}-{datetime.now():%Y%m%d-%H%M%S}.{fmt}")
-        if target is None:
-            result.update(t("exp.no_folder", folder=self.query_one("#folder", Input).value))
-            return
-        try:
-            write_new({str(target): report_file(report, fmt, self.app.language)})  # type: ignore[attr-defined]
-        except ExportError as exc:
-            result.update(t("exp.failed", reason=str(exc)))
-            return
-        self.last_report = target
-        result.update(t("rep.done", period=code, path=target))
-        self.show_report()

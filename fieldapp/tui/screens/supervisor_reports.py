@@ -1,0 +1,186 @@
+"""The supervisor's reports tab: exports of the filtered cases and the period report,
+written as new files into a folder (what `fieldapp export` and `fieldapp report` do)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Input, Select, Static
+
+from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
+from fieldapp import model
+from fieldapp.cli_reports import officer_names
+from fieldapp.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
+from fieldapp.i18n import t
+from fieldapp.reports import (
+    PERIODS,
+    CaseFacts,
+    ReportError,
+    build_report,
+    period_of,
+    report_file,
+    report_text,
+)
+from fieldapp.service import CaseError, CaseService
+from fieldapp.tui.case_timeline import vocab
+from fieldapp.tui.screens.case_dialogs import relabel_select
+
+EXPORT_FORMATS = ("xlsx", "csv", "json")
+REPORT_FORMATS = ("xlsx", "csv")
+
+Cases = Callable[[], list[dict[str, Any]]]
+
+
+class ReportsPane(VerticalScroll):
+    """The export form, the report form and the report's preview."""
+
+    def __init__(
+        self,
+        service: CaseService,
+        folder: Path,
+        today: date,
+        cases: Cases,
+        states: Cases,
+        facts_of: Callable[[dict[str, Any]], CaseFacts],
+    ) -> None:
+        super().__init__(id="reports-body")
+        self.service = service
+        self._folder, self._today = folder, today
+        #: The cases with their history (exports), the view's states and their facts (reports).
+        self._cases, self._states, self._facts_of = cases, states, facts_of
+        self.last_export: Path | None = None
+        self.last_report: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="exp-title", classes="section-title")
+        with Horizontal(classes="sup-form-row"):
+            yield Select([(f, f) for f in EXPORT_FORMATS], id="exp-format", allow_blank=False)
+            yield Select([], id="exp-status")
+            yield Select([], id="exp-risk")
+            yield Input(id="exp-village")
+        with Horizontal(classes="sup-form-row"):
+            yield Static(id="folder-label")
+            yield Input(str(self._folder), id="folder")
+            yield Button(id="exp-button", variant="primary", compact=True)
+        yield Static(id="exp-result")
+        yield Static(id="rep-title", classes="section-title")
+        with Horizontal(classes="sup-form-row"):
+            yield Select([(p, p) for p in PERIODS], id="rep-period", allow_blank=False)
+            yield Input(self._today.strftime("%Y-%m"), id="rep-of", max_length=7)
+            yield Select([(f, f) for f in REPORT_FORMATS], id="rep-format", allow_blank=False)
+            yield Button(id="rep-show", compact=True)
+            yield Button(id="rep-button", variant="primary", compact=True)
+        yield Static(id="rep-result")
+        yield Static(id="rep-preview")
+
+    def relabel(self) -> None:
+        """Labels and choices in the UI language."""
+        any_ = t("exp.any")
+        self.query_one("#exp-title", Static).update(t("exp.title"))
+        self._set_options("#exp-format", [(f.upper(), f) for f in EXPORT_FORMATS])
+        self._set_options(
+            "#exp-status", [(vocab("status", s), s) for s in model.STATUSES], f"{t('exp.status')}: {any_}"
+        )
+        self._set_options("#exp-risk", [(t(f"risk.{r}"), r) for r in model.RISKS], f"{t('exp.risk')}: {any_}")
+        self.query_one("#exp-village", Input).placeholder = t("exp.village")
+        self.query_one("#folder-label", Static).update(t("exp.folder"))
+        self.query_one("#exp-button", Button).label = t("exp.button")
+        self.query_one("#rep-title", Static).update(t("rep.title"))
+        self._set_options("#rep-period", [(t(f"rep.period.{p}"), p) for p in PERIODS])
+        self.query_one("#rep-of", Input).placeholder = t("rep.of")
+        self._set_options("#rep-format", [(f.upper(), f) for f in REPORT_FORMATS])
+        self.query_one("#rep-show", Button).label = t("rep.show")
+        self.query_one("#rep-button", Button).label = t("rep.button")
+
+    def _set_options(self, selector: str, options: list[tuple[str, str]], prompt: str | None = None) -> None:
+        relabel_select(self.query_one(selector, Select), options, prompt)
+
+    def _chosen(self, selector: str) -> str | None:
+        value = self.query_one(selector, Select).value
+        return None if value == Select.NULL else str(value)
+
+    def _target(self, name: str) -> Path | None:
+        folder = Path(self.query_one("#folder", Input).value.strip() or ".").expanduser()
+        if not folder.is_dir():
+            return None
+        return folder / name
+
+    @on(Button.Pressed, "#exp-button")
+    def export(self) -> None:
+        """Write the filtered cases (and visits) to a new file in the folder."""
+        result = self.query_one("#exp-result", Static)
+        fmt = self._chosen("#exp-format") or EXPORT_FORMATS[0]
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = self._target(f"fieldapp-cases-{stamp}.{fmt}")
+        if target is None:
+            result.update(t("exp.no_folder", folder=self.query_one("#folder", Input).value))
+            return
+        wanted = CaseFilter(
+            status=self._chosen("#exp-status"),
+            risk=self._chosen("#exp-risk"),
+            village=self.query_one("#exp-village", Input).value.strip() or None,
+        )
+        visits_out = target.with_name(f"fieldapp-visits-{stamp}.csv") if fmt == "csv" else None
+        try:
+            cases = filter_cases(self._cases(), wanted)
+            made = build_export(
+                cases,
+                fmt,
+                self.app.language,  # type: ignore[attr-defined]
+                officer_names(self.service),
+                target,
+                visits_out,
+            )
+            write_new(made.files)
+        except (ExportError, CaseError) as exc:
+            result.update(t("exp.failed", reason=str(exc)))
+            return
+        self.last_export = target
+        result.update(t("exp.done", cases=made.cases, visits=made.visits, path=target))
+
+    def _report(self) -> dict[str, Any] | None:
+        result = self.query_one("#rep-result", Static)
+        try:
+            period = period_of(
+                self._chosen("#rep-period") or "month", self.query_one("#rep-of", Input).value.strip()
+            )
+        except ReportError:
+            result.update(t("rep.of_bad"))
+            return None
+        result.update("")
+        return build_report(self._states(), period, officer_names(self.service), facts_of=self._facts_of)
+
+    @on(Button.Pressed, "#rep-show")
+    def show_report(self) -> None:
+        """The report as text, below the form."""
+        report = self._report()
+        if report is not None:
+            self.query_one("#rep-preview", Static).update(report_text(report, self.app.language))  # type: ignore[attr-defined]
+
+    @on(Button.Pressed, "#rep-button")
+    def write_report(self) -> None:
+        """Write the report's table (XLSX or CSV) to a new file in the folder."""
+        report = self._report()
+        if report is None:
+            return
+        result = self.query_one("#rep-result", Static)
+        fmt = self._chosen("#rep-format") or REPORT_FORMATS[0]
+        code = report["period"]["code"]
+        target = self._target(f"fieldapp-report-{code}-{datetime.now():%Y%m%d-%H%M%S}.{fmt}")
+        if target is None:
+            result.update(t("exp.no_folder", folder=self.query_one("#folder", Input).value))
+            return
+        try:
+            write_new({str(target): report_file(report, fmt, self.app.language)})  # type: ignore[attr-defined]
+        except ExportError as exc:
+            result.update(t("exp.failed", reason=str(exc)))
+            return
+        self.last_report = target
+        result.update(t("rep.done", period=code, path=target))
+        self.show_report()
