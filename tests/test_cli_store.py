@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from fieldapp.review import review_queue
+from fieldapp.service import CaseService
+from fieldapp.station import authority, device_rows
 from tests.conftest import file_digests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,3 +121,15 @@ def test_demo_builds_a_store_that_opens(tmp_path: Path) -> None:
     info = json.loads(built.stdout)
     check = fieldapp("store", "check", "--store", str(store), passphrase=info["passphrase"])
     assert check.returncode == 0, check.stderr
+    # A real station, with something in each of the supervisor's review kinds and areas.
+    service = CaseService.open(store, info["passphrase"])
+    try:
+        assert service.is_supervisor and authority(service) is not None
+        rows = device_rows(service)
+        assert len(rows) == 4 and sum(r["role"] == "officer" for r in rows) == 3
+        assert set(service.areas().values()) == {"第一警务区", "第二警务区", "第三警务区"}
+        queue = review_queue(service.replica.view("cases").values())
+        assert {"conflict", "escalation", "red_closure"} <= {item.kind for item in queue.items}
+        assert any((c.get("outcome") or {}).get("kind") == "agreement" for c in service.cases())
+    finally:
+        service.close()
