@@ -17,8 +17,6 @@ from sync.ops import Operation
 
 AREA_SET = "village.area"
 TABLE = "villages"
-#: What the dashboard calls the villages no area holds yet.
-NO_AREA = ""
 
 
 def area_problem(village: Any, area: Any) -> str | None:

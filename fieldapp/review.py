@@ -160,7 +160,7 @@ def review_queue(
 
 def _writer(case: Mapping[str, Any], name: str) -> str:
     """The device whose write set the field's current value."""
-    current = writer(dict(case), name)
+    current = writer(case, name)
     return current[2] if current else ""
 
 

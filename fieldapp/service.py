@@ -124,14 +124,11 @@ class CaseService:
 
     def case(self, case_id: str) -> dict[str, Any]:
         """One case, with visits, conflicts and its history (derived from its operations)."""
-        return self._present(self._state(case_id))
+        return self.present(self._state(case_id))
 
     def present(self, state: dict[str, Any]) -> dict[str, Any]:
-        """A case of the `cases` view as `case()` shows it (public, with its history)."""
-        return self._present(state)
-
-    def _present(self, state: dict[str, Any]) -> dict[str, Any]:
-        """The public case with its history, derived from its operations."""
+        """A case of the `cases` view as `case()` shows it: public, with its history (derived
+        from its operations)."""
         return public(state) | {"history": history(state, self.replica.load_ops(state["_ops"]))}
 
     def cases(
@@ -143,7 +140,7 @@ class CaseService:
         today: date | None = None,
     ) -> list[dict[str, Any]]:
         """Cases matching every given filter, newest first."""
-        return find_cases(self.replica.view("cases"), status, risk, village, overdue, today, self._present)
+        return find_cases(self.replica.view("cases"), status, risk, village, overdue, today, self.present)
 
     def state_hash(self) -> str:
         """Digest of the materialized view."""

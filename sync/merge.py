@@ -13,7 +13,7 @@ in the entity's conflict list for a person to review, and the later one is shown
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Protocol
@@ -59,7 +59,7 @@ class Reducer(Protocol):
         ...
 
 
-def writer(state: dict[str, Any] | None, name: str) -> tuple[str, int, str] | None:
+def writer(state: Mapping[str, Any] | None, name: str) -> tuple[str, int, str] | None:
     """(op key, hlc, author) of the write that set the field's current value, or None."""
     if state is None:
         return None

@@ -6,6 +6,7 @@ reaches any of it."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,6 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def copy_store(station: dict[str, Any], name: str, tmp_path: Path) -> Path:
     """A private copy of one device's store (tests change what they open)."""
-    import shutil
-
     target = tmp_path / name
     shutil.copytree(station["root"] / name, target)
     return target
