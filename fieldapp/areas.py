@@ -40,9 +40,6 @@ class VillageReducer:
 
     def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
         """Only a supervisor places a village; the rest of the merge's rules as for cases."""
-        revoked = env.revoked(op.author, op.epoch, op.seq)
-        if revoked is not None:
-            return revoked
         role = env.role(op.author, op.epoch, op.seq)
         if role is None:
             return "the author's device is not known"
@@ -54,6 +51,9 @@ class VillageReducer:
             return reason
         set_field(state, "area", area.strip() if area else None, op, op.payload.get("base"))
         return None
+
+    def finish(self, state: dict[str, Any], last: Operation) -> None:
+        """Nothing depends on the newest placement alone."""
 
 
 def place_payload(view: dict[str, Any], village: str, area: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fieldapp import model
-from sync.merge import MergeEnv, field_base, set_field
+from sync.merge import MergeEnv, field_base, set_field, set_new_fields
 from sync.ops import Operation
 
 CREATE, SET, STATUS, REOPEN = "case.create", "case.set", "case.status", "case.reopen"
@@ -146,19 +146,21 @@ class CaseReducer:
         }
 
     def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
-        """Check the rules, then fold; a refusal leaves `state` as it was."""
-        revoked = env.revoked(op.author, op.epoch, op.seq)
-        if revoked is not None:
-            return revoked
+        """Check the rules, then fold; a refusal leaves `state` as it was.
+
+        Operations past a revocation's cut-off never reach a reducer (`fold_into` and
+        `Replica.record` leave them out), so the author's role is all that is asked here.
+        """
         role = env.role(op.author, op.epoch, op.seq)
         if role is None:
             return "the author's device is not known"
         if op.kind != CREATE and not state["exists"]:
             return "the case does not exist (yet) on this device"
-        reason = self._handlers[op.kind](state, op, op.payload, role)
-        if reason is None:
-            state["updated_at"] = model.stamp_iso(op.hlc)
-        return reason
+        return self._handlers[op.kind](state, op, op.payload, role)
+
+    def finish(self, state: dict[str, Any], last: Operation) -> None:
+        """A case was last updated by the latest operation accepted into it."""
+        state["updated_at"] = model.stamp_iso(last.hlc)
 
     # Each handler validates first and mutates only when everything is valid.
 
@@ -177,8 +179,7 @@ class CaseReducer:
         reason = check_fields(fields, tuple(fields))
         if reason:
             return reason
-        for name, value in fields.items():
-            set_field(state, name, value, op, None)
+        set_new_fields(state, fields, op)
         state.update(exists=True, created_at=model.stamp_iso(op.hlc), created_by=op.author)
         return None
 

@@ -94,6 +94,9 @@ class DeviceReducer:
             return None
         return self._revoke(state, op, env)
 
+    def finish(self, state: dict[str, Any], last: Operation) -> None:
+        """Nothing depends on the newest announcement or revocation alone."""
+
     @staticmethod
     def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
         payload = op.payload
@@ -274,6 +277,9 @@ class Replica:
         self.fold_pending()  # the rules must see everything already received
         self._standings.clear()  # memoised per call: a rolled-back transaction may have left it stale
         op = self.make(kind, entity, payload)
+        refusal = self.revoked_reason(op.author, op.epoch, op.seq)
+        if refusal is not None:  # the merge skips such operations before any reducer sees them
+            raise OperationRefused(refusal)
         reducer = self._reducers[kind]
         probe = self.db.keyed(reducer.table).get_copy(entity)
         probe = probe if probe is not None else reducer.initial(op)
@@ -361,6 +367,11 @@ class Replica:
         Every batch is still verified and stored durably as it arrives; the cases it
         touches are marked dirty in the same transaction, so a crash before the fold
         is repaired when the store is next opened.
+
+        The cyclic garbage collector is paused for the session: the operations waiting to
+        be folded are tens of thousands of live, acyclic objects, and every collection
+        between two batches walked them again (0.12-0.16 s of a 30-batch merge, measured
+        with gc callbacks). What the session leaves cyclic is collected once it ends.
         """
         if self._session:
             yield
@@ -369,11 +380,12 @@ class Replica:
         # its operations waits in memory: fold such cases before this session's operations do.
         self.fold_pending()
         self._session = True
-        try:
-            yield
-        finally:
-            self._session = False
-            self.fold_pending()
+        with no_gc():
+            try:
+                yield
+            finally:
+                self._session = False
+                self.fold_pending()
 
     def fold_pending(self) -> None:
         """Bring the view up to date with every operation stored (one transaction)."""
