@@ -110,6 +110,46 @@ class _OperationFields(NamedTuple):
 
 _tuple_new = tuple.__new__
 _sha256 = hashlib.sha256
+_2_40, _2_63 = 2**40, 2**63
+
+
+def _build(
+    cls: type[Operation],
+    station: str,
+    author: str,
+    epoch: int,
+    seq: int,
+    prev: bytes,
+    hlc: int,
+    kind: str,
+    entity: str,
+    payload: dict[str, Any],
+    body: bytes,
+    sig: bytes,
+) -> Operation:
+    """An Operation from its eleven fields, the derived ones derived (what `Operation(...)`
+    does; the decoders call it directly, which saves the class call: 0.8 µs of ~5)."""
+    chain = f"{author}.{epoch:016x}"  # chain_key
+    return _tuple_new(
+        cls,
+        (
+            station,
+            author,
+            epoch,
+            seq,
+            prev,
+            hlc,
+            kind,
+            entity,
+            payload,
+            body,
+            sig,
+            f"{chain}.{seq:010d}",  # op_key
+            chain,
+            _sha256(body).digest(),
+            (hlc, author, epoch, seq),
+        ),
+    )
 
 
 class Operation(_OperationFields):
@@ -138,27 +178,7 @@ class Operation(_OperationFields):
         body: bytes,
         sig: bytes,
     ) -> Operation:
-        chain = f"{author}.{epoch:016x}"  # chain_key
-        return _tuple_new(
-            cls,
-            (
-                station,
-                author,
-                epoch,
-                seq,
-                prev,
-                hlc,
-                kind,
-                entity,
-                payload,
-                body,
-                sig,
-                f"{chain}.{seq:010d}",  # op_key
-                chain,
-                _sha256(body).digest(),
-                (hlc, author, epoch, seq),
-            ),
-        )
+        return _build(cls, station, author, epoch, seq, prev, hlc, kind, entity, payload, body, sig)
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         """The eleven fields `__new__` takes (for copy and pickle)."""
@@ -209,7 +229,7 @@ def sign(signing_key: bytes, body: bytes) -> bytes:
 def decode_trusted(body: bytes, sig: bytes) -> Operation:
     """Parse an entry this device already verified and stored (no limits or form checks)."""
     _, station, author, epoch, seq, prev, hlc, kind, entity, payload = msgpack.unpackb(body, raw=False)
-    return Operation(station, author, epoch, seq, prev, hlc, kind, entity, payload, body, sig)
+    return _build(Operation, station, author, epoch, seq, prev, hlc, kind, entity, payload, body, sig)
 
 
 def decode(body: bytes, sig: bytes) -> Operation:
@@ -226,18 +246,26 @@ def decode(body: bytes, sig: bytes) -> Operation:
     version, station, author, epoch, seq, prev, hlc, kind, entity, payload = fields
     if version != BODY_VERSION:
         raise MalformedOperation(f"unknown operation version {version!r}")
-    checks = (
-        isinstance(station, str) and len(station) <= 64,
-        isinstance(author, str) and 0 < len(author) <= 64,
-        isinstance(epoch, int) and 0 <= epoch < 2**63,
-        isinstance(seq, int) and 0 < seq < 2**40,
-        isinstance(prev, bytes) and len(prev) == 32,
-        isinstance(hlc, int) and 0 <= hlc < 2**63,
-        isinstance(kind, str) and 0 < len(kind) <= 64,
-        isinstance(entity, str) and len(entity) <= 64,
-        isinstance(payload, dict),
-    )
-    if not all(checks):
+    # Exact types: msgpack decodes to no subclasses, and `true` (a bool, an int subclass) is no number.
+    if not (
+        type(station) is str
+        and type(author) is str
+        and type(kind) is str
+        and type(entity) is str
+        and type(epoch) is int
+        and type(seq) is int
+        and type(hlc) is int
+        and type(prev) is bytes
+        and type(payload) is dict
+        and len(station) <= 64
+        and 0 < len(author) <= 64
+        and 0 < len(kind) <= 64
+        and len(entity) <= 64
+        and 0 <= epoch < _2_63
+        and 0 < seq < _2_40
+        and 0 <= hlc < _2_63
+        and len(prev) == 32
+    ):
         raise MalformedOperation("a field of the body has the wrong type or size")
     # Maps were checked for sorted keys while unpacking; the signed bytes are kept as sent.
-    return Operation(station, author, epoch, seq, prev, hlc, kind, entity, payload, body, sig)
+    return _build(Operation, station, author, epoch, seq, prev, hlc, kind, entity, payload, body, sig)

@@ -234,8 +234,9 @@ def test_officer_doing_a_supervisors_operation_is_refused_everywhere(trio) -> No
         msgpack.packb({"not": "a list"}),
         msgpack.packb([1, "local", "a", 1, 1, bytes(32), 1, "k", "e", {"b": 1, "a": 2}], use_bin_type=True),
         b"\x91" * 100_000,  # deeply nested arrays
+        msgpack.packb([1, "local", "a", True, 1, bytes(32), 1, "k", "e", {}], use_bin_type=True),
     ],
-    ids=["empty", "invalid-byte", "random", "ext-type", "map", "non-canonical", "deep-nesting"],
+    ids=["empty", "invalid-byte", "random", "ext-type", "map", "non-canonical", "deep-nesting", "bool-epoch"],
 )
 def test_malformed_entries_are_refused_without_harm(trio, body: bytes) -> None:
     _, honest, receiver = trio
