@@ -1,13 +1,16 @@
 """The merge's fast paths give exactly what the general paths give.
 
 A merge folds tens of thousands of operations, so a few steps take a shortcut:
-a stamp's ISO text from lookup tables, a creation's fields written at once. Each
+a stamp's ISO text from lookup tables, a creation's fields written at once, a case id
+spelled two characters at a time. Each
 is checked here against the plain computation it replaces.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,3 +62,15 @@ def test_set_new_fields_is_set_field_of_each_without_a_base(
     set_new_fields(fast, values, op)
     assert fast == general
     assert fast[WRITERS].keys() >= values.keys()
+
+
+@given(
+    author=st.text(alphabet="abcdefghijklmnopqrstuvwxyz234567", min_size=1, max_size=32),
+    epoch=st.integers(min_value=0, max_value=2**63 - 1),
+    seq=st.integers(min_value=1, max_value=2**40 - 1),
+)
+def test_case_id_is_the_base32_of_the_top_60_bits_of_the_creating_operations_hash(
+    author: str, epoch: int, seq: int
+) -> None:
+    digest = hashlib.sha256(f"{author}.{epoch}.{seq}".encode()).digest()
+    assert model.case_id_for(author, epoch, seq) == base64.b32encode(digest[:8]).decode()[:12].lower()
