@@ -165,6 +165,9 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
         else:  # the link broke because an entry before it was altered: one cause, one refusal
             out.held_back += 1
     run = authentic
+    if run and _all_admissible(run, ctx):
+        out.accepted.extend(run)
+        return
     for index, op in enumerate(run):
         refusal = ctx.revoked(op.author, op.epoch, op.seq)
         if refusal is not None:
@@ -180,6 +183,23 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
             run = run[:index]
             break
     out.accepted.extend(run)
+
+
+def _all_admissible(run: list[Operation], ctx: VerifyContext) -> bool:
+    """True if no entry of one chain's run is cut off by a revocation or stamped too far ahead.
+
+    Asked of the last entry and the latest stamp instead of every entry (a revocation cuts a
+    chain off after a sequence number; the clock bound is a bound): when it says no, the
+    caller looks for the first entry refused, and why.
+    """
+    last = run[-1]
+    if ctx.revoked(last.author, last.epoch, last.seq) is not None:
+        return False
+    try:
+        ctx.check_clock(max(op.hlc for op in run), last.author)
+    except ClockSkewError:
+        return False
+    return True
 
 
 def _contiguous_run(
