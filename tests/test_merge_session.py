@@ -3,6 +3,7 @@ a crash between storing and folding is repaired when the store is next opened.""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -53,6 +54,22 @@ def test_a_session_folds_each_case_once_and_matches_batch_by_batch(tmp_path: Pat
             assert lazy.replica.dirty.raw(), "stored but not folded yet"
         assert calls == 1 and not lazy.replica.dirty.raw()
         assert dict(lazy.replica.view("cases")) == dict(eager.replica.view("cases"))
+
+
+def test_the_collector_is_paused_for_a_session_and_back_after_it_even_when_it_fails(
+    tmp_path: Path,
+) -> None:
+    with devices(tmp_path, ["officer", "supervisor"]) as (a, receiver):
+        field_work(a)
+        assert gc.isenabled()
+        with receiver.replica.merge_session():
+            assert not gc.isenabled()
+            receiver.replica.apply(own(a))
+            assert not gc.isenabled()  # apply's own pause did not end the session's
+        assert gc.isenabled() and len(receiver.cases()) == 3
+        with pytest.raises(RuntimeError), receiver.replica.merge_session():
+            raise RuntimeError("the peer went away")
+        assert gc.isenabled()
 
 
 @pytest.mark.timeout(120)
