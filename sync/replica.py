@@ -370,7 +370,7 @@ class Replica:
 
         The cyclic garbage collector is paused for the session: the operations waiting to
         be folded are tens of thousands of live, acyclic objects, and every collection
-        between two batches walked them again (0.12-0.16 s of a 30-batch merge, measured
+        between two batches walked them again (0.10-0.18 s of a 30-batch merge, measured
         with gc callbacks). What the session leaves cyclic is collected once it ends.
         """
         if self._session:
