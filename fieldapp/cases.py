@@ -27,7 +27,7 @@ KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, REVIEW, 
 
 
 def _text(value: Any, name: str, limit: int, required: bool = False) -> str | None:
-    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
+    if not isinstance(value, str) or len(value) > limit or (required and (not value or value.isspace())):
         return f"{name} must be text of at most {limit} characters" + (", not empty" if required else "")
     return None
 

@@ -85,14 +85,18 @@ def set_field(state: dict[str, Any], name: str, value: Any, op: Operation, base:
     recorded as the field's writer.
     """
     writers = state.setdefault(WRITERS, {})
-    current = writer(state, name)
-    if current is not None and current[0] != base and name in state:
+    index = writers.get(name)  # as `writer` finds it, without building what a match does not need
+    current = None
+    if index is not None and name in state:
+        hlc, author, epoch, seq = state[OPS][index]
+        current = op_key(author, epoch, seq)
+    if current is not None and current != base:
         state.setdefault(CONFLICTS, []).append(
             {
                 "field": name,
                 "open": True,
                 "values": [
-                    {"value": state[name], "op": current[0], "hlc": current[1], "author": current[2]},
+                    {"value": state[name], "op": current, "hlc": hlc, "author": author},
                     {"value": value, "op": op.key, "hlc": op.hlc, "author": op.author},
                 ],
             }
