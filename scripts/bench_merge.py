@@ -16,7 +16,8 @@ import shutil
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ from bench_common import (
 from fieldapp import model
 from fieldapp.device import init_device
 from fieldapp.service import CaseError, CaseService
+from storage import formats
+from storage.store import EncryptedStore
 from sync import replica as replica_module
 from sync.hlc import HybridClock
 from sync.replica import Entry, Replica
@@ -269,18 +272,59 @@ def field_work(
     return batches, union, wall, receiver_what, mix
 
 
+PHASE_WHAT = {
+    "verify": "in sync.verify.verify_batch within apply_s: decoding, chains, signatures",
+    "store": "in Replica._store: the entries, chain heads, devices and dirty markers, in memory",
+    "journal": "in EncryptedStore._append: packing, sealing, writing and fsyncing journal records",
+    "fsync": "in fdatasync, part of journal",
+    "fold": "in Replica._fold: the cases folded once at the end of the session, packed and stored",
+    "rules": "in fold_into, part of fold (and of store, for devices): the reducers' rules",
+    "collector": "the cyclic garbage collector, by gc callbacks",
+}
+#: Where an apply's time goes: (figure, module or class, function), each call timed.
+PHASES = (
+    ("verify", replica_module, "verify_batch"),
+    ("store", Replica, "_store"),
+    ("journal", EncryptedStore, "_append"),
+    ("fsync", formats.os, "fdatasync"),
+    ("fold", Replica, "_fold"),
+    ("rules", replica_module, "fold_into"),
+)
+
+
+@contextmanager
+def collector_time() -> Iterator[list[float]]:
+    """Seconds the cyclic garbage collector ran inside the block (gc callbacks)."""
+    spent: list[float] = []
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            spent.append(time.perf_counter() - started.pop())
+
+    gc.callbacks.append(callback)
+    try:
+        yield spent
+    finally:
+        gc.callbacks.remove(callback)
+
+
 def apply_batches(replica: Replica, batches: list[list[Entry]]) -> dict[str, Any]:
     """Verify and durably apply every batch, one Replica.apply per batch, in one merge session
     (the station's shift-end sync round): each batch is stored durably as it arrives and the
     cases are folded once at the end, inside the timed span.
 
-    Returns the seconds it took, the part of them spent in sync.verify.verify_batch (on
-    the same entries, with the VerifyContext Replica.apply builds), and the ops applied.
+    Returns the seconds it took, the seconds spent in each of PHASES and in the collector
+    (`phases`; they nest: fsync is part of journal, rules of fold), and the ops applied.
     """
     os.sync()  # the fresh copy's dirty pages must not slow the first fsyncs
     gc.collect()
     applied = 0
-    with timed_calls(replica_module, "verify_batch") as verify_times:
+    with ExitStack() as timers:
+        spent = {name: timers.enter_context(timed_calls(owner, attr)) for name, owner, attr in PHASES}
+        spent["collector"] = timers.enter_context(collector_time())
         t0 = time.perf_counter()
         with replica.merge_session():
             for entries in batches:
@@ -289,9 +333,13 @@ def apply_batches(replica: Replica, batches: list[list[Entry]]) -> dict[str, Any
                     raise RuntimeError(f"the receiver did not take a batch whole: {report}")
                 applied += report.applied
         apply_s = time.perf_counter() - t0
-    if len(verify_times) != len(batches):
-        raise RuntimeError("Replica.apply no longer calls sync.replica.verify_batch: fix verify_s")
-    return {"apply_s": apply_s, "verify_s": sum(verify_times), "applied": applied}
+    if len(spent["verify"]) != len(batches):
+        raise RuntimeError("Replica.apply no longer calls sync.replica.verify_batch: fix PHASES")
+    return {
+        "apply_s": apply_s,
+        "phases": {name: sum(times) for name, times in spent.items()},
+        "applied": applied,
+    }
 
 
 def receive(receiver: Path, copy: Path, wall: ManualWall, batches: list[list[Entry]]) -> dict[str, Any]:
@@ -406,13 +454,14 @@ def bench_merge(args: argparse.Namespace) -> None:
         met=apply_s <= 1.5,
     )
     report("fieldapp", "ops_per_s", total / apply_s, "ops/s")
-    report(
-        "fieldapp",
-        "verify_s",
-        statistics.median(r["verify_s"] for r in runs),
-        "s",
-        what="time in sync.verify.verify_batch within apply_s (same entries and VerifyContext)",
-    )
+    for name in forward["phases"]:
+        report(
+            "fieldapp",
+            f"{name}_s",
+            statistics.median(r["phases"][name] for r in runs),
+            "s",
+            what=PHASE_WHAT[name],
+        )
     report("fieldapp", "ops_applied", forward["applied"], "ops", mix=dict(mix))
     report(
         "fieldapp",

@@ -113,6 +113,11 @@ def test_merge_bench_prints_every_figure(tmp_path: Path) -> None:
 
     for name in ("apply_s", "pycrdt_apply_s", "ops_per_s", "verify_s", "ops_applied", "converged"):
         assert name in by_name, f"missing figure {name}"
+    apply_s = by_name["apply_s"]["value"]
+    for phase in ("verify", "store", "journal", "fsync", "fold", "rules"):  # where the time went
+        assert 0 < by_name[f"{phase}_s"]["value"] < apply_s, by_name[f"{phase}_s"]
+    assert by_name["fsync_s"]["value"] <= by_name["journal_s"]["value"]
+    assert 0 <= by_name["collector_s"]["value"] < apply_s
     assert by_name["apply_s"]["value"] > 0 and by_name["pycrdt_apply_s"]["value"] > 0
     assert by_name["apply_s"]["ratio_vs"]["pycrdt"] > 0
     assert isinstance(by_name["apply_s"]["met"], bool) and by_name["apply_s"]["target"]
