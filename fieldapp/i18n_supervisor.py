@@ -62,7 +62,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "dash.no_area": ("(no police area)", "（未划分警务区）"),
     "dash.section.village": ("Open cases by village", "各村在办案件"),
     "dash.section.officer": ("Open cases by officer", "各民警在办案件"),
-    "dash.section.months": ("Resolution rate by month (cases found)", "每月化解率（登记件数）"),
+    "dash.section.months": ("Resolution rate by month (found)", "每月化解率（登记件数）"),
     "dash.month_rate": ("{month}: {rate}", "{month}：{rate}"),
     "dash.month_found": ("Found in {month}", "{month} 登记"),
     "dash.section.weeks": ("Intake by week", "每周登记"),

@@ -13,6 +13,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from rich.cells import cell_len
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, RadioButton, Select, TextArea
 
@@ -211,6 +213,26 @@ def test_dashboard_figure_drills_down_to_its_cases(station: dict[str, Any], tmp_
         assert set(app.screen.ids) == red and station["red"] not in app.screen.ids
 
     run(store, scenario)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_figure_and_its_count_fit_in_the_dashboards_table(
+    station: dict[str, Any], tmp_path: Path, lang: str
+) -> None:
+    """The table of figures fits its pane in both languages: no count hidden past its edge."""
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "dashboard")
+        table = screen.query_one("#figures", DataTable)
+        assert table.row_count > 20
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert table.columns["count"].get_render_width(table) >= cell_len(i18n.t("dash.column.count")) + 2
+        # Every label is shown whole, the section titles included.
+        widest = max(cell_len(str(table.get_cell_at(Coordinate(row, 0)))) for row in range(table.row_count))
+        assert widest <= table.columns["figure"].get_render_width(table) - 2 * table.cell_padding
+
+    run(store, scenario, lang)
 
 
 def test_supervisor_assigns_a_case_with_a_deadline(station: dict[str, Any], tmp_path: Path) -> None:

@@ -76,6 +76,14 @@ def default_folder() -> Path:
     return Path.home()
 
 
+#: The dashboard's table of figures: the pane's width, and what its two columns get of it
+#: (each column is padded one cell on both sides; the vertical scrollbar takes two). Fixed, so
+#: that a long label never pushes the counts past the pane's edge.
+DASH_LEFT_WIDTH = 44
+COUNT_WIDTH = 5
+FIGURE_WIDTH = DASH_LEFT_WIDTH - 2 - 2 * 2 - COUNT_WIDTH
+
+
 class SupervisorScreen(Screen[None]):
     """Four tabs over the merged caseload; numbers 1-4 switch tabs."""
 
@@ -84,7 +92,7 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen #sup-tabs { height: 1fr; }
     SupervisorScreen TabPane { padding: 0; }
     SupervisorScreen #dash-body { height: 1fr; }
-    SupervisorScreen #dash-left { width: 44; }
+    SupervisorScreen #dash-left { width: DASH_LEFT; }
     SupervisorScreen #figures { height: 1fr; }
     SupervisorScreen #dash-charts { width: 1fr; padding-left: 1; }
     SupervisorScreen PlotextPlot { height: 1fr; }
@@ -102,7 +110,7 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen .sup-form-row Button { margin: 1 0 0 1; }
     SupervisorScreen #exp-result, SupervisorScreen #rep-result { height: auto; padding: 0 1; }
     SupervisorScreen #rep-preview { height: auto; padding: 1 1 0 1; }
-    """
+    """.replace("DASH_LEFT", str(DASH_LEFT_WIDTH))
 
     BINDINGS = [
         Binding("escape", "back", "binding.back"),
@@ -318,8 +326,8 @@ class SupervisorScreen(Screen[None]):
         table = self.query_one("#figures", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        table.add_column(t("dash.column.figure"), key="figure")
-        table.add_column(t("dash.column.count"), key="count")
+        table.add_column(t("dash.column.figure"), key="figure", width=FIGURE_WIDTH)
+        table.add_column(t("dash.column.count"), key="count", width=COUNT_WIDTH)
         self._drill = {}
         for key, label, ids, title in figure_rows(self.board, self._officer_name, self.app.language):  # type: ignore[attr-defined]
             count = "" if ids is None else Text(str(len(ids)), justify="right")
