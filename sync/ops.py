@@ -24,8 +24,9 @@ BODY_VERSION = 1
 GENESIS = bytes(32)
 SIG_LEN = 64
 
-#: Hard limits for decoding an operation body from an untrusted peer.
+#: The largest operation body taken from a peer (ormsgpack then checks what is inside it).
 MAX_BODY_BYTES = 64 * 1024
+#: Limits for other msgpack from peers (`unpack_untrusted`: certificate bodies).
 _LIMITS = {
     "max_str_len": 16 * 1024,
     "max_bin_len": 16 * 1024,
