@@ -10,6 +10,7 @@ station learns the new device's role from the station's signature.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -26,7 +27,7 @@ from sync.tls import (
     device_certificate,
     read_device_certificate,
 )
-from sync.trust import REVOKE, revocation_statement
+from sync.trust import REVOKE, SETTLE, revocation_statement, settle_payload
 
 AUTHORITY_TABLE = "station_authority"
 ISSUED_TABLE = "issued_certificates"
@@ -182,6 +183,52 @@ def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
         service.replica.record(REVOKE, device_id, payload)
     except OperationRefused as exc:
         raise StationError(f"Not revoked: {exc}.") from None
+
+
+def fork_rows(service: CaseService) -> list[dict[str, Any]]:
+    """Every fork seen here: the device, where, and whether a supervisor settled it."""
+    rows = []
+    for key, fork in sorted(service.replica.forks.raw().items()):
+        device = service.replica.device(str(fork["author"])) or {}
+        rows.append(
+            {
+                "fork": key,
+                "device_id": fork["author"],
+                "officer": device.get("officer", ""),
+                "epoch": int(fork["epoch"]),
+                "seq": int(fork["seq"]),
+                "standing": service.replica.fork_standing(fork),
+                "held_out": service.replica.quarantined(str(fork["author"])),
+            }
+        )
+    return rows
+
+
+def settle_fork(service: CaseService, fork_key: str, keep: str, reason: str) -> None:
+    """Supervisor: decide which of a fork's two signed entries is the device's log.
+
+    `keep` is "held" (the entry this device holds) or "other" (the one that arrived second).
+    The decision is an operation: it spreads with sync, and every device that holds the kept
+    entry shows that device's work again.
+    """
+    if not service.is_supervisor:
+        raise StationError("Only a supervisor's device can settle a fork.")
+    fork = service.replica.forks.get_copy(fork_key)
+    if fork is None:
+        raise StationError(f"No fork {fork_key!r} is recorded here; `fieldapp device forks` lists them.")
+    if keep not in ("held", "other"):
+        raise StationError("Say which entry is the device's log: --keep held or --keep other.")
+    reason = reason.strip()
+    if not reason:
+        raise StationError(
+            "A settlement needs a reason (e.g. 'restored from a backup; the held entry is real')."
+        )
+    body = bytes(fork["held"] if keep == "held" else fork["other"])
+    payload = settle_payload(int(fork["epoch"]), int(fork["seq"]), hashlib.sha256(body).digest(), reason)
+    try:
+        service.replica.record(SETTLE, str(fork["author"]), payload)
+    except OperationRefused as exc:
+        raise StationError(f"Not settled: {exc}.") from None
 
 
 def device_rows(service: CaseService) -> list[dict[str, Any]]:

@@ -14,12 +14,13 @@ in the entity's conflict list for a person to review, and the later one is shown
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Protocol
 
 from sync.certs import Anchor
 from sync.ops import Operation, op_key
+from sync.trust import ALWAYS_FOLDED
 
 #: Keys the engine keeps in every entity state.
 OPS = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
@@ -42,6 +43,10 @@ class MergeEnv:
     revoked: Callable[[str, int, int], str | None]
     #: The station anchor (certificates and revocations are checked against it), or None.
     anchor: Anchor | None = None
+    #: Logs held out of the view after a fork, until a supervisor settles it: chain -> the
+    #: first seq held out. Only the station's decisions about devices (`ALWAYS_FOLDED`)
+    #: are folded from there on. Empty almost always (kept by the replica, updated in place).
+    held_out: dict[str, int] = field(default_factory=dict)
 
 
 class Reducer(Protocol):
@@ -167,13 +172,15 @@ def fold_into(
     if state is None:
         state = reducer.initial(new_ops[0])
         state[OPS] = []
-    revoked, apply, folded = env.revoked, reducer.apply, state[OPS]
+    revoked, apply, folded, held = env.revoked, reducer.apply, state[OPS], env.held_out
     last = None
     for op in new_ops:
         if revoked(op.author, op.epoch, op.seq) is not None:
             # Past a revocation's cut-off: never counts, on any device, whether it arrived
             # before the revocation (kept in the log as evidence) or was refused after it.
             continue
+        if held and op.seq >= held.get(op.chain, op.seq + 1) and op.kind not in ALWAYS_FOLDED:
+            continue  # a forked log, from the fork on: kept, shown once a supervisor settles it
         reason = apply(state, op, env)
         if reason is None:
             last = op

@@ -7,7 +7,9 @@ An operation's *body* is canonical msgpack::
 `prev` is the SHA-256 of the previous body in the same (author, epoch) chain
 (32 zero bytes for seq 1). The *signature* is Ed25519 by the author over the body.
 The body bytes that were signed are the bytes stored and sent; they are never
-re-serialised before verifying.
+re-serialised before verifying. A stored or relayed entry may carry no signature (empty
+bytes): it is then authenticated by the hash chain up to a later entry whose signature
+the receiver checks (`sync.verify`).
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ def decode(body: bytes, sig: bytes) -> Operation:
         raise MalformedOperation("an entry must be two byte strings")
     if len(body) > MAX_BODY_BYTES:
         raise MalformedOperation(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
-    if len(sig) != SIG_LEN:
+    if len(sig) != SIG_LEN and sig:  # empty: covered by a later signed entry of its chain
         raise MalformedOperation("the signature has the wrong length")
     try:
         fields = _body_unpack(body)

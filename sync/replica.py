@@ -2,7 +2,9 @@
 
 Tables (all inside the encrypted store):
 
-- ``ops``: every accepted entry by op key, ``{"b": body, "s": signature}``;
+- ``ops``: every accepted entry by op key, ``{"b": body, "s": signature}``; the signature
+  is the author's and was checked here, or empty: the entry is then authenticated by the
+  hash chain up to a later entry of its log that keeps one (`sync.verify`);
 - ``chains``: per (author, epoch) the head seq and the hash of its body;
 - ``forks``, ``rejections``: evidence kept for the supervisor's review;
 - ``local``: this device's clock;
@@ -18,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +30,7 @@ from storage.store import no_gc, pack
 from sync.certs import Anchor
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
-from sync.merge import MergeEnv, Reducer, fold_into
+from sync.merge import OPS, MergeEnv, Reducer, fold_into
 from sync.ops import (
     GENESIS,
     Operation,
@@ -43,12 +45,14 @@ from sync.ops import (
 from sync.trust import (
     ANNOUNCE,
     REVOKE,
+    SETTLE,
     DeviceRecord,
     announce_payload,
     record_from_announce,
     revocation_statement,
+    settlement_key,
 )
-from sync.verify import Rejection, VerifyContext, verify_batch
+from sync.verify import Rejection, VerifyContext, kept_signatures, verify_batch
 
 Entry = tuple[bytes, bytes]
 #: How the views are folded; a store folded by another version is re-folded once on open.
@@ -56,6 +60,10 @@ Entry = tuple[bytes, bytes]
 #: 3: a case keeps the log of its status changes (`fieldapp.cases.STATUS_LOG`).
 VIEW_FORMAT = 3
 VIEW_FORMAT_KEY = "view_format"
+#: How the log keeps signatures. 2: only signatures checked here (`sync.verify`); a store of
+#: format 1 kept every received signature, checked or not, and is brought to 2 once on open.
+LOG_FORMAT = 2
+LOG_FORMAT_KEY = "log_format"
 
 
 class OperationRefused(Exception):
@@ -77,7 +85,7 @@ class DeviceReducer:
     """Folds device announcements and revocations into the `devices` view."""
 
     table = "devices"
-    kinds = frozenset({ANNOUNCE, REVOKE})
+    kinds = frozenset({ANNOUNCE, REVOKE, SETTLE})
 
     def initial(self, op: Operation) -> dict[str, Any]:
         """A device not announced yet."""
@@ -92,7 +100,36 @@ class DeviceReducer:
             state.update(public_key=record.public_key, role=record.role, officer=record.officer)
             state["roles"][f"{op.epoch:016x}"] = record.role
             return None
+        if op.kind == SETTLE:
+            return self._settle(state, op, env)
         return self._revoke(state, op, env)
+
+    @staticmethod
+    def _settle(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        """A supervisor's decision on a fork of this device's log: which entry is the log."""
+        if env.role(op.author, op.epoch, op.seq) != "supervisor":
+            return "only a supervisor can settle a fork"
+        if op.entity == op.author:
+            return "a device cannot settle a fork of its own log"
+        payload = op.payload
+        epoch, seq, keep, reason = (payload.get(k) for k in ("epoch", "seq", "keep", "reason"))
+        if not (
+            type(epoch) is int
+            and type(seq) is int
+            and seq > 0
+            and isinstance(keep, bytes)
+            and len(keep) == 32
+            and isinstance(reason, str)
+            and reason.strip()
+        ):
+            return "the fork settlement is incomplete"
+        state.setdefault("settled", {})[settlement_key(epoch, seq)] = {
+            "keep": keep,
+            "reason": reason,
+            "by": op.author,
+            "op": op.key,
+        }
+        return None
 
     def finish(self, state: dict[str, Any], last: Operation) -> None:
         """Nothing depends on the newest announcement or revocation alone."""
@@ -154,8 +191,43 @@ class Replica:
         saved = self.local.get_copy("clock")
         self.clock = clock or HybridClock()
         self.clock.last = max(self.clock.last, saved["last"] if saved else 0)
-        self.env = MergeEnv(role=self.role, revoked=self.revoked_reason, anchor=anchor)
+        #: chain -> first seq held out of the view (a fork not settled in favour of what is held).
+        self.held_out: dict[str, int] = {}
+        self.env = MergeEnv(
+            role=self.role, revoked=self.revoked_reason, anchor=anchor, held_out=self.held_out
+        )
+        self._held_out_changed()
+        self._upgrade_log()
         self._upgrade_views()
+
+    def _upgrade_log(self) -> None:
+        """Keep only signatures this device has checked (a store from before log format 2).
+
+        Format 1 stored every received entry's signature although only the last of each run
+        was checked; relaying an unchecked one could stall a peer. Each other device's log
+        keeps a checked signature at its head and at least every SEGMENT_ENTRIES entries and
+        SEGMENT_BYTES bytes, as a receiver does now; the rest are emptied.
+        """
+        stored = self.local.get_copy(LOG_FORMAT_KEY)
+        if stored is not None and stored.get("version") == LOG_FORMAT:
+            return
+        ops, me = self.ops.raw(), chain_key(self.identity.device_id, self.identity.epoch)
+        stripped: dict[str, Any] = {}
+        for chain, doc in self.chains.raw().items():
+            if chain == me:
+                continue  # this device's own signatures: made here
+            author, epoch_hex = chain.rsplit(".", 1)
+            key = self.public_key(author)
+            keys = [op_key(author, int(epoch_hex, 16), seq) for seq in range(1, int(doc["seq"]) + 1)]
+            run = [decode_trusted(bytes(ops[k]["b"]), bytes(ops[k]["s"])) for k in keys]
+            kept = kept_signatures(run, key)
+            stripped.update(
+                {k: {"b": run[i].body, "s": b""} for i, k in enumerate(keys) if i not in kept and run[i].sig}
+            )
+        with self.db.transaction():
+            if stripped:
+                self.ops.put_many(stripped)
+            self.local.put(LOG_FORMAT_KEY, {"version": LOG_FORMAT})
 
     def _upgrade_views(self) -> None:
         """Rebuild the views from the log once if an earlier version folded them differently.
@@ -224,8 +296,50 @@ class Replica:
         return None if record is None else bytes(record["public_key"])
 
     def quarantined(self, author: str) -> bool:
-        """True once a fork by `author` has been seen."""
-        return any(f["author"] == author for f in self.forks.raw().values())
+        """True while a fork of one of `author`'s logs holds its work out of the view."""
+        prefix = f"{author}."
+        return any(chain.startswith(prefix) for chain in self.held_out)
+
+    def fork_standing(self, fork: dict[str, Any]) -> str:
+        """ "open" (not settled), "kept" (settled for the entry held here) or "other" (settled
+        for the other entry: this device holds the branch the supervisor did not keep)."""
+        record = self.device(str(fork["author"])) or {}
+        decision = (record.get("settled") or {}).get(settlement_key(int(fork["epoch"]), int(fork["seq"])))
+        if decision is None:
+            return "open"
+        return "kept" if bytes(decision["keep"]) == hashlib.sha256(bytes(fork["held"])).digest() else "other"
+
+    def _held_out_changed(self) -> set[str]:
+        """Recompute `held_out` from the forks seen and the settlements; the chains whose
+        held-out part changed."""
+        held: dict[str, int] = {}
+        for fork in self.forks.raw().values():
+            if self.fork_standing(fork) != "kept":
+                chain = chain_key(str(fork["author"]), int(fork["epoch"]))
+                held[chain] = min(held.get(chain, int(fork["seq"])), int(fork["seq"]))
+        changed = {c for c in held.keys() | self.held_out.keys() if held.get(c) != self.held_out.get(c)}
+        if changed:
+            self.held_out.clear()
+            self.held_out.update(held)
+        return changed
+
+    def _refold_chains(self, chains: set[str]) -> dict[str, Any]:
+        """Dirty markers re-folding every entity with operations of `chains` (a fork's log was
+        held out of the view, or let back in): their operations go back into `_pending`."""
+        markers: dict[str, Any] = {}
+        ops = self.ops.raw()
+        for chain in chains:
+            author, epoch_hex = chain.rsplit(".", 1)
+            epoch = int(epoch_hex, 16)
+            for seq in range(1, self.head(chain)[0] + 1):
+                entry = ops[op_key(author, epoch, seq)]
+                op = decode_trusted(bytes(entry["b"]), bytes(entry["s"]))
+                reducer = self._reducers.get(op.kind)
+                if reducer is None or reducer.table == "devices":
+                    continue
+                markers[f"{reducer.table}/{op.entity}"] = {"refold": True}
+                self._pending[(reducer.table, op.entity)].append(op)
+        return markers
 
     def head(self, chain: str) -> tuple[int, bytes]:
         """(seq, body hash) of the last entry held of a chain."""
@@ -300,10 +414,10 @@ class Replica:
             head=self.head,
             stored_body=self._stored_body,
             public_key=self.public_key,
-            quarantined=self.quarantined,
             check_clock=self.clock.check,
             anchor=self.anchor,
             revoked=self.revoked_reason,
+            proof=self._proof,
         )
         self._standings.clear()
         with no_gc():  # decoding allocates per entry; collections over a big store cost seconds
@@ -317,7 +431,7 @@ class Replica:
         )
         with self.db.transaction(), no_gc():  # millions of small objects, none cyclic
             if result.accepted:
-                self._store(result.accepted)
+                self._store(result.accepted, result.signed)
                 if not self._session:
                     self._fold()
             for fork in result.forks:
@@ -330,9 +444,12 @@ class Replica:
                         "held": fork.held,
                         "other": fork.other.body,
                         "other_sig": fork.other.sig,
+                        "proof": [[body, sig] for body, sig in fork.proof],
                         "seen_at": time.time(),
                     },
                 )
+            if result.forks:
+                self._mark_refold(self._held_out_changed())
             now = time.time()
             for rejection in result.rejections:
                 self.rejections.insert(
@@ -350,6 +467,18 @@ class Replica:
     def _stored_body(self, key: str) -> bytes | None:
         entry = self.ops.raw().get(key)
         return None if entry is None else bytes(entry["b"])
+
+    def _proof(self, key: str) -> list[Entry]:
+        """The stored entries from `key` on, up to the first that keeps its signature."""
+        ops = self.ops.raw()
+        author, epoch_hex, seq = key.split(".")
+        epoch, proof = int(epoch_hex, 16), []
+        for at in range(int(seq), self.head(chain_key(author, epoch))[0] + 1):
+            entry = ops[op_key(author, epoch, at)]
+            proof.append((bytes(entry["b"]), bytes(entry["s"])))
+            if entry["s"]:
+                return proof
+        return []  # no checked signature after it: not proof (a store damaged by hand)
 
     def load_ops(self, orders: Iterable[list[Any]]) -> list[Operation]:
         """Stored operations by their order tuples ([hlc, author, epoch, seq])."""
@@ -393,9 +522,18 @@ class Replica:
             with self.db.transaction(), no_gc():
                 self._fold()
 
-    def _store(self, accepted: list[Operation]) -> None:
-        """Durably keep verified operations, advance heads, fold devices, mark cases dirty."""
-        self.ops.put_many({op.key: {"b": op.body, "s": op.sig} for op in accepted})
+    def _store(self, accepted: list[Operation], signed: Container[str] | None = None) -> None:
+        """Durably keep verified operations, advance heads, fold devices, mark cases dirty.
+
+        `signed`: the keys whose signature was checked; the others are kept without one.
+        None: all of them (this device's own).
+        """
+        if signed is None:
+            self.ops.put_many({op.key: {"b": op.body, "s": op.sig} for op in accepted})
+        else:
+            self.ops.put_many(
+                {op.key: {"b": op.body, "s": op.sig if op.key in signed else b""} for op in accepted}
+            )
         heads: dict[str, Operation] = {}
         device_ops: list[Operation] = []
         touched: dict[tuple[str, str], None] = {}
@@ -431,8 +569,17 @@ class Replica:
         self._standings.clear()  # the devices view changed: roles and revocations may have too
         if any(op.kind == REVOKE for op in device_ops):
             dirty.update(self._cut_off_by_revocations())
+        if any(op.kind == SETTLE for op in device_ops):
+            dirty.update(self._refold_chains(self._held_out_changed()))
         self.dirty.put_many({key: doc for key, doc in dirty.items() if not self.dirty.has(key)})
         self.local.put("clock", {"last": self.clock.last})
+
+    def _mark_refold(self, chains: set[str]) -> None:
+        markers = self._refold_chains(chains)
+        if markers:
+            self.dirty.put_many(markers)
+            if not self._session:
+                self._fold()
 
     def _cut_off_by_revocations(self) -> dict[str, Any]:
         """Dirty markers for every case holding operations a revocation now cuts off."""
@@ -461,14 +608,19 @@ class Replica:
             if (table, entity) in lost or doc.get("refold"):
                 # Rebuild from the log: after a crash, or when a revocation cut operations off.
                 known = [] if state is None else self.load_ops(state["_ops"])
-                seen = {op.order for op in known}
-                extra = [op for op in recovered.get((table, entity), []) if op.order not in seen]
-                ops, state = known + extra + ops, None
+                every = {op.order: op for op in (*known, *recovered.get((table, entity), ()), *ops)}
+                ops, state = list(every.values()), None
             if ops:
                 reducer = self._reducers[ops[0].kind]
                 by_table[table][entity] = fold_into(state, ops, reducer, self.env, self.load_ops)
         for table, updated in by_table.items():
+            # An entity none of whose operations counts (all held out or cut off) is not shown.
+            gone = [key for key, state in updated.items() if not state[OPS]]
+            for key in gone:
+                del updated[key]
             self.db.keyed(table).put_many(updated)
+            if gone:
+                self.db.keyed(table).remove_keys([k for k in gone if self.db.keyed(table).has(k)])
         self.dirty.remove_keys(markers)
 
     def _scan_log(self, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], list[Operation]]:

@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ import msgpack
 from sync.frames import FrameError, FrameLimits, encode_frame, read_frame_sized
 from sync.ops import MAX_BODY_BYTES, chain_key, op_key
 from sync.replica import ApplyReport, Entry, Replica
+from sync.verify import signed_batches
 
 PROTOCOL = 1
 #: Most entries in one `ops` frame, and the bytes a sender aims to stay under.
@@ -236,26 +237,25 @@ async def _to_thread_to_the_end(function: Callable[..., Any], *args: Any) -> Any
         raise
 
 
-def _batches(keys: list[tuple[str, int, int]]) -> Iterator[list[tuple[str, int, int]]]:
-    for start in range(0, len(keys), BATCH_ENTRIES):
-        yield keys[start : start + BATCH_ENTRIES]
+#: Keys fetched from the store at a time while sending.
+FETCH_ENTRIES = 1000
 
 
-def _within_bytes(entries: list[Entry]) -> Iterator[list[Entry]]:
-    """`entries` cut into batches that stop once past BATCH_BYTES, so every frame fits LIMITS.
-
-    200 entries of long notes (up to 64 KiB a body) would not fit one frame.
-    """
-    batch: list[Entry] = []
-    size = 0
-    for body, sig in entries:
-        if batch and size >= BATCH_BYTES:
+async def _outgoing(endpoint: Endpoint, keys: list[tuple[str, int, int]]) -> AsyncIterator[list[Entry]]:
+    """The entries of `keys` as `ops` batches: at most BATCH_ENTRIES, stopping once past
+    BATCH_BYTES (every frame fits LIMITS: 200 entries of long notes would not), and each
+    chain's part ending on an entry with a signature (`sync.verify.signed_batches`)."""
+    carry: list[Entry] = []
+    for start in range(0, len(keys), FETCH_ENTRIES):
+        last = start + FETCH_ENTRIES >= len(keys)
+        batches = list(
+            signed_batches(
+                carry + await endpoint.fetch(keys[start : start + FETCH_ENTRIES]), BATCH_ENTRIES, BATCH_BYTES
+            )
+        )
+        carry = [] if last or not batches else batches.pop()  # may grow with what follows
+        for batch in batches:
             yield batch
-            batch, size = [], 0
-        batch.append((body, sig))
-        size += len(body) + len(sig) + 8  # and msgpack's headers of the pair
-    if batch:
-        yield batch
 
 
 def _check_vector(value: Any) -> dict[str, int]:
@@ -286,7 +286,7 @@ def _check_batch(value: Any) -> list[Entry]:
             and isinstance(item[0], bytes)
             and isinstance(item[1], bytes)
             and 0 < len(item[0]) <= MAX_BODY_BYTES
-            and len(item[1]) == SIGNATURE_BYTES
+            and len(item[1]) in (0, SIGNATURE_BYTES)
         ):
             raise SessionError("the peer sent a malformed batch entry; nothing of that batch was applied")
         entries.append((item[0], item[1]))
@@ -424,16 +424,15 @@ async def _exchange(
 
     async def send_all() -> None:
         batches = 0
-        for part in _batches(keys):
-            for entries in _within_bytes(await endpoint.fetch(part)):
-                await channel.send({"t": "ops", "e": [[body, sig] for body, sig in entries]})
-                batches += 1
-                n = await acked.get()  # one batch in flight: the peer applies it durably first
-                if n != len(entries):
-                    raise SessionError("the peer acknowledged another number of entries than were sent")
-                report.sent += n
-                if progress:
-                    progress(report)
+        async for entries in _outgoing(endpoint, keys):
+            await channel.send({"t": "ops", "e": [[body, sig] for body, sig in entries]})
+            batches += 1
+            n = await acked.get()  # one batch in flight: the peer applies it durably first
+            if n != len(entries):
+                raise SessionError("the peer acknowledged another number of entries than were sent")
+            report.sent += n
+            if progress:
+                progress(report)
         await channel.send({"t": "done", "batches": batches})
 
     sender = asyncio.create_task(send_all())

@@ -22,6 +22,11 @@ from sync.ops import canonical
 ROLES = ("officer", "supervisor")
 ANNOUNCE = "device.announce"
 REVOKE = "device.revoke"
+#: A supervisor's decision on a fork: which of two signed entries at one position is the log.
+SETTLE = "device.settle"
+#: Kinds folded even from a log held out of the view after a fork: the station's own
+#: decisions about devices (a quarantine must never block a revocation).
+ALWAYS_FOLDED = frozenset({ANNOUNCE, REVOKE, SETTLE})
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,16 @@ def announce_payload(
     if cert is not None:
         payload["cert"] = list(cert)
     return payload
+
+
+def settle_payload(epoch: int, seq: int, keep: bytes, reason: str) -> dict[str, object]:
+    """Payload of a device.settle operation: keep the entry whose body hashes to `keep`."""
+    return {"epoch": epoch, "seq": seq, "keep": keep, "reason": reason}
+
+
+def settlement_key(epoch: int, seq: int) -> str:
+    """Where a device's `settled` map keeps the decision on a fork at (epoch, seq)."""
+    return f"{epoch:016x}.{seq:010d}"
 
 
 def revocation_statement(station_id: str, device_id: str, reason: str, cutoff: dict[str, int]) -> bytes:

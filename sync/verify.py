@@ -1,12 +1,18 @@
 """Verify a batch of entries from another device before anything is applied.
 
 Per (author, epoch) chain, entries are taken in sequence order from the head this
-device already holds. Each entry's `prev` must name the previous body's hash, so
-one valid author signature on the last entry of a contiguous run authenticates the
-whole run: 30 devices x 1,000 operations cost 30 signature checks, not 30,000
-(an Ed25519 verify costs ~166 us here; see docs/replication.md). Only when that
-signature fails are earlier entries checked one by one, to accept the longest
-authentic prefix.
+device already holds. Each entry's `prev` must name the previous body's hash, so one
+valid author signature on an entry authenticates every entry chained before it.
+
+**Signatures kept.** Every author signs every entry it makes, but a receiver does not
+check 30,000 signatures at ~80-170 us each (docs/replication.md): it checks the
+signature of the last signed entry of each run, and of one entry at least every
+`SEGMENT_ENTRIES` entries and `SEGMENT_BYTES` bytes of body (its *checkpoints*). Only
+the signatures it checked are kept; every other entry is stored with an empty
+signature, authenticated by the chain up to the next kept one. So no device stores or
+relays a signature that does not verify, and a sender cuts its batches only after an
+entry with a signature (`signed_batches`): each part of a chain it sends ends on a
+signature the receiver can check.
 
 What is refused, and why, is returned as `Rejection`s; nothing here writes.
 """
@@ -14,13 +20,20 @@ What is refused, and why, is returned as `Rejection`s; nothing here writes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sync.certs import Anchor
 from sync.hlc import ClockSkewError
-from sync.ops import MalformedOperation, Operation, decode
+from sync.ops import SIG_LEN, MalformedOperation, Operation, decode
 from sync.trust import ANNOUNCE, DeviceRecord, record_from_announce
+
+Entry = tuple[bytes, bytes]
+
+#: A chain's entries between two kept signatures: at most this many...
+SEGMENT_ENTRIES = 64
+#: ... and fewer bytes of body than this before the last of them.
+SEGMENT_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,13 +49,19 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Fork:
-    """Two authentic, different entries at one (author, epoch, seq)."""
+    """Two different entries at one (author, epoch, seq), each signed by the author's key.
+
+    `held` is the entry this device holds (or accepted first) and `proof` the entries
+    from it up to the first with a signature, `[[body, sig], ...]`: its own signature
+    when it has one, else the chain to a signed later entry. `other` carries its own.
+    """
 
     author: str
     epoch: int
     seq: int
     held: bytes
     other: Operation
+    proof: list[Entry]
 
 
 @dataclass
@@ -50,6 +69,8 @@ class Verified:
     """Outcome of verifying a batch."""
 
     accepted: list[Operation] = field(default_factory=list)
+    #: Keys of the accepted operations whose signature was checked: the only ones kept.
+    signed: set[str] = field(default_factory=set)
     rejections: list[Rejection] = field(default_factory=list)
     forks: list[Fork] = field(default_factory=list)
     new_devices: list[DeviceRecord] = field(default_factory=list)
@@ -66,22 +87,25 @@ class VerifyContext:
     head: Callable[[str], tuple[int, bytes]]
     stored_body: Callable[[str], bytes | None]
     public_key: Callable[[str], bytes | None]
-    quarantined: Callable[[str], bool]
     check_clock: Callable[[int, str], None]
     #: The station's anchor once enrolled (certificates are then required), else None.
     anchor: Anchor | None = None
     #: Why (author, epoch, seq) is refused by a revocation, or None.
     revoked: Callable[[str, int, int], str | None] = lambda author, epoch, seq: None
+    #: The stored entries from an op key up to the first with a signature (a fork's proof).
+    proof: Callable[[str], list[Entry]] = lambda key: []
 
 
 def _reject(op: Operation, code: str, reason: str) -> Rejection:
     return Rejection(code, reason, op.author, op.epoch, op.seq)
 
 
-def verify_batch(entries: list[tuple[bytes, bytes]], ctx: VerifyContext) -> Verified:
+def verify_batch(entries: Iterable[Entry], ctx: VerifyContext) -> Verified:
     """Split `entries` into authentic new operations and refusals."""
     out = Verified()
     chains: dict[str, dict[int, Operation]] = defaultdict(dict)
+    #: Other bodies at a position another entry of the batch already took (rare: a fork or a forgery).
+    rivals: dict[str, list[Operation]] = defaultdict(list)
     for body, sig in entries:
         try:
             op = decode(body, sig)
@@ -93,34 +117,51 @@ def verify_batch(entries: list[tuple[bytes, bytes]], ctx: VerifyContext) -> Veri
                 _reject(op, "wrong_station", "operation belongs to another station; not applied")
             )
             continue
-        same = chains[op.chain].get(op.seq)
-        if same is not None and same.body != op.body:
-            _fork_or_tamper(same.body, op, ctx, out)
-            continue
-        chains[op.chain][op.seq] = op
+        chain = chains[op.chain]
+        same = chain.get(op.seq)
+        if same is None:
+            chain[op.seq] = op
+        elif same.body != op.body:
+            rivals[op.chain].append(op)
+        elif op.sig and not same.sig:
+            chain[op.seq] = op  # the same entry, once with its signature: keep that copy
     for chain in sorted(chains):
-        _verify_chain([chains[chain][s] for s in sorted(chains[chain])], ctx, out)
+        ops = chains[chain]
+        _verify_chain([ops[s] for s in sorted(ops)], rivals.get(chain, []), ctx, out)
     return out
 
 
-def _fork_or_tamper(held: bytes, op: Operation, ctx: VerifyContext, out: Verified) -> None:
+def _fork_or_tamper(
+    held: bytes, proof: list[Entry], op: Operation, ctx: VerifyContext, out: Verified
+) -> None:
+    """`op` differs from the authentic entry `held` at its position: a fork only on proof."""
     key = ctx.public_key(op.author)
-    if key is not None and op.verify_signature(key):
-        out.forks.append(Fork(op.author, op.epoch, op.seq, held, op))
+    if key is not None and op.sig and proof and op.verify_signature(key):
+        out.forks.append(Fork(op.author, op.epoch, op.seq, held, op, proof))
         out.rejections.append(
-            _reject(op, "fork", "two different signed operations at one position: device quarantined")
+            _reject(
+                op,
+                "fork",
+                f"device {op.author} signed two different operations at one place in its log; "
+                "its new work waits until a supervisor settles it",
+            )
         )
     else:
         out.rejections.append(
-            _reject(op, "bad_signature", "an altered copy of an operation this device holds")
+            _reject(
+                op,
+                "bad_signature",
+                "a different copy of an operation this device holds, not signed by its author "
+                "(altered or forged)",
+            )
         )
 
 
-def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> None:
+def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyContext, out: Verified) -> None:
     first = ops[0]
     head_seq, head_hash = ctx.head(first.chain)
     new: list[Operation] = []
-    for op in ops:
+    for op in [*ops, *rivals] if rivals else ops:
         if op.seq > head_seq:
             new.append(op)
             continue
@@ -128,24 +169,18 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
         if held == op.body:
             out.duplicates += 1
         elif held is not None:
-            _fork_or_tamper(held, op, ctx, out)
+            _fork_or_tamper(held, ctx.proof(op.key), op, ctx, out)
     if not new:
         return
-    if ctx.quarantined(first.author):
-        out.rejections.append(
-            _reject(
-                new[0],
-                "quarantined",
-                f"device {first.author} is quarantined after a fork; a supervisor must review it",
-            )
-        )
-        return
-    run, broken = _contiguous_run(new, head_seq, head_hash, out)
+    if rivals:
+        new.sort(key=lambda op: op.seq)
+    run, broken, others = _contiguous_run(new, head_seq, head_hash, ctx, out)
     if not run:
         if broken is not None:
             out.rejections.append(broken)
         return
     key = ctx.public_key(first.author)
+    verified = set()
     if key is None:
         record = _announced(run[0], ctx.anchor)
         if isinstance(record, str):
@@ -157,32 +192,147 @@ def _verify_chain(ops: list[Operation], ctx: VerifyContext, out: Verified) -> No
                 _reject(run[0], "bad_signature", "the device announcement is not signed by its key")
             )
             return
+        verified.add(0)
         out.new_devices.append(record)
-    authentic = _authentic_prefix(run, key, out)
+    end = _authentic_end(run, key, verified, out)
     if broken is not None:
-        if len(authentic) == len(run):
+        if end == len(run):
             out.rejections.append(broken)
         else:  # the link broke because an entry before it was altered: one cause, one refusal
             out.held_back += 1
-    run = authentic
-    if run and _all_admissible(run, ctx):
-        out.accepted.extend(run)
-        return
-    for index, op in enumerate(run):
-        refusal = ctx.revoked(op.author, op.epoch, op.seq)
-        if refusal is not None:
-            out.rejections.append(_reject(op, "revoked", refusal))
-            out.held_back += len(run) - index - 1
-            run = run[:index]
-            break
-        try:
-            ctx.check_clock(op.hlc, op.author)
-        except ClockSkewError as exc:
-            out.rejections.append(_reject(op, "future_stamp", str(exc)))
-            out.held_back += len(run) - index - 1
-            run = run[:index]
-            break
+    admissible = end if _all_admissible(run[:end], ctx) else _admissible_end(run, end, ctx, out)
+    if admissible < end:  # the part kept must still end on a signature
+        admissible = _end_on_signature(run, admissible, key, verified)
+        out.held_back += end - admissible - 1  # one of them was refused, with its reason
+    end = _checkpoints(run, admissible, key, verified, out)
+    run = run[:end]
     out.accepted.extend(run)
+    out.signed.update(run[i].key for i in verified if i < end)
+    for op in others:
+        index = op.seq - head_seq - 1
+        if index < end:
+            _fork_or_tamper(run[index].body, _proof(run, index, verified), op, ctx, out)
+        else:
+            out.held_back += 1
+
+
+def _proof(run: list[Operation], index: int, verified: set[int]) -> list[Entry]:
+    """The accepted entries from `index` to the first whose signature was checked."""
+    end = min(i for i in verified if i >= index)
+    return [(run[i].body, run[i].sig if i == end else b"") for i in range(index, end + 1)]
+
+
+def _authentic_end(run: list[Operation], key: bytes, verified: set[int], out: Verified) -> int:
+    """How many entries of `run` its last valid signature authenticates (0 if none)."""
+    signed = [i for i in range(len(run)) if run[i].sig]
+    for position in range(len(signed) - 1, -1, -1):
+        index = signed[position]
+        if index in verified or run[index].verify_signature(key):
+            verified.add(index)
+            if position + 1 < len(signed):  # a later signature failed: that entry is refused
+                bad = signed[position + 1]
+                out.rejections.append(_reject(run[bad], "bad_signature", _FORGED))
+                out.held_back += len(run) - index - 2
+            else:  # entries after the last signature wait for the signed entry that covers them
+                out.held_back += len(run) - index - 1
+            return index + 1
+    if signed:
+        out.rejections.append(_reject(run[signed[0]], "bad_signature", _FORGED))
+        out.held_back += len(run) - 1
+    else:
+        out.held_back += len(run)
+    return 0
+
+
+_FORGED = "the signature does not match the content (altered in transit or forged)"
+
+
+def _end_on_signature(run: list[Operation], end: int, key: bytes, verified: set[int]) -> int:
+    """The longest prefix of `run[:end]` that ends on an entry whose signature verifies."""
+    for index in range(end - 1, -1, -1):
+        if index in verified or (run[index].sig and run[index].verify_signature(key)):
+            verified.add(index)
+            return index + 1
+    return 0
+
+
+def _checkpoints(run: list[Operation], end: int, key: bytes, verified: set[int], out: Verified) -> int:
+    """Check a signature at least every SEGMENT_ENTRIES entries and SEGMENT_BYTES bytes.
+
+    Each time the entries since the last kept signature reach either bound, the signature
+    of the latest signed entry among them is checked and kept. A conforming sender's parts
+    always have one there (they end on a signature and respect the same bounds); when
+    none is there or it fails, the run is accepted only up to the last kept signature.
+    Returns how many entries of `run` are accepted.
+    """
+    if end == 0:
+        return 0
+    last_kept = -1
+    count = size = 0
+    candidate = -1
+    index = 0
+    while index < end:
+        if count >= SEGMENT_ENTRIES or size >= SEGMENT_BYTES:
+            if candidate > last_kept and (candidate in verified or run[candidate].verify_signature(key)):
+                verified.add(candidate)
+                last_kept = candidate
+                count = index - candidate - 1
+                size = sum(len(run[i].body) for i in range(candidate + 1, index))
+                continue
+            bad = run[candidate] if candidate > last_kept else run[index]
+            code = "bad_signature" if candidate > last_kept else "unsigned"
+            reason = (
+                _FORGED
+                if code == "bad_signature"
+                else (
+                    f"more than {SEGMENT_ENTRIES} entries or {SEGMENT_BYTES // 1024} KiB without a "
+                    "signature of their author; the sending device must send them again"
+                )
+            )
+            out.rejections.append(_reject(bad, code, reason))
+            out.held_back += max(0, end - (last_kept + 1) - 1)
+            return last_kept + 1
+        op = run[index]
+        count += 1
+        size += len(op.body)
+        if op.sig:
+            candidate = index
+        index += 1
+    return end
+
+
+def kept_signatures(run: list[Operation], key: bytes | None) -> set[int]:
+    """Indices of a stored log (`run`, from its first entry) whose signatures to keep.
+
+    For a store written before only checked signatures were kept: a signature that
+    verifies at the head and at least every SEGMENT_ENTRIES entries and SEGMENT_BYTES bytes,
+    as a receiver keeps them (where none verifies in a stretch, the stretch stays longer).
+    """
+    kept: set[int] = set()
+    if key is None or not run:
+        return kept
+
+    def first_valid(start: int, stop: int) -> int:
+        for index in range(start, stop - 1, -1):
+            if run[index].sig and run[index].verify_signature(key):
+                return index
+        return -1
+
+    since, count, size = -1, 0, 0
+    for index, op in enumerate(run):
+        if count >= SEGMENT_ENTRIES or size >= SEGMENT_BYTES:
+            found = first_valid(index - 1, since + 1)
+            if found >= 0:
+                kept.add(found)
+            since = found if found >= 0 else index - 1
+            count = index - since - 1
+            size = sum(len(run[i].body) for i in range(since + 1, index))
+        count += 1
+        size += len(op.body)
+    head = first_valid(len(run) - 1, since + 1)
+    if head >= 0:
+        kept.add(head)
+    return kept
 
 
 def _all_admissible(run: list[Operation], ctx: VerifyContext) -> bool:
@@ -192,6 +342,8 @@ def _all_admissible(run: list[Operation], ctx: VerifyContext) -> bool:
     chain off after a sequence number; the clock bound is a bound): when it says no, the
     caller looks for the first entry refused, and why.
     """
+    if not run:
+        return True
     last = run[-1]
     if ctx.revoked(last.author, last.epoch, last.seq) is not None:
         return False
@@ -202,26 +354,75 @@ def _all_admissible(run: list[Operation], ctx: VerifyContext) -> bool:
     return True
 
 
+def _admissible_end(run: list[Operation], end: int, ctx: VerifyContext, out: Verified) -> int:
+    """Index of the first entry a revocation or the clock bound refuses (recorded), or `end`."""
+    for index in range(end):
+        op = run[index]
+        refusal = ctx.revoked(op.author, op.epoch, op.seq)
+        if refusal is not None:
+            out.rejections.append(_reject(op, "revoked", refusal))
+            return index
+        try:
+            ctx.check_clock(op.hlc, op.author)
+        except ClockSkewError as exc:
+            out.rejections.append(_reject(op, "future_stamp", str(exc)))
+            return index
+    return end
+
+
 def _contiguous_run(
-    new: list[Operation], head_seq: int, head_hash: bytes, out: Verified
-) -> tuple[list[Operation], Rejection | None]:
-    """The entries that continue the held chain, and the broken link that ended them."""
+    new: list[Operation], head_seq: int, head_hash: bytes, ctx: VerifyContext, out: Verified
+) -> tuple[list[Operation], Rejection | None, list[Operation]]:
+    """The entries that continue the held chain, the broken link that ended them, and the
+    other bodies offered at a position of the run (forks or forgeries, judged once the run is)."""
     run: list[Operation] = []
+    others: list[Operation] = []
     expected, prev = head_seq + 1, head_hash
-    for index, op in enumerate(new):
+    index = 0
+    while index < len(new):
+        op = new[index]
+        if op.seq < expected:  # another body at a position the run already took
+            others.append(op)
+            index += 1
+            continue
         if op.seq != expected:
             out.held_back += len(new) - index
             break
+        same = [op]
+        while index + len(same) < len(new) and new[index + len(same)].seq == expected:
+            same.append(new[index + len(same)])
+        if len(same) > 1:
+            op = _pick(same, prev, new[index + len(same)] if index + len(same) < len(new) else None, ctx)
+            others.extend(o for o in same if o is not op)
+        index += len(same)
         if op.prev != prev:
-            out.held_back += len(new) - index - 1
+            out.held_back += len(new) - index
             reason = (
                 f"operation {op.seq} does not follow {op.seq - 1} of its device's log "
                 "(altered or out of place)"
             )
-            return run, _reject(op, "broken_chain", reason)
+            return run, _reject(op, "broken_chain", reason), others
         run.append(op)
         expected, prev = expected + 1, op.digest
-    return run, None
+    return run, None, others
+
+
+def _pick(same: list[Operation], prev: bytes, following: Operation | None, ctx: VerifyContext) -> Operation:
+    """Of several bodies at one position, the one that continues the chain on both sides,
+    else the first whose signature verifies (checked only here: a rare, hostile case)."""
+    linked = [op for op in same if op.prev == prev] or same
+    if following is not None:
+        for op in linked:
+            if following.prev == op.digest:
+                return op
+    for op in linked:
+        key = ctx.public_key(op.author)
+        if key is None:
+            record = _announced(op, ctx.anchor)
+            key = None if isinstance(record, str) else record.public_key
+        if key is not None and op.sig and op.verify_signature(key):
+            return op
+    return linked[0]
 
 
 def _announced(op: Operation, anchor: Anchor | None) -> DeviceRecord | str:
@@ -230,20 +431,27 @@ def _announced(op: Operation, anchor: Anchor | None) -> DeviceRecord | str:
     return record_from_announce(op.author, op.payload, anchor)
 
 
-def _authentic_prefix(run: list[Operation], key: bytes, out: Verified) -> list[Operation]:
-    if run[-1].verify_signature(key):
-        return run
-    # Rare (an attack or damage): find the last entry whose signature holds.
-    for index in range(len(run) - 2, -1, -1):
-        if run[index].verify_signature(key):
-            break
-    else:
-        index = -1
-    bad = run[index + 1]
-    out.rejections.append(
-        _reject(
-            bad, "bad_signature", "the signature does not match the content (altered in transit or forged)"
-        )
-    )
-    out.held_back += len(run) - index - 2
-    return run[: index + 1]
+def signed_batches(entries: Iterable[Entry], max_entries: int, max_bytes: int) -> Iterator[list[Entry]]:
+    """`entries` (chains in sequence order) cut into batches that end on a signed entry.
+
+    A batch holds at most `max_entries` entries and stops growing once past `max_bytes`,
+    except that it never ends on an entry without a signature while more of its chain
+    follows: the receiver could not authenticate that part, so it is carried into the next
+    batch. A chain part between two signatures is bounded (SEGMENT_ENTRIES, SEGMENT_BYTES),
+    so `max_entries` must be at least SEGMENT_ENTRIES.
+    """
+    batch: list[Entry] = []
+    size = 0
+    cut = 0  # entries of `batch` up to and including its last signed one
+    cut_size = 0
+    for body, sig in entries:
+        if batch and (len(batch) >= max_entries or size >= max_bytes) and cut:
+            yield batch[:cut]
+            batch, size = batch[cut:], size - cut_size
+            cut = cut_size = 0
+        batch.append((body, sig))
+        size += len(body) + len(sig) + 8  # and msgpack's headers of the pair
+        if len(sig) == SIG_LEN:
+            cut, cut_size = len(batch), size
+    if batch:
+        yield batch

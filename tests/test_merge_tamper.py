@@ -17,6 +17,7 @@ import pytest
 
 from fieldapp import cases as kinds
 from fieldapp.service import CaseService
+from fieldapp.station import settle_fork
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.ops import decode, encode_body, sign
@@ -158,6 +159,11 @@ def test_unknown_author_is_refused(trio) -> None:
 
 
 def test_reused_sequence_is_a_fork_that_quarantines_the_device(tmp_path: Path) -> None:
+    """A store copied and written in two places: two signed entries at one position.
+
+    Both are kept as evidence, and the device's log from that position on is held out of
+    the view (its later entries are still stored and relayed) until a supervisor settles
+    which entry is the log; then its work shows again (docs/replication.md, "Forks")."""
     wall = ManualWall()
     with devices(tmp_path, ["officer", "supervisor"], wall) as (author, receiver):
         case_id = work(author, visits=0)
@@ -173,13 +179,21 @@ def test_reused_sequence_is_a_fork_that_quarantines_the_device(tmp_path: Path) -
             report = receiver.replica.apply(entries_of(twin))
             assert report.forks == 1 and codes(report) == ["fork"]
             assert receiver.replica.quarantined(author.identity.device_id)
-            fork = next(iter(receiver.replica.forks.raw().values()))
+            ((fork_key, fork),) = receiver.replica.forks.raw().items()
             assert fork["held"] != fork["other"]  # both versions kept as evidence
+            assert receiver.case(case_id)["visits"] == []  # held out from the fork on
             author.add_visit(case_id, "home", "之后的走访")
             later = receiver.replica.apply(entries_of(author))
-            assert codes(later) == ["quarantined"] and later.applied == 0
-            assert [v["note"] for v in receiver.case(case_id)["visits"]] == ["原设备的走访"]
-            assert len(receiver.replica.rejections) == 2  # kept for the supervisor's review
+            assert later.applied == 1 and not later.rejections  # stored and relayed, not shown
+            assert receiver.case(case_id)["visits"] == []
+            assert len(receiver.replica.rejections) == 1  # the fork, kept for the supervisor's review
+
+            settle_fork(receiver, fork_key, "held", "原设备的记录属实，副本已销毁")
+            assert not receiver.replica.quarantined(author.identity.device_id)
+            assert sorted(v["note"] for v in receiver.case(case_id)["visits"]) == [
+                "之后的走访",
+                "原设备的走访",
+            ]
         finally:
             author.close()
             twin.close()

@@ -409,11 +409,11 @@ def test_stopping_a_server_mid_batch_waits_for_the_batch_before_folding(tmp_path
         state = {"in_store": False, "overlap": False}
         store, fold = replica._store, replica.fold_pending
 
-        def slow_store(accepted: Any) -> None:
+        def slow_store(accepted: Any, signed: Any = None) -> None:
             state["in_store"] = True
             time.sleep(0.8)  # inside apply's transaction, in the worker thread
             try:
-                store(accepted)
+                store(accepted, signed)
             finally:
                 state["in_store"] = False
 
