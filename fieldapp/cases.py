@@ -24,6 +24,11 @@ VISIT, NOTE = "visit.add", "note.add"
 #: operations (the same facts `history` gives; `tests/test_exports_reports.py` checks both).
 STATUS_LOG = "_statuses"
 KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, REVIEW, VISIT, NOTE})
+#: Whether the case has been red at any moment since it was last opened, in the fold's order: a
+#: rule about history, so an officer cannot close a red case by reassessing its risk first. A
+#: case is opened by its intake, and again by a reopening *of a closed case*; reopening a resolved
+#: case continues the same period (else reopen, resolve, close would wash the red out).
+RED_SINCE_OPENED = "red_since_opened"
 
 
 def _text(value: Any, name: str, limit: int, required: bool = False) -> str | None:
@@ -83,6 +88,11 @@ FIELD_CHECKS = {
 }
 
 
+def _tier_rank(tier: Any) -> int:
+    """How high a tier is: no tier is the station's own (tier 1)."""
+    return tier if isinstance(tier, int) else 1
+
+
 def check_fields(fields: Any, allowed: tuple[str, ...]) -> str | None:
     """The first problem with a dict of case fields, or None."""
     if not isinstance(fields, dict) or not fields:
@@ -134,6 +144,7 @@ class CaseReducer:
             "claimed_by": None,
             "tier": None,
             "escalation_approved": None,
+            RED_SINCE_OPENED: False,
             "referral": None,
             "outcome": None,
             "followups": [],
@@ -181,6 +192,7 @@ class CaseReducer:
             return reason
         set_new_fields(state, fields, op)
         state.update(exists=True, created_at=model.stamp_iso(op.hlc), created_by=op.author)
+        state[RED_SINCE_OPENED] = fields["risk"] == "red"
         return None
 
     def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
@@ -190,8 +202,17 @@ class CaseReducer:
             return reason
         if role != "supervisor" and model.SUPERVISOR_FIELDS & set(fields):
             return "only a supervisor may change the deadline"
+        # A higher tier is an escalation: an officer's awaits a supervisor's approval, as the
+        # first one does, and a case that is not escalated is moved up by escalating it.
+        raised = "tier" in fields and _tier_rank(fields["tier"]) > _tier_rank(state["tier"])
+        if raised and role != "supervisor" and state["status"] != "escalated":
+            return "an officer raises a case's tier by escalating it, for a supervisor to approve"
         for name, value in fields.items():
             set_field(state, name, value, op, bases.get(name) if isinstance(bases, dict) else None)
+        if raised and state["status"] == "escalated":
+            state["escalation_approved"] = role == "supervisor"
+        if fields.get("risk") == "red":
+            state[RED_SINCE_OPENED] = True
         return None
 
     def _case_status(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
@@ -233,8 +254,11 @@ class CaseReducer:
                     {"due": d, "done": False} for d in model.follow_up_dates(model.stamp_date(op.hlc))
                 ],
             }
-        elif new == "closed" and state["risk"] == "red" and role != "supervisor":
-            return "a red case can only be closed by a supervisor"
+        elif new == "closed" and role != "supervisor":
+            if state["risk"] == "red":
+                return "a red case can only be closed by a supervisor"
+            if state.get(RED_SINCE_OPENED):
+                return "a case that has been red since it was last opened can only be closed by a supervisor"
         set_field(state, "status", new, op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, new, 0])
         state.update(extra)
@@ -245,6 +269,9 @@ class CaseReducer:
             return f"only a resolved or closed case can be reopened (this one is {state['status']})"
         if _text(p.get("reason"), "the reason for reopening", model.MAX_TEXT, required=True):
             return "reopening needs a reason (what flared up again)"
+        # Reopening a closed case opens a new period; a resolved one never closed continues its own.
+        was_red = state["status"] != "closed" and state.get(RED_SINCE_OPENED, False)
+        state[RED_SINCE_OPENED] = was_red or state["risk"] == "red"
         set_field(state, "status", "in_progress", op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, "in_progress", 1])
         state["reopened"] = {"reason": p["reason"], "by": op.author, "at": model.stamp_iso(op.hlc)}
@@ -274,6 +301,10 @@ class CaseReducer:
             return "only a supervisor may approve an escalation"
         if state["status"] != "escalated" or state["escalation_approved"]:
             return "there is no escalation awaiting approval"
+        # The tier the supervisor saw (absent in approvals by earlier versions): an officer's
+        # raise sorted before the approval is not approved by it.
+        if "tier" in p and p["tier"] != state["tier"]:
+            return "the escalation's tier changed after the approval began; review it again"
         state["escalation_approved"] = True
         return None
 

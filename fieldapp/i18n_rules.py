@@ -32,6 +32,15 @@ _FIXED: dict[str, str] = {
     ),
     "a mediation agreement records its terms": "调解协议须写明协议内容",
     "a red case can only be closed by a supervisor": "红色案件只能由所长结案",
+    "a case that has been red since it was last opened can only be closed by a supervisor": (
+        "本案自登记（或重新启动）以来曾为红色，无论现在风险等级如何，只能由所长结案"
+    ),
+    "an officer raises a case's tier by escalating it, for a supervisor to approve": (
+        "民警提高调处层级须通过上报（状态改为已上报并选择层级），由所长批准"
+    ),
+    "the escalation's tier changed after the approval began; review it again": (
+        "审批开始后上报层级又有变化，请重新审核"
+    ),
     "reopening needs a reason (what flared up again)": "重新启动须写明原因（哪里出现反弹）",
     "only a supervisor may assign a case": "只有所长可以交办案件",
     "an assignment names the officer's device (and optionally a valid deadline)": (

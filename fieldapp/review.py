@@ -4,8 +4,10 @@ Pure functions over the `cases` view and the replica's evidence tables; no Textu
 
 - **conflict**: an open conflict from concurrent edits (both values, who, when); settled by
   choosing a value or keeping the one shown (`CaseService.settle_conflict`).
-- **escalation**: an officer's escalation to tier 2 or 3 awaiting approval.
-- **red_closure**: a red case resolved and awaiting closure, which only a supervisor may do.
+- **escalation**: an officer's escalation to tier 2 or 3, or an officer's raise of an escalated
+  case's tier (2 -> 3), awaiting approval.
+- **red_closure**: a resolved case that has been red since it was last opened (whatever its risk
+  now), awaiting closure, which only a supervisor may do.
 - **refused**: an operation the rules did not count (e.g. an officer closing a red case),
   with the rules' reason; kept for the record, nothing to decide.
 - **fork**: a device that wrote two different entries at one place in its log (a cloned or
@@ -24,7 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fieldapp import model
-from sync.merge import writer
+from fieldapp.cases import RED_SINCE_OPENED
+from sync.merge import OPS, WRITERS, writer
 
 DECISIONS = ("conflict", "escalation", "red_closure")
 EVIDENCE = ("refused", "fork", "rejected")
@@ -99,12 +102,12 @@ def review_queue(
                     "escalation",
                     case_id,
                     str(case.get("updated_at") or ""),
-                    _writer(case, "status"),
+                    escalated_by(case),
                     {"tier": case.get("tier")},
                     risk,
                 )
             )
-        if case["status"] == "resolved" and risk == "red":
+        if case["status"] == "resolved" and (risk == "red" or case.get(RED_SINCE_OPENED)):
             decisions.append(
                 Item(
                     "red_closure",
@@ -162,6 +165,16 @@ def _writer(case: Mapping[str, Any], name: str) -> str:
     """The device whose write set the field's current value."""
     current = writer(case, name)
     return current[2] if current else ""
+
+
+def escalated_by(case: Mapping[str, Any]) -> str:
+    """The device that asked for the escalation awaiting approval: the later writer of the
+    status (the escalation) and the tier (a raise of an escalated case's tier)."""
+    writers = case.get(WRITERS, {})
+    indices = [writers[name] for name in ("status", "tier") if writers.get(name) is not None]
+    if not indices:
+        return ""
+    return str(case[OPS][max(indices)][1])
 
 
 def _seconds_iso(seconds: Any) -> str:

@@ -302,10 +302,11 @@ class CaseService:
         self._record(AREA_SET, village, place_payload(self.replica.view(VillageReducer.table), village, area))
         return self.areas()
 
-    def approve_escalation(self, case_id: str) -> dict[str, Any]:
-        """Supervisor: approve a pending escalation."""
-        self._state(case_id)
-        self._record(ops.APPROVE, case_id, {})
+    def approve_escalation(self, case_id: str, tier: int | None = None) -> dict[str, Any]:
+        """Supervisor: approve a pending escalation to `tier`, the one the supervisor saw
+        (default: the case's tier now); refused on every device if an officer's raise sorts first."""
+        state = self._state(case_id)
+        self._record(ops.APPROVE, case_id, {"tier": state["tier"] if tier is None else tier})
         return self.case(case_id)
 
     # ------------------------------------------------------------ exchange by file

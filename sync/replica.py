@@ -58,7 +58,9 @@ Entry = tuple[bytes, bytes]
 #: How the views are folded; a store folded by another version is re-folded once on open.
 #: 2: a field's writer is the index of its operation in the entity's `_ops`.
 #: 3: a case keeps the log of its status changes (`fieldapp.cases.STATUS_LOG`).
-VIEW_FORMAT = 3
+#: 4: a case keeps whether it was red since last opened (`fieldapp.cases.RED_SINCE_OPENED`), so an
+#:    officer's closure of such a case, or raise of an escalated case's tier, folds differently.
+VIEW_FORMAT = 4
 VIEW_FORMAT_KEY = "view_format"
 #: How the log keeps signatures. 2: only signatures checked here (`sync.verify`); a store of
 #: format 1 kept every received signature, checked or not, and is brought to 2 once on open.

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp import model
 from fieldapp.i18n import t
+from fieldapp.review import escalated_by
 from fieldapp.service import CaseError, CaseService
 from fieldapp.station import StationError, device_rows, revoke_device
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
@@ -112,8 +113,7 @@ class ApproveDialog(CaseDialog):
         yield Static(id="approve-body")
 
     def relabel(self) -> None:
-        current = writer(self.case, "status")
-        officer = _name(self.service, current[2] if current else self.case.get("assignee"))
+        officer = _name(self.service, escalated_by(self.case) or self.case.get("assignee"))
         tier = vocab("case.tier", self.case.get("tier"))
         self.query_one("#approve-body", Static).update(t("approve.body", officer=officer, tier=tier))
 
@@ -121,7 +121,7 @@ class ApproveDialog(CaseDialog):
         self.query_one("#case-dialog-save", Button).focus()
 
     def record(self) -> dict[str, Any]:
-        return self.service.approve_escalation(self.case["id"])
+        return self.service.approve_escalation(self.case["id"], tier=self.case.get("tier"))
 
 
 class CloseDialog(CaseDialog):
