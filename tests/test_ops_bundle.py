@@ -81,6 +81,19 @@ def test_ed25519_keys_map_to_matching_x25519_keys() -> None:
         )
 
 
+def test_each_recipient_adds_about_a_hundred_bytes() -> None:
+    keys = [
+        Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        for _ in range(11)
+    ]
+    recipients = [bundle.Recipient(f"{i:016d}", key) for i, key in enumerate(keys)]
+    entries = [(bytes(300), bytes(64))] * 100
+    plain = len(bundle.pack_plain("st-" + "a" * 16, entries))
+    one, eleven = (len(bundle.seal("st-" + "a" * 16, recipients[:n], entries)) for n in (1, 11))
+    assert 90 <= (eleven - one) / 10 <= 110
+    assert one - plain < 250
+
+
 # ---------------------------------------------------------------- the command line
 
 
@@ -102,6 +115,8 @@ def test_export_is_encrypted_and_merges_on_another_device_of_the_station(tmp_pat
     for secret in SECRETS:  # neither as UTF-8 (msgpack's str) nor anywhere else in clear
         assert secret.encode() not in data, secret
     assert b"irrigation" not in data and "东岭村".encode() not in data
+    for officer in ("测试所长", "测试辅警0", "测试辅警1", "测试派出所"):  # officers and station name too
+        assert officer.encode() not in data, officer
     assert bundle.read(data).version == bundle.SEALED_VERSION
 
     imported = fieldapp("ops", "import", out, "--store", stores[1], "--json")
@@ -271,6 +286,7 @@ def test_hostile_headers_and_sizes_are_refused(tmp_path: Path, monkeypatch: pyte
             "a huge header": outer | {"header": bytes(bundle.MAX_HEADER_BYTES + 1)},
             "a future version": outer | {"version": 3},
             "a timestamp extension": outer | {"version": msgpack.Timestamp(0)},
+            "an extension type": outer | {"station": msgpack.ExtType(5, b"x")},
         }
         accepted = []
         for what, doc in variants.items():
