@@ -31,7 +31,6 @@ EXPORT_FORMAT = bundle.FORMAT
 #: The plain format's version (scripts/bench_sync.py builds such files).
 EXPORT_VERSION = bundle.PLAIN_VERSION
 IMPORT_CHUNK = 10_000
-MAX_IMPORT_BYTES = bundle.MAX_FILE_BYTES
 PUBLIC_HIDDEN = ("_ops", "_w", "_statuses", "exists")
 
 

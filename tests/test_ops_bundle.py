@@ -63,6 +63,7 @@ def held(service: CaseService) -> tuple[dict[str, int], str]:
 
 
 def store(service: CaseService) -> Path:
+    """The directory of a device's store (for the command line once it is closed)."""
     return Path(service.db.store.directory)
 
 
