@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 
 from fieldapp import model
 from fieldapp.device import default_store_dir
+from fieldapp.i18n import Translator, detect_language
+from fieldapp.i18n_bundle import bilingual
 from fieldapp.passphrase import read_passphrase
 from fieldapp.service import CaseError, CaseService
 from storage.files import atomic_write
@@ -173,13 +176,34 @@ def cmd_state_hash(args: argparse.Namespace) -> int:
 
 
 def cmd_ops_export(args: argparse.Namespace) -> int:
-    """Write every operation this device holds to a file."""
+    """Write every operation this device holds to a file, encrypted for the station's devices
+    unless --plaintext (then with a warning on stderr)."""
     with service_for(args) as service:
-        data = service.export_ops()
+        data = service.export_ops(plaintext=args.plaintext)
         count = sum(1 for _ in service.replica.entries_missing_from({}))
+        station = service.replica.station
+        recipients = [] if args.plaintext else sorted({r.id for r in service.bundle_recipients()})
     atomic_write(args.out, data)
-    result = {"operations": count, "bytes": len(data), "out": str(args.out)}
-    print(json.dumps(result) if args.json else f"Wrote {count} operations ({len(data)} bytes) to {args.out}.")
+    if args.plaintext:
+        print(bilingual("bundle.plaintext_warning", out=args.out), file=sys.stderr)
+    result = {
+        "operations": count,
+        "bytes": len(data),
+        "out": str(args.out),
+        "encrypted": not args.plaintext,
+        "station": station,
+        "recipients": recipients,
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    translator = Translator(args.lang or detect_language())
+    fields = {"count": count, "size": len(data), "out": args.out}
+    if args.plaintext:
+        print(translator.t("bundle.exported_plain", **fields))
+    else:
+        devices = sum(1 for r in recipients if r != station)
+        print(translator.t("bundle.exported", **fields, devices=devices, station=station))
     return 0
 
 
@@ -296,9 +320,16 @@ def register(sub: Any, common: AddCommon) -> None:
     ops = sub.add_parser("ops", help="operations to and from a file").add_subparsers(
         dest="ops_command", metavar="ACTION", required=True
     )
-    p = ops.add_parser("export", help="write every operation held to FILE")
+    p = ops.add_parser(
+        "export", help="write every operation held to FILE, encrypted for the station's devices"
+    )
     common(p)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--plaintext",
+        action="store_true",
+        help="write names and phones in clear (readable by anyone with the file)",
+    )
     p.set_defaults(handler=cmd_ops_export)
     p = ops.add_parser("import", help="verify and merge an operations file")
     common(p)

@@ -12,24 +12,25 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import msgpack
-
 from fieldapp import cases as ops
 from fieldapp import model
 from fieldapp.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
 from fieldapp.cases import FIELD_CHECKS, CaseReducer, history
 from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
+from fieldapp.i18n_bundle import bilingual
 from storage import FieldDB
+from sync import bundle
+from sync.bundle import Entry, Recipient
 from sync.certs import Anchor
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import field_base
 from sync.replica import ApplyReport, OperationRefused, Replica
 
-EXPORT_FORMAT = "fieldapp-ops"
-EXPORT_VERSION = 1
+EXPORT_FORMAT = bundle.FORMAT
+#: The plain format's version (scripts/bench_sync.py builds such files).
+EXPORT_VERSION = bundle.PLAIN_VERSION
 IMPORT_CHUNK = 10_000
-MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 PUBLIC_HIDDEN = ("_ops", "_w", "_statuses", "exists")
 
 
@@ -311,40 +312,41 @@ class CaseService:
 
     # ------------------------------------------------------------ exchange by file
 
-    def export_ops(self) -> bytes:
-        """Every operation this device holds, of all authors, as one file's bytes."""
-        entries = [[b, s] for b, s in self.replica.entries_missing_from({})]
-        return msgpack.packb(
-            {
-                "format": EXPORT_FORMAT,
-                "version": EXPORT_VERSION,
-                "station": self.replica.station,
-                "entries": entries,
-            },
-            use_bin_type=True,
-        )
+    def bundle_recipients(self) -> list[Recipient]:
+        """Who can read this device's encrypted export: every device of the station known here
+        and not revoked (this one included), and the station authority (by its CA key)."""
+        anchor = self.replica.anchor
+        if anchor is None:
+            raise CaseError(bilingual("bundle.not_enrolled"))
+        found = [
+            Recipient(device_id, bytes(doc["public_key"]))
+            for device_id, doc in self.replica.view("devices").items()
+            if "public_key" in doc and doc.get("revoked") is None
+        ]
+        return [*found, Recipient(anchor.station_id, anchor.ca_public_key)]
+
+    def export_ops(self, plaintext: bool = False) -> bytes:
+        """Every operation this device holds, of all authors, as one file's bytes: encrypted for
+        `bundle_recipients()` unless `plaintext` (sync/bundle.py, docs/replication.md)."""
+        entries = list(self.replica.entries_missing_from({}))
+        if plaintext:
+            return bundle.pack_plain(self.replica.station, entries)
+        try:
+            return bundle.seal(self.replica.station, self.bundle_recipients(), entries)
+        except bundle.BundleError as exc:
+            raise CaseError(bilingual(f"bundle.{exc.code}", **exc.params)) from None
 
     def import_ops(self, data: bytes) -> ApplyReport:
-        """Verify and merge an export; the report says what was applied and refused."""
-        if len(data) > MAX_IMPORT_BYTES:
-            raise CaseError("The file is larger than any operations export can be; nothing was imported.")
+        """Open (either format), verify and merge an export; the report says what was applied
+        and refused. A file this device cannot open is refused whole: nothing is applied."""
         try:
-            doc = msgpack.unpackb(data, raw=False, ext_hook=_no_ext, strict_map_key=True)
-        except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
-            raise CaseError("The file is not a fieldapp operations export (unreadable).") from None
-        if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
-            raise CaseError("The file is not a fieldapp operations export.")
-        if doc.get("version") != EXPORT_VERSION:
-            raise CaseError(f"The export uses format version {doc.get('version')!r}; update fieldapp.")
-        entries = doc.get("entries")
-        if not isinstance(entries, list) or not all(
-            isinstance(e, list) and len(e) == 2 and all(isinstance(x, bytes) for x in e) for e in entries
-        ):
-            raise CaseError("The export's entries are damaged; nothing was imported.")
+            entries = self._open_bundle(bundle.read(data))
+        except bundle.BundleError as exc:
+            raise CaseError(bilingual(f"bundle.{exc.code}", **exc.params)) from None
         total = ApplyReport()
         with self.replica.merge_session():
             for start in range(0, len(entries), IMPORT_CHUNK):
-                part = self.replica.apply([(e[0], e[1]) for e in entries[start : start + IMPORT_CHUNK]])
+                part = self.replica.apply(entries[start : start + IMPORT_CHUNK])
                 total.applied += part.applied
                 total.duplicates += part.duplicates
                 total.held_back += part.held_back
@@ -352,6 +354,22 @@ class CaseService:
                 total.rejections.extend(part.rejections)
         return total
 
+    def _open_bundle(self, found: bundle.Bundle) -> list[Entry]:
+        """The entries of a parsed file, decrypted with this device's key or the station CA's."""
+        if found.entries is not None:  # the plain format
+            return found.entries
+        station = self.replica.station
+        if found.station != station:
+            if station == LOCAL_STATION:
+                raise bundle.BundleError("not_at_station", file_station=found.station)
+            raise bundle.BundleError("other_station", file_station=found.station, own_station=station)
+        me = self.identity.device_id
+        if me in found.recipients:
+            return bundle.open_entries(found, me, self.identity.signing_key)
+        from fieldapp.station import AUTHORITY_TABLE  # station.py builds on this module
 
-def _no_ext(code: int, data: bytes) -> Any:
-    raise ValueError("extension types are not allowed")
+        ca = self.db.keyed(AUTHORITY_TABLE).get_copy("ca")
+        if ca is not None and station in found.recipients:
+            return bundle.open_entries(found, station, bytes(ca["private_key"]))
+        devices = sum(1 for r in found.recipients if r != station)
+        raise bundle.BundleError("not_recipient", file_station=station, device=me, count=devices)

@@ -152,7 +152,7 @@ def test_ops_export_and_import_converge_and_reimport_is_all_duplicates(tmp_path:
     )  # fmt: skip
 
     out = tmp_path / "officer.ops"
-    exported = ok_json("ops", "export", "--store", officer, "--out", out)
+    exported = ok_json("ops", "export", "--store", officer, "--out", out, "--plaintext")
     assert exported["operations"] == 2  # the announcement and the intake
     assert out.stat().st_size == exported["bytes"]
 
@@ -164,7 +164,7 @@ def test_ops_export_and_import_converge_and_reimport_is_all_duplicates(tmp_path:
     changed = ok_json("case", "update", case["id"], "--store", supervisor, "--risk", "orange")
     assert changed["risk"] == "orange"
     back = tmp_path / "supervisor.ops"
-    assert ok_json("ops", "export", "--store", supervisor, "--out", back)["operations"] == 4
+    assert ok_json("ops", "export", "--store", supervisor, "--out", back, "--plaintext")["operations"] == 4
     returned = ok_json("ops", "import", back, "--store", officer)
     assert (returned["applied"], returned["duplicates"], returned["refused"]) == (2, 2, [])
 

@@ -325,7 +325,7 @@ def build_station(root: Path, seed: int = 20250301) -> Station:
         converge(services)
         hashes = {s.state_hash() for s in services}
         names = {s.identity.device_id: s.officer for s in services}
-        truth = truth_from_export(authority.export_ops())
+        truth = truth_from_export(authority.export_ops(plaintext=True))
         for case in authority.cases():
             assert not case.get("refused"), case["refused"]  # the simple pass assumes none
     return Station(root, root / "authority", names, truth, hashes)

@@ -229,7 +229,9 @@ def test_gossip_a_meets_b_b_meets_c_so_c_holds_a_s_signed_work(
     assert [e["peer"] for e in met["a"]] == [b_id] and [e["peer"] for e in met["c"]] == [b_id]
 
     export = c_store.parent / "c-ops.bin"
-    (done,) = run_all([fieldapp_in(None, "ops", "export", "--store", c_store, "--out", export)])
+    (done,) = run_all(
+        [fieldapp_in(None, "ops", "export", "--store", c_store, "--out", export, "--plaintext")]
+    )
     assert done.clean, done
     held = [tuple(e) for e in msgpack.unpackb(export.read_bytes())["entries"]]
     from_a = [decode(body, sig) for body, sig in held if decode(body, sig).author == a_id]

@@ -72,7 +72,7 @@ def head_seq(svc: CaseService) -> int:
 
 def send(source: CaseService, target: CaseService) -> None:
     """Carry every operation `source` holds to `target` by export file."""
-    report = target.import_ops(source.export_ops())
+    report = target.import_ops(source.export_ops(plaintext=True))
     assert report.rejections == [] and report.forks == 0 and report.held_back == 0
 
 
