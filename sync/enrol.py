@@ -73,6 +73,10 @@ MAX_FAILURES = 3
 IO_TIMEOUT = 5.0
 LIMITS = FrameLimits(max_bytes=64 * 1024, max_items=64, max_depth=4)
 ID_JOINER, ID_STATION = b"fieldapp-enrol-joiner", b"fieldapp-enrol-station"
+THROTTLED = (
+    "one address is opening too many enrolment connections; they are refused for a while "
+    "(someone may be probing the station; the code is still valid)"
+)
 
 
 class IssueRefused(Exception):
@@ -133,6 +137,19 @@ def _clean(message: object) -> str:
     return "".join(ch for ch in text[:300] if ch.isprintable())
 
 
+@dataclass(eq=False)
+class Connection:
+    """One connection being served; the gate may close it early to make room (pre-emption)."""
+
+    writer: asyncio.StreamWriter
+    preempted: bool = False
+
+    def preempt(self) -> None:
+        """Close it; its session ends without a word to the peer or the supervisor."""
+        self.preempted = True
+        self.writer.close()
+
+
 @dataclass
 class Slot:
     """One enrolment code on offer."""
@@ -171,7 +188,7 @@ class EnrolServer:
         io_timeout: float = IO_TIMEOUT,
         on_event: OnEvent | None = None,
         stop_when_burned: bool = True,
-        gate: Gate[asyncio.Task[None]] | None = None,
+        gate: Gate[Connection] | None = None,
     ) -> None:
         self._issue, self.host, self._port, self.role, self.officer = issue, host, port, role, officer
         self.count, self.code_ttl, self.advertise, self.io_timeout = count, code_ttl, advertise, io_timeout
@@ -187,7 +204,7 @@ class EnrolServer:
         self._zc_nameplate: int | None = None
         self._zc_lock = asyncio.Lock()
         self._timers: list[asyncio.TimerHandle] = []
-        self.gate: Gate[asyncio.Task[None]] = gate or Gate()  # who may connect (sync.enrol_gate)
+        self.gate: Gate[Connection] = Gate() if gate is None else gate  # who may connect (sync.enrol_gate)
 
     @property
     def connections(self) -> int:
@@ -319,35 +336,38 @@ class EnrolServer:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        connection = Connection(writer)
         try:
             if self._done.is_set():
                 return
             peer = writer.get_extra_info("peername")
-            admission = self.gate.admit(task, str(peer[0]) if peer else "")
+            admission = self.gate.admit(connection, str(peer[0]) if peer else "")
             if admission.refusal is not None:
-                if admission.warn:
-                    self._emit(
-                        "throttled", {"message": f"enrolment connections refused: {admission.refusal}"}
-                    )
+                if admission.warn:  # once per episode, not once per connection
+                    self._emit("throttled", {"message": THROTTLED})
                 with contextlib.suppress(Exception):
                     await _send(writer, {"t": "error", "message": admission.refusal}, 1.0)
                 return
             if admission.evicted is not None:
-                admission.evicted.cancel()
+                admission.evicted.preempt()
                 reason = "too many enrolment connections at once: the oldest unfinished one was closed"
                 self._emit("dropped", {"reason": reason})
             try:
-                await self._session(reader, writer, task)
+                await self._session(reader, writer, connection)
             finally:
-                self.gate.release(task)
+                self.gate.release(connection)
         except FrameError as exc:
+            if connection.preempted:
+                return
             self._emit("dropped", {"reason": exc.reason})
             with contextlib.suppress(Exception):  # tell the peer why, if it still listens
                 await _send(writer, {"t": "error", "message": exc.reason}, 1.0)
         except Exception as exc:  # one bad connection never stops the server
+            if connection.preempted:
+                return
             self._emit("dropped", {"reason": f"internal error ({type(exc).__name__})"})
         finally:
             writer.close()
@@ -358,7 +378,7 @@ class EnrolServer:
         await _send(writer, {"t": "error", "message": message}, self.io_timeout)
 
     async def _session(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, task: asyncio.Task[None]
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, connection: Connection
     ) -> None:
         hello = await read_frame(reader, self.io_timeout, LIMITS)
         if hello.get("t") != "hello" or hello.get("v") != PROTOCOL_VERSION:
@@ -406,7 +426,7 @@ class EnrolServer:
             await self._error_reply(writer, self._fail(slot))
             return
         slot.used = True
-        self.gate.prove(task)
+        self.gate.prove(connection)
         if slot is self.current:
             self.current = None
             self._spawn(self._readvertise())

@@ -7,7 +7,8 @@ holding the station's attention:
 
 - each source address may hold `MAX_PER_ADDRESS` connections at once, and open
   `ADDRESS_BURST` in a burst and `ADDRESS_RATE` a second after that (a token bucket);
-  an IPv6 address counts as its /64, which one host on a LAN can fill with addresses;
+  an IPv6 address counts as its /64, which one host on a LAN can fill with addresses
+  (a link-local one as itself);
 - at most `MAX_CONNECTIONS` are served at once; one more pre-empts the oldest connection
   that has not proven the code, so a crowd of silent connections cannot keep the real
   joiner out.
@@ -44,7 +45,8 @@ def source(address: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+        if not ip.is_link_local:  # every host's link-local address shares fe80::/64
+            return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
 
 
