@@ -241,11 +241,13 @@ class EnrolServer:
         return self.enrolled
 
     async def close(self) -> None:
-        """Stop listening and advertising; let running exchanges finish briefly."""
+        """Stop listening and advertising; close unproven exchanges, let proven ones finish briefly."""
         if self._server is not None:
             self._server.close()
         for timer in self._timers:
             timer.cancel()
+        for connection in self.gate.unproven():
+            connection.preempt()
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=2.0)
             for task in pending:

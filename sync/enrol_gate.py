@@ -104,7 +104,7 @@ class Gate(Generic[K]):
         budget.warned = False
         evicted = None
         if len(self._open) >= self.max_connections:
-            evicted = next((k for k, (_, proven) in self._open.items() if not proven), None)
+            evicted = next(iter(self.unproven()), None)
             if evicted is None:
                 return Admission(STATION_BUSY)
             self.release(evicted)
@@ -117,6 +117,10 @@ class Gate(Generic[K]):
         """`key` proved the code: it is never pre-empted."""
         if key in self._open:
             self._open[key] = (self._open[key][0], True)
+
+    def unproven(self) -> list[K]:
+        """The connections open that have not proven the code, oldest first."""
+        return [key for key, (_, proven) in self._open.items() if not proven]
 
     def release(self, key: K) -> None:
         """`key` is closed (again is harmless)."""

@@ -12,6 +12,7 @@ serving side by side, not a timeout freeing it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -339,3 +340,19 @@ def test_the_gate_never_pre_empts_a_proven_connection_and_counts_ipv6_by_its_64(
     assert source("2001:db8:1:2::1") == source("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert source("::ffff:10.0.0.7") == "10.0.0.7"
     assert source("fe80::1%eth0") == "fe80::1" != source("fe80::2")
+
+
+@pytest.mark.timeout(60)
+def test_closing_the_station_hangs_up_on_silent_holders_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    async def test(station: Station) -> None:
+        mute = await connect(station, "127.0.0.2")
+        holder = await exchange(station, "127.0.0.3", wrong_codes(station.code, 1)[0])
+        assert station.server.connections == 2
+        await station.server.close()
+        assert await asyncio.gather(rest(*mute), rest(holder.reader, holder.writer)) == [[], []]
+        assert station.server.connections == 0
+
+    with caplog.at_level(logging.WARNING, logger="asyncio"):
+        station = scenario(test)
+    assert caplog.records == []  # no handler task was cancelled mid-read
+    assert station.kinds() == ["open"]  # closing is not reported as dropped connections
