@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 
 MAX_CONNECTIONS = 32
 MAX_PER_ADDRESS = 4
-ADDRESS_BURST = 10
+ADDRESS_BURST = 20
 ADDRESS_RATE = 0.5
 #: Budgets remembered at most; idle ones are forgotten first.
 MAX_ADDRESSES = 4096
