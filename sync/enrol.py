@@ -8,13 +8,25 @@ public: it names the enrolment slot and is all the zeroconf advertisement
 secret. The whole code string is the SPAKE2 password:
 
 - a recorded transcript allows no offline guessing (SPAKE2), so each guess
-  costs an online attempt, and each slot allows `MAX_FAILURES` (3) of them,
-  counted before any key confirmation is given away; an abandoned exchange
-  counts as a failure. An attacker's chance per code is 3 in 65,536; a burned
-  code is never replaced automatically, codes expire and work once;
+  costs an online attempt;
 - key confirmation runs both ways (HMAC-SHA256 over the transcript, keys from
   HKDF over the SPAKE2 key): the joiner proves first, the station answers only
   then, so neither side can be made to trust a peer that lacks the code;
+- what counts as a guess is a proof (a `confirm` frame) that is wrong, and each
+  slot allows `MAX_FAILURES` (3) of them; the count is taken before the station
+  answers, and a proof that arrives once the code is burned, used or expired is
+  refused without being checked. An attacker's chance per code is therefore 3 in
+  65,536, however many exchanges it runs; the public nameplate changes nothing in
+  that. A burned code is never replaced automatically; codes expire and work once;
+- an exchange that ends before a proof (closed, silent, garbage) tests no guess:
+  until its proof the station has sent only its SPAKE2 message, Y = y*G + w*N
+  with a fresh random y, a uniformly random group element whatever the code w
+  is, so nothing in it can be checked against a candidate code offline. Such an
+  exchange does not count. Exchanges run side by side (several per slot), each
+  step (one frame) has `IO_TIMEOUT` seconds, and `sync.enrol_gate` bounds the
+  connections per source address and pre-empts the oldest unproven one when
+  the station is full, so neither abandoning nor holding a connection keeps the
+  real joiner out;
 - the joiner's key and officer name, and the station's certificate and trust
   anchor, travel sealed with AES-256-GCM under HKDF keys bound to the transcript.
 
@@ -50,16 +62,21 @@ from spake2.spake2 import SPAKEError
 
 from sync.discovery import Advertiser, browse
 from sync.enrol_codes import EnrolError, make_code, parse_code
+from sync.enrol_gate import Gate
 from sync.frames import FrameError, FrameLimits, decode_body, read_frame, write_frame
 from sync.identity import device_id_for
 
 PROTOCOL_VERSION = 1
 SERVICE_TYPE = "_fieldapp-enrol._tcp.local."
 MAX_FAILURES = 3
-MAX_CONNECTIONS = 16
-IO_TIMEOUT = 30.0
+#: Seconds one step (one frame read or written) may take; a silent peer is dropped after it.
+IO_TIMEOUT = 5.0
 LIMITS = FrameLimits(max_bytes=64 * 1024, max_items=64, max_depth=4)
 ID_JOINER, ID_STATION = b"fieldapp-enrol-joiner", b"fieldapp-enrol-station"
+THROTTLED = (
+    "one address is opening too many enrolment connections; they are refused for a while "
+    "(someone may be probing the station; the code is still valid)"
+)
 
 
 class IssueRefused(Exception):
@@ -120,6 +137,19 @@ def _clean(message: object) -> str:
     return "".join(ch for ch in text[:300] if ch.isprintable())
 
 
+@dataclass(eq=False)
+class Connection:
+    """One connection being served; the gate may close it early to make room (pre-emption)."""
+
+    writer: asyncio.StreamWriter
+    preempted: bool = False
+
+    def preempt(self) -> None:
+        """Close it; its session ends without a word to the peer or the supervisor."""
+        self.preempted = True
+        self.writer.close()
+
+
 @dataclass
 class Slot:
     """One enrolment code on offer."""
@@ -129,7 +159,6 @@ class Slot:
     expires_at: float
     failures: int = 0
     used: bool = False
-    busy: bool = False
 
     def problem(self, now: float) -> str | None:
         """Why this slot cannot be used now, or None."""
@@ -139,8 +168,6 @@ class Slot:
             return "too many wrong attempts; this code is no longer valid; ask the supervisor for a new one"
         if now >= self.expires_at:
             return "this code has expired; ask the supervisor for a new one"
-        if self.busy:
-            return "another device is enrolling with this code right now; try again in a minute"
         return None
 
 
@@ -161,6 +188,7 @@ class EnrolServer:
         io_timeout: float = IO_TIMEOUT,
         on_event: OnEvent | None = None,
         stop_when_burned: bool = True,
+        gate: Gate[Connection] | None = None,
     ) -> None:
         self._issue, self.host, self._port, self.role, self.officer = issue, host, port, role, officer
         self.count, self.code_ttl, self.advertise, self.io_timeout = count, code_ttl, advertise, io_timeout
@@ -176,6 +204,12 @@ class EnrolServer:
         self._zc_nameplate: int | None = None
         self._zc_lock = asyncio.Lock()
         self._timers: list[asyncio.TimerHandle] = []
+        self.gate: Gate[Connection] = Gate() if gate is None else gate  # who may connect (sync.enrol_gate)
+
+    @property
+    def connections(self) -> int:
+        """Connections being served now."""
+        return len(self.gate)
 
     @property
     def port(self) -> int:
@@ -207,11 +241,13 @@ class EnrolServer:
         return self.enrolled
 
     async def close(self) -> None:
-        """Stop listening and advertising; let running exchanges finish briefly."""
+        """Stop listening and advertising; close unproven exchanges, let proven ones finish briefly."""
         if self._server is not None:
             self._server.close()
         for timer in self._timers:
             timer.cancel()
+        for connection in self.gate.unproven():
+            connection.preempt()
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=2.0)
             for task in pending:
@@ -277,9 +313,7 @@ class EnrolServer:
                 self._finish(f"enrolment stopped: {message}; someone may be guessing. Start a new enrolment.")
 
     def _expire(self, slot: Slot) -> None:
-        if slot.busy:  # let the exchange under way finish first
-            self._timers.append(asyncio.get_running_loop().call_later(1.0, self._expire, slot))
-        elif not slot.used and slot.failures < MAX_FAILURES:
+        if not slot.used and slot.failures < MAX_FAILURES:
             self._spent(slot, "expired", f"code {slot.code} expired before a device used it")
 
     def _fail(self, slot: Slot) -> str:
@@ -307,15 +341,35 @@ class EnrolServer:
         if task is not None:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        connection = Connection(writer)
         try:
-            if len(self._tasks) > MAX_CONNECTIONS or self._done.is_set():
+            if self._done.is_set():
                 return
-            await self._session(reader, writer)
+            peer = writer.get_extra_info("peername")
+            admission = self.gate.admit(connection, str(peer[0]) if peer else "")
+            if admission.refusal is not None:
+                if admission.warn:  # once per episode, not once per connection
+                    self._emit("throttled", {"message": THROTTLED})
+                with contextlib.suppress(Exception):
+                    await _send(writer, {"t": "error", "message": admission.refusal}, 1.0)
+                return
+            if admission.evicted is not None:
+                admission.evicted.preempt()
+                reason = "too many enrolment connections at once: the oldest unfinished one was closed"
+                self._emit("dropped", {"reason": reason})
+            try:
+                await self._session(reader, writer, connection)
+            finally:
+                self.gate.release(connection)
         except FrameError as exc:
+            if connection.preempted:
+                return
             self._emit("dropped", {"reason": exc.reason})
             with contextlib.suppress(Exception):  # tell the peer why, if it still listens
                 await _send(writer, {"t": "error", "message": exc.reason}, 1.0)
         except Exception as exc:  # one bad connection never stops the server
+            if connection.preempted:
+                return
             self._emit("dropped", {"reason": f"internal error ({type(exc).__name__})"})
         finally:
             writer.close()
@@ -325,7 +379,9 @@ class EnrolServer:
     async def _error_reply(self, writer: asyncio.StreamWriter, message: str) -> None:
         await _send(writer, {"t": "error", "message": message}, self.io_timeout)
 
-    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _session(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, connection: Connection
+    ) -> None:
         hello = await read_frame(reader, self.io_timeout, LIMITS)
         if hello.get("t") != "hello" or hello.get("v") != PROTOCOL_VERSION:
             raise FrameError(
@@ -339,7 +395,8 @@ class EnrolServer:
         if slot is None:
             await self._error_reply(writer, "no enrolment is open under that code (check the number)")
             return
-        problem = slot.problem(asyncio.get_running_loop().time())
+        loop = asyncio.get_running_loop()
+        problem = slot.problem(loop.time())
         if problem:
             await self._error_reply(writer, problem)
             return
@@ -349,29 +406,34 @@ class EnrolServer:
             keys = _keys(spake.finish(msg_a), slot.nameplate, msg_a, msg_b)
         except (SPAKEError, ValueError):
             raise FrameError("the enrolment request is malformed") from None
-        slot.busy, settled = True, False
+        # Until the proof, the peer has seen only msg_b, which tells nothing about the code:
+        # leaving, staying silent or sending something else is no guess and is not counted.
+        await _send(writer, {"t": "spake", "spake": msg_b}, self.io_timeout)
         try:
-            await _send(writer, {"t": "spake", "spake": msg_b}, self.io_timeout)
             confirm = await read_frame(reader, self.io_timeout, LIMITS)
-            mac = confirm.get("mac")
-            if (
-                confirm.get("t") != "confirm"
-                or not isinstance(mac, bytes)
-                or not hmac.compare_digest(mac, keys.joiner_mac)
-            ):
-                settled = True
-                await self._error_reply(writer, self._fail(slot))
-                return
-            settled = slot.used = True
-            if slot is self.current:
-                self.current = None
-                self._spawn(self._readvertise())
-            await _send(writer, {"t": "confirm", "mac": keys.station_mac}, self.io_timeout)
-            await self._certify(reader, writer, keys)
-        finally:
-            slot.busy = False
-            if not settled:  # the peer left after our SPAKE message: that was a guess too
-                self._fail(slot)
+        except FrameError as exc:
+            raise FrameError(
+                f"{exc.reason} before the device proved the code (not counted as an attempt)"
+            ) from None
+        if confirm.get("t") != "confirm":
+            raise FrameError("expected the device's proof of the code (not counted as an attempt)")
+        # From here to the verdict nothing awaits, so concurrent proofs are counted one at a time,
+        # and a proof arriving after the code is burned, used or expired is not even checked.
+        problem = slot.problem(loop.time())
+        if problem:
+            await self._error_reply(writer, problem)
+            return
+        mac = confirm.get("mac")
+        if not isinstance(mac, bytes) or not hmac.compare_digest(mac, keys.joiner_mac):
+            await self._error_reply(writer, self._fail(slot))
+            return
+        slot.used = True
+        self.gate.prove(connection)
+        if slot is self.current:
+            self.current = None
+            self._spawn(self._readvertise())
+        await _send(writer, {"t": "confirm", "mac": keys.station_mac}, self.io_timeout)
+        await self._certify(reader, writer, keys)
 
     async def _certify(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keys: _Keys) -> None:
         request = await read_frame(reader, self.io_timeout, LIMITS)
