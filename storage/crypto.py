@@ -55,7 +55,7 @@ class KdfParams:
         return kdf.derive(passphrase.encode("utf-8"))
 
 
-#: Default cost: 0.12-0.13 s per derivation on the development machine (docs/storage.md;
+#: Default cost: about 0.12 s per derivation on the development machine (docs/storage.md;
 #: measure with `scripts/bench.py kdf`), slow enough to make guessing costly.
 DEFAULT_KDF = KdfParams()
 
