@@ -25,6 +25,7 @@ from fieldapp import (
     cli_sync,
 )
 from fieldapp.device import default_store_dir, device_info, init_device
+from fieldapp.i18n import detect_language
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.service import CaseError
 from fieldapp.station import StationError
@@ -60,7 +61,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not officer:
         raise CommandError("--officer needs the officer's name, e.g. --officer '王小明'.")
     passphrase = read_passphrase(args.passphrase_file, confirm=True)
-    check_new_passphrase(passphrase)
+    check_new_passphrase(passphrase, args.lang or detect_language())
     store_dir = _store_dir(args)
     info = init_device(store_dir, passphrase, officer, role=args.role)
     _emit(
@@ -116,7 +117,7 @@ def cmd_store_passphrase(args: argparse.Namespace) -> int:
     """Change the passphrase; only the small key file is rewritten."""
     old = read_passphrase(args.passphrase_file, prompt="Current passphrase: ")
     new = read_passphrase(args.new_passphrase_file, confirm=True, prompt="New passphrase: ")
-    check_new_passphrase(new)
+    check_new_passphrase(new, args.lang or detect_language())
     store = EncryptedStore.open(_store_dir(args), old)
     try:
         store.change_passphrase(old, new)

@@ -11,6 +11,12 @@ an existing one unless asked to. No Textual here; openpyxl loads only for XLSX.
 - JSON: a list of the filtered cases exactly as `fieldapp case show --json` prints them
   (their visits are inside).
 
+Typed text never becomes a formula (`sheet_cell`, for both spreadsheet formats): in XLSX
+every text cell is stored as a string (never as `<f>`, whatever it starts with); in CSV a
+text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a single quote
+`'` in front, as OWASP advises against CSV injection, so Excel and LibreOffice show it as
+text. Numbers stay numbers and dates stay dates in XLSX (and are written plainly in CSV).
+
 Times are written in the local time of the machine that exports (or `tz`), to the
 second; deadlines and follow-up dates are calendar dates as recorded.
 """
@@ -207,13 +213,53 @@ def _text(cell: Cell) -> str | int:
     return cell
 
 
+# ------------------------------------------------------------------ cells: typed text stays text
+
+#: A spreadsheet reads a text cell starting with one of these as a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Figure(str):
+    """Text the program composed from numbers alone (a report's change, "+3 (+50.0%)").
+
+    It holds no typed text, so a CSV writes it as it is; everything else that is text
+    is treated as typed.
+    """
+
+
+def sheet_cell(cell: Cell, fmt: str) -> Cell:
+    """A table's cell as the spreadsheet `fmt` ("csv" or "xlsx") must receive it.
+
+    CSV: text starting with a `FORMULA_STARTS` character gets a leading `'` (Excel and
+    LibreOffice then show the rest as text; the quote is visible in the cell); dates are
+    written YYYY-MM-DD [hh:mm:ss]; numbers as they are. XLSX: unchanged; `xlsx_bytes`
+    stores every str as a string cell, so here a leading `=` needs no quote.
+    """
+    if fmt == "xlsx":
+        return cell
+    value = _text(cell)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not isinstance(cell, Figure):
+        return "'" + value
+    return value
+
+
+def _put_row(sheet: Any, row_number: int, row: Sequence[Cell]) -> None:
+    """Write one XLSX row: text as string cells (never formulas), numbers and dates typed."""
+    for column, value in enumerate(row, start=1):
+        cell = sheet.cell(row=row_number, column=column)
+        cell.value = sheet_cell(value, "xlsx")
+        if isinstance(value, str):
+            # openpyxl makes any str starting with "=" a formula; a string cell it stays.
+            cell.data_type = "s"
+
+
 def csv_bytes(table: Table) -> bytes:
     """A CSV file of one table: UTF-8 with a BOM, CRLF line ends (what Excel expects)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     header, rows = table
-    writer.writerow(header)
-    writer.writerows([_text(c) for c in row] for row in rows)
+    writer.writerow([sheet_cell(c, "csv") for c in header])
+    writer.writerows([sheet_cell(c, "csv") for c in row] for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -234,11 +280,11 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Table]]) -> bytes:
     book.remove(book.active)
     for title, (header, rows) in sheets:
         sheet = book.create_sheet(title)
-        sheet.append(header)
+        _put_row(sheet, 1, header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
+        for row_number, row in enumerate(rows, start=2):
+            _put_row(sheet, row_number, row)
         sheet.freeze_panes = "A2"
         for index, name in enumerate(header, start=1):
             column = [name, *(row[index - 1] for row in rows)]

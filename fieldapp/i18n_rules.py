@@ -171,6 +171,8 @@ _SYNC_FIXED: dict[str, str] = {
     "connection closed mid-frame": "传输途中连接断开",
     "the peer belongs to another station": "对方属于其他派出所",
     "the peer's hello names another device than its certificate": "对方声明的设备与其证书不符",
+    "the peer presented no certificate (only a device enrolled at this station may connect); "
+    "this device refused it": "对方未出示证书（只有本派出所登记的设备才能连接），本设备已拒绝",
     "the peer refused this device's certificate (the devices are not enrolled at the same "
     "station, or this device is not enrolled)": (
         "对方拒绝了本设备的证书（两台设备不属于同一派出所，或本设备尚未登记）"

@@ -1,4 +1,6 @@
-"""Where a command gets the passphrase: a file, the environment, or a prompt."""
+"""Where a command gets the passphrase (a file, the environment, or a prompt), and which
+new passphrases are refused: shorter than `MIN_LENGTH`, or one of the commonest passwords
+(`fieldapp.common_passwords`), with the reason in the user's language."""
 
 from __future__ import annotations
 
@@ -7,12 +9,23 @@ import os
 import sys
 from pathlib import Path
 
+from fieldapp import i18n_passphrase as _strings  # noqa: F401  (registers the refusals' strings)
+from fieldapp.common_passwords import weakness
+from fieldapp.i18n import Translator, get_language
+
 ENV_VAR = "FIELDAPP_PASSPHRASE"
 MIN_LENGTH = 8
 
 
 class PassphraseError(Exception):
     """No usable passphrase could be obtained; the message says how to give one."""
+
+    code = "passphrase_error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 def read_passphrase(file: Path | None, *, confirm: bool = False, prompt: str = "Passphrase: ") -> str:
@@ -39,10 +52,23 @@ def read_passphrase(file: Path | None, *, confirm: bool = False, prompt: str = "
     return passphrase
 
 
-def check_new_passphrase(passphrase: str) -> None:
-    """Refuse passphrases too short to protect a lost device."""
+def new_passphrase_problem(passphrase: str) -> str | None:
+    """Why `passphrase` may not protect a store ("too_short" or a `weakness` kind), or None."""
     if len(passphrase) < MIN_LENGTH:
-        raise PassphraseError(
-            f"The passphrase must have at least {MIN_LENGTH} characters; "
-            "a lost device is only as safe as its passphrase."
-        )
+        return "too_short"
+    return weakness(passphrase)
+
+
+def problem_text(problem: str, language: str | None = None) -> str:
+    """A refusal of `new_passphrase_problem` in `language` (default: the UI's)."""
+    tr = Translator(language or get_language())
+    if problem == "too_short":
+        return tr.t("passphrase.too_short", min=MIN_LENGTH)
+    return tr.t("passphrase.weak", what=tr.t(f"passphrase.kind.{problem}"), min=MIN_LENGTH)
+
+
+def check_new_passphrase(passphrase: str, language: str | None = None) -> None:
+    """Refuse a passphrase too short or too common to protect a lost device, saying why."""
+    problem = new_passphrase_problem(passphrase)
+    if problem is not None:
+        raise PassphraseError(problem_text(problem, language), code=f"passphrase_{problem}")

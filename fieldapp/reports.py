@@ -46,7 +46,7 @@ from typing import Any
 from fieldapp import i18n_reports as _strings  # noqa: F401  (registers the report strings)
 from fieldapp import model
 from fieldapp.cases import STATUS_LOG
-from fieldapp.exports import csv_bytes, xlsx_bytes
+from fieldapp.exports import Figure, csv_bytes, xlsx_bytes
 from fieldapp.i18n import Translator
 
 PERIODS = ("month", "quarter", "half")
@@ -396,13 +396,14 @@ def _show(value: Any) -> str | int:
 
 
 def _show_change(figure: str, change: dict[str, Any], tr: Translator) -> str:
+    """The change shown, e.g. +3 (+50.0%): a `Figure`, composed from numbers alone (CSV keeps its sign)."""
     diff = change["diff"]
     if diff is None:
         return "—"
     if figure == "resolution_rate":
-        return tr.t("report.pp", value=diff)
+        return Figure(tr.t("report.pp", value=diff))
     text = f"{diff:+d}" if diff else "0"
-    return f"{text} ({change['pct']:+.1f}%)" if change["pct"] is not None and diff else text
+    return Figure(f"{text} ({change['pct']:+.1f}%)" if change["pct"] is not None and diff else text)
 
 
 def _dimension_names(dimension: str, report: dict[str, Any], tr: Translator) -> Callable[[str], str]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of fieldapp: ``python scripts/bench.py {store,merge,sync,ui,supervisor} [options]``.
+"""Benchmarks of fieldapp: ``python scripts/bench.py {store,kdf,merge,sync,ui,supervisor} [options]``.
 
 Every figure is one JSON object on its own stdout line::
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 # The benches live beside this script (its directory is on sys.path when it runs).
 from bench_merge import bench_merge
-from bench_store import IMPLS, bench_store, unlock_child
+from bench_store import IMPLS, bench_kdf, bench_store, unlock_child
 from bench_supervisor import bench_supervisor
 from bench_sync import bench_sync
 from bench_ui import add_station_options, bench_ui
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,merge,sync,ui,supervisor}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,kdf,merge,sync,ui,supervisor}")
     store = sub.add_parser(
         "store",
         help="encrypted store vs sqlite3 vs naive encrypted TinyDB",
@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=20240611, help="seed of the fake records")
     add("--workdir", type=Path, help="make the temporary data directory in this one")
     store.set_defaults(func=bench_store)
+    kdf = sub.add_parser(
+        "kdf",
+        help="the Argon2id cost of an unlock alone (median of --runs), no store built",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    kdf.add_argument("--runs", type=int, default=15, help="unwraps to take the median of")
+    kdf.add_argument("--kdf-fast", action="store_true", help="cheap KDF (for smoke tests)")
+    kdf.set_defaults(func=bench_kdf)
     merge = sub.add_parser(
         "merge",
         help="a station verifies and applies many devices' offline work vs pycrdt",

@@ -34,6 +34,7 @@ REFERENCES = {
     "store": (BASELINES, "."),
     "merge": (("pycrdt",), "_"),
     "sync": (("ops_msgpack", "ops_file"), "_"),
+    "kdf": ((), "_"),
 }
 Figures = dict[tuple[str, str], float]
 

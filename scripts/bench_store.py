@@ -2,7 +2,8 @@
 
 Durable save latency (insert and update) at each size, then KDF time, unlock time and
 peak memory at the largest size; the unlocks run in child processes started as
-``bench.py _unlock-child IMPL DIRECTORY`` (`unlock_child`).
+``bench.py _unlock-child IMPL DIRECTORY`` (`unlock_child`). The `kdf` bench
+(`bench_kdf`) times the KDF alone.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from storage import DEFAULT_KDF, FieldDB, KdfParams
+from storage.crypto import wrap_data_key
 from storage.files import atomic_write
 
 TABLE = "cases"
@@ -236,6 +238,45 @@ def bench_saves(args: argparse.Namespace, root: Path, n: int, kdf: KdfParams, fi
         emit(figures, "fieldapp", f"compact_s_{label}", compact_s, "s", samples=1, records=n)
 
 
+def unwrap_ms(kdf: KdfParams, runs: int) -> list[float]:
+    """Milliseconds of each of `runs` unwraps of a store's data key with parameters `kdf`.
+
+    An unwrap is what an unlock pays before it reads any data: the Argon2id derivation
+    from the passphrase, then AES-GCM opening the 32-byte data key (microseconds).
+    """
+    key = wrap_data_key(os.urandom(32), PASSPHRASE, os.urandom(16), kdf)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        key.unwrap(PASSPHRASE)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def bench_kdf(args: argparse.Namespace) -> None:
+    """The `kdf` bench: the Argon2id cost of unlocking, alone (no store is built).
+
+    Prints `kdf_ms`, the median of `--runs` unwraps with the default parameters (the
+    same figure `bench.py store` prints), with the fastest and slowest run.
+    """
+    kdf = FAST_KDF if args.kdf_fast else DEFAULT_KDF
+    note(f"KDF {kdf}; {args.runs} unwraps of a data key; {os.cpu_count()} CPUs")
+    times = unwrap_ms(kdf, args.runs)
+    emit(
+        {},
+        "fieldapp",
+        "kdf_ms",
+        statistics.median(times),
+        "ms",
+        bench="kdf",
+        samples=len(times),
+        min_ms=round(min(times), 1),
+        max_ms=round(max(times), 1),
+        kdf=vars(kdf),
+        cpus=os.cpu_count(),
+    )
+
+
 def bench_unlock(args: argparse.Namespace, root: Path, kdf: KdfParams, figures: Figures) -> None:
     """KDF time; unlock time and peak RSS of each impl's largest store, in fresh child processes.
 
@@ -244,11 +285,7 @@ def bench_unlock(args: argparse.Namespace, root: Path, kdf: KdfParams, figures: 
     """
     n = max(args.sizes)
     label = size_label(n)
-    kdf_ms = []
-    for _ in range(args.unlock_runs):
-        t0 = time.perf_counter()
-        kdf.derive(PASSPHRASE, os.urandom(16))
-        kdf_ms.append((time.perf_counter() - t0) * 1000)
+    kdf_ms = unwrap_ms(kdf, args.unlock_runs)
     emit(figures, "fieldapp", "kdf_ms", statistics.median(kdf_ms), "ms", samples=len(kdf_ms), kdf=vars(kdf))
     runs: dict[str, list[dict[str, float]]] = {impl: [] for impl in IMPLS}
     for _ in range(args.unlock_runs):

@@ -55,8 +55,8 @@ class KdfParams:
         return kdf.derive(passphrase.encode("utf-8"))
 
 
-#: Default cost: about a quarter of a second on the station's small devices
-#: (measured by `scripts/bench.py store`), slow enough to make guessing costly.
+#: Default cost: about 0.12 s per derivation on the development machine (docs/storage.md;
+#: measure with `scripts/bench.py kdf`), slow enough to make guessing costly.
 DEFAULT_KDF = KdfParams()
 
 

@@ -125,9 +125,18 @@ async def _read_exactly(reader: asyncio.StreamReader, n: int, started: bool) -> 
         raise FrameError(f"the connection was lost ({exc.__class__.__name__})") from None
 
 
+#: What the side that asked for a certificate reports when the peer sent none.
+NO_CERTIFICATE = (
+    "the peer presented no certificate (only a device enrolled at this station may connect); "
+    "this device refused it"
+)
+
+
 def tls_reason(exc: ssl.SSLError) -> str:
-    """A TLS failure in words: most often the peer does not accept this device's certificate."""
+    """A TLS failure in words, said from this device's side of the handshake."""
     code = (exc.reason or "").upper()
+    if "PEER_DID_NOT_RETURN_A_CERTIFICATE" in code:  # this side asked for one and got none
+        return NO_CERTIFICATE
     if "UNKNOWN_CA" in code or "CERTIFICATE" in code or "BAD_CERT" in code:
         return (
             "the peer refused this device's certificate (the devices are not enrolled at the same "

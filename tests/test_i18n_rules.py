@@ -88,6 +88,8 @@ SYNC_REASONS = [
     "the secure connection failed (WRONG_VERSION_NUMBER)",
     "the peer refused this device's certificate (the devices are not enrolled at the same "
     "station, or this device is not enrolled)",
+    "the peer presented no certificate (only a device enrolled at this station may connect); "
+    "this device refused it",
     "the connection was lost (ConnectionResetError)",
     "timed out waiting for the peer",
     "timed out sending to the peer",
