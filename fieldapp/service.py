@@ -26,11 +26,13 @@ from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import field_base
 from sync.replica import ApplyReport, OperationRefused, Replica
+from sync.verify import signed_batches
 
 EXPORT_FORMAT = bundle.FORMAT
 #: The plain format's version (scripts/bench_sync.py builds such files).
 EXPORT_VERSION = bundle.PLAIN_VERSION
 IMPORT_CHUNK = 10_000
+MAX_CHUNK_BYTES = 64 * 1024 * 1024
 PUBLIC_HIDDEN = ("_ops", "_w", "_statuses", "exists")
 
 
@@ -345,8 +347,10 @@ class CaseService:
             raise CaseError(bilingual(f"bundle.{exc.code}", **exc.params)) from None
         total = ApplyReport()
         with self.replica.merge_session():
-            for start in range(0, len(entries), IMPORT_CHUNK):
-                part = self.replica.apply(entries[start : start + IMPORT_CHUNK])
+            # Cut only after an entry with a signature: the receiving side authenticates each
+            # chain's part by the signature it ends on (sync.verify).
+            for chunk in signed_batches(entries, IMPORT_CHUNK, MAX_CHUNK_BYTES):
+                part = self.replica.apply(chunk)
                 total.applied += part.applied
                 total.duplicates += part.duplicates
                 total.held_back += part.held_back
