@@ -62,6 +62,16 @@ _FIXED: dict[str, str] = {
     "the device is already revoked": "该设备已被吊销",
     "the revocation is incomplete": "吊销信息不完整",
     "the revocation is not signed by the station": "吊销未经派出所签名",
+    "only a supervisor can settle a fork": "只有所长可以裁定日志分叉",
+    "a device cannot settle a fork of its own log": "设备不能裁定自己日志的分叉",
+    "the fork settlement is incomplete": "分叉裁定信息不完整",
+    "the signature does not match the content (altered in transit or forged)": (
+        "签名与内容不符（传输中被篡改或伪造）"
+    ),
+    "a different copy of an operation this device holds, not signed by its author (altered or forged)": (
+        "与本设备已有操作位置相同但内容不同的副本，且没有其作者的签名（被篡改或伪造）"
+    ),
+    "the device announcement is not signed by its key": "设备登记信息未经其密钥签名",
 }
 
 
@@ -105,6 +115,23 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         re.compile(r"device (?P<id>\S+) was revoked by the station(?: \((?P<why>.*)\))?"),
         lambda m: (
             f"设备 {m.group('id')} 已被派出所吊销" + (f"（{m.group('why')}）" if m.group("why") else "")
+        ),
+    ),
+    (
+        re.compile(
+            r"device (?P<id>\S+) signed two different operations at one place in its log; "
+            r"its new work waits until a supervisor settles it(?: in the review queue)?"
+        ),
+        lambda m: f"设备 {m.group('id')} 在其日志同一位置签署了两条不同的操作；其新记录暂不生效，待所长裁定",
+    ),
+    (
+        re.compile(
+            r"more than (?P<n>\d+) entries or (?P<k>\d+) KiB of a log without a signature of its author; "
+            r"the sending device must send them again"
+        ),
+        lambda m: (
+            f"日志中连续 {m.group('n')} 条以上（或 {m.group('k')} KiB 以上）没有作者签名；"
+            "须由发送设备重新发送"
         ),
     ),
     (re.compile(r"parties must be a list of at most (?P<n>\d+)"), lambda m: f"当事人最多 {m.group('n')} 位"),

@@ -6,8 +6,9 @@ valid author signature on an entry authenticates every entry chained before it.
 
 **Signatures kept.** Every author signs every entry it makes, but a receiver does not
 check 30,000 signatures at ~80-170 us each (docs/replication.md): it checks the
-signature of the last signed entry of each run, and of one entry at least every
-`SEGMENT_ENTRIES` entries and `SEGMENT_BYTES` bytes of body (its *checkpoints*). Only
+signature of the last signed entry of each run, of each log's first entry (the
+announcement that introduces the log to devices that lack it), and of one entry at
+least every `SEGMENT_ENTRIES` entries and `SEGMENT_BYTES` bytes of body (its *checkpoints*). Only
 the signatures it checked are kept; every other entry is stored with an empty
 signature, authenticated by the chain up to the next kept one. So no device stores or
 relays a signature that does not verify, and a sender cuts its batches only after an
@@ -194,6 +195,12 @@ def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyCont
             return
         verified.add(0)
         out.new_devices.append(record)
+    elif run[0].seq == 1:  # a log's first entry keeps its own signature: it introduces the log
+        if not run[0].verify_signature(key):
+            out.rejections.append(_reject(run[0], "bad_signature", _FORGED))
+            out.held_back += len(run) - 1
+            return
+        verified.add(0)
     end = _authentic_end(run, key, verified, out)
     if broken is not None:
         if end == len(run):
@@ -259,46 +266,47 @@ def _end_on_signature(run: list[Operation], end: int, key: bytes, verified: set[
 def _checkpoints(run: list[Operation], end: int, key: bytes, verified: set[int], out: Verified) -> int:
     """Check a signature at least every SEGMENT_ENTRIES entries and SEGMENT_BYTES bytes.
 
-    Each time the entries since the last kept signature reach either bound, the signature
-    of the latest signed entry among them is checked and kept. A conforming sender's parts
-    always have one there (they end on a signature and respect the same bounds); when
-    none is there or it fails, the run is accepted only up to the last kept signature.
-    Returns how many entries of `run` are accepted.
+    Each time the entries since the last kept signature reach either bound, the latest
+    signature among them that verifies is kept (tried from the latest back, so one bad
+    signature costs one more check). A conforming sender's parts always have one there
+    (they end on a signature and respect the same bounds); when none verifies, the run is
+    accepted only up to the last kept signature. Returns how many entries are accepted.
     """
-    if end == 0:
-        return 0
-    last_kept = -1
-    count = size = 0
-    candidate = -1
+    last_kept, count, size = -1, 0, 0
+    candidates: list[int] = []  # entries with a signature since the last kept one
     index = 0
     while index < end:
         if count >= SEGMENT_ENTRIES or size >= SEGMENT_BYTES:
-            if candidate > last_kept and (candidate in verified or run[candidate].verify_signature(key)):
-                verified.add(candidate)
-                last_kept = candidate
-                count = index - candidate - 1
-                size = sum(len(run[i].body) for i in range(candidate + 1, index))
-                continue
-            bad = run[candidate] if candidate > last_kept else run[index]
-            code = "bad_signature" if candidate > last_kept else "unsigned"
-            reason = (
-                _FORGED
-                if code == "bad_signature"
-                else (
-                    f"more than {SEGMENT_ENTRIES} entries or {SEGMENT_BYTES // 1024} KiB without a "
-                    "signature of their author; the sending device must send them again"
-                )
+            kept = next(
+                (c for c in reversed(candidates) if c in verified or run[c].verify_signature(key)), -1
             )
-            out.rejections.append(_reject(bad, code, reason))
-            out.held_back += max(0, end - (last_kept + 1) - 1)
-            return last_kept + 1
-        op = run[index]
-        count += 1
-        size += len(op.body)
-        if op.sig:
-            candidate = index
+            if kept < 0:
+                if candidates:
+                    out.rejections.append(_reject(run[candidates[-1]], "bad_signature", _FORGED))
+                else:
+                    out.rejections.append(_reject(run[index], "unsigned", _UNSIGNED))
+                out.held_back += max(0, end - last_kept - 2)
+                return last_kept + 1
+            verified.add(kept)
+            last_kept, candidates = kept, []
+            count = index - kept - 1
+            size = sum(len(run[i].body) for i in range(kept + 1, index))
+            continue
+        if index in verified:  # checked already (a run's end, the announcement)
+            last_kept, candidates, count, size = index, [], 0, 0
+        else:
+            count += 1
+            size += len(run[index].body)
+            if run[index].sig:
+                candidates.append(index)
         index += 1
     return end
+
+
+_UNSIGNED = (
+    f"more than {SEGMENT_ENTRIES} entries or {SEGMENT_BYTES // 1024} KiB of a log without a signature "
+    "of its author; the sending device must send them again"
+)
 
 
 def kept_signatures(run: list[Operation], key: bytes | None) -> set[int]:
@@ -332,6 +340,8 @@ def kept_signatures(run: list[Operation], key: bytes | None) -> set[int]:
     head = first_valid(len(run) - 1, since + 1)
     if head >= 0:
         kept.add(head)
+    if first_valid(0, 0) == 0:  # the log's announcement introduces it to devices that lack it
+        kept.add(0)
     return kept
 
 
