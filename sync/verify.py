@@ -173,9 +173,16 @@ def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyCont
             _fork_or_tamper(held, ctx.proof(op.key), op, ctx, out)
     if not new:
         return
+    hint = None  # the key rival bodies are judged by: known, or from a valid announcement here
     if rivals:
         new.sort(key=lambda op: op.seq)
-    run, broken, others = _contiguous_run(new, head_seq, head_hash, ctx, out)
+        hint = ctx.public_key(first.author)
+        for op in new if hint is None else ():
+            record = _announced(op, ctx.anchor) if op.seq == 1 else "not an announcement"
+            if not isinstance(record, str) and op.verify_signature(record.public_key):
+                hint = record.public_key
+                break
+    run, broken, others = _contiguous_run(new, head_seq, head_hash, hint, out)
     if not run:
         if broken is not None:
             out.rejections.append(broken)
@@ -381,7 +388,7 @@ def _admissible_end(run: list[Operation], end: int, ctx: VerifyContext, out: Ver
 
 
 def _contiguous_run(
-    new: list[Operation], head_seq: int, head_hash: bytes, ctx: VerifyContext, out: Verified
+    new: list[Operation], head_seq: int, head_hash: bytes, key: bytes | None, out: Verified
 ) -> tuple[list[Operation], Rejection | None, list[Operation]]:
     """The entries that continue the held chain, the broken link that ended them, and the
     other bodies offered at a position of the run (forks or forgeries, judged once the run is)."""
@@ -402,7 +409,7 @@ def _contiguous_run(
         while index + len(same) < len(new) and new[index + len(same)].seq == expected:
             same.append(new[index + len(same)])
         if len(same) > 1:
-            op = _pick(same, prev, new[index + len(same)] if index + len(same) < len(new) else None, ctx)
+            op = _pick(same, prev, new[index + len(same)] if index + len(same) < len(new) else None, key)
             others.extend(o for o in same if o is not op)
         index += len(same)
         if op.prev != prev:
@@ -417,7 +424,7 @@ def _contiguous_run(
     return run, None, others
 
 
-def _pick(same: list[Operation], prev: bytes, following: Operation | None, ctx: VerifyContext) -> Operation:
+def _pick(same: list[Operation], prev: bytes, following: Operation | None, key: bytes | None) -> Operation:
     """Of several bodies at one position, the one that continues the chain on both sides,
     else the first whose signature verifies (checked only here: a rare, hostile case)."""
     linked = [op for op in same if op.prev == prev] or same
@@ -425,13 +432,10 @@ def _pick(same: list[Operation], prev: bytes, following: Operation | None, ctx: 
         for op in linked:
             if following.prev == op.digest:
                 return op
-    for op in linked:
-        key = ctx.public_key(op.author)
-        if key is None:
-            record = _announced(op, ctx.anchor)
-            key = None if isinstance(record, str) else record.public_key
-        if key is not None and op.sig and op.verify_signature(key):
-            return op
+    if key is not None:
+        for op in linked:
+            if op.sig and op.verify_signature(key):
+                return op
     return linked[0]
 
 
