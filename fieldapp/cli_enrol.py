@@ -153,7 +153,10 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
             "supervisor's device, or --peer HOST:PORT as shown on its screen."
         )
     with service_for(args) as service:
-        station.require_fresh(service)  # before the code is spent on a device that cannot adopt it
+        # An enrolled device joins again only to renew its TLS certificates (docs/sync.md).
+        renewing = station.is_member(service)
+        if not renewing:
+            station.require_fresh(service)  # before the code is spent on a device that cannot adopt it
         try:
             cert_wire, anchor_doc = asyncio.run(
                 _join(peer, interface, args.code, service.identity.public_key, service.officer, timeout)
@@ -161,9 +164,19 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
         except EnrolError as exc:
             raise EnrolCliError(f"Not enrolled: {exc}") from None
         try:
-            cert = station.adopt_enrolment(service, cert_wire, anchor_doc)
+            if renewing:
+                station.renew_enrolment(service, cert_wire, anchor_doc)
+            else:
+                cert = station.adopt_enrolment(service, cert_wire, anchor_doc)
         except station.StationError as exc:
-            raise EnrolCliError(f"Not enrolled: {exc}") from None
+            raise EnrolCliError(f"Not {'renewed' if renewing else 'enrolled'}: {exc}") from None
+        if renewing:
+            station_id = service.device_station
+            if args.json:
+                print_json({"device_id": service.identity.device_id, "renewed": True, "station": station_id})
+            else:
+                print(f"This device's certificates at {station_id} were renewed; its records are unchanged.")
+            return 0
         data = {"device_id": service.identity.device_id, "role": cert.role, "station": cert.station_id}
     if args.json:
         print_json(data)

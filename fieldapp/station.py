@@ -156,6 +156,40 @@ def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: di
     return cert
 
 
+def is_member(service: CaseService) -> bool:
+    """True once this device belongs to a station."""
+    return service.device_station != LOCAL_STATION
+
+
+def renew_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> None:
+    """An enrolled device: take re-issued TLS certificates from its own station, keep all else.
+
+    How a device whose certificates predate the current profile gets new ones
+    (`fieldapp enrol join` again): its keys, log, epoch and the certificate its
+    announcement carries stay as they are; only the TLS certificates change.
+    """
+    own = service.db.table(DEVICE_TABLE).all()[0]
+    try:
+        anchor = Anchor.from_doc(anchor_doc)
+        if anchor.station_id != service.device_station:  # the id is the CA key's (Anchor.check)
+            raise StationError(
+                "The code belongs to another station than this device's; a device stays at its station."
+            )
+        cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
+        tls_cert, tls_ca = bytes(cert_wire[2]), bytes(anchor_doc["ca_x509"])
+        check_ca_certificate(tls_ca, anchor)
+        tls_peer = read_device_certificate(tls_cert, anchor.station_id, anchor.ca_public_key)
+    except (CertificateError, IndexError, KeyError, TypeError) as exc:
+        raise StationError(f"The enrolment answer is not valid: {exc}.") from None
+    if cert.device_id != service.identity.device_id or tls_peer.device_id != cert.device_id:
+        raise StationError("The certificate was issued for another device.")
+    if predates_profile(tls_cert, tls_ca):
+        raise StationError("The station's device issued old certificates; update fieldapp on it first.")
+    device = service.db.table(DEVICE_TABLE)
+    with service.db.transaction():
+        device.update({**own, "tls": {"cert": tls_cert, "ca": tls_ca}}, doc_ids=[own.doc_id])
+
+
 def _adopt(service: CaseService, cert: Certificate, anchor: Anchor, tls_cert: bytes, tls_ca: bytes) -> None:
     """Store membership and start a new epoch announced with the certificate."""
     device = service.db.table(DEVICE_TABLE)

@@ -16,8 +16,9 @@ stranger which device is the supervisor's. The role is carried only in the
 station-signed certificate of the device's log announcement (`sync.certs`).
 
 Certificates issued before this profile (no extensions, OU = role) are
-accepted until the device holding one renews it (`PeerIdentity.legacy`; the
-station authority renews its own at its next sync, see `fieldapp.station`).
+accepted until the device holding one renews it (`fieldapp enrol join` again),
+at the latest until `LEGACY_ACCEPTED_UNTIL`; the station authority renews its
+own at its next sync or serve (`fieldapp.station.tls_material`).
 
 Python's `ssl` loads a private key only from a file: the key is written to an
 anonymous in-memory file (`memfd_create`) and read back through
@@ -45,6 +46,14 @@ from sync.identity import device_id_for
 NOT_BEFORE = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 NOT_AFTER = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)
 MAX_CERT_BYTES = 4096
+#: Device certificates issued before this profile are refused from this instant on, by the
+#: checking device's clock (docs/sync.md, "Certificates issued before this profile").
+LEGACY_ACCEPTED_UNTIL = datetime.datetime(2027, 7, 1, tzinfo=datetime.UTC)
+LEGACY_EXPIRED = (
+    "the peer's certificate predates the current profile and is no longer accepted; renew it: "
+    "`fieldapp enrol open` on the station authority's device, then `fieldapp enrol join --code "
+    "CODE` on that device (its records are kept)"
+)
 #: The extensions of each certificate, with their criticality (docs/sync.md, "Extensions").
 CA_EXTENSIONS = {
     ExtensionOID.BASIC_CONSTRAINTS: True,
@@ -226,9 +235,11 @@ def read_device_certificate(
     attributes = _attributes(cert.subject)
     names = [oid for oid, _ in attributes]
     values = dict(attributes)
+    if legacy and now >= LEGACY_ACCEPTED_UNTIL:
+        raise CertificateError(LEGACY_EXPIRED)
     # 3. this station's id in the subject (a legacy certificate names it only by its issuer).
     if not legacy and values.get(NameOID.ORGANIZATION_NAME) != station_id:
-        raise CertificateError("the peer's certificate was issued for another station")
+        raise CertificateError("the peer's certificate does not name this station")
     # 4. no role in the subject (the log's announcement carries it); legacy: a known role.
     if legacy:
         if values[NameOID.ORGANIZATIONAL_UNIT_NAME] not in ROLES:
