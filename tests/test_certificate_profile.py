@@ -11,10 +11,13 @@ import asyncio
 import contextlib
 import datetime
 import hashlib
+import json
+import os
 import re
 import socket
 import ssl
 import struct
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ from fieldapp.station import (
     tls_material,
 )
 from sync.certs import CertificateError, StationAuthority
+from sync.enrol import EnrolServer
 from sync.identity import DeviceIdentity, device_id_for
 from sync.lan import SyncServer, sync_with
 from sync.session import Endpoint, SessionReport
@@ -613,3 +617,74 @@ def test_stores_enrolled_before_the_profile_keep_syncing_and_renew(tmp_path: Pat
         with pytest.raises(StationError, match="another device"):
             renew_enrolment(old, wire, doc)
         assert _profile(old) == "current"
+
+
+@pytest.mark.timeout(120)
+def test_enrol_join_on_an_enrolled_device_renews_its_old_certificates_and_keeps_its_records(
+    tmp_path: Path,
+) -> None:
+    init_device(tmp_path / "officer", PASSPHRASE, "测试辅警", FAST_KDF)
+    with station_devices(tmp_path / "station", 0) as (authority,):
+        officer = CaseService.open(tmp_path / "officer", PASSPHRASE)
+        with contextlib.closing(officer):
+            cert_wire, anchor_doc = issue_certificate(
+                authority, officer.identity.public_key, "测试辅警", "officer"
+            )
+            adopt_enrolment(officer, cert_wire, anchor_doc)
+            _downgrade(officer, ca_key_of(authority), "officer")
+            officer.new_case("东村", "land", "yellow", "续签前的记录")
+            before = (officer.replica.vector(), officer.state_hash(), _profile(officer))
+        assert before[2] == "old"
+
+        async def renew() -> tuple[int, bytes, bytes]:
+            def issue(device_key: bytes, name: str, role: str) -> tuple[list[bytes], dict[str, Any]]:
+                return issue_certificate(authority, device_key, name, role)
+
+            server = EnrolServer(issue, host=HOST, io_timeout=10.0)
+            await server.start()
+            try:
+                assert server.current is not None
+                env = {k: v for k, v in os.environ.items() if k != "FIELDAPP_PASSPHRASE"}
+                join = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "fieldapp",
+                    "enrol",
+                    "join",
+                    "--code",
+                    server.current.code,
+                    "--peer",
+                    f"{HOST}:{server.port}",
+                    "--store",
+                    str(tmp_path / "officer"),
+                    "--json",
+                    cwd=DOC.parent.parent,
+                    env={**env, "FIELDAPP_PASSPHRASE": PASSPHRASE},
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+                out, err = await join.communicate()
+                return join.returncode or 0, out, err
+            finally:
+                await server.close()
+
+        code, out, err = asyncio.run(renew())
+        assert code == 0, err.decode()
+        answer = json.loads(out)
+        assert answer["renewed"] is True and answer["station"] == authority.replica.station
+    officer = CaseService.open(tmp_path / "officer", PASSPHRASE)
+    with contextlib.closing(officer):
+        assert (officer.replica.vector(), officer.state_hash(), _profile(officer)) == (*before[:2], "current")
+
+
+def test_every_certificate_refusal_reads_in_chinese() -> None:
+    from fieldapp.i18n_rules import sync_reason_text
+
+    source = (DOC.parent.parent / "sync" / "tls.py").read_text(encoding="utf-8")
+    reasons = re.findall(r'CertificateError\("(the peer[^"{]*)"\)', source)
+    assert len(reasons) >= 10
+    for reason in [*reasons, LEGACY_EXPIRED]:
+        for shown in (reason, f"refused: {reason}"):
+            chinese = sync_reason_text(shown, "zh")
+            assert re.search(r"[\u4e00-\u9fff]", chinese) and "certificate" not in chinese, shown
+            assert sync_reason_text(shown, "en") == shown
