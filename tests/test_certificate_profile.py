@@ -616,6 +616,12 @@ def test_stores_enrolled_before_the_profile_keep_syncing_and_renew(tmp_path: Pat
         wire, doc = issue_certificate(authority, new.identity.public_key, new.officer, "officer")
         with pytest.raises(StationError, match="another device"):
             renew_enrolment(old, wire, doc)
+        # An authority still on the old code would renew with the old shape: that is no renewal.
+        wire, doc = issue_certificate(authority, old.identity.public_key, old.officer, "officer")
+        station_id = authority.replica.station
+        wire[2] = legacy_device_certificate(ca, station_id, old.identity.public_key, "officer")
+        with pytest.raises(StationError, match="update fieldapp"):
+            renew_enrolment(old, wire, {**doc, "ca_x509": legacy_ca_certificate(ca, station_id)})
         assert _profile(old) == "current"
 
 
