@@ -204,7 +204,10 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("--code-ttl", type=float, default=None, help="each code expires after S seconds")
     p.set_defaults(handler=cmd_enrol_open)
 
-    p = enrol.add_parser("join", help="new device: join the station with the supervisor's code")
+    p = enrol.add_parser(
+        "join",
+        help="new device: join the station with the supervisor's code (enrolled: renew its certificates)",
+    )
     common(p)
     p.add_argument("--code", required=True, help="the code on the supervisor's screen, e.g. 7-river-lantern")
     p.add_argument("--peer", default=None, help="HOST:PORT of the supervisor's device (skips discovery)")
