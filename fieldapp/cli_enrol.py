@@ -153,7 +153,10 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
             "supervisor's device, or --peer HOST:PORT as shown on its screen."
         )
     with service_for(args) as service:
-        station.require_fresh(service)  # before the code is spent on a device that cannot adopt it
+        # An enrolled device joins again only to renew its TLS certificates (docs/sync.md).
+        renewing = station.is_member(service)
+        if not renewing:
+            station.require_fresh(service)  # before the code is spent on a device that cannot adopt it
         try:
             cert_wire, anchor_doc = asyncio.run(
                 _join(peer, interface, args.code, service.identity.public_key, service.officer, timeout)
@@ -161,9 +164,19 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
         except EnrolError as exc:
             raise EnrolCliError(f"Not enrolled: {exc}") from None
         try:
-            cert = station.adopt_enrolment(service, cert_wire, anchor_doc)
+            if renewing:
+                station.renew_enrolment(service, cert_wire, anchor_doc)
+            else:
+                cert = station.adopt_enrolment(service, cert_wire, anchor_doc)
         except station.StationError as exc:
-            raise EnrolCliError(f"Not enrolled: {exc}") from None
+            raise EnrolCliError(f"Not {'renewed' if renewing else 'enrolled'}: {exc}") from None
+        if renewing:
+            station_id = service.device_station
+            if args.json:
+                print_json({"device_id": service.identity.device_id, "renewed": True, "station": station_id})
+            else:
+                print(f"This device's certificates at {station_id} were renewed; its records are unchanged.")
+            return 0
         data = {"device_id": service.identity.device_id, "role": cert.role, "station": cert.station_id}
     if args.json:
         print_json(data)
@@ -191,7 +204,10 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("--code-ttl", type=float, default=None, help="each code expires after S seconds")
     p.set_defaults(handler=cmd_enrol_open)
 
-    p = enrol.add_parser("join", help="new device: join the station with the supervisor's code")
+    p = enrol.add_parser(
+        "join",
+        help="new device: join the station with the supervisor's code (enrolled: renew its certificates)",
+    )
     common(p)
     p.add_argument("--code", required=True, help="the code on the supervisor's screen, e.g. 7-river-lantern")
     p.add_argument("--peer", default=None, help="HOST:PORT of the supervisor's device (skips discovery)")

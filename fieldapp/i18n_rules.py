@@ -190,6 +190,31 @@ def reason_text(reason: str, language: str | None = None) -> str:
 # ------------------------------------------------------------------ sync errors
 
 _SYNC_FIXED: dict[str, str] = {
+    # Why a peer's TLS certificate was refused (sync/tls.py, docs/sync.md "Checks").
+    "the peer presented no certificate": "对方未出示证书",
+    "the peer's certificate is missing or too large": "对方的证书缺失或过大",
+    "the peer's certificate cannot be read": "无法读取对方的证书",
+    "the peer's certificate was not issued by this station": "对方的证书不是本派出所签发的",
+    "the peer's certificate is outside its validity (check both devices' clocks)": (
+        "对方的证书不在有效期内（请检查两台设备的时钟）"
+    ),
+    "the peer's certificate does not name this station": "对方的证书未写明本派出所",
+    "the peer's certificate has no valid role": "对方的证书没有有效的角色",
+    "the peer's certificate has a subject other than device id and station": (
+        "对方证书的主体不只是设备编号和派出所"
+    ),
+    "the peer's certificate does not hold a device key": "对方的证书不含设备密钥",
+    "the peer's certificate names a device id that is not its key's": "对方证书中的设备编号与其密钥不符",
+    "the peer's certificate lacks the extensions of a device certificate": (
+        "对方的证书缺少设备证书应有的扩展项"
+    ),
+    "the peer's certificate is not a device certificate of this station": "对方的证书不是本派出所的设备证书",
+    "the peer's certificate predates the current profile and is no longer accepted; renew it: "
+    "`fieldapp enrol open` on the station authority's device, then `fieldapp enrol join --code "
+    "CODE` on that device (its records are kept)": (
+        "对方的证书是旧格式，已不再被接受。请续签：在派出所管理设备上运行 `fieldapp enrol open`，"
+        "再在该设备上运行 `fieldapp enrol join --code CODE`（记录会保留）"
+    ),
     "the peer is not the device that was advertised": "对方不是广播中声明的那台设备",
     "timed out sending to the peer": "向对方发送数据超时",
     "timed out waiting for the peer": "等待对方响应超时",
@@ -220,7 +245,7 @@ _SYNC_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: f"安全连接失败（{m.group('why')}）",
     ),
     (re.compile(r"the connection was lost \((?P<why>.*)\)"), lambda m: f"连接中断（{m.group('why')}）"),
-    (re.compile(r"refused: (?P<why>.*)"), lambda m: f"被拒绝：{reason_text(m.group('why'), 'zh')}"),
+    (re.compile(r"refused: (?P<why>.*)"), lambda m: f"被拒绝：{sync_reason_text(m.group('why'), 'zh')}"),
     (
         re.compile(r"the peer ended the session: (?P<why>.*)"),
         lambda m: f"对方结束了同步：{sync_reason_text(m.group('why'), 'zh')}",

@@ -25,6 +25,7 @@ from sync.tls import (
     ca_certificate,
     check_ca_certificate,
     device_certificate,
+    predates_profile,
     read_device_certificate,
 )
 from sync.trust import REVOKE, SETTLE, revocation_statement, settle_payload
@@ -43,27 +44,47 @@ def authority(service: CaseService) -> StationAuthority | None:
     return None if doc is None else StationAuthority(bytes(doc["private_key"]), str(doc["name"]))
 
 
-def _tls_certificates(
-    service: CaseService, ca: StationAuthority, device_key: bytes, role: str
-) -> tuple[bytes, bytes]:
-    """(device TLS certificate, CA TLS certificate), both DER, for LAN sync (`sync.tls`)."""
+def _tls_certificates(service: CaseService, ca: StationAuthority, device_key: bytes) -> tuple[bytes, bytes]:
+    """(device TLS certificate, CA TLS certificate), both DER, for LAN sync (`sync.tls`).
+
+    The TLS certificate carries no role: the role travels in the log's announcement.
+    """
     private = bytes(service.db.keyed(AUTHORITY_TABLE).get_copy("ca")["private_key"])  # type: ignore[index]
     station_id = ca.anchor.station_id
-    return device_certificate(private, station_id, device_key, role), ca_certificate(private, station_id)
+    return device_certificate(private, station_id, device_key), ca_certificate(private, station_id)
 
 
 def tls_material(service: CaseService) -> TlsMaterial | None:
-    """This device's TLS identity at its station; None before it joins one."""
+    """This device's TLS identity at its station; None before it joins one.
+
+    The station authority's device renews its own certificates here when they predate
+    the current profile (docs/sync.md, "Certificates issued before this profile"): it
+    holds the CA key, so its next sync or serve presents the new profile.
+    """
     doc = service.db.table(DEVICE_TABLE).all()[0]
     tls = doc.get("tls")
     if not tls:
         return None
+    ca = authority(service)
+    if ca is not None and predates_profile(bytes(tls["cert"]), bytes(tls["ca"])):
+        tls = _renew_own_tls(service, ca)
     return TlsMaterial(
         station_id=str(doc["station"]),
         ca_der=bytes(tls["ca"]),
         cert_der=bytes(tls["cert"]),
         private_key=service.identity.signing_key,
     )
+
+
+def _renew_own_tls(service: CaseService, ca: StationAuthority) -> dict[str, bytes]:
+    """Authority only: re-issue this device's TLS certificate and the CA's, keeping all else."""
+    cert, ca_der = _tls_certificates(service, ca, service.identity.public_key)
+    device = service.db.table(DEVICE_TABLE)
+    record = device.all()[0]
+    tls = {"cert": cert, "ca": ca_der}
+    with service.db.transaction():
+        device.update({**record, "tls": tls}, doc_ids=[record.doc_id])
+    return tls
 
 
 def require_fresh(service: CaseService) -> None:
@@ -89,7 +110,7 @@ def create_station(service: CaseService, name: str) -> Anchor:
     with service.db.transaction():
         service.db.keyed(AUTHORITY_TABLE).put("ca", {"private_key": private, "name": name})
         cert = ca.issue(service.identity.public_key, service.officer, "supervisor")
-        tls_cert, tls_ca = _tls_certificates(service, ca, service.identity.public_key, "supervisor")
+        tls_cert, tls_ca = _tls_certificates(service, ca, service.identity.public_key)
         _adopt(service, cert, ca.anchor, tls_cert, tls_ca)
     return ca.anchor
 
@@ -109,7 +130,7 @@ def issue_certificate(
         )
     try:
         cert = ca.issue(device_key, officer, role)
-        tls_cert, tls_ca = _tls_certificates(service, ca, device_key, role)
+        tls_cert, tls_ca = _tls_certificates(service, ca, device_key)
     except (CertificateError, ValueError) as exc:
         raise StationError(f"Cannot certify the device: {exc}.") from None
     service.db.keyed(ISSUED_TABLE).put(
@@ -126,7 +147,7 @@ def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: di
         cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
         tls_cert, tls_ca = bytes(cert_wire[2]), bytes(anchor_doc["ca_x509"])
         check_ca_certificate(tls_ca, anchor)
-        tls_peer = read_device_certificate(tls_cert, anchor.station_id)
+        tls_peer = read_device_certificate(tls_cert, anchor.station_id, anchor.ca_public_key)
     except (CertificateError, IndexError, KeyError, TypeError) as exc:
         raise StationError(f"The enrolment answer is not valid: {exc}.") from None
     if cert.device_id != service.identity.device_id or tls_peer.device_id != cert.device_id:
@@ -134,6 +155,40 @@ def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: di
     with service.db.transaction():
         _adopt(service, cert, anchor, tls_cert, tls_ca)
     return cert
+
+
+def is_member(service: CaseService) -> bool:
+    """True once this device belongs to a station."""
+    return service.device_station != LOCAL_STATION
+
+
+def renew_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> None:
+    """An enrolled device: take re-issued TLS certificates from its own station, keep all else.
+
+    How a device whose certificates predate the current profile gets new ones
+    (`fieldapp enrol join` again): its keys, log, epoch and the certificate its
+    announcement carries stay as they are; only the TLS certificates change.
+    """
+    own = service.db.table(DEVICE_TABLE).all()[0]
+    try:
+        anchor = Anchor.from_doc(anchor_doc)
+        if anchor.station_id != service.device_station:  # the id is the CA key's (Anchor.check)
+            raise StationError(
+                "The code belongs to another station than this device's; a device stays at its station."
+            )
+        cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
+        tls_cert, tls_ca = bytes(cert_wire[2]), bytes(anchor_doc["ca_x509"])
+        check_ca_certificate(tls_ca, anchor)
+        tls_peer = read_device_certificate(tls_cert, anchor.station_id, anchor.ca_public_key)
+    except (CertificateError, IndexError, KeyError, TypeError) as exc:
+        raise StationError(f"The enrolment answer is not valid: {exc}.") from None
+    if cert.device_id != service.identity.device_id or tls_peer.device_id != cert.device_id:
+        raise StationError("The certificate was issued for another device.")
+    if predates_profile(tls_cert, tls_ca):
+        raise StationError("The station's device issued old certificates; update fieldapp on it first.")
+    device = service.db.table(DEVICE_TABLE)
+    with service.db.transaction():
+        device.update({**own, "tls": {"cert": tls_cert, "ca": tls_ca}}, doc_ids=[own.doc_id])
 
 
 def _adopt(service: CaseService, cert: Certificate, anchor: Anchor, tls_cert: bytes, tls_ca: bytes) -> None:

@@ -117,7 +117,7 @@ class SyncServer:
         try:
             # Not in wait_for: start_tls in another task stalls (CPython 3.11); TLS has its own timeout.
             await writer.start_tls(self._context, ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
-            peer = peer_identity(writer.get_extra_info("ssl_object"), self.material.station_id)
+            peer = peer_identity(writer.get_extra_info("ssl_object"), self.material)
         except CertificateError as exc:
             self.on_event("refused", {"address": where, "reason": str(exc)})
             await refuse(writer, f"refused: {exc}")
@@ -183,7 +183,7 @@ async def sync_with(
         return SessionReport(peer=label, error=reason)
     _keepalive(writer)
     try:
-        peer = peer_identity(writer.get_extra_info("ssl_object"), material.station_id)
+        peer = peer_identity(writer.get_extra_info("ssl_object"), material)
     except CertificateError as exc:
         await refuse(writer, f"refused: {exc}")
         return SessionReport(peer=label, error=f"refused: {exc}")

@@ -144,7 +144,7 @@ def test_devices_of_another_station_or_none_are_refused_at_the_handshake(tmp_pat
         rogue = TlsMaterial(
             station_id=authority.replica.station,  # claims the right station, but its CA is its own
             ca_der=ca_certificate(rogue_key, rogue_ca.anchor.station_id),
-            cert_der=device_certificate(rogue_key, authority.replica.station, me.public_key, "supervisor"),
+            cert_der=device_certificate(rogue_key, authority.replica.station, me.public_key),
             private_key=me.signing_key,
         )
 
