@@ -4,10 +4,10 @@ Killing a process (`test_store_crash.py`) leaves the page cache behind, so it ca
 save that was synced from one that was only written: a skipped `fdatasync` passes every crash
 test. Here every write, sync, rename and unlink the store makes is recorded, by file (device
 and inode), and the order is checked against the contract in docs/storage.md: an
-acknowledged save has its journal record written *and synced* before it returns, and a
-compaction makes the new snapshot durable (file synced, renamed, directory synced) before
-the manifest names it, and the manifest durable before an older generation is deleted.
-"""
+acknowledged save has its journal record written and synced, then its seal written and
+synced, before it returns; a compaction makes the new snapshot durable (file synced,
+renamed, directory synced) before the manifest names it, and the manifest durable before an
+older generation is deleted."""
 
 from __future__ import annotations
 
@@ -71,13 +71,16 @@ class DiskLog:
         return self.events.index(event)
 
     def writes_synced_before(self, inode: Inode, end: int) -> None:
-        """Every write to `inode` before event `end` is followed by a sync of it before `end`."""
+        """Each write to `inode` before event `end` is synced before the next write to it, and
+        the last one before `end`: a record is on disk before its seal is written, and both
+        before the save returns."""
         before = self.events[:end]
         writes = [i for i, event in enumerate(before) if event == ("write", inode)]
         assert writes, "nothing was written to the file"
-        assert ("sync", inode) in before[writes[-1] :], (
-            f"the last write to the file (event {writes[-1]}) was not synced before event {end}: {before}"
-        )
+        for write, following in zip(writes, [*writes[1:], end], strict=True):
+            assert ("sync", inode) in before[write:following], (
+                f"the write to the file at event {write} was not synced before event {following}: {before}"
+            )
 
 
 def make_db(store_dir: Path) -> FieldDB:
