@@ -356,7 +356,7 @@ def _seal_problem(seals: list[tuple[int, bytes] | None], tags: list[bytes]) -> t
             f"{count}: the last {count - records} are missing"
         )
     if len(valid) < len(seals) and records == count:
-        return False, "one of its seals is damaged"
+        return False, "one of its seals is damaged, and saves may have been cut off its end"
     if count and tags[count - 1] != last_tag:
         return False, "its seal does not match its records"
     return None

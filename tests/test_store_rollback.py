@@ -21,8 +21,14 @@ import pytest
 
 from fieldapp import i18n
 from storage import EncryptedStore, FieldDB
-from storage.errors import StoreRolledBack
-from storage.formats import JOURNAL_HEADER_LEN, LEGACY_JOURNAL_HEADER_LEN, journal_name
+from storage.errors import JournalCorrupted, StoreRolledBack
+from storage.formats import (
+    JOURNAL_HEADER_LEN,
+    LEGACY_JOURNAL_HEADER_LEN,
+    SEAL_LEN,
+    SEAL_OFFSETS,
+    journal_name,
+)
 from storage.store import pack, unpack
 from tests.conftest import FAST_KDF, PASSPHRASE, file_digests
 
@@ -73,6 +79,19 @@ def test_whole_records_cut_off_the_journal_are_a_rollback_and_nothing_is_written
         message = i18n.error_message(caught.value)
         assert words in message and "fieldapp store salvage" in message and "journal-00000000.fa" in message
     i18n.set_language(i18n.DEFAULT_LANGUAGE)
+
+
+def test_a_cut_hidden_by_damaging_the_newest_seal_is_still_an_error(store_dir: Path) -> None:
+    """A damaged seal is excused only when the records are ahead of the other seal (a power cut
+    during the seal's rewrite); damaging the newest seal cannot cover records cut away."""
+    _, ends = saves(store_dir, 4)
+    journal = store_dir / journal_name(0)
+    raw = bytearray(journal.read_bytes()[: ends[3]])  # save 4 cut off...
+    newest = SEAL_OFFSETS[4 % len(SEAL_OFFSETS)]
+    raw[newest : newest + SEAL_LEN] = bytes(SEAL_LEN)  # ...and the seal that counts it wiped
+    journal.write_bytes(bytes(raw))
+    with pytest.raises(JournalCorrupted, match="saves may have been cut off its end.*store salvage"):
+        FieldDB.open(store_dir, PASSPHRASE)
 
 
 @pytest.mark.timeout(120)
