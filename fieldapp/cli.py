@@ -23,6 +23,7 @@ from fieldapp import (
     cli_reports,
     cli_station,
     cli_sync,
+    i18n,
 )
 from fieldapp.device import default_store_dir, device_info, init_device
 from fieldapp.i18n import detect_language
@@ -216,6 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _localised(exc: BaseException, args: argparse.Namespace) -> str:
+    """A store error in the user's language (the catalogue's text), with the English detail after it."""
+    language = i18n.normalise_language(getattr(args, "lang", None) or i18n.detect_language())
+    if not isinstance(exc, StoreError) or language == "en":
+        return str(exc)
+    i18n.set_language(language)
+    translated = i18n.error_message(exc)
+    return str(exc) if translated == str(exc) else f"{translated}\n({exc})"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     args = build_parser().parse_args(argv)
@@ -235,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)
         else:
-            print(f"fieldapp: {exc}", file=sys.stderr)
+            print(f"fieldapp: {_localised(exc, args)}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # output piped into `head` and the like
         return 0

@@ -126,6 +126,11 @@ EN: dict[str, str] = {
         "{file} is damaged; nothing was changed. Run `fieldapp store salvage` to recover "
         "the last good state (the damaged file is kept aside)."
     ),
+    "error.store_rolled_back": (
+        "{file} shows that saves were removed from the end of this store (a rollback); "
+        "nothing was changed. Run `fieldapp store salvage` to open what is left "
+        "(the cut file is kept aside, not deleted)."
+    ),
     "error.store_file_missing": (
         "The store file {file} is missing. Restore the store directory from a backup."
     ),
@@ -242,6 +247,10 @@ ZH: dict[str, str] = {
     "error.store_corrupted.salvageable": (
         "{file} 已损坏，未作任何改动。请运行 `fieldapp store salvage` 恢复最后一个完好状态"
         "（损坏的文件会另行保留）。"
+    ),
+    "error.store_rolled_back": (
+        "{file} 显示本数据库末尾已保存的记录被删除（数据被回滚）；未作任何改动。"
+        "请运行 `fieldapp store salvage` 打开剩余的数据（被截断的文件会另行保留，不会删除）。"
     ),
     "error.store_file_missing": "数据文件 {file} 丢失。请从备份恢复数据目录。",
     "error.store_file_missing.salvageable": (

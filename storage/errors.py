@@ -124,6 +124,26 @@ class ManifestCorrupted(StoreCorrupted):
     code = "manifest_corrupted"
 
 
+class StoreRolledBack(StoreCorrupted):
+    """Acknowledged saves were cut off the end of the store (truncation, or an old file put back).
+
+    Told apart from a crash: a crash never loses an acknowledged save, so the journal's
+    authenticated seal (or a newer generation already in use) shows what went missing.
+    """
+
+    code = "store_rolled_back"
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.salvageable = True
+        StoreError.__init__(
+            self,
+            f"{path.name} shows that saves were removed from the end of this store (a rollback): "
+            f"{detail}. Nothing was changed. Run `fieldapp store salvage` to open what is left "
+            "(the cut file is kept aside in a damaged-* folder, not deleted).",
+        )
+
+
 class StoreFileMissing(StoreError):
     """One of the store's files is missing."""
 

@@ -45,6 +45,7 @@ from storage.errors import (
     StoreExists,
     StoreFileMissing,
     StoreNotFound,
+    StoreRolledBack,
 )
 from storage.files import DirectoryLock, atomic_write, fsync_dir
 
@@ -152,6 +153,8 @@ class EncryptedStore:
         store = cls._unlock(Path(directory), passphrase)
         try:
             store._load(salvage=False)
+            if store._journal is None:  # a version 1 journal: upgrade to sealed journals now
+                store.compact()
         except BaseException:
             store.close()
             raise
@@ -242,7 +245,9 @@ class EncryptedStore:
     def _read_manifest(self, report: SalvageReport | None) -> int:
         path = self._path(formats.MANIFEST_NAME)
         try:
-            return formats.decode_manifest(path, path.read_bytes(), self._sealer, self.store_id)
+            generation = formats.decode_manifest(path, path.read_bytes(), self._sealer, self.store_id)
+            self._check_no_newer_generation(path, generation)
+            return generation
         except (FileNotFoundError, StoreCorrupted) as exc:
             if report is None:
                 if isinstance(exc, FileNotFoundError):
@@ -257,6 +262,22 @@ class EncryptedStore:
             if path.exists():
                 report.moved_aside.append(path.name)
             return generations[-1]
+
+    def _check_no_newer_generation(self, manifest: Path, generation: int) -> None:
+        """An older manifest put back would open an older generation: a newer journal that was
+        ever written to shows it (a compaction cut short leaves the newer journal empty)."""
+        for path in self.directory.glob("journal-*.fa"):
+            digits = path.name[8:16]
+            if not digits.isdigit() or int(digits) <= generation:
+                continue
+            with path.open("rb") as file:
+                head = file.read(formats.JOURNAL_HEADER_LEN + 1)
+            if formats.journal_in_use(head, self._sealer, self.store_id, int(digits)):
+                raise StoreRolledBack(
+                    manifest,
+                    f"it names generation {generation}, but the newer generation {int(digits)} "
+                    "was already in use",
+                )
 
     def _read_snapshot(self, generation: int) -> Tables:
         path = self._path(formats.snapshot_name(generation))
@@ -315,8 +336,9 @@ class EncryptedStore:
         report.journal_records_recovered = len(scan.payloads)
         self.tables = tables
         self.generation = generation
-        if report.damage:
-            # Salvage writes a fresh generation at once; no writer on damaged files.
+        if report.damage or scan.legacy:
+            # Salvage writes a fresh generation at once; no writer on damaged files. A version 1
+            # journal (without seals) is replaced by a new generation when the store opens.
             self._journal = None
         else:
             self.snapshot_bytes = self._path(formats.snapshot_name(generation)).stat().st_size

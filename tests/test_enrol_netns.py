@@ -207,7 +207,10 @@ def test_expired_code_enrols_nothing(net: list[Namespace], tmp_path: Path) -> No
     server = enrol_open(sup_ns, sup_store, "--code-ttl", "1", "--timeout", "6")
     try:
         offer = server.json_line()
-        time.sleep(1.5)
+        # Wait for the server to report the code expired (its own timer), not for wall-clock time.
+        while "expired" not in [json.loads(line).get("warning") for line in server.stderr if line[:1] == "{"]:
+            assert server.proc.poll() is None, "".join(server.stderr)
+            time.sleep(0.05)
         station_at = f"{sup_ns.address}:{offer['port']}"
         refused(join(new_ns, new_store, offer["code"], "--peer", station_at), "this code has expired")
         assert server.finish(30) == 1

@@ -249,21 +249,38 @@ def test_the_app_locks_itself_after_the_idle_time(store_dir: Path) -> None:
 
     async def main() -> None:
         app = FieldApp(store_dir, lang="en", clock=clock, lock_after=0.2)
+        # Count the app's own idle checks, so the test waits for them to have run rather than
+        # for some wall-clock time that a loaded machine may not honour.
+        checks = 0
+        check = app.lock_if_idle
+
+        def counted() -> None:
+            nonlocal checks
+            checks += 1
+            check()
+
+        app.lock_if_idle = counted  # type: ignore[method-assign]  # before mount: the timer takes this one
+
+        async def idle_checks(count: int) -> None:
+            target = checks + count
+            while checks < target:
+                await asyncio.sleep(0.01)
+
         async with app.run_test(size=(100, 30)) as pilot:
             app.screen.query_one("#passphrase").focus()
             await pilot.press(*PASSPHRASE, "enter")
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert isinstance(app.screen, HomeScreen)
-            await asyncio.sleep(0.5)  # time passes on the wall, not on the app's clock: still in use
+            await idle_checks(2)  # time passes on the wall, not on the app's clock: still in use
             assert isinstance(app.screen, HomeScreen)
             clock.now += 0.1
             await pilot.press("down")  # use resets the idle time
             clock.now += 0.15
-            await asyncio.sleep(0.5)
+            await idle_checks(2)
             assert isinstance(app.screen, HomeScreen)
             clock.now += 1.0  # idle beyond lock_after
-            await asyncio.sleep(0.6)
+            await idle_checks(1)
             await pilot.pause()
             assert isinstance(app.screen, UnlockScreen)
             assert app.db is None
