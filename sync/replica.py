@@ -11,8 +11,8 @@ Tables (all inside the encrypted store):
 - view tables: ``devices`` and one per reducer (``cases``), folded from ops.
 
 Applying a batch verifies it, then stores the new entries, folds them into the
-view and advances the chain heads in one transaction: one journal record and one
-fsync, all or nothing.
+view and advances the chain heads in one transaction: one journal record (synced, with
+its seal), all or nothing.
 """
 
 from __future__ import annotations
