@@ -126,6 +126,11 @@ class CaseReducer:
             NOTE: self._note_add,
         }
 
+    @staticmethod
+    def reissued_entity(op: Operation, author: str, epoch: int, seq: int) -> str | None:
+        """The id a case creation made again at (author, epoch, seq) gets (Replica.reissue_pending)."""
+        return model.case_id_for(author, epoch, seq) if op.kind == CREATE else None
+
     def initial(self, op: Operation) -> dict[str, Any]:
         """A case not yet created (operations may arrive before the intake)."""
         return {

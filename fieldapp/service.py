@@ -101,7 +101,14 @@ class CaseService:
             [CaseReducer(), VillageReducer()],
             clock=self._clock,
             anchor=anchor,
+            on_epoch=self._new_epoch,
         )
+
+    def _new_epoch(self, identity: DeviceIdentity) -> None:
+        """Keep this device's new log epoch (after a rollback of its store; see Replica.start_epoch)."""
+        table = self.db.table(DEVICE_TABLE)
+        table.update({"epoch": identity.epoch}, doc_ids=[table.all()[0].doc_id])
+        self.identity = identity
 
     @classmethod
     def open(cls, store_dir: Path, passphrase: str, clock: HybridClock | None = None) -> CaseService:

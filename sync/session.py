@@ -78,6 +78,8 @@ class SessionReport:
     held_back: int = 0
     refused: int = 0
     forks: int = 0
+    #: This device's own operations made again under a new epoch (its store had been rolled back).
+    reissued: int = 0
     refusals: list[str] = field(default_factory=list)
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -96,6 +98,7 @@ class SessionReport:
             "refused": self.refused,
             "refusals": self.refusals[:20],
             "forks": self.forks,
+            "reissued": self.reissued,
             "bytes_sent": self.bytes_sent,
             "bytes_received": self.bytes_received,
             "seconds": round(self.seconds, 3),
@@ -129,9 +132,39 @@ def shown(text: str, limit: int = 200) -> str:
     return cut + ("…" if len(text) > limit else "")
 
 
-def vector_digest(vector: dict[str, int]) -> bytes:
-    """SHA-256 of a version vector in canonical form: equal digests, equal logs held."""
-    return hashlib.sha256(msgpack.packb(sorted(vector.items()), use_bin_type=True)).digest()
+def heads_digest(heads: dict[str, tuple[int, bytes]]) -> bytes:
+    """SHA-256 of every log's head (seq and entry hash) in canonical form: equal digests, the
+    same entries held (a log cut short and written again differently gives another digest)."""
+    rows = [[chain, seq, digest] for chain, (seq, digest) in sorted(heads.items())]
+    return hashlib.sha256(msgpack.packb(rows, use_bin_type=True)).digest()
+
+
+#: Most of the peer's own logs a hello reports on (`yours`).
+MAX_YOURS = 64
+
+
+def _check_yours(value: Any, peer_is: str) -> dict[str, tuple[int, bytes]]:
+    """What the peer holds of this device's logs, from its hello (optional; unknown: nothing)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > MAX_YOURS:
+        raise SessionError("the peer sent a malformed hello")
+    claims = {}
+    for chain, pair in value.items():
+        if not (
+            isinstance(chain, str)
+            and chain.startswith(f"{peer_is}.")
+            and len(chain) <= 64
+            and isinstance(pair, list)
+            and len(pair) == 2
+            and type(pair[0]) is int
+            and 0 <= pair[0] < 2**40
+            and isinstance(pair[1], bytes)
+            and len(pair[1]) == 32
+        ):
+            raise SessionError("the peer sent a malformed hello")
+        claims[chain] = (pair[0], pair[1])
+    return claims
 
 
 class Endpoint:
@@ -191,7 +224,25 @@ class Endpoint:
 
     async def vector(self) -> dict[str, int]:
         async with self.lock:
-            return self.replica.vector()
+            return self.replica.sync_vector()
+
+    async def heads(self, author: str | None = None) -> dict[str, tuple[int, bytes]]:
+        async with self.lock:
+            return self.replica.heads(author)
+
+    async def own_log_behind(self, claims: dict[str, tuple[int, bytes]]) -> list[str]:
+        """Mark this device's logs the peer holds more of (a rollback here) to be taken back."""
+        if not claims:
+            return []
+        async with self.lock:
+            return await _to_thread_to_the_end(self.replica.own_log_behind, claims)
+
+    async def recovered(self, claims: dict[str, tuple[int, bytes]]) -> None:
+        """After a session: the logs the peer held more of are taken back, if they now agree."""
+        async with self.lock:
+            if self.replica.recovering():
+                behind = set(self.replica.behind(claims))
+                await _to_thread_to_the_end(self.replica.recovered, [c for c in claims if c not in behind])
 
     async def revoked(self, device_id: str) -> str | None:
         """Why a device is shut out of this station, or None."""
@@ -206,7 +257,10 @@ class Endpoint:
         """(author, epoch, seq) of every entry held here that `vector` lacks, in send order."""
         async with self.lock:
             wanted = []
+            recovering = self.replica.recovering()  # this device's own logs it is taking back
             for chain, seq in sorted(self.replica.vector().items()):
+                if chain in recovering:
+                    continue
                 author, epoch_hex = chain.rsplit(".", 1)
                 epoch = int(epoch_hex, 16)
                 wanted.extend((author, epoch, s) for s in range(vector.get(chain, 0) + 1, seq + 1))
@@ -382,10 +436,10 @@ async def _exchange(
     revoked = await endpoint.revoked(peer_device)
     if revoked:
         raise SessionError(f"refused: {revoked}")
-    mine = await endpoint.vector()
     me = endpoint.replica.identity
-    own_seq = mine.get(chain_key(me.device_id, me.epoch), 0)
-    digest = vector_digest(mine)
+    own_seq = (await endpoint.heads(me.device_id)).get(chain_key(me.device_id, me.epoch), (0, b""))[0]
+    digest = heads_digest(await endpoint.heads())
+    yours = dict(sorted((await endpoint.heads(peer_device)).items())[-MAX_YOURS:])
     await channel.send(
         {
             "t": "hello",
@@ -393,6 +447,7 @@ async def _exchange(
             "station": endpoint.station,
             "device": endpoint.device_id,
             "digest": digest,
+            "yours": {chain: [seq, head] for chain, (seq, head) in yours.items()},
         }
     )
     hello = await channel.receive()
@@ -406,10 +461,13 @@ async def _exchange(
         raise SessionError("the peer belongs to another station")
     if hello.get("device") != peer_device:
         raise SessionError("the peer's hello names another device than its certificate")
+    claims = _check_yours(hello.get("yours"), endpoint.device_id)
     if hello.get("digest") == digest:
         await endpoint.synced(peer_device, own_seq)
         return  # both hold the same logs: nothing to send either way
-
+    # The peer holds more of this device's own log than this device: its store was rolled back.
+    await endpoint.own_log_behind(claims)
+    mine = await endpoint.vector()
     await channel.send({"t": "vector", "v": mine})
     theirs = await channel.receive()
     if theirs.get("t") != "vector":
@@ -462,6 +520,7 @@ async def _exchange(
                 report.duplicates += result.duplicates
                 report.held_back += result.held_back
                 report.forks += result.forks
+                report.reissued += result.reissued
                 report.refused += len(result.rejections)
                 report.refusals.extend(f"{r.code}: {r.reason}" for r in result.rejections[:5])
                 await channel.send(
@@ -485,6 +544,7 @@ async def _exchange(
                 peer_done = True
             else:
                 raise SessionError(f"the peer sent an unexpected frame of type “{shown(kind, 20)}”")
+        await endpoint.recovered(claims)
         await endpoint.synced(peer_device, own_seq)  # the peer now holds all of this device's log
     finally:
         for task in (sender, receive):

@@ -75,6 +75,10 @@ class Verified:
     rejections: list[Rejection] = field(default_factory=list)
     forks: list[Fork] = field(default_factory=list)
     new_devices: list[DeviceRecord] = field(default_factory=list)
+    #: Entries of this device's own log that differ from what it holds at their position: if
+    #: authentic, its store was rolled back and it wrote into the gap (replication.md,
+    #: "Rollback"); `Replica.apply` checks them with the entries that follow.
+    rollbacks: list[Operation] = field(default_factory=list)
     duplicates: int = 0
     #: Entries not yet applicable because earlier ones of their chain are missing.
     held_back: int = 0
@@ -95,6 +99,9 @@ class VerifyContext:
     revoked: Callable[[str, int, int], str | None] = lambda author, epoch, seq: None
     #: The stored entries from an op key up to the first with a signature (a fork's proof).
     proof: Callable[[str], list[Entry]] = lambda key: []
+    #: This device's id: another signed body at a position of its own log is a rollback of
+    #: this device's store (it lost the entries it had made there), not a fork.
+    own: str = ""
 
 
 def _reject(op: Operation, code: str, reason: str) -> Rejection:
@@ -158,6 +165,20 @@ def _fork_or_tamper(
         )
 
 
+def authentic_from(ops: list[Operation], prev: bytes, key: bytes | None) -> bool:
+    """True if `ops` (one log, from some seq on) continue an entry whose hash is `prev`, one
+    after another, and the last of them with a signature carries its author's."""
+    if key is None or not ops:
+        return False
+    expected = ops[0].seq
+    for op in ops:
+        if op.seq != expected or op.prev != prev:
+            return False
+        expected, prev = expected + 1, op.digest
+    signed = [op for op in ops if op.sig]
+    return bool(signed) and signed[-1].verify_signature(key)
+
+
 def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyContext, out: Verified) -> None:
     first = ops[0]
     head_seq, head_hash = ctx.head(first.chain)
@@ -169,8 +190,12 @@ def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyCont
         held = ctx.stored_body(op.key)
         if held == op.body:
             out.duplicates += 1
+        elif held is not None and op.author == ctx.own:
+            out.rollbacks.append(op)  # judged by the caller, with the entries that follow it
         elif held is not None:
             _fork_or_tamper(held, ctx.proof(op.key), op, ctx, out)
+    if out.rollbacks and out.rollbacks[-1].chain == first.chain:
+        return  # judged again once this device has taken the log back (Replica.apply)
     if not new:
         return
     hint = None  # the key rival bodies are judged by: known, or from a valid announcement here
