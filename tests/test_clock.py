@@ -1,0 +1,166 @@
+"""The clock: it moves past every operation received, whatever brought it, and keeps it
+across a restart; a local operation sorts after everything its entity holds.
+
+The peer's clock runs 5 minutes fast (inside the 10-minute bound), so what it stamps is
+ahead of this machine's wall clock: a device whose clock did not move on receive would
+stamp its next operation before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fieldapp import cases as kinds
+from fieldapp.cli import main
+from fieldapp.service import CaseError, CaseService
+from fieldapp.station import tls_material
+from sync.hlc import HybridClock
+from sync.lan import SyncServer, sync_with
+from sync.session import Endpoint
+from tests.conftest import PASSPHRASE
+from tests.replicas import fast_peer_station
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def latest_stamp(service: CaseService) -> int:
+    """The highest HLC of any operation this device holds."""
+    return max(int(doc["hlc"]) for doc in service.replica.chains.raw().values())
+
+
+def own_stamp(service: CaseService, case_id: str) -> int:
+    """The HLC of this device's latest operation on a case."""
+    me = service.identity.device_id
+    return max(hlc for hlc, author, _e, _s in service.replica.view("cases")[case_id]["_ops"] if author == me)
+
+
+def new_case_stamp(service: CaseService) -> int:
+    """Record a new case (an entity nothing was received for); the HLC it was stamped with."""
+    return own_stamp(service, service.new_case("东岭村", "land", "yellow", "田界纠纷")["id"])
+
+
+def exchange_to(officer: CaseService, peer: CaseService) -> None:
+    """What a sync brings the officer: the peer's operations it lacks."""
+    officer.replica.apply(list(peer.replica.entries_missing_from(officer.replica.vector())))
+
+
+def by_apply(peer: CaseService, officer: CaseService, _root: Path) -> CaseService:
+    exchange_to(officer, peer)
+    return officer
+
+
+def by_lan_session(peer: CaseService, officer: CaseService, _root: Path) -> CaseService:
+    material, mine = tls_material(peer), tls_material(officer)
+    assert material is not None and mine is not None
+
+    async def session() -> None:
+        async with SyncServer(Endpoint(peer.replica), material, "127.0.0.1") as server:
+            report = await sync_with("127.0.0.1", server.port, Endpoint(officer.replica), mine)
+            assert report.error is None and report.applied > 0, report
+
+    asyncio.run(session())
+    return officer
+
+
+def by_ops_import(peer: CaseService, officer: CaseService, root: Path) -> CaseService:
+    """`fieldapp ops export` on the peer, `fieldapp ops import` on the officer's device."""
+    bundle, peer_dir, officer_dir = root / "ops.bin", peer.db.store.directory, officer.db.store.directory
+    peer.close()
+    officer.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FIELDAPP_PASSPHRASE", PASSPHRASE)
+        assert main(["ops", "export", "--store", str(peer_dir), "--out", str(bundle)]) == 0
+        assert main(["ops", "import", "--store", str(officer_dir), str(bundle)]) == 0
+    return CaseService.open(officer_dir, PASSPHRASE)
+
+
+@pytest.mark.parametrize("receive", [by_apply, by_lan_session, by_ops_import])
+def test_the_clock_moves_past_what_is_received_and_keeps_it_across_a_restart(
+    tmp_path: Path, receive: Callable[[CaseService, CaseService, Path], CaseService]
+) -> None:
+    with fast_peer_station(tmp_path) as (peer, officer):
+        officer_dir = officer.db.store.directory
+        peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")
+        received = latest_stamp(peer)
+        assert officer.replica.clock.now() < received  # this device's own clock is behind the peer's
+
+        officer = receive(peer, officer, tmp_path)
+        try:
+            assert latest_stamp(officer) == received
+            assert officer.replica.clock.last >= received
+            # The next local operation, on another case, is stamped after what was received.
+            assert new_case_stamp(officer) > received
+        finally:
+            officer.close()
+
+        reopened = CaseService.open(officer_dir, PASSPHRASE)  # a restart: a fresh clock object
+        try:
+            assert reopened.replica.clock.last > received
+            assert new_case_stamp(reopened) > received
+        finally:
+            reopened.close()
+
+
+def forget_clock(service: CaseService) -> None:
+    """This device's clock back at its own wall time, as if it never saw the peer's stamps."""
+    service.replica.clock.last = 0
+    service.replica.local.put("clock", {"last": 0})
+
+
+def test_a_local_operation_sorts_after_a_future_stamped_operation_of_its_case(tmp_path: Path) -> None:
+    with fast_peer_station(tmp_path) as (peer, officer):
+        case_id = peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")["id"]
+        peer.update(case_id, note="所长：本周内上门")
+        exchange_to(officer, peer)
+        future = peer.replica.view("cases")[case_id]["_ops"][-1]
+        forget_clock(officer)
+
+        officer.add_visit(case_id, "home", "上门了解情况")
+        state = officer.replica.view("cases")[case_id]
+        assert state["_ops"][-1][1] == officer.identity.device_id and state["_ops"][-1][0] > future[0]
+        assert [v["note"] for v in state["visits"]] == ["上门了解情况"] and state.get("refused", []) == []
+        # The rule is the entity's: a new case stamps by this device's own (behind) clock.
+        forget_clock(officer)
+        assert new_case_stamp(officer) < future[0]
+
+
+def test_a_local_operation_sorts_after_received_operations_not_folded_yet(tmp_path: Path) -> None:
+    with fast_peer_station(tmp_path) as (peer, officer):
+        case_id = peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")["id"]
+        future = peer.replica.view("cases")[case_id]["_ops"][-1][0]
+        with officer.replica.merge_session():  # a sync round: stored, folded when it ends
+            exchange_to(officer, peer)
+            assert case_id not in officer.replica.db.keyed("cases").raw()
+            forget_clock(officer)
+            visit = {"kind": "home", "note": "走访", "place": "", "participants": ""}
+            op = officer.replica.make(kinds.VISIT, case_id, visit)
+        assert op.hlc > future
+
+
+def test_an_own_operation_the_merge_would_refuse_is_not_recorded(tmp_path: Path) -> None:
+    """If anything stamped an own operation before what its case holds, nothing is said saved."""
+    with fast_peer_station(tmp_path) as (peer, officer):
+        case_id = peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")["id"]
+        exchange_to(officer, peer)
+        forget_clock(officer)
+        head, digest = officer.replica.vector(), officer.state_hash()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(HybridClock, "observe", lambda self, stamp: None)  # the clock never moves
+            with pytest.raises(CaseError, match="does not exist"):
+                officer.add_visit(case_id, "home", "上门了解情况")
+        assert officer.replica.vector() == head and officer.state_hash() == digest
+        assert officer.case(case_id)["visits"] == []
+
+
+def test_a_replica_object_opened_before_a_receive_still_stamps_after_it(tmp_path: Path) -> None:
+    """The stored clock is read before every local stamp: a second replica object on the store
+    (a script; the sync screen once built its own) cannot stamp behind what another received."""
+    with fast_peer_station(tmp_path) as (peer, officer):
+        peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")
+        other = CaseService(officer.db)
+        exchange_to(officer, peer)
+        assert new_case_stamp(other) > latest_stamp(peer)
