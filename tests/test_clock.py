@@ -9,6 +9,8 @@ stamp its next operation before it.
 from __future__ import annotations
 
 import asyncio
+import errno
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -164,3 +166,76 @@ def test_a_replica_object_opened_before_a_receive_still_stamps_after_it(tmp_path
         other = CaseService(officer.db)
         exchange_to(officer, peer)
         assert new_case_stamp(other) > latest_stamp(peer)
+
+
+class WatchedLock:
+    """A re-entrant lock that tells when a thread had to wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.waited = threading.Event()
+
+    def __enter__(self) -> WatchedLock:
+        if not self._lock.acquire(blocking=False):
+            self.waited.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def test_a_save_while_a_sync_batch_is_being_written_waits_for_it_and_survives_its_failure(
+    tmp_path: Path,
+) -> None:
+    """The sync screen applies batches in a thread while the officer may save on the UI thread:
+    the save must not join the batch's transaction (which a full disk may then undo)."""
+    with fast_peer_station(tmp_path) as (peer, officer):
+        mine = officer.new_case("东岭村", "land", "yellow", "田界纠纷")["id"]
+        peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")
+        entries = list(peer.replica.entries_missing_from(officer.replica.vector()))
+        store = officer.db.store
+        watched = store._transaction_lock = WatchedLock()
+        writing, go = threading.Event(), threading.Event()
+        append = store._append
+
+        def full_disk(changes: object) -> None:  # the batch's commit: held, then the disk is full
+            writing.set()
+            go.wait()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        failed: list[BaseException] = []
+
+        def sync_batch() -> None:
+            with pytest.raises(OSError):
+                asyncio.run(Endpoint(officer.replica).apply(entries))
+
+        saved: list[dict[str, object]] = []
+
+        def save() -> None:
+            try:
+                saved.append(officer.add_visit(mine, "home", "上门了解情况"))
+            except BaseException as exc:  # reported below
+                failed.append(exc)
+
+        store._append = full_disk  # type: ignore[method-assign]
+        batch = threading.Thread(target=sync_batch)
+        batch.start()
+        assert writing.wait(60)
+        store._append = append  # type: ignore[method-assign]
+        ui = threading.Thread(target=save)
+        ui.start()
+        while ui.is_alive() and not watched.waited.is_set():  # saved already, or waiting its turn
+            ui.join(0.01)
+        go.set()
+        batch.join(60)
+        ui.join(60)
+        assert failed == [] and saved
+        assert [v["note"] for v in officer.case(mine)["visits"]] == ["上门了解情况"]
+        officer_dir = officer.db.store.directory
+        officer.close()
+        reopened = CaseService.open(officer_dir, PASSPHRASE)
+        try:
+            assert [v["note"] for v in reopened.case(mine)["visits"]] == ["上门了解情况"]
+        finally:
+            reopened.close()
