@@ -13,6 +13,7 @@ import errno
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,17 +220,19 @@ def test_a_save_while_a_sync_batch_is_being_written_waits_for_it_and_survives_it
                 failed.append(exc)
 
         store._append = full_disk  # type: ignore[method-assign]
-        batch = threading.Thread(target=sync_batch)
-        batch.start()
-        assert writing.wait(60)
-        store._append = append  # type: ignore[method-assign]
-        ui = threading.Thread(target=save)
-        ui.start()
-        while ui.is_alive() and not watched.waited.is_set():  # saved already, or waiting its turn
-            ui.join(0.01)
-        go.set()
-        batch.join(60)
-        ui.join(60)
+        batch = threading.Thread(target=sync_batch, daemon=True)
+        ui = threading.Thread(target=save, daemon=True)
+        try:
+            batch.start()
+            assert writing.wait(60)
+            store._append = append  # type: ignore[method-assign]
+            ui.start()
+            while ui.is_alive() and not watched.waited.is_set():  # saved already, or waiting its turn
+                ui.join(0.01)
+        finally:
+            go.set()
+            batch.join(60)
+            ui.join(60)
         assert failed == [] and saved
         assert [v["note"] for v in officer.case(mine)["visits"]] == ["上门了解情况"]
         officer_dir = officer.db.store.directory
@@ -239,3 +242,41 @@ def test_a_save_while_a_sync_batch_is_being_written_waits_for_it_and_survives_it
             assert [v["note"] for v in reopened.case(mine)["visits"]] == ["上门了解情况"]
         finally:
             reopened.close()
+
+
+def test_a_sync_batch_waits_while_a_save_is_between_its_check_and_its_write(tmp_path: Path) -> None:
+    with fast_peer_station(tmp_path) as (peer, officer):
+        case_id = peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")["id"]
+        exchange_to(officer, peer)
+        peer.update(case_id, note="所长：本周内上门")
+        entries = list(peer.replica.entries_missing_from(officer.replica.vector()))
+        watched = officer.db.store._transaction_lock = WatchedLock()
+        checking, go = threading.Event(), threading.Event()
+        make = officer.replica.make
+
+        def held_make(*args: Any) -> Any:  # the save has its stamp and is about to be checked
+            op = make(*args)
+            checking.set()
+            go.wait()
+            return op
+
+        officer.replica.make = held_make  # type: ignore[method-assign]
+        ui = threading.Thread(target=officer.add_visit, args=(case_id, "home", "上门了解情况"), daemon=True)
+        batch = threading.Thread(
+            target=lambda: asyncio.run(Endpoint(officer.replica).apply(entries)), daemon=True
+        )
+        try:
+            ui.start()
+            assert checking.wait(60)
+            officer.replica.make = make  # type: ignore[method-assign]
+            batch.start()
+            while batch.is_alive() and not watched.waited.is_set():  # applied already, or waiting
+                batch.join(0.01)
+            assert watched.waited.is_set() and batch.is_alive()
+        finally:
+            go.set()
+            ui.join(60)
+            batch.join(60)
+        state = officer.replica.view("cases")[case_id]
+        assert [v["note"] for v in state["visits"]] == ["上门了解情况"] and state.get("refused", []) == []
+        assert len(state["_ops"]) == 3  # the intake, the visit and the note the batch brought
