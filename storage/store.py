@@ -208,15 +208,19 @@ class EncryptedStore:
         return cls(directory, Sealer(data_key), key_file.store_id, lock)
 
     def close(self) -> None:
-        """Lock the store: compact if due, forget the decrypted state, release the directory."""
-        with suppress(OSError):  # e.g. a full disk: the journal holds everything, compact next time
-            self.maybe_compact()
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
-        self.tables = {}
-        self._closed = True
-        self._lock.release()
+        """Lock the store: compact if due, forget the decrypted state, release the directory.
+
+        A transaction another thread has open (a sync batch) is finished first.
+        """
+        with self._transaction_lock:
+            with suppress(OSError):  # e.g. a full disk: the journal holds everything, compact next time
+                self.maybe_compact()
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            self.tables = {}
+            self._closed = True
+            self._lock.release()
 
     @property
     def is_open(self) -> bool:

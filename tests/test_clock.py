@@ -280,3 +280,43 @@ def test_a_sync_batch_waits_while_a_save_is_between_its_check_and_its_write(tmp_
         state = officer.replica.view("cases")[case_id]
         assert [v["note"] for v in state["visits"]] == ["上门了解情况"] and state.get("refused", []) == []
         assert len(state["_ops"]) == 3  # the intake, the visit and the note the batch brought
+
+
+def test_locking_the_store_while_a_sync_batch_is_being_written_waits_for_the_batch(tmp_path: Path) -> None:
+    """The app locks its store (idle timeout, ctrl+p Lock) on the UI thread; a batch the sync
+    screen's worker thread is committing then is finished, not cut off by a closed journal."""
+    with fast_peer_station(tmp_path) as (peer, officer):
+        case_id = peer.new_case("西河村", "irrigation", "orange", "灌溉用水纠纷")["id"]
+        entries = list(peer.replica.entries_missing_from(officer.replica.vector()))
+        store = officer.db.store
+        watched = store._transaction_lock = WatchedLock()
+        writing, go = threading.Event(), threading.Event()
+        append = store._append
+
+        def slow_disk(changes: Any) -> None:
+            writing.set()
+            go.wait()
+            append(changes)
+
+        reports: list[Any] = []
+        store._append = slow_disk  # type: ignore[method-assign]
+        batch = threading.Thread(
+            target=lambda: reports.append(asyncio.run(Endpoint(officer.replica).apply(entries))), daemon=True
+        )
+        lock = threading.Thread(target=officer.close, daemon=True)
+        try:
+            batch.start()
+            assert writing.wait(60)
+            lock.start()
+            while lock.is_alive() and not watched.waited.is_set():  # closed already, or waiting
+                lock.join(0.01)
+        finally:
+            go.set()
+            batch.join(60)
+            lock.join(60)
+        assert reports and reports[0].applied == len(entries)
+        reopened = CaseService.open(officer.db.store.directory, PASSPHRASE)
+        try:
+            assert reopened.case(case_id)["summary"] == "灌溉用水纠纷"
+        finally:
+            reopened.close()
