@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,9 @@ class EncryptedStore:
         self._pending: Changes | None = None
         self._undo: list[tuple[str, str, Any]] = []
         self._closed = False
+        #: One thread's transaction at a time (a sync applies batches in a worker thread while
+        #: the UI thread saves): another thread's changes must not join an open transaction.
+        self._transaction_lock: AbstractContextManager[Any] = threading.RLock()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -207,15 +211,19 @@ class EncryptedStore:
         return cls(directory, Sealer(data_key), key_file.store_id, lock)
 
     def close(self) -> None:
-        """Lock the store: compact if due, forget the decrypted state, release the directory."""
-        with suppress(OSError):  # e.g. a full disk: the journal holds everything, compact next time
-            self.maybe_compact()
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
-        self.tables = {}
-        self._closed = True
-        self._lock.release()
+        """Lock the store: compact if due, forget the decrypted state, release the directory.
+
+        A transaction another thread has open (a sync batch) is finished first.
+        """
+        with self._transaction_lock:
+            with suppress(OSError):  # e.g. a full disk: the journal holds everything, compact next time
+                self.maybe_compact()
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            self.tables = {}
+            self._closed = True
+            self._lock.release()
 
     @property
     def is_open(self) -> bool:
@@ -421,26 +429,27 @@ class EncryptedStore:
         """Group many changes into one journal record: one write, one fsync.
 
         If the block raises, every in-memory change made inside it is undone and
-        nothing reaches the disk.
+        nothing reaches the disk. A transaction another thread has open is waited for.
         """
-        if self._pending is not None:
-            yield  # nested: the outer transaction decides
-            return
-        self._writer()
-        self._pending, self._undo = {}, []
-        tables_before = set(self.tables)
-        try:
-            yield
-            if self._pending:
-                self._append(self._pending)
-        except BaseException:
-            for table, key, old in reversed(self._undo):
-                restore(self.tables.setdefault(table, {}), key, old)
-            for table in set(self.tables) - tables_before:
-                del self.tables[table]
-            raise
-        finally:
-            self._pending, self._undo = None, []
+        with self._transaction_lock:
+            if self._pending is not None:
+                yield  # nested: the outer transaction decides
+                return
+            self._writer()
+            self._pending, self._undo = {}, []
+            tables_before = set(self.tables)
+            try:
+                yield
+                if self._pending:
+                    self._append(self._pending)
+            except BaseException:
+                for table, key, old in reversed(self._undo):
+                    restore(self.tables.setdefault(table, {}), key, old)
+                for table in set(self.tables) - tables_before:
+                    del self.tables[table]
+                raise
+            finally:
+                self._pending, self._undo = None, []
 
     def replace_all(self, tables: Tables) -> None:
         """Replace the whole database (TinyDB's drop_tables and friends): a compaction."""

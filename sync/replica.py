@@ -408,8 +408,24 @@ class Replica:
             self.record(ANNOUNCE, self.identity.device_id, payload)
 
     def make(self, kind: str, entity: str, payload: dict[str, Any]) -> Operation:
-        """Build and sign the next operation of this device's log (not yet applied)."""
+        """Build and sign the next operation of this device's log (not yet applied).
+
+        Its stamp is past the clock as last stored (whatever received it) and past every
+        operation this device holds for the entity, folded or pending: it sorts after them,
+        so the merge folds it where `record`'s check did (a peer's fast clock cannot put a
+        case's creation after an edit of it).
+        """
         me = self.identity
+        saved = self.local.raw().get("clock")
+        if saved is not None:
+            self.clock.observe(int(saved["last"]))
+        reducer = self._reducers.get(kind)
+        if reducer is not None:
+            folded = (self.db.keyed(reducer.table).raw().get(entity) or {}).get("_ops")
+            if folded:
+                self.clock.observe(int(folded[-1][0]))  # `_ops` is sorted: the last is the latest
+            for op in self._pending.get((reducer.table, entity), ()):
+                self.clock.observe(op.hlc)
         seq, prev = self.head(chain_key(me.device_id, me.epoch))
         body = encode_body(
             self.station, me.device_id, me.epoch, seq + 1, prev, self.clock.now(), kind, entity, payload
@@ -418,22 +434,31 @@ class Replica:
 
     def record(self, kind: str, entity: str, payload: dict[str, Any]) -> Operation:
         """Append a local operation and fold it in, durably; refused ones are not recorded."""
-        self.fold_pending()  # the rules must see everything already received
-        self._standings.clear()  # memoised per call: a rolled-back transaction may have left it stale
-        op = self.make(kind, entity, payload)
-        refusal = self.revoked_reason(op.author, op.epoch, op.seq)
-        if refusal is not None:  # the merge skips such operations before any reducer sees them
-            raise OperationRefused(refusal)
-        reducer = self._reducers[kind]
-        probe = self.db.keyed(reducer.table).get_copy(entity)
-        probe = probe if probe is not None else reducer.initial(op)
-        reason = reducer.apply(probe, op, self.env)
-        if reason is not None:
-            raise OperationRefused(reason)
-        with self.db.transaction():
-            self._store([op])
-            self._fold()
-        return op
+        while True:
+            self.fold_pending()  # the rules must see everything already received
+            # From the check to the write, no batch another thread applies can land in between.
+            with self.db.transaction():
+                if self._pending or self.dirty.raw():
+                    continue  # one landed since the fold above: fold it too
+                self._standings.clear()  # memoised per call: a rolled-back transaction may have left it stale
+                op = self.make(kind, entity, payload)
+                refusal = self.revoked_reason(op.author, op.epoch, op.seq)
+                if refusal is not None:  # the merge skips such operations before any reducer sees them
+                    raise OperationRefused(refusal)
+                reducer = self._reducers[kind]
+                probe = self.db.keyed(reducer.table).get_copy(entity)
+                probe = probe if probe is not None else reducer.initial(op)
+                reason = reducer.apply(probe, op, self.env)
+                if reason is not None:
+                    raise OperationRefused(reason)
+                self._store([op])
+                self._fold()
+                # What the merge made of it must be what the check said: otherwise undo it all.
+                folded = self.db.keyed(reducer.table).raw().get(entity) or {}
+                for refused in folded.get("refused", ()):
+                    if refused["op"] == op.key:
+                        raise OperationRefused(refused["reason"])
+                return op
 
     def apply(self, entries: list[Entry]) -> ApplyReport:
         """Verify a batch from another device and merge what is authentic, in one transaction."""

@@ -88,3 +88,25 @@ def station_devices(
     finally:
         for service in services:
             service.close()
+
+
+#: How far ahead `fast_wall` runs: inside the 10-minute bound a remote stamp may be ahead.
+FAST_MS = 5 * 60 * 1000
+
+
+def fast_wall() -> int:
+    """A peer's wall clock running 5 minutes fast (milliseconds)."""
+    return time.time_ns() // 1_000_000 + FAST_MS
+
+
+@contextmanager
+def fast_peer_station(root: Path) -> Iterator[tuple[CaseService, CaseService]]:
+    """(station authority whose clock runs 5 minutes fast, enrolled officer with a true clock)."""
+    with station_devices(root, 1) as (authority, officer):
+        directory = authority.db.store.directory
+        authority.close()
+        peer = CaseService.open(directory, PASSPHRASE, clock=HybridClock(wall=fast_wall))
+        try:
+            yield peer, officer
+        finally:
+            peer.close()

@@ -136,8 +136,11 @@ class FieldApp(App[None]):
         """The sync screen."""
         from fieldapp.tui.screens.sync import SyncScreen
 
-        if self.db is not None and self._need_service() is not None:
-            self.push_screen(SyncScreen(self.db))
+        if self.db is None:
+            return
+        service = self._need_service()
+        if service is not None:
+            self.push_screen(SyncScreen(service))
 
     def action_new_intake(self) -> None:
         """The intake form; a saved intake opens as a case."""

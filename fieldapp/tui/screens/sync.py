@@ -26,7 +26,6 @@ from fieldapp.i18n_rules import sync_reason_text
 from fieldapp.service import CaseService
 from fieldapp.station import tls_material
 from fieldapp.tui.bindings import translate_bindings
-from storage import FieldDB
 from sync.discovery import PeerBrowser
 from sync.lan import SERVICE_TYPE, sync_with, wanted_by
 from sync.session import Endpoint, SessionReport
@@ -85,9 +84,11 @@ class SyncScreen(Screen[None]):
         Binding("f2", "app.switch_language", "binding.language"),
     ]
 
-    def __init__(self, db: FieldDB) -> None:
+    def __init__(self, service: CaseService) -> None:
         super().__init__()
-        self._service = CaseService(db)
+        # The app's own service: a second one on the same store would keep its own clock and
+        # replica, and the app's would stamp an edit before what this sync received.
+        self._service = service
         self._material = tls_material(self._service)
         self._interface = remembered_interface(self._service.replica)
         self._rows: dict[str, PeerRow] = {}
