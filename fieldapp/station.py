@@ -142,8 +142,25 @@ def issue_certificate(
 def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> Certificate:
     """The new device: check and keep its certificate and the station anchor."""
     require_fresh(service)
+    anchor, cert, tls_cert, tls_ca = _checked_answer(service, cert_wire, anchor_doc)
+    with service.db.transaction():
+        _adopt(service, cert, anchor, tls_cert, tls_ca)
+    return cert
+
+
+def _checked_answer(
+    service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any], station: str | None = None
+) -> tuple[Anchor, Certificate, bytes, bytes]:
+    """The station's enrolment answer, checked: (anchor, certificate, TLS certificate, TLS CA).
+
+    `station`: the station the answer must come from (a renewal), or None (a first enrolment).
+    """
     try:
         anchor = Anchor.from_doc(anchor_doc)
+        if station is not None and anchor.station_id != station:  # the id is the CA key's (Anchor.check)
+            raise StationError(
+                "The code belongs to another station than this device's; a device stays at its station."
+            )
         cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
         tls_cert, tls_ca = bytes(cert_wire[2]), bytes(anchor_doc["ca_x509"])
         check_ca_certificate(tls_ca, anchor)
@@ -152,9 +169,7 @@ def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: di
         raise StationError(f"The enrolment answer is not valid: {exc}.") from None
     if cert.device_id != service.identity.device_id or tls_peer.device_id != cert.device_id:
         raise StationError("The certificate was issued for another device.")
-    with service.db.transaction():
-        _adopt(service, cert, anchor, tls_cert, tls_ca)
-    return cert
+    return anchor, cert, tls_cert, tls_ca
 
 
 def is_member(service: CaseService) -> bool:
@@ -170,20 +185,7 @@ def renew_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: di
     announcement carries stay as they are; only the TLS certificates change.
     """
     own = service.db.table(DEVICE_TABLE).all()[0]
-    try:
-        anchor = Anchor.from_doc(anchor_doc)
-        if anchor.station_id != service.device_station:  # the id is the CA key's (Anchor.check)
-            raise StationError(
-                "The code belongs to another station than this device's; a device stays at its station."
-            )
-        cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
-        tls_cert, tls_ca = bytes(cert_wire[2]), bytes(anchor_doc["ca_x509"])
-        check_ca_certificate(tls_ca, anchor)
-        tls_peer = read_device_certificate(tls_cert, anchor.station_id, anchor.ca_public_key)
-    except (CertificateError, IndexError, KeyError, TypeError) as exc:
-        raise StationError(f"The enrolment answer is not valid: {exc}.") from None
-    if cert.device_id != service.identity.device_id or tls_peer.device_id != cert.device_id:
-        raise StationError("The certificate was issued for another device.")
+    anchor, cert, tls_cert, tls_ca = _checked_answer(service, cert_wire, anchor_doc, service.device_station)
     if predates_profile(tls_cert, tls_ca):
         raise StationError("The station's device issued old certificates; update fieldapp on it first.")
     device = service.db.table(DEVICE_TABLE)

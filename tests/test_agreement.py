@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import random
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta, timezone
 from html.parser import HTMLParser
@@ -27,7 +24,7 @@ from fieldapp.cli_reports import officer_names
 from fieldapp.exports import local_time
 from fieldapp.service import CaseService
 from scripts.bench_common import fake_name, fake_phone
-from tests.conftest import PASSPHRASE
+from tests.cli import fieldapp
 from tests.replicas import exchange, station_devices
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,19 +245,6 @@ def test_an_unresolved_case_or_another_outcome_is_refused(station: Station) -> N
 
 
 # ---------------------------------------------------------------- the command
-
-
-def fieldapp(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "FIELDAPP_PASSPHRASE"}
-    env["FIELDAPP_PASSPHRASE"] = PASSPHRASE
-    return subprocess.run(
-        [sys.executable, "-m", "fieldapp", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.timeout(300)

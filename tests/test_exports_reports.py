@@ -12,10 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import random
 import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from fieldapp.exports import CaseFilter, build_export, filter_cases
 from fieldapp.service import CaseError, CaseService
 from scripts.bench_common import SUMMARY_PARTS, VILLAGES, fake_name, fake_phone
 from sync.ops import decode
+from tests.cli import fieldapp as run_cli
 from tests.conftest import PASSPHRASE
 from tests.replicas import ManualWall, converge, exchange, station_devices
 
@@ -347,16 +346,7 @@ def authority(station: Station) -> Iterator[CaseService]:
 
 def fieldapp(*args: str | Path, tz: str = TZ_ENV) -> subprocess.CompletedProcess[str]:
     """Run `python -m fieldapp ARGS` with the passphrase in the environment, Beijing time."""
-    env = {k: v for k, v in os.environ.items() if k not in ("FIELDAPP_PASSPHRASE", "LC_ALL", "LANG")}
-    env |= {"FIELDAPP_PASSPHRASE": PASSPHRASE, "TZ": tz}
-    return subprocess.run(
-        [sys.executable, "-m", "fieldapp", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(*args, env={"TZ": tz}, without=("LC_ALL", "LANG"))
 
 
 def ok_json(*args: str | Path) -> Any:

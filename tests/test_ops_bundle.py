@@ -7,9 +7,6 @@ as real `fieldapp` processes where the command line is what is pinned down.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import msgpack
@@ -20,25 +17,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fieldapp.service import CaseError, CaseService
 from fieldapp.station import adopt_enrolment, issue_certificate, revoke_device
 from sync import bundle
+from tests.cli import fieldapp
 from tests.conftest import PASSPHRASE
 from tests.replicas import converge, station_devices
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Fake people and a fake dispute: none of these may appear in an encrypted file's bytes.
 SECRETS = ["测试甲某某", "测试乙某某", "13800138000", "13900139000", "东岭村北坡灌渠放水先后起争执"]
-
-
-def fieldapp(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run `python -m fieldapp ARGS` with the test passphrase in the environment."""
-    env = {**os.environ, "FIELDAPP_PASSPHRASE": PASSPHRASE}
-    return subprocess.run(
-        [sys.executable, "-m", "fieldapp", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def record_dispute(service: CaseService) -> str:
