@@ -136,7 +136,7 @@ def base_child(store: Path) -> dict[str, Any]:
     from fieldapp.dashboard import build_dashboard
     from fieldapp.reports import state_facts
     from fieldapp.review import review_queue
-    from fieldapp.station import device_rows
+    from fieldapp.station import device_rows, fork_rows
 
     db = FieldDB.open(store, PASSPHRASE)
     try:
@@ -145,7 +145,7 @@ def base_child(store: Path) -> dict[str, Any]:
         replica = service.replica
         states = [s for s in replica.view("cases").values() if s["exists"]]
         board = build_dashboard(states, areas=service.areas(), facts_of=state_facts)
-        review_queue(replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all())
+        review_queue(replica.view("cases").values(), fork_rows(service), replica.rejections.all())
         device_rows(service)
         t1 = time.perf_counter()
     finally:

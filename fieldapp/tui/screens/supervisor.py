@@ -7,8 +7,9 @@ device is refused there too.
 
 - **Dashboard** (1): the figures of `fieldapp.dashboard`, each a row; Enter lists the
   cases behind it. Charts: weekly intake by category, resolution rate by month.
-- **Review** (2): `fieldapp.review`'s queue; Enter decides the item (settle a conflict,
-  approve an escalation, close a red case) or opens its case; `o` opens the case.
+- **Review** (2): `fieldapp.review`'s queue; Enter decides the item (settle a fork, settle a
+  conflict, approve an escalation, close a red case) or opens its case; `o` opens the case.
+  Open forks come first; a settled fork leaves the decisions and is listed with the records.
 - **Devices** (3): every enrolled device, its last record and last sync with this
   device; `x` revokes one (station authority's device only).
 - **Reports & exports** (4): the export and the period report of `fieldapp export` /
@@ -45,7 +46,7 @@ from fieldapp.reports import (
 )
 from fieldapp.review import DECISIONS, Item, Queue, review_queue
 from fieldapp.service import CaseService
-from fieldapp.station import authority, device_rows
+from fieldapp.station import authority, device_rows, fork_rows
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
@@ -55,6 +56,7 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
     CloseDialog,
     ConflictDialog,
+    ForkDialog,
     PlaceDialog,
     RevokeDialog,
 )
@@ -138,6 +140,8 @@ class SupervisorScreen(Screen[None]):
         self.board: Dashboard | None = None
         self.queue: Queue = Queue([], {})
         self.devices: list[dict[str, Any]] = []
+        #: Fork key -> its row (`fieldapp.station.fork_rows`).
+        self.forks: dict[str, dict[str, Any]] = {}
         #: Dashboard row key -> (title key, its placeholders, case ids).
         self._drill: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
         self._items: dict[str, Item] = {}
@@ -260,8 +264,9 @@ class SupervisorScreen(Screen[None]):
             self._states(), today=today, areas=self.service.areas(), facts_of=self._facts_of
         )
         replica = self.service.replica
+        self.forks = {row["fork"]: row for row in fork_rows(self.service)}
         self.queue = review_queue(
-            replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all()
+            replica.view("cases").values(), self.forks.values(), replica.rejections.all()
         )
         self.devices = device_rows(self.service)
 
@@ -305,7 +310,7 @@ class SupervisorScreen(Screen[None]):
         self.query_one("#sup-title", Static).update(t("sup.title", station=station))
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("dashboard").label = t("sup.tab.dashboard")
-        decisions = sum(self.queue.counts.get(k, 0) for k in ("conflict", "escalation", "red_closure"))
+        decisions = sum(self.queue.counts.get(k, 0) for k in DECISIONS)
         tabs.get_tab("review").label = t("sup.tab.review", count=decisions)
         tabs.get_tab("devices").label = t("sup.tab.devices")
         tabs.get_tab("reports").label = t("sup.tab.reports")
@@ -351,7 +356,7 @@ class SupervisorScreen(Screen[None]):
         for item in shown:
             kind = Text(
                 t(f"review.kind.{item.kind}"),
-                style="bold" if item.kind in ("conflict", "escalation", "red_closure") else "",
+                style="bold" if item.kind in DECISIONS else "",
             )
             case = Text(item.case_id)
             if item.risk:
@@ -387,6 +392,8 @@ class SupervisorScreen(Screen[None]):
             )
         if item.kind == "fork":
             return t("review.fork", seq=d.get("seq"))
+        if item.kind == "fork_settled":
+            return t(f"review.fork_settled.{d.get('standing')}", seq=d.get("seq"))
         if item.kind == "rejected":
             return t("review.rejected", reason=d.get("reason", ""))
         return t("review.red_closure")
@@ -460,6 +467,9 @@ class SupervisorScreen(Screen[None]):
 
     def decide(self, item: Item) -> None:
         """The dialog deciding a queue item, or its case for the items that only inform."""
+        if item.kind == "fork":
+            self.settle(item)
+            return
         if not item.case_id:
             self.notify(self._item_text(item), title=t(f"review.kind.{item.kind}"), timeout=15)
             return
@@ -485,6 +495,22 @@ class SupervisorScreen(Screen[None]):
                 self.action_refresh()
 
         self.app.push_screen(dialog, recorded)
+
+    def settle(self, item: Item) -> None:
+        """The dialog settling a fork: both entries, which to keep, why (supervisors only)."""
+        row = self.forks.get(str(item.detail["fork"]))
+        if row is None:
+            return
+        if not self.service.is_supervisor:  # the screen is a supervisor's; the merge checks again
+            self.notify(t("sup.only_supervisor"), severity="warning")
+            return
+
+        def settled(result: dict[str, Any] | None) -> None:
+            if result is not None:
+                self.notify(t("fork.done", officer=row["officer"] or row["device_id"]))
+                self.action_refresh()
+
+        self.app.push_screen(ForkDialog(self.service, row), settled)
 
     def action_place_village(self) -> None:
         """Place the village of the selected dashboard row in a police area."""

@@ -1,5 +1,5 @@
 """The supervisor's decisions as dialogs: assign, set a deadline, approve an escalation,
-close a red case, settle a conflict, revoke a device.
+close a red case, settle a conflict, revoke a device, settle a fork.
 
 Case dialogs reuse `CaseDialog` (fields checked first, the rules' refusal shown in the
 dialog, nothing recorded then). The merge checks the supervisor's certificate again on
@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static, TextArea
 
 from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp import model
-from fieldapp.i18n import t
+from fieldapp.forks import SIDES
+from fieldapp.i18n import has_key, t
+from fieldapp.i18n_rules import reason_text
 from fieldapp.review import escalated_by
 from fieldapp.service import CaseError, CaseService
-from fieldapp.station import StationError, device_rows, revoke_device
+from fieldapp.station import StationError, device_rows, revoke_device, settle_fork
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
 from sync.merge import writer
@@ -275,3 +279,97 @@ class PlaceDialog(CaseDialog):
         area = text_of(self.query_one("#area", Input)) or None
         areas = self.service.place_village(self.village, area)
         return {"village": self.village, "area": areas.get(self.village)}
+
+
+#: Payload fields whose values are vocabulary codes (shown translated).
+_CODED = frozenset({"risk", "category", "status", "source", "tier"})
+
+
+def station_refusal(exc: StationError) -> CaseError:
+    """A coded station refusal as the dialogs show refusals (`refusal_text`), in the UI language."""
+    if not has_key(f"error.{exc.code}"):
+        return CaseError(f"Not recorded: {exc}")
+    params = {k: reason_text(v) if k == "reason" else v for k, v in exc.params.items()}
+    return CaseError("Not recorded: " + t(f"error.{exc.code}", **params).rstrip(".。"))
+
+
+class ForkDialog(CaseDialog):
+    """A fork's two entries side by side; the supervisor keeps one, with the reason.
+
+    `settle_fork` records the decision (a `device.settle` operation that spreads); on an
+    officer's device it is refused and the refusal is shown here, nothing recorded.
+    """
+
+    TITLE_KEY = "fork.title"
+    SAVE_KEY = "fork.confirm"
+    LABELS = {"keep": "fork.keep", "reason": "fork.reason"}
+    DEFAULT_CSS = """
+    ForkDialog .case-dialog { width: 110; }
+    ForkDialog #fork-entries { height: auto; margin: 1 0; }
+    ForkDialog .fork-entry { width: 1fr; height: auto; padding: 0 1; border: round $primary; }
+    ForkDialog .fork-entry-title { text-style: bold; }
+    ForkDialog #keep { width: 100%; }
+    """
+
+    def __init__(self, service: CaseService, row: dict[str, Any]) -> None:
+        # CaseDialog's title placeholders are the case's id and status; the fork stands in.
+        super().__init__(service, {"id": row["fork"], "status": "open"})
+        self.row = row
+
+    def fields(self) -> ComposeResult:
+        yield Static(id="fork-body")
+        with Horizontal(id="fork-entries"):
+            for side in SIDES:
+                with Vertical(id=f"fork-{side}", classes="fork-entry"):
+                    yield Static(id=f"fork-{side}-title", classes="fork-entry-title")
+                    yield Static(id=f"fork-{side}-text")
+        yield field("keep", RadioSet(RadioButton(id="keep-held"), RadioButton(id="keep-other"), id="keep"))
+        yield field("reason", Input(id="reason", max_length=model.MAX_TEXT))
+
+    def title_args(self) -> dict[str, Any]:
+        return {"officer": self.row["officer"] or self.row["device_id"]}
+
+    def _entry_text(self, side: str) -> Text:
+        """An entry: its kind, entity and stamp, then its payload; values that differ from the
+        other entry's in bold."""
+        entry, other = self.row[side], self.row["other" if side == "held" else "held"]
+        text = Text(
+            t(
+                "fork.entry",
+                kind=vocab("case.op", entry["kind"]),
+                entity=entry["entity"],
+                at=local_time(entry["at"]),
+            )
+        )
+        for name, value in entry["fields"].items():
+            shown = value_text(name, value) if name in _CODED else value
+            style = "bold" if other["fields"].get(name) != value else ""
+            text.append(f"\n{field_label(name)}: ")
+            text.append(shown, style=style)
+        return text
+
+    def relabel(self) -> None:
+        officer = self.row["officer"] or self.row["device_id"]
+        self.query_one("#fork-body", Static).update(t("fork.body", officer=officer, seq=self.row["seq"]))
+        seen = local_time(self.row["seen_at"]) or "—"
+        self.query_one("#fork-held-title", Static).update(t("fork.side.held"))
+        self.query_one("#fork-other-title", Static).update(t("fork.side.other", seen=seen))
+        for side in SIDES:
+            self.query_one(f"#fork-{side}-text", Static).update(self._entry_text(side))
+            self.query_one(f"#keep-{side}", RadioButton).label = t(f"fork.keep.{side}")
+
+    def check(self) -> dict[str, Problem]:
+        problems: dict[str, Problem] = {}
+        if self.query_one("#keep", RadioSet).pressed_index < 0:
+            problems["keep"] = ("fork.keep_required", {})
+        if not text_of(self.query_one("#reason", Input)):
+            problems["reason"] = ("fork.reason_required", {})
+        return problems
+
+    def record(self) -> dict[str, Any]:
+        keep = SIDES[self.query_one("#keep", RadioSet).pressed_index]
+        try:
+            settle_fork(self.service, self.row["fork"], keep, text_of(self.query_one("#reason", Input)))
+        except StationError as exc:
+            raise station_refusal(exc) from None
+        return {**self.row, "keep": keep}
