@@ -95,7 +95,7 @@ async def drive(store: Path) -> dict[str, Any]:
             last = await settled(pilot, frames, t0)
             # The supervisor's screen reads the caseload in slices without drawing between
             # them: "settled" is reached only once it says it has finished.
-            while getattr(app.screen, "loading", False):
+            while getattr(app.screen, "gathering", False):
                 await asyncio.sleep(0.05)
                 last = await settled(pilot, frames, t0)
             return last - t0

@@ -150,8 +150,9 @@ class SupervisorScreen(Screen[None]):
         #: case id -> ((operations folded, updated at), its report facts).
         self._facts: dict[str, tuple[tuple[int, Any], CaseFacts]] = {}
         self._resumed = False
-        #: True while the caseload is being read (`action_refresh`).
-        self.loading = False
+        #: True while the caseload is being read (`action_refresh`). Not `loading`: that is
+        #: Textual's own reactive, which covers the screen and takes the keyboard focus away.
+        self.gathering = False
         #: Tabs whose widgets are mounted (the others are built when first shown).
         self._built: set[str] = {"dashboard"}
 
@@ -277,7 +278,7 @@ class SupervisorScreen(Screen[None]):
         screen answers at once on a large caseload; the figures appear when all are read.
         Each slice runs on the app's own thread, so no write can happen in the middle of a case.
         """
-        self.loading = True
+        self.gathering = True
         self._draw_loading()
         self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)
 
@@ -288,7 +289,7 @@ class SupervisorScreen(Screen[None]):
                 self._facts_of(state)
             await asyncio.sleep(0)
         self._load()  # every case is read now: the rest is the figures
-        self.loading = False
+        self.gathering = False
         # The screen may have been closed (or the store locked) while the figures were gathered.
         with contextlib.suppress(NoMatches):
             self._relabel(self.app.language)
