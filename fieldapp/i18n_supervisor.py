@@ -115,9 +115,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "review.red_closure": ("resolved, awaiting a supervisor's closure", "已化解，待所长审核结案"),
     "review.refused": ("{kind}: {reason}", "{kind}：{reason}"),
     "review.fork": (
-        "two signed entries at entry {seq} of its log: its work from there is held out until "
-        "settled · Enter: choose the entry to keep",
-        "日志第 {seq} 条有两个均经签名的不同版本：该设备自此起的记录暂不显示，待裁定 · 按回车选择保留的版本",
+        "entry {seq} signed twice; its work from there held out until settled · Enter: settle",
+        "第 {seq} 条有两个签名版本，此后记录暂不显示 · 回车裁定",
+    ),
+    "review.fork_hint": (
+        "{officer}'s device signed two different entries at entry {seq} of its log; its work from "
+        "there is held out of the view until settled. Enter: compare the two and keep one.",
+        "{officer}的设备在日志第{seq}条签署了两个不同版本，自此起的记录暂不显示，待裁定。"
+        "按回车对照两个版本并保留其一。",
     ),
     "review.fork_settled.kept": (
         "fork at entry {seq} settled for the entry held here: the device's work shows",
@@ -186,19 +191,18 @@ _STRINGS: dict[str, tuple[str, str]] = {
     # Fork dialog (review queue) and `fieldapp device forks|settle`
     "fork.title": ("Settle the fork of {officer}'s device", "裁定 {officer} 设备的日志分叉"),
     "fork.body": (
-        "The device of {officer} signed two different entries at entry {seq} of its log: its store "
-        "was copied and written in two places, or its key is out of its hands. Its work from that "
-        "entry on is held out of the view until a supervisor chooses the entry it really wrote. "
-        "Choose it, give the reason and settle (ctrl+s); the decision spreads with sync and both "
-        "entries stay on record.",
-        "{officer} 的设备在其日志第 {seq} 条签署了两个不同的版本："
-        "其数据被复制后在两处写入，或其密钥已落入他人之手。"
-        "在所长选定其真实记录的版本之前，该设备自此条起的记录暂不显示。请选择版本、填写理由后裁定（ctrl+s）；"
-        "裁定随同步传到各设备，两个版本都保留在记录中。",
+        "{officer}'s device signed two different entries at entry {seq} of its log (a copied store, "
+        "or its key in other hands). Its work from there is held out until you keep the one it "
+        "really wrote. Both stay on record.",
+        # No blanks: Rich wraps a line at a blank, which leaves a stub line in Chinese text.
+        "{officer}的设备在日志第{seq}条签署了两个不同版本（数据被复制后两处写入，或密钥落入他人之手）。"
+        "在您保留其真实记录的版本之前，自此起的记录暂不显示。两个版本都保留在记录中。",
     ),
     "fork.side.held": ("Held on this device", "本机所存版本"),
-    "fork.side.other": ("Arrived second ({seen})", "后收到的版本（{seen}）"),
-    "fork.entry": ("{kind} · {entity}\nstamped {at}", "{kind} · {entity}\n记录时间 {at}"),
+    "fork.side.other": ("Arrived {seen}", "后收到（{seen}）"),
+    "fork.row.kind": ("Record", "操作"),
+    "fork.row.entity": ("Concerns", "对象"),
+    "fork.row.at": ("Stamped", "记录时间"),
     "fork.keep": ("Which entry is the device's log?", "哪个版本是该设备的真实记录？"),
     "fork.keep.held": ("Keep the entry held on this device", "保留本机所存版本"),
     "fork.keep.other": ("Keep the entry that arrived second", "保留后收到的版本"),
@@ -215,7 +219,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "fork.done": (
         "Fork of {officer}'s device settled. Devices that hold the kept entry show its work again "
         "once they receive the decision by sync.",
-        "{officer} 设备的日志分叉已裁定。持有所保留版本的设备同步收到裁定后，将恢复显示其记录。",
+        "{officer}设备的日志分叉已裁定。持有所保留版本的设备同步收到裁定后，将恢复显示其记录。",
     ),
     "fork.standing.open": (
         "open: its work from this entry on is held out of the view until a supervisor settles the fork",

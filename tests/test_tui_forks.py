@@ -6,11 +6,13 @@ places, both entries received by the supervisor's device and by the other office
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, RadioButton, Static
 
@@ -39,6 +41,13 @@ def rendered(widget: Static) -> str:
     return str(widget.render())
 
 
+def plain(renderable: Any, width: int = 100) -> str:
+    """What a Rich renderable shows, as plain text."""
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
 def fork_of(store: Path) -> dict[str, Any]:
     service = reopened(store)
     try:
@@ -62,13 +71,21 @@ def test_supervisor_settles_a_fork_for_the_held_entry_and_the_devices_work_shows
         assert "held out until settled" in screen._item_text(first)
         assert "Enter" in screen._item_text(first)
         table = screen.query_one("#queue", DataTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index(first.key))
+        await pilot.pause()
+        hint = rendered(screen.query_one("#review-hint", Static))  # the whole story, on a narrow screen too
+        assert forked["forked_officer"] in hint and "Enter: compare the two and keep one" in hint
         await choose_row(pilot, table, first.key)
         dialog = app.screen
         assert isinstance(dialog, ForkDialog)
-        held = rendered(dialog.query_one("#fork-held-text", Static))
-        other = rendered(dialog.query_one("#fork-other-text", Static))
-        assert HELD_VILLAGE in held and OTHER_VILLAGE not in held
-        assert OTHER_VILLAGE in other and "intake" in other
+        assert app.focused is dialog.query_one("#fork-entries")  # read first, then choose
+        lines = [line.strip() for line in plain(dialog.comparison()).splitlines()]
+        assert "Held on this device" in lines[0] and "Arrived" in lines[0]
+        (village,) = [line for line in lines if line.startswith("Village")]
+        assert village.index(HELD_VILLAGE) < village.index(OTHER_VILLAGE)  # side by side
+        (kind,) = [line for line in lines if line.startswith("Record")]
+        assert kind.split()[1:] == ["intake", "intake"]
 
         await pilot.press("ctrl+s")  # neither a choice nor a reason: said beside each field
         await pilot.pause()
@@ -110,10 +127,12 @@ def test_settling_for_the_other_entry_lists_it_as_settled_and_this_device_keeps_
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
         screen = await supervise(app, pilot, "review")
         item = screen.queue.items[0]
+        (rejected,) = [i for i in screen.queue.items if i.kind == "rejected"]  # the fork, as refused
+        assert "待所长裁定" in screen._item_text(rejected)
         await choose_row(pilot, screen.query_one("#queue", DataTable), item.key)
         dialog = app.screen
         assert isinstance(dialog, ForkDialog)
-        assert "本机所存版本" in rendered(dialog.query_one("#fork-held-title", Static))
+        assert "本机所存版本" in plain(dialog.comparison()).splitlines()[0]
         dialog.query_one("#keep-other", RadioButton).value = True
         dialog.query_one("#reason", Input).value = "民警确认用的是备份副本"
         await pilot.press("ctrl+s")

@@ -165,7 +165,10 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
         self._show_problems()
         named = [name for name in self._problems if name]
         if named:
-            self.query_one(f"#{named[0]}-field").query(FIELD_WIDGETS).first().focus()
+            first = self.query_one(f"#{named[0]}-field")
+            first.query(FIELD_WIDGETS).first().focus()
+            # The whole field, its message under it included, in view on a short terminal.
+            self.call_after_refresh(first.scroll_visible, animate=False)
 
     def action_cancel(self) -> None:
         """Close without recording anything."""

@@ -145,6 +145,8 @@ class SupervisorScreen(Screen[None]):
         #: Dashboard row key -> (title key, its placeholders, case ids).
         self._drill: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
         self._items: dict[str, Item] = {}
+        #: The review tab's hint when the highlighted item has none of its own.
+        self._queue_hint = ""
         #: case id -> ((operations folded, updated at), the case with its history).
         self._presented: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
         #: case id -> ((operations folded, updated at), its report facts).
@@ -367,10 +369,29 @@ class SupervisorScreen(Screen[None]):
                 kind, case, what, self._officer_name(item.author), local_time(item.at), key=item.key
             )
             self._items[item.key] = item
-        hint = t("review.hint") if self.queue.items else t("review.empty")
+        self._queue_hint = t("review.hint") if self.queue.items else t("review.empty")
         if len(shown) < len(self.queue.items):
-            hint = t("review.more", shown=len(shown), total=len(self.queue.items)) + "  " + hint
+            self._queue_hint = (
+                t("review.more", shown=len(shown), total=len(self.queue.items)) + "  " + self._queue_hint
+            )
+        self._hint_for(table)
+
+    def _hint_for(self, table: DataTable[Any]) -> None:
+        """The review hint: what the highlighted fork is and what to do, else the queue's hint
+        (a fork's row is cut short on a narrow terminal)."""
+        item = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            item = self._items.get(str(key))
+        if item is not None and item.kind == "fork":
+            hint = t("review.fork_hint", officer=self._officer_name(item.author), seq=item.detail["seq"])
+        else:
+            hint = self._queue_hint
         self.query_one("#review-hint", Static).update(hint)
+
+    @on(DataTable.RowHighlighted, "#queue")
+    def _queue_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._hint_for(event.data_table)
 
     def _item_text(self, item: Item) -> str:
         d = item.detail
@@ -396,7 +417,7 @@ class SupervisorScreen(Screen[None]):
         if item.kind == "fork_settled":
             return t(f"review.fork_settled.{d.get('standing')}", seq=d.get("seq"))
         if item.kind == "rejected":
-            return t("review.rejected", reason=d.get("reason", ""))
+            return t("review.rejected", reason=reason_text(str(d.get("reason", ""))))
         return t("review.red_closure")
 
     def _draw_devices(self) -> None:

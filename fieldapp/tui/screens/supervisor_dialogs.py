@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static, TextArea
 
 from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
@@ -293,21 +295,35 @@ def station_refusal(exc: StationError) -> CaseError:
     return CaseError("Not recorded: " + t(f"error.{exc.code}", **params).rstrip(".。"))
 
 
+class Comparison(Static, can_focus=True):
+    """A fork's two entries side by side; focusable, so that the keyboard scrolls it into view
+    (and up/down scroll the form on a short terminal)."""
+
+    BINDINGS = [
+        Binding("up", "scroll_form(-1)", show=False),
+        Binding("down", "scroll_form(1)", show=False),
+    ]
+
+    def action_scroll_form(self, lines: int) -> None:
+        """Scroll the dialog's body by `lines`."""
+        if isinstance(self.parent, Widget):
+            self.parent.scroll_relative(y=lines, animate=False)
+
+
 class ForkDialog(CaseDialog):
     """A fork's two entries side by side; the supervisor keeps one, with the reason.
 
     `settle_fork` records the decision (a `device.settle` operation that spreads); on an
-    officer's device it is refused and the refusal is shown here, nothing recorded.
+    officer's device it is refused and the refusal is shown here, nothing recorded. The
+    comparison has the focus first: read, then Tab to the choice and the reason.
     """
 
     TITLE_KEY = "fork.title"
     SAVE_KEY = "fork.confirm"
     LABELS = {"keep": "fork.keep", "reason": "fork.reason"}
     DEFAULT_CSS = """
-    ForkDialog .case-dialog { width: 110; }
-    ForkDialog #fork-entries { height: auto; margin: 1 0; }
-    ForkDialog .fork-entry { width: 1fr; height: auto; padding: 0 1; border: round $primary; }
-    ForkDialog .fork-entry-title { text-style: bold; }
+    ForkDialog #fork-entries { height: auto; margin-bottom: 1; }
+    ForkDialog #fork-entries:focus { background: $boost; }
     ForkDialog #keep { width: 100%; }
     """
 
@@ -318,44 +334,45 @@ class ForkDialog(CaseDialog):
 
     def fields(self) -> ComposeResult:
         yield Static(id="fork-body")
-        with Horizontal(id="fork-entries"):
-            for side in SIDES:
-                with Vertical(id=f"fork-{side}", classes="fork-entry"):
-                    yield Static(id=f"fork-{side}-title", classes="fork-entry-title")
-                    yield Static(id=f"fork-{side}-text")
+        yield Comparison(id="fork-entries")
         yield field("keep", RadioSet(RadioButton(id="keep-held"), RadioButton(id="keep-other"), id="keep"))
         yield field("reason", Input(id="reason", max_length=model.MAX_TEXT))
+
+    def on_mount(self) -> None:
+        self.query_one("#fork-entries", Comparison).focus()
+        # Back to the top once laid out: the explanation above the entries stays in view.
+        body = self.query_one(".case-dialog-body", Widget)
+        self.call_after_refresh(body.scroll_home, animate=False)
 
     def title_args(self) -> dict[str, Any]:
         return {"officer": self.row["officer"] or self.row["device_id"]}
 
-    def _entry_text(self, side: str) -> Text:
-        """An entry: its kind, entity and stamp, then its payload; values that differ from the
-        other entry's in bold."""
-        entry, other = self.row[side], self.row["other" if side == "held" else "held"]
-        text = Text(
-            t(
-                "fork.entry",
-                kind=vocab("case.op", entry["kind"]),
-                entity=entry["entity"],
-                at=local_time(entry["at"]),
-            )
-        )
-        for name, value in entry["fields"].items():
-            shown = value_text(name, value) if name in _CODED else value
-            style = "bold" if other["fields"].get(name) != value else ""
-            text.append(f"\n{field_label(name)}: ")
-            text.append(shown, style=style)
-        return text
+    def comparison(self) -> Table:
+        """Both entries in two columns: kind, entity, stamp, then the payload's fields, those
+        that differ first and in bold, those alike dimmed."""
+        held, other = self.row["held"], self.row["other"]
+        seen = local_time(self.row["seen_at"]) or "—"
+        table = Table(box=None, expand=True, padding=(0, 1), show_edge=False)
+        table.add_column("", style="bold", no_wrap=True, ratio=1)
+        table.add_column(t("fork.side.held"), ratio=3)
+        table.add_column(t("fork.side.other", seen=seen), ratio=3)
+        table.add_row(t("fork.row.kind"), vocab("case.op", held["kind"]), vocab("case.op", other["kind"]))
+        table.add_row(t("fork.row.entity"), held["entity"], other["entity"])
+        table.add_row(t("fork.row.at"), local_time(held["at"]), local_time(other["at"]))
+        names = list(dict.fromkeys([*held["fields"], *other["fields"]]))
+        names.sort(key=lambda name: held["fields"].get(name) == other["fields"].get(name))
+        for name in names:
+            alike = held["fields"].get(name) == other["fields"].get(name)
+            values = [_shown(name, entry["fields"].get(name)) for entry in (held, other)]
+            style = "dim" if alike else "bold"
+            table.add_row(field_label(name), *(Text(v, style=style) for v in values))
+        return table
 
     def relabel(self) -> None:
         officer = self.row["officer"] or self.row["device_id"]
         self.query_one("#fork-body", Static).update(t("fork.body", officer=officer, seq=self.row["seq"]))
-        seen = local_time(self.row["seen_at"]) or "—"
-        self.query_one("#fork-held-title", Static).update(t("fork.side.held"))
-        self.query_one("#fork-other-title", Static).update(t("fork.side.other", seen=seen))
+        self.query_one("#fork-entries", Comparison).update(self.comparison())
         for side in SIDES:
-            self.query_one(f"#fork-{side}-text", Static).update(self._entry_text(side))
             self.query_one(f"#keep-{side}", RadioButton).label = t(f"fork.keep.{side}")
 
     def check(self) -> dict[str, Problem]:
@@ -373,3 +390,10 @@ class ForkDialog(CaseDialog):
         except StationError as exc:
             raise station_refusal(exc) from None
         return {**self.row, "keep": keep}
+
+
+def _shown(name: str, value: str | None) -> str:
+    """A payload field's value in brief, vocabulary codes translated ("—" if the entry lacks it)."""
+    if value is None:
+        return "—"
+    return value_text(name, value) if name in _CODED else value
