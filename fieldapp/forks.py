@@ -63,8 +63,12 @@ def brief(value: Any) -> str:
 
 
 def fork_entry(side: str, body: bytes) -> ForkEntry:
-    """Decode one of a fork's stored bodies for reading."""
-    op = decode_trusted(body, b"")
+    """Decode one of a fork's stored bodies for reading ("?" for one that does not decode)."""
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        op = decode_trusted(body, b"")
+    except (ValueError, TypeError):  # not a body this version reads: still settleable by digest
+        return ForkEntry(side=side, kind="?", entity="?", at="", fields=(), digest=digest)
     payload = op.payload if isinstance(op.payload, dict) else {}
     named = [name for name in sorted(payload, key=str) if payload[name] not in (None, "", [], {})]
     fields = tuple((str(name), brief(payload[name])) for name in named[:MAX_FIELDS])
@@ -74,7 +78,7 @@ def fork_entry(side: str, body: bytes) -> ForkEntry:
         entity=str(op.entity),
         at=model.stamp_iso(int(op.hlc)),
         fields=fields,
-        digest=hashlib.sha256(body).hexdigest(),
+        digest=digest,
     )
 
 

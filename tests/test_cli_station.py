@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fieldapp.service import CaseService
 from tests.conftest import PASSPHRASE, file_digests
 from tests.fork_station import BEFORE_VILLAGE, HELD_VILLAGE, OTHER_VILLAGE, build_forked_station
 from tests.test_cli_store import fieldapp
@@ -132,3 +133,23 @@ def test_settling_for_the_held_entry_shows_the_devices_work_again(
     assert [v["note"] for v in json.loads(shown.stdout)["visits"]] == ["上门了解借款经过"]
     (row,) = json.loads(run("device", "forks", "--store", store, "--json").stdout)
     assert (row["standing"], row["held_out"]) == ("kept", False)
+
+
+@pytest.mark.timeout(240)
+def test_a_fork_of_this_devices_own_log_is_left_to_another_supervisor(
+    forked: dict[str, Any], tmp_path: Path
+) -> None:
+    store = on(forked, "authority", tmp_path)
+    service = CaseService.open(Path(store), PASSPHRASE)
+    try:
+        own = service.identity.device_id
+        key = f"{own}.{service.identity.epoch:016x}.0000000002"
+        service.replica.forks.put(
+            key, {"author": own, "epoch": service.identity.epoch, "seq": 2, "held": b"a", "other": b"b"}
+        )  # what a copy of this device's store, written elsewhere and synced back, would record
+    finally:
+        service.close()
+    refused = run("device", "settle", key, "--keep", "held", "--reason", "x", "--store", store, "--json")
+    assert refused.returncode == 1 and json.loads(refused.stderr)["error"] == "fork_own_log"
+    listed = {r["fork"]: r for r in json.loads(run("device", "forks", "--store", store, "--json").stdout)}
+    assert listed[key]["held"]["kind"] == "?"  # a body it cannot read is listed, not a crash
