@@ -27,6 +27,7 @@ from fieldapp import (
 )
 from fieldapp.device import default_store_dir, device_info, init_device
 from fieldapp.i18n import detect_language
+from fieldapp.i18n_rules import reason_text
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.service import CaseError
 from fieldapp.station import StationError
@@ -218,8 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _localised(exc: BaseException, args: argparse.Namespace) -> str:
-    """A store error in the user's language (the catalogue's text), with the English detail after it."""
+    """A store error in the user's language (the catalogue's text), with the English detail after it;
+    a coded station refusal (`StationError.code`) in the user's language."""
     language = i18n.normalise_language(getattr(args, "lang", None) or i18n.detect_language())
+    if isinstance(exc, StationError) and i18n.has_key(f"error.{exc.code}"):
+        params = {k: reason_text(v, language) if k == "reason" else v for k, v in exc.params.items()}
+        return i18n.Translator(language).t(f"error.{exc.code}", **params)
     if not isinstance(exc, StoreError) or language == "en":
         return str(exc)
     i18n.set_language(language)

@@ -1,4 +1,4 @@
-"""Command-line commands of the station: station create, device list/revoke, area set/list."""
+"""Command-line commands of the station: station create, device list/revoke/forks/settle, area set/list."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from fieldapp import i18n_case as _case_strings  # noqa: F401  (registers the operation kinds' names)
 from fieldapp import station
 from fieldapp.cli_cases import service_for
+from fieldapp.i18n import Translator, detect_language
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
 
@@ -50,6 +52,68 @@ def cmd_device_revoke(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"revoked": args.id, "reason": args.reason}
     text = f"Device {args.id} is revoked. The revocation reaches other devices as they sync."
     print(json.dumps(result, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def _entry_line(tr: Translator, side: str, entry: dict[str, Any]) -> str:
+    """One of a fork's entries on one line: kind, entity, when, and its payload in brief."""
+    kind = entry["kind"]
+    name = tr.t(f"case.op.{kind}") if tr.has(f"case.op.{kind}") else kind
+    fields = "  ".join(f"{k}={v}" for k, v in entry["fields"].items())
+    return tr.t(f"fork.cli.entry.{side}", kind=name, entity=entry["entity"], at=entry["at"], fields=fields)
+
+
+def cmd_device_forks(args: argparse.Namespace) -> int:
+    """Every fork this device knows: whose log, where, settled or not, both entries."""
+    with service_for(args) as service:
+        rows = station.fork_rows(service)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    tr = Translator(args.lang or detect_language())
+    if not rows:
+        print(tr.t("fork.cli.none"))
+        return 0
+    for row in rows:
+        print(
+            tr.t(
+                "fork.cli.fork",
+                fork=row["fork"],
+                officer=row["officer"] or "-",
+                device=row["device_id"],
+                epoch=f"{row['epoch']:016x}",
+                seq=row["seq"],
+                seen=row["seen_at"] or "-",
+            )
+        )
+        print("  " + tr.t(f"fork.standing.{row['standing']}"))
+        print(tr.t("fork.cli.held_out" if row["held_out"] else "fork.cli.shown"))
+        print(_entry_line(tr, "held", row["held"]))
+        print(_entry_line(tr, "other", row["other"]))
+    open_forks = sum(row["standing"] == "open" for row in rows)
+    print(tr.t("fork.cli.count", count=len(rows), open=open_forks))
+    if open_forks:
+        print(tr.t("fork.cli.todo"))
+    return 0
+
+
+def cmd_device_settle(args: argparse.Namespace) -> int:
+    """Supervisor: settle a fork, keeping the entry held here or the other one."""
+    with service_for(args) as service:
+        station.settle_fork(service, args.fork, args.keep or "", args.reason or "")
+        row = next(r for r in station.fork_rows(service) if r["fork"] == args.fork)
+    if args.json:
+        print(
+            json.dumps(
+                {"settled": args.fork, "keep": args.keep, "reason": args.reason.strip(), **row},
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    tr = Translator(args.lang or detect_language())
+    side = tr.t(f"fork.cli.side.{args.keep}")
+    print(tr.t("fork.cli.settled", fork=args.fork, side=side, officer=row["officer"] or row["device_id"]))
+    print("  " + tr.t(f"fork.standing.{row['standing']}"))
     return 0
 
 
@@ -101,6 +165,20 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("id")
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_device_revoke)
+    p = group.add_parser("forks", help="forks seen here: whose log, where, settled or held out")
+    common(p)
+    p.set_defaults(handler=cmd_device_forks)
+    p = group.add_parser("settle", help="supervisor: settle a fork, choosing the entry that is the log")
+    common(p)
+    p.add_argument("fork", metavar="FORK", help="the fork, as `fieldapp device forks` names it")
+    p.add_argument(
+        "--keep",
+        choices=["held", "other"],
+        default=None,
+        help="held: the entry this device holds; other: the one that arrived second",
+    )
+    p.add_argument("--reason", default=None, metavar="TEXT", help="why that entry is the device's log")
+    p.set_defaults(handler=cmd_device_settle)
 
     group = sub.add_parser("area", help="police areas (警务区) and their villages").add_subparsers(
         dest="area_command", metavar="ACTION", required=True

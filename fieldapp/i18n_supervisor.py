@@ -87,10 +87,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     # Review queue
     "review.counts": (
-        "To decide: {conflict} conflict(s), {escalation} escalation(s), {red_closure} red case(s) to close."
-        "   Records: {refused} refused, {fork} fork(s), {rejected} rejected entries.",
-        "待决定：冲突 {conflict} 项，上报待批 {escalation} 项，红色案件待结案 {red_closure} 项。"
-        "   记录：未生效操作 {refused} 项，分叉 {fork} 项，拒收条目 {rejected} 项。",
+        "To decide: {fork} fork(s), {conflict} conflict(s), {escalation} escalation(s), "
+        "{red_closure} red case(s) to close."
+        "   Records: {refused} refused, {fork_settled} settled fork(s), {rejected} rejected entries.",
+        "待决定：日志分叉 {fork} 项，冲突 {conflict} 项，上报待批 {escalation} 项，"
+        "红色案件待结案 {red_closure} 项。"
+        "   记录：未生效操作 {refused} 项，已裁定分叉 {fork_settled} 项，拒收条目 {rejected} 项。",
     ),
     "review.hint": (
         "Enter decides the item (or opens its case) · o opens the case",
@@ -106,14 +108,30 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "review.kind.red_closure": ("Red: close?", "红色待结案"),
     "review.kind.refused": ("Refused", "未生效"),
     "review.kind.fork": ("Fork", "日志分叉"),
+    "review.kind.fork_settled": ("Fork settled", "分叉已裁定"),
     "review.kind.rejected": ("Rejected", "拒收"),
     "review.conflict": ("{field}: {first} / {second}", "{field}：{first} / {second}"),
     "review.escalation": ("to {tier}", "上报至{tier}"),
     "review.red_closure": ("resolved, awaiting a supervisor's closure", "已化解，待所长审核结案"),
     "review.refused": ("{kind}: {reason}", "{kind}：{reason}"),
     "review.fork": (
-        "two different entries at log position {seq}: the device's later work is quarantined",
-        "日志第 {seq} 条出现两个不同版本：该设备之后的记录已隔离",
+        "entry {seq} signed twice; its work from there held out until settled · Enter: settle",
+        "第 {seq} 条有两个签名版本，此后记录暂不显示 · 回车裁定",
+    ),
+    "review.fork_hint": (
+        "{officer}'s device signed two different entries at entry {seq} of its log; its work from "
+        "there is held out of the view until settled. Enter: compare the two and keep one.",
+        "{officer}的设备在日志第{seq}条签署了两个不同版本，自此起的记录暂不显示，待裁定。"
+        "按回车对照两个版本并保留其一。",
+    ),
+    "review.fork_settled.kept": (
+        "fork at entry {seq} settled for the entry held here: the device's work shows",
+        "第 {seq} 条的分叉已裁定保留本机所存版本：该设备的记录已恢复显示",
+    ),
+    "review.fork_settled.other": (
+        "fork at entry {seq} settled for the other entry: this device holds the branch not kept, "
+        "so that work stays held out here",
+        "第 {seq} 条的分叉已裁定保留另一版本：本机所存的是未被保留的分支，该设备自此起的记录在本机仍不显示",
     ),
     "review.rejected": ("{reason}", "{reason}"),
     "review.more": (
@@ -170,6 +188,115 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "请按 2026-12-31 的格式填写日期。",
     ),
     "deadline.done": ("Deadline of case {id} set.", "案件 {id} 的办理时限已设定。"),
+    # Fork dialog (review queue) and `fieldapp device forks|settle`
+    "fork.title": ("Settle the fork of {officer}'s device", "裁定 {officer} 设备的日志分叉"),
+    "fork.body": (
+        "{officer}'s device signed two different entries at entry {seq} of its log (a copied store, "
+        "or its key in other hands). Its work from there is held out until you keep the one it "
+        "really wrote. Both stay on record.",
+        # No blanks: Rich wraps a line at a blank, which leaves a stub line in Chinese text.
+        "{officer}的设备在日志第{seq}条签署了两个不同版本（数据被复制后两处写入，或密钥落入他人之手）。"
+        "在您保留其真实记录的版本之前，自此起的记录暂不显示。两个版本都保留在记录中。",
+    ),
+    "fork.side.held": ("Held on this device", "本机所存版本"),
+    "fork.side.other": ("Arrived {seen}", "后收到（{seen}）"),
+    "fork.row.kind": ("Record", "操作"),
+    "fork.row.entity": ("Concerns", "对象"),
+    "fork.row.at": ("Stamped", "记录时间"),
+    "fork.keep": ("Which entry is the device's log?", "哪个版本是该设备的真实记录？"),
+    "fork.keep.held": ("Keep the entry held on this device", "保留本机所存版本"),
+    "fork.keep.other": ("Keep the entry that arrived second", "保留后收到的版本"),
+    "fork.keep_required": (
+        "Choose the entry the device really wrote (ask its officer which copy they used).",
+        "请选择该设备真实记录的版本（可询问使用该设备的民警用的是哪一份）。",
+    ),
+    "fork.reason": (
+        "Reason (e.g. store restored from a backup; the copy is wiped)",
+        "理由（如：设备从备份恢复，副本已销毁）",
+    ),
+    "fork.reason_required": ("Write why this entry is the device's log.", "请填写裁定理由。"),
+    "fork.confirm": ("Settle", "裁定"),
+    "fork.done": (
+        "Fork of {officer}'s device settled. Devices that hold the kept entry show its work again "
+        "once they receive the decision by sync.",
+        "{officer}设备的日志分叉已裁定。持有所保留版本的设备同步收到裁定后，将恢复显示其记录。",
+    ),
+    "fork.standing.open": (
+        "open: its work from this entry on is held out of the view until a supervisor settles the fork",
+        "待裁定：该设备自此条起的记录暂不显示，直至所长裁定",
+    ),
+    "fork.standing.kept": (
+        "settled for the entry held here: its work shows",
+        "已裁定保留本机所存版本：其记录正常显示",
+    ),
+    "fork.standing.other": (
+        "settled for the other entry: this device holds the branch not kept, so that work stays "
+        "held out here",
+        "已裁定保留另一版本：本机所存的是未被保留的分支，其记录在本机仍不显示",
+    ),
+    "fork.cli.fork": (
+        "Fork {fork}: {officer} (device {device}), log {epoch}, entry {seq}, seen {seen}",
+        "分叉 {fork}：{officer}（设备 {device}），日志 {epoch} 第 {seq} 条，发现于 {seen}",
+    ),
+    "fork.cli.held_out": (
+        "  the device's work is held out of the view here",
+        "  该设备的部分记录在本机暂不显示",
+    ),
+    "fork.cli.shown": ("  the device's work shows here", "  该设备的记录在本机正常显示"),
+    "fork.cli.entry.held": (
+        "  held here: {kind} {entity} at {at}  {fields}",
+        "  本机所存：{kind} {entity}，{at}  {fields}",
+    ),
+    "fork.cli.entry.other": (
+        "  other:     {kind} {entity} at {at}  {fields}",
+        "  另一版本：{kind} {entity}，{at}  {fields}",
+    ),
+    "fork.cli.none": (
+        "No forks: every device's log here is a single line.",
+        "没有日志分叉：本机所存各设备的日志均无分叉。",
+    ),
+    "fork.cli.count": ("{count} fork(s), {open} to settle.", "共 {count} 项分叉，{open} 项待裁定。"),
+    "fork.cli.todo": (
+        "To settle one, on a supervisor's device: fieldapp device settle FORK --keep held|other "
+        "--reason TEXT (keep the entry the device really wrote; wipe the other copy of its store).",
+        "在所长设备上裁定：fieldapp device settle 分叉编号 --keep held|other --reason 理由"
+        "（保留该设备真实记录的版本，并销毁其数据的另一份副本）。",
+    ),
+    "fork.cli.settled": (
+        "Fork {fork} settled: the {side} entry is the log of {officer}'s device. The decision "
+        "reaches other devices as they sync.",
+        "分叉 {fork} 已裁定：以{side}为 {officer} 设备的日志。裁定随同步传到其他设备。",
+    ),
+    "fork.cli.side.held": ("held", "本机所存版本"),
+    "fork.cli.side.other": ("other", "另一版本"),
+    "error.fork_not_supervisor": (
+        "Only a supervisor's device can settle a fork, and this device is not one. Settle it on the "
+        "supervisor's device (Review tab, or `fieldapp device settle`).",
+        "只有所长的设备可以裁定日志分叉，本设备不是。"
+        "请在所长设备上裁定（待审核页，或 `fieldapp device settle`）。",
+    ),
+    "error.fork_unknown": (
+        "No fork {fork} is recorded here; `fieldapp device forks` lists the forks this device knows.",
+        "本机没有编号为 {fork} 的分叉记录；`fieldapp device forks` 列出本机所知的分叉。",
+    ),
+    "error.fork_own_log": (
+        "This fork is of this device's own log: another supervisor's device must settle it.",
+        "这是本设备自身日志的分叉，须由另一台所长设备裁定。",
+    ),
+    "error.fork_keep": (
+        "Say which entry is the device's log: --keep held (the one this device holds) or --keep other.",
+        "请指明哪个版本是该设备的日志：--keep held（本机所存版本）或 --keep other（另一版本）。",
+    ),
+    "error.fork_reason": (
+        "A settlement needs a reason, e.g. --reason 'restored from a backup; the copy is wiped'. "
+        "Nothing was recorded.",
+        "裁定须填写理由，例如 --reason '设备从备份恢复，副本已销毁'。未记录任何内容。",
+    ),
+    "error.fork_refused": ("Not settled: {reason}.", "未裁定：{reason}。"),
+    "case.op.village.area": ("police area", "警务区划分"),
+    "case.op.device.announce": ("device announcement", "设备登记"),
+    "case.op.device.revoke": ("device revocation", "吊销设备"),
+    "case.op.device.settle": ("fork settlement", "分叉裁定"),
     # Devices
     "devices.column.officer": ("Officer", "使用人"),
     "devices.column.role": ("Role", "角色"),

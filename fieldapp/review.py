@@ -10,8 +10,12 @@ Pure functions over the `cases` view and the replica's evidence tables; no Textu
   now), awaiting closure, which only a supervisor may do.
 - **refused**: an operation the rules did not count (e.g. an officer closing a red case),
   with the rules' reason; kept for the record, nothing to decide.
-- **fork**: a device that wrote two different entries at one place in its log (a cloned or
-  tampered device); its later work is quarantined.
+- **fork**: a device that signed two different entries at one place in its log (a copied
+  store written in two places, or a stolen key); its work from there on is held out of the
+  view until a supervisor chooses the entry to keep (`fieldapp.station.settle_fork`). Forks
+  come first among the decisions: a held-out device hides all its later work.
+- **fork_settled**: a fork a supervisor settled, kept for the record (whether the entry held
+  here was kept, or the other one, in which case this device keeps that log held out).
 - **rejected**: an entry a sync or import refused before merging (bad signature, broken
   chain, unknown author, clock far in the future), with the reason.
 
@@ -29,8 +33,8 @@ from fieldapp import model
 from fieldapp.cases import RED_SINCE_OPENED
 from sync.merge import OPS, WRITERS, writer
 
-DECISIONS = ("conflict", "escalation", "red_closure")
-EVIDENCE = ("refused", "fork", "rejected")
+DECISIONS = ("fork", "conflict", "escalation", "red_closure")
+EVIDENCE = ("refused", "fork_settled", "rejected")
 KINDS = DECISIONS + EVIDENCE
 #: Evidence items listed at most (newest first); the count says how many there are.
 MAX_EVIDENCE = 300
@@ -71,7 +75,8 @@ def review_queue(
     forks: Iterable[Mapping[str, Any]] = (),
     rejections: Iterable[Mapping[str, Any]] = (),
 ) -> Queue:
-    """The queue from the `cases` view (internal states) and the replica's forks and rejections."""
+    """The queue from the `cases` view (internal states), the forks (`fieldapp.station.fork_rows`)
+    and the replica's rejections."""
     decisions: list[Item] = []
     evidence: list[Item] = []
     for case in cases:
@@ -130,19 +135,20 @@ def review_queue(
                 )
             )
     for fork in forks:
-        evidence.append(
-            Item(
-                "fork",
-                "",
-                _seconds_iso(fork.get("seen_at")),
-                str(fork["author"]),
-                {
-                    "epoch": fork.get("epoch"),
-                    "seq": fork.get("seq"),
-                    "ref": f"{fork['author']}.{fork.get('seq')}",
-                },
-            )
+        item = Item(
+            "fork" if fork["standing"] == "open" else "fork_settled",
+            "",
+            str(fork.get("seen_at") or ""),
+            str(fork["device_id"]),
+            {
+                "fork": fork["fork"],
+                "epoch": fork["epoch"],
+                "seq": fork["seq"],
+                "standing": fork["standing"],
+                "ref": fork["fork"],
+            },
         )
+        (decisions if item.kind == "fork" else evidence).append(item)
     for index, rejection in enumerate(rejections):
         evidence.append(
             Item(
@@ -153,7 +159,7 @@ def review_queue(
                 {"code": rejection.get("code"), "reason": rejection.get("reason"), "ref": str(index)},
             )
         )
-    decisions.sort(key=lambda i: (_RISK_RANK.get(i.risk, 9), i.at, i.key))
+    decisions.sort(key=lambda i: (-1 if i.kind == "fork" else _RISK_RANK.get(i.risk, 9), i.at, i.key))
     evidence.sort(key=lambda i: (i.at, i.key), reverse=True)
     counts = dict.fromkeys(KINDS, 0)
     for item in decisions + evidence:

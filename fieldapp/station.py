@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import UTC, datetime
 from typing import Any
 
+from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the settle refusals)
 from fieldapp import model
 from fieldapp.device import DEVICE_TABLE, LOCAL_STATION
+from fieldapp.forks import fork_entries
+from fieldapp.i18n import Translator
 from fieldapp.service import CaseService
 from sync.certs import Anchor, Certificate, CertificateError, StationAuthority, decode_certificate
 from sync.ops import chain_key
@@ -35,7 +39,21 @@ ISSUED_TABLE = "issued_certificates"
 
 
 class StationError(Exception):
-    """A station operation that cannot be done; the message says why and what to do."""
+    """A station operation that cannot be done; the message says why and what to do.
+
+    Refusals with a `code` have the catalogue text ``error.<code>`` (English and Chinese,
+    filled from `params`); the command line shows it in the user's language.
+    """
+
+    def __init__(self, message: str, code: str = "", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code or "station_error"
+        self.params = params or {}
+
+
+def _refusal(code: str, **params: Any) -> StationError:
+    """A coded refusal whose message is the catalogue's English text."""
+    return StationError(Translator("en").t(f"error.{code}", **params), code, params)
 
 
 def authority(service: CaseService) -> StationAuthority | None:
@@ -243,10 +261,13 @@ def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
 
 
 def fork_rows(service: CaseService) -> list[dict[str, Any]]:
-    """Every fork seen here: the device, where, and whether a supervisor settled it."""
+    """Every fork seen here: the device, where, whether a supervisor settled it, and both
+    entries (`fieldapp.forks.ForkEntry` as documents) so that a supervisor can choose."""
     rows = []
     for key, fork in sorted(service.replica.forks.raw().items()):
         device = service.replica.device(str(fork["author"])) or {}
+        held, other = fork_entries(fork)
+        seen = fork.get("seen_at")
         rows.append(
             {
                 "fork": key,
@@ -256,9 +277,19 @@ def fork_rows(service: CaseService) -> list[dict[str, Any]]:
                 "seq": int(fork["seq"]),
                 "standing": service.replica.fork_standing(fork),
                 "held_out": service.replica.quarantined(str(fork["author"])),
+                "seen_at": _seconds_iso(seen),
+                "held": held.to_doc(),
+                "other": other.to_doc(),
             }
         )
     return rows
+
+
+def _seconds_iso(seconds: Any) -> str | None:
+    """A wall-clock time in seconds as ISO UTC (None if unknown)."""
+    if not isinstance(seconds, int | float):
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")
 
 
 def settle_fork(service: CaseService, fork_key: str, keep: str, reason: str) -> None:
@@ -266,26 +297,26 @@ def settle_fork(service: CaseService, fork_key: str, keep: str, reason: str) -> 
 
     `keep` is "held" (the entry this device holds) or "other" (the one that arrived second).
     The decision is an operation: it spreads with sync, and every device that holds the kept
-    entry shows that device's work again.
+    entry shows that device's work again. Refusals are coded (`StationError.code`).
     """
     if not service.is_supervisor:
-        raise StationError("Only a supervisor's device can settle a fork.")
+        raise _refusal("fork_not_supervisor")
     fork = service.replica.forks.get_copy(fork_key)
     if fork is None:
-        raise StationError(f"No fork {fork_key!r} is recorded here; `fieldapp device forks` lists them.")
+        raise _refusal("fork_unknown", fork=fork_key)
+    if str(fork["author"]) == service.identity.device_id:
+        raise _refusal("fork_own_log")
     if keep not in ("held", "other"):
-        raise StationError("Say which entry is the device's log: --keep held or --keep other.")
+        raise _refusal("fork_keep")
     reason = reason.strip()
     if not reason:
-        raise StationError(
-            "A settlement needs a reason (e.g. 'restored from a backup; the held entry is real')."
-        )
+        raise _refusal("fork_reason")
     body = bytes(fork["held"] if keep == "held" else fork["other"])
     payload = settle_payload(int(fork["epoch"]), int(fork["seq"]), hashlib.sha256(body).digest(), reason)
     try:
         service.replica.record(SETTLE, str(fork["author"]), payload)
     except OperationRefused as exc:
-        raise StationError(f"Not settled: {exc}.") from None
+        raise _refusal("fork_refused", reason=str(exc)) from None
 
 
 def device_rows(service: CaseService) -> list[dict[str, Any]]:

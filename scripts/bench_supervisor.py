@@ -95,7 +95,7 @@ async def drive(store: Path) -> dict[str, Any]:
             last = await settled(pilot, frames, t0)
             # The supervisor's screen reads the caseload in slices without drawing between
             # them: "settled" is reached only once it says it has finished.
-            while getattr(app.screen, "loading", False):
+            while getattr(app.screen, "gathering", False):
                 await asyncio.sleep(0.05)
                 last = await settled(pilot, frames, t0)
             return last - t0
@@ -136,7 +136,7 @@ def base_child(store: Path) -> dict[str, Any]:
     from fieldapp.dashboard import build_dashboard
     from fieldapp.reports import state_facts
     from fieldapp.review import review_queue
-    from fieldapp.station import device_rows
+    from fieldapp.station import device_rows, fork_rows
 
     db = FieldDB.open(store, PASSPHRASE)
     try:
@@ -145,7 +145,7 @@ def base_child(store: Path) -> dict[str, Any]:
         replica = service.replica
         states = [s for s in replica.view("cases").values() if s["exists"]]
         board = build_dashboard(states, areas=service.areas(), facts_of=state_facts)
-        review_queue(replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all())
+        review_queue(replica.view("cases").values(), fork_rows(service), replica.rejections.all())
         device_rows(service)
         t1 = time.perf_counter()
     finally:

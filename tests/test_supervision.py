@@ -18,7 +18,7 @@ from fieldapp.dashboard import build_dashboard
 from fieldapp.device import init_device
 from fieldapp.review import review_queue
 from fieldapp.service import CaseError, CaseService
-from fieldapp.station import adopt_enrolment, issue_certificate
+from fieldapp.station import adopt_enrolment, fork_rows, issue_certificate
 from sync.merge import field_base
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.replicas import converge, exchange, station_devices
@@ -222,9 +222,7 @@ def test_the_review_queue_lists_decisions_then_records(station: list[CaseService
     converge(station)
     boss.replica.apply([(crafted.body, crafted.sig)])
     replica = boss.replica
-    queue = review_queue(
-        replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all()
-    )
+    queue = review_queue(replica.view("cases").values(), fork_rows(boss), replica.rejections.all())
     kinds_in_order = [(item.kind, item.case_id) for item in queue.items]
     assert ("conflict", conflict_case) in kinds_in_order
     assert ("escalation", escalated) in kinds_in_order
@@ -239,6 +237,7 @@ def test_the_review_queue_lists_decisions_then_records(station: list[CaseService
         "red_closure": 1,
         "refused": 1,
         "fork": 0,
+        "fork_settled": 0,
         "rejected": 0,
     }
     # Deciding empties the queue of those items.

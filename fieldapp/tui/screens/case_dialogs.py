@@ -26,6 +26,9 @@ from fieldapp.service import CaseError, CaseService
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
 
+#: The widgets of a field that take its problem's mark and the focus.
+FIELD_WIDGETS = "Input, TextArea, Select, RadioSet"
+
 #: A message to show: an i18n key and its placeholders (kept so a language switch retranslates it).
 Problem = tuple[str, dict[str, Any]]
 
@@ -136,7 +139,7 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
             problem = self._problems.get(name)
             error.update(t(problem[0], **problem[1]) if problem else "")
             error.display = problem is not None
-            for widget in self.query_one(f"#{name}-field").query("Input, TextArea, Select"):
+            for widget in self.query_one(f"#{name}-field").query(FIELD_WIDGETS):
                 widget.set_class(problem is not None, "-invalid")
         whole = self.query_one("#case-dialog-error", Static)
         texts = []
@@ -162,7 +165,10 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
         self._show_problems()
         named = [name for name in self._problems if name]
         if named:
-            self.query_one(f"#{named[0]}-field").query("Input, TextArea, Select").first().focus()
+            first = self.query_one(f"#{named[0]}-field")
+            first.query(FIELD_WIDGETS).first().focus()
+            # The whole field, its message under it included, in view on a short terminal.
+            self.call_after_refresh(first.scroll_visible, animate=False)
 
     def action_cancel(self) -> None:
         """Close without recording anything."""

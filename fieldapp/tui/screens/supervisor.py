@@ -7,8 +7,9 @@ device is refused there too.
 
 - **Dashboard** (1): the figures of `fieldapp.dashboard`, each a row; Enter lists the
   cases behind it. Charts: weekly intake by category, resolution rate by month.
-- **Review** (2): `fieldapp.review`'s queue; Enter decides the item (settle a conflict,
-  approve an escalation, close a red case) or opens its case; `o` opens the case.
+- **Review** (2): `fieldapp.review`'s queue; Enter decides the item (settle a fork, settle a
+  conflict, approve an escalation, close a red case) or opens its case; `o` opens the case.
+  Open forks come first; a settled fork leaves the decisions and is listed with the records.
 - **Devices** (3): every enrolled device, its last record and last sync with this
   device; `x` revokes one (station authority's device only).
 - **Reports & exports** (4): the export and the period report of `fieldapp export` /
@@ -45,7 +46,7 @@ from fieldapp.reports import (
 )
 from fieldapp.review import DECISIONS, Item, Queue, review_queue
 from fieldapp.service import CaseService
-from fieldapp.station import authority, device_rows
+from fieldapp.station import authority, device_rows, fork_rows
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
@@ -55,6 +56,7 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
     CloseDialog,
     ConflictDialog,
+    ForkDialog,
     PlaceDialog,
     RevokeDialog,
 )
@@ -138,16 +140,21 @@ class SupervisorScreen(Screen[None]):
         self.board: Dashboard | None = None
         self.queue: Queue = Queue([], {})
         self.devices: list[dict[str, Any]] = []
+        #: Fork key -> its row (`fieldapp.station.fork_rows`).
+        self.forks: dict[str, dict[str, Any]] = {}
         #: Dashboard row key -> (title key, its placeholders, case ids).
         self._drill: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
         self._items: dict[str, Item] = {}
+        #: The review tab's hint when the highlighted item has none of its own.
+        self._queue_hint = ""
         #: case id -> ((operations folded, updated at), the case with its history).
         self._presented: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
         #: case id -> ((operations folded, updated at), its report facts).
         self._facts: dict[str, tuple[tuple[int, Any], CaseFacts]] = {}
         self._resumed = False
-        #: True while the caseload is being read (`action_refresh`).
-        self.loading = False
+        #: True while the caseload is being read (`action_refresh`). Not `loading`: that is
+        #: Textual's own reactive, which covers the screen and takes the keyboard focus away.
+        self.gathering = False
         #: Tabs whose widgets are mounted (the others are built when first shown).
         self._built: set[str] = {"dashboard"}
 
@@ -260,8 +267,9 @@ class SupervisorScreen(Screen[None]):
             self._states(), today=today, areas=self.service.areas(), facts_of=self._facts_of
         )
         replica = self.service.replica
+        self.forks = {row["fork"]: row for row in fork_rows(self.service)}
         self.queue = review_queue(
-            replica.view("cases").values(), replica.forks.raw().values(), replica.rejections.all()
+            replica.view("cases").values(), self.forks.values(), replica.rejections.all()
         )
         self.devices = device_rows(self.service)
 
@@ -272,7 +280,7 @@ class SupervisorScreen(Screen[None]):
         screen answers at once on a large caseload; the figures appear when all are read.
         Each slice runs on the app's own thread, so no write can happen in the middle of a case.
         """
-        self.loading = True
+        self.gathering = True
         self._draw_loading()
         self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)
 
@@ -283,7 +291,7 @@ class SupervisorScreen(Screen[None]):
                 self._facts_of(state)
             await asyncio.sleep(0)
         self._load()  # every case is read now: the rest is the figures
-        self.loading = False
+        self.gathering = False
         # The screen may have been closed (or the store locked) while the figures were gathered.
         with contextlib.suppress(NoMatches):
             self._relabel(self.app.language)
@@ -305,7 +313,7 @@ class SupervisorScreen(Screen[None]):
         self.query_one("#sup-title", Static).update(t("sup.title", station=station))
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("dashboard").label = t("sup.tab.dashboard")
-        decisions = sum(self.queue.counts.get(k, 0) for k in ("conflict", "escalation", "red_closure"))
+        decisions = sum(self.queue.counts.get(k, 0) for k in DECISIONS)
         tabs.get_tab("review").label = t("sup.tab.review", count=decisions)
         tabs.get_tab("devices").label = t("sup.tab.devices")
         tabs.get_tab("reports").label = t("sup.tab.reports")
@@ -351,7 +359,7 @@ class SupervisorScreen(Screen[None]):
         for item in shown:
             kind = Text(
                 t(f"review.kind.{item.kind}"),
-                style="bold" if item.kind in ("conflict", "escalation", "red_closure") else "",
+                style="bold" if item.kind in DECISIONS else "",
             )
             case = Text(item.case_id)
             if item.risk:
@@ -361,10 +369,29 @@ class SupervisorScreen(Screen[None]):
                 kind, case, what, self._officer_name(item.author), local_time(item.at), key=item.key
             )
             self._items[item.key] = item
-        hint = t("review.hint") if self.queue.items else t("review.empty")
+        self._queue_hint = t("review.hint") if self.queue.items else t("review.empty")
         if len(shown) < len(self.queue.items):
-            hint = t("review.more", shown=len(shown), total=len(self.queue.items)) + "  " + hint
+            self._queue_hint = (
+                t("review.more", shown=len(shown), total=len(self.queue.items)) + "  " + self._queue_hint
+            )
+        self._hint_for(table)
+
+    def _hint_for(self, table: DataTable[Any]) -> None:
+        """The review hint: what the highlighted fork is and what to do, else the queue's hint
+        (a fork's row is cut short on a narrow terminal)."""
+        item = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            item = self._items.get(str(key))
+        if item is not None and item.kind == "fork":
+            hint = t("review.fork_hint", officer=self._officer_name(item.author), seq=item.detail["seq"])
+        else:
+            hint = self._queue_hint
         self.query_one("#review-hint", Static).update(hint)
+
+    @on(DataTable.RowHighlighted, "#queue")
+    def _queue_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._hint_for(event.data_table)
 
     def _item_text(self, item: Item) -> str:
         d = item.detail
@@ -387,8 +414,10 @@ class SupervisorScreen(Screen[None]):
             )
         if item.kind == "fork":
             return t("review.fork", seq=d.get("seq"))
+        if item.kind == "fork_settled":
+            return t(f"review.fork_settled.{d.get('standing')}", seq=d.get("seq"))
         if item.kind == "rejected":
-            return t("review.rejected", reason=d.get("reason", ""))
+            return t("review.rejected", reason=reason_text(str(d.get("reason", ""))))
         return t("review.red_closure")
 
     def _draw_devices(self) -> None:
@@ -460,6 +489,9 @@ class SupervisorScreen(Screen[None]):
 
     def decide(self, item: Item) -> None:
         """The dialog deciding a queue item, or its case for the items that only inform."""
+        if item.kind == "fork":
+            self.settle(item)
+            return
         if not item.case_id:
             self.notify(self._item_text(item), title=t(f"review.kind.{item.kind}"), timeout=15)
             return
@@ -485,6 +517,22 @@ class SupervisorScreen(Screen[None]):
                 self.action_refresh()
 
         self.app.push_screen(dialog, recorded)
+
+    def settle(self, item: Item) -> None:
+        """The dialog settling a fork: both entries, which to keep, why (supervisors only)."""
+        row = self.forks.get(str(item.detail["fork"]))
+        if row is None:
+            return
+        if not self.service.is_supervisor:  # the screen is a supervisor's; the merge checks again
+            self.notify(t("sup.only_supervisor"), severity="warning")
+            return
+
+        def settled(result: dict[str, Any] | None) -> None:
+            if result is not None:
+                self.notify(t("fork.done", officer=row["officer"] or row["device_id"]))
+                self.action_refresh()
+
+        self.app.push_screen(ForkDialog(self.service, row), settled)
 
     def action_place_village(self) -> None:
         """Place the village of the selected dashboard row in a police area."""

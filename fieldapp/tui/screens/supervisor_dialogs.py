@@ -1,5 +1,5 @@
 """The supervisor's decisions as dialogs: assign, set a deadline, approve an escalation,
-close a red case, settle a conflict, revoke a device.
+close a red case, settle a conflict, revoke a device, settle a fork.
 
 Case dialogs reuse `CaseDialog` (fields checked first, the rules' refusal shown in the
 dialog, nothing recorded then). The merge checks the supervisor's certificate again on
@@ -10,15 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static, TextArea
 
 from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp import model
-from fieldapp.i18n import t
+from fieldapp.forks import SIDES
+from fieldapp.i18n import has_key, t
+from fieldapp.i18n_rules import reason_text
 from fieldapp.review import escalated_by
 from fieldapp.service import CaseError, CaseService
-from fieldapp.station import StationError, device_rows, revoke_device
+from fieldapp.station import StationError, device_rows, revoke_device, settle_fork
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
 from sync.merge import writer
@@ -275,3 +281,119 @@ class PlaceDialog(CaseDialog):
         area = text_of(self.query_one("#area", Input)) or None
         areas = self.service.place_village(self.village, area)
         return {"village": self.village, "area": areas.get(self.village)}
+
+
+#: Payload fields whose values are vocabulary codes (shown translated).
+_CODED = frozenset({"risk", "category", "status", "source", "tier"})
+
+
+def station_refusal(exc: StationError) -> CaseError:
+    """A coded station refusal as the dialogs show refusals (`refusal_text`), in the UI language."""
+    if not has_key(f"error.{exc.code}"):
+        return CaseError(f"Not recorded: {exc}")
+    params = {k: reason_text(v) if k == "reason" else v for k, v in exc.params.items()}
+    return CaseError("Not recorded: " + t(f"error.{exc.code}", **params).rstrip(".。"))
+
+
+class Comparison(Static, can_focus=True):
+    """A fork's two entries side by side; focusable, so that the keyboard scrolls it into view
+    (and up/down scroll the form on a short terminal)."""
+
+    BINDINGS = [
+        Binding("up", "scroll_form(-1)", show=False),
+        Binding("down", "scroll_form(1)", show=False),
+    ]
+
+    def action_scroll_form(self, lines: int) -> None:
+        """Scroll the dialog's body by `lines`."""
+        if isinstance(self.parent, Widget):
+            self.parent.scroll_relative(y=lines, animate=False)
+
+
+class ForkDialog(CaseDialog):
+    """A fork's two entries side by side; the supervisor keeps one, with the reason.
+
+    `settle_fork` records the decision (a `device.settle` operation that spreads); on an
+    officer's device it is refused and the refusal is shown here, nothing recorded. The
+    comparison has the focus first: read, then Tab to the choice and the reason.
+    """
+
+    TITLE_KEY = "fork.title"
+    SAVE_KEY = "fork.confirm"
+    LABELS = {"keep": "fork.keep", "reason": "fork.reason"}
+    DEFAULT_CSS = """
+    ForkDialog #fork-entries { height: auto; margin-bottom: 1; }
+    ForkDialog #fork-entries:focus { background: $boost; }
+    ForkDialog #keep { width: 100%; }
+    """
+
+    def __init__(self, service: CaseService, row: dict[str, Any]) -> None:
+        # CaseDialog's title placeholders are the case's id and status; the fork stands in.
+        super().__init__(service, {"id": row["fork"], "status": "open"})
+        self.row = row
+
+    def fields(self) -> ComposeResult:
+        yield Static(id="fork-body")
+        yield Comparison(id="fork-entries")
+        yield field("keep", RadioSet(RadioButton(id="keep-held"), RadioButton(id="keep-other"), id="keep"))
+        yield field("reason", Input(id="reason", max_length=model.MAX_TEXT))
+
+    def on_mount(self) -> None:
+        self.query_one("#fork-entries", Comparison).focus()
+        # Back to the top once laid out: the explanation above the entries stays in view.
+        body = self.query_one(".case-dialog-body", Widget)
+        self.call_after_refresh(body.scroll_home, animate=False)
+
+    def title_args(self) -> dict[str, Any]:
+        return {"officer": self.row["officer"] or self.row["device_id"]}
+
+    def comparison(self) -> Table:
+        """Both entries in two columns: kind, entity, stamp, then the payload's fields, those
+        that differ first and in bold, those alike dimmed."""
+        held, other = self.row["held"], self.row["other"]
+        seen = local_time(self.row["seen_at"]) or "—"
+        table = Table(box=None, expand=True, padding=(0, 1), show_edge=False)
+        table.add_column("", style="bold", no_wrap=True, ratio=1)
+        table.add_column(t("fork.side.held"), ratio=3)
+        table.add_column(t("fork.side.other", seen=seen), ratio=3)
+        table.add_row(t("fork.row.kind"), vocab("case.op", held["kind"]), vocab("case.op", other["kind"]))
+        table.add_row(t("fork.row.entity"), held["entity"], other["entity"])
+        table.add_row(t("fork.row.at"), local_time(held["at"]), local_time(other["at"]))
+        names = list(dict.fromkeys([*held["fields"], *other["fields"]]))
+        names.sort(key=lambda name: held["fields"].get(name) == other["fields"].get(name))
+        for name in names:
+            alike = held["fields"].get(name) == other["fields"].get(name)
+            values = [_shown(name, entry["fields"].get(name)) for entry in (held, other)]
+            style = "dim" if alike else "bold"
+            table.add_row(field_label(name), *(Text(v, style=style) for v in values))
+        return table
+
+    def relabel(self) -> None:
+        officer = self.row["officer"] or self.row["device_id"]
+        self.query_one("#fork-body", Static).update(t("fork.body", officer=officer, seq=self.row["seq"]))
+        self.query_one("#fork-entries", Comparison).update(self.comparison())
+        for side in SIDES:
+            self.query_one(f"#keep-{side}", RadioButton).label = t(f"fork.keep.{side}")
+
+    def check(self) -> dict[str, Problem]:
+        problems: dict[str, Problem] = {}
+        if self.query_one("#keep", RadioSet).pressed_index < 0:
+            problems["keep"] = ("fork.keep_required", {})
+        if not text_of(self.query_one("#reason", Input)):
+            problems["reason"] = ("fork.reason_required", {})
+        return problems
+
+    def record(self) -> dict[str, Any]:
+        keep = SIDES[self.query_one("#keep", RadioSet).pressed_index]
+        try:
+            settle_fork(self.service, self.row["fork"], keep, text_of(self.query_one("#reason", Input)))
+        except StationError as exc:
+            raise station_refusal(exc) from None
+        return {**self.row, "keep": keep}
+
+
+def _shown(name: str, value: str | None) -> str:
+    """A payload field's value in brief, vocabulary codes translated ("—" if the entry lacks it)."""
+    if value is None:
+        return "—"
+    return value_text(name, value) if name in _CODED else value
