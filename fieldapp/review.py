@@ -150,6 +150,8 @@ def review_queue(
         )
         (decisions if item.kind == "fork" else evidence).append(item)
     for index, rejection in enumerate(rejections):
+        if rejection.get("code") == "fork":
+            continue  # listed once, as the fork itself (a decision until settled)
         evidence.append(
             Item(
                 "rejected",

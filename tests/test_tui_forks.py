@@ -127,8 +127,9 @@ def test_settling_for_the_other_entry_lists_it_as_settled_and_this_device_keeps_
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
         screen = await supervise(app, pilot, "review")
         item = screen.queue.items[0]
-        (rejected,) = [i for i in screen.queue.items if i.kind == "rejected"]  # the fork, as refused
-        assert "待所长裁定" in screen._item_text(rejected)
+        # The fork is listed once, as itself (not again as a rejected entry), in Chinese.
+        assert not [i for i in screen.queue.items if i.kind == "rejected"]
+        assert item.kind == "fork" and "回车裁定" in screen._item_text(item)
         await choose_row(pilot, screen.query_one("#queue", DataTable), item.key)
         dialog = app.screen
         assert isinstance(dialog, ForkDialog)
