@@ -17,9 +17,7 @@ its seal), all or nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator
@@ -30,12 +28,13 @@ from typing import Any
 from storage import FieldDB
 from storage.store import no_gc, pack
 from sync.certs import Anchor
+from sync.devices import DeviceReducer
+from sync.forks import ForkQuarantine
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import OPS, MergeEnv, Reducer, fold_into
 from sync.ops import (
     GENESIS,
-    MalformedOperation,
     Operation,
     canonical,
     chain_key,
@@ -45,17 +44,15 @@ from sync.ops import (
     op_key,
     sign,
 )
+from sync.rollback import RollbackRecovery
 from sync.trust import (
     ANNOUNCE,
     REVOKE,
     SETTLE,
     DeviceRecord,
     announce_payload,
-    record_from_announce,
-    revocation_statement,
-    settlement_key,
 )
-from sync.verify import Rejection, VerifyContext, authentic_from, kept_signatures, verify_batch
+from sync.verify import Rejection, VerifyContext, kept_signatures, verify_batch
 
 Entry = tuple[bytes, bytes]
 #: How the views are folded; a store folded by another version is re-folded once on open.
@@ -69,21 +66,6 @@ VIEW_FORMAT_KEY = "view_format"
 #: format 1 kept every received signature, checked or not, and is brought to 2 once on open.
 LOG_FORMAT = 2
 LOG_FORMAT_KEY = "log_format"
-
-
-#: The `local` document naming this device's logs being taken back after a rollback.
-RECOVERING = "recovering"
-
-
-def _renamed(value: Any, renamed: dict[str, str]) -> Any:
-    """`value` with every text that names a renamed case or operation renamed."""
-    if isinstance(value, str):
-        return renamed.get(value, value)
-    if isinstance(value, dict):
-        return {k: _renamed(v, renamed) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_renamed(v, renamed) for v in value]
-    return value
 
 
 class OperationRefused(Exception):
@@ -103,83 +85,12 @@ class ApplyReport:
     reissued: int = 0
 
 
-class DeviceReducer:
-    """Folds device announcements and revocations into the `devices` view."""
+class Replica(ForkQuarantine, RollbackRecovery):
+    """Operations in, view out; deterministic whatever the arrival order.
 
-    table = "devices"
-    kinds = frozenset({ANNOUNCE, REVOKE, SETTLE})
-
-    def initial(self, op: Operation) -> dict[str, Any]:
-        """A device not announced yet."""
-        return {"device_id": op.entity, "roles": {}, "revoked": None}
-
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
-        """Record a device's key, role and officer, or its revocation."""
-        if op.kind == ANNOUNCE:
-            record = record_from_announce(op.author, op.payload, env.anchor)
-            if isinstance(record, str):
-                return record
-            state.update(public_key=record.public_key, role=record.role, officer=record.officer)
-            state["roles"][f"{op.epoch:016x}"] = record.role
-            return None
-        if op.kind == SETTLE:
-            return self._settle(state, op, env)
-        return self._revoke(state, op, env)
-
-    @staticmethod
-    def _settle(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
-        """A supervisor's decision on a fork of this device's log: which entry is the log."""
-        if env.role(op.author, op.epoch, op.seq) != "supervisor":
-            return "only a supervisor can settle a fork"
-        if op.entity == op.author:
-            return "a device cannot settle a fork of its own log"
-        payload = op.payload
-        epoch, seq, keep, reason = (payload.get(k) for k in ("epoch", "seq", "keep", "reason"))
-        if not (
-            type(epoch) is int
-            and type(seq) is int
-            and seq > 0
-            and isinstance(keep, bytes)
-            and len(keep) == 32
-            and isinstance(reason, str)
-            and reason.strip()
-        ):
-            return "the fork settlement is incomplete"
-        state.setdefault("settled", {})[settlement_key(epoch, seq)] = {
-            "keep": keep,
-            "reason": reason,
-            "by": op.author,
-            "op": op.key,
-        }
-        return None
-
-    def finish(self, state: dict[str, Any], last: Operation) -> None:
-        """Nothing depends on the newest announcement or revocation alone."""
-
-    @staticmethod
-    def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
-        payload = op.payload
-        if env.anchor is None:
-            return "revocations need a station; this device is not enrolled at one"
-        if env.role(op.author, op.epoch, op.seq) != "supervisor":
-            return "only the station's supervisor can revoke a device"
-        if "public_key" not in state:
-            return "the revoked device is not known (yet)"
-        if state["revoked"] is not None:
-            return "the device is already revoked"
-        cutoff, reason = payload.get("cutoff"), payload.get("reason")
-        if not isinstance(cutoff, dict) or not isinstance(reason, str) or not reason:
-            return "the revocation is incomplete"
-        statement = revocation_statement(env.anchor.station_id, op.entity, reason, cutoff)
-        signature = payload.get("station_sig")
-        if not isinstance(signature, bytes) or not env.anchor.verify(signature, statement):
-            return "the revocation is not signed by the station"
-        state["revoked"] = {"reason": reason, "cutoff": cutoff, "by": op.author, "op": op.key, "hlc": op.hlc}
-        return None
-
-
-class Replica:
-    """Operations in, view out; deterministic whatever the arrival order."""
+    Forks and the quarantine they bring are in `sync.forks`; a rollback of this device's
+    store is repaired by `sync.rollback`.
+    """
 
     def __init__(
         self,
@@ -324,52 +235,6 @@ class Replica:
         """The author's public key if known."""
         record = self.device(author)
         return None if record is None else bytes(record["public_key"])
-
-    def quarantined(self, author: str) -> bool:
-        """True while a fork of one of `author`'s logs holds its work out of the view."""
-        prefix = f"{author}."
-        return any(chain.startswith(prefix) for chain in self.held_out)
-
-    def fork_standing(self, fork: dict[str, Any]) -> str:
-        """ "open" (not settled), "kept" (settled for the entry held here) or "other" (settled
-        for the other entry: this device holds the branch the supervisor did not keep)."""
-        record = self.device(str(fork["author"])) or {}
-        decision = (record.get("settled") or {}).get(settlement_key(int(fork["epoch"]), int(fork["seq"])))
-        if decision is None:
-            return "open"
-        return "kept" if bytes(decision["keep"]) == hashlib.sha256(bytes(fork["held"])).digest() else "other"
-
-    def _held_out_changed(self) -> set[str]:
-        """Recompute `held_out` from the forks seen and the settlements; the chains whose
-        held-out part changed."""
-        held: dict[str, int] = {}
-        for fork in self.forks.raw().values():
-            if self.fork_standing(fork) != "kept":
-                chain = chain_key(str(fork["author"]), int(fork["epoch"]))
-                held[chain] = min(held.get(chain, int(fork["seq"])), int(fork["seq"]))
-        changed = {c for c in held.keys() | self.held_out.keys() if held.get(c) != self.held_out.get(c)}
-        if changed:
-            self.held_out.clear()
-            self.held_out.update(held)
-        return changed
-
-    def _refold_chains(self, chains: set[str]) -> dict[str, Any]:
-        """Dirty markers re-folding every entity with operations of `chains` (a fork's log was
-        held out of the view, or let back in): their operations go back into `_pending`."""
-        markers: dict[str, Any] = {}
-        ops = self.ops.raw()
-        for chain in chains:
-            author, epoch_hex = chain.rsplit(".", 1)
-            epoch = int(epoch_hex, 16)
-            for seq in range(1, self.head(chain)[0] + 1):
-                entry = ops[op_key(author, epoch, seq)]
-                op = decode_trusted(bytes(entry["b"]), bytes(entry["s"]))
-                reducer = self._reducers.get(op.kind)
-                if reducer is None or reducer.table == "devices":
-                    continue
-                markers[f"{reducer.table}/{op.entity}"] = {"refold": True}
-                self._pending[(reducer.table, op.entity)].append(op)
-        return markers
 
     def head(self, chain: str) -> tuple[int, bytes]:
         """(seq, body hash) of the last entry held of a chain."""
@@ -540,212 +405,9 @@ class Replica:
             self.reissue_pending()
         return report
 
-    # ------------------------------------------------------------ rollback of this device's store
-
-    def start_epoch(self) -> None:
-        """Go on writing in a new log epoch of this device (announced like the first).
-
-        After a rollback of this store its current log may hold entries other devices hold
-        differently; a new epoch means this device never signs a second entry at a position
-        it signed before, so it never forks its own log.
-        """
-        old = self.identity
-        first = self.ops.raw().get(op_key(old.device_id, old.epoch, 1))
-        if first is None:
-            return  # nothing written in this epoch yet
-        payload = decode_trusted(bytes(first["b"]), bytes(first["s"])).payload
-        new = dataclasses.replace(old, epoch=int.from_bytes(os.urandom(8), "big") >> 1)
-        with self.db.transaction():
-            if self.on_epoch is not None:
-                self.on_epoch(new)
-            self.identity = new
-            try:
-                self.record(ANNOUNCE, new.device_id, payload)
-            except BaseException:
-                self.identity = old
-                raise
-
-    def own_log_behind(self, claims: dict[str, tuple[int, bytes]]) -> list[str]:
-        """This device's logs that a peer holds more of, or differently, than this device.
-
-        `claims`: chain -> (seq, hash of the entry there) as the peer holds them. Such a log
-        was rolled back here (an older copy of the store): it is marked to be taken back
-        from the peer (`recovering`), and if it is the log this device writes in, it goes on
-        in a new epoch at once.
-        """
-        me = self.identity
-        behind = self.behind(claims)
-        if behind:
-            marks = dict(self.local.get_copy(RECOVERING) or {})
-            marks.update(dict.fromkeys(behind, True))
-            self.local.put(RECOVERING, marks)
-            if chain_key(me.device_id, me.epoch) in behind:
-                self.start_epoch()
-        return behind
-
-    def behind(self, claims: dict[str, tuple[int, bytes]]) -> list[str]:
-        """Of `claims` (chain -> (seq, entry hash) a peer holds), this device's own logs the peer
-        holds more of, or differently, than this device does."""
-        me, ops = self.identity, self.ops.raw()
-        found = []
-        for chain, (seq, digest) in sorted(claims.items()):
-            author, _, epoch_hex = chain.rpartition(".")
-            if author != me.device_id or seq <= 0:
-                continue
-            if seq <= self.head(chain)[0]:
-                entry = ops.get(op_key(author, int(epoch_hex, 16), seq))
-                if entry is not None and hashlib.sha256(bytes(entry["b"])).digest() == digest:
-                    continue  # the peer holds a prefix of what is held here
-            found.append(chain)
-        return found
-
-    def heads(self, author: str | None = None) -> dict[str, tuple[int, bytes]]:
-        """chain -> (head seq, hash of the head entry), of one author's logs or of all."""
-        prefix = None if author is None else f"{author}."
-        return {
-            chain: (int(doc["seq"]), bytes(doc["hash"]))
-            for chain, doc in self.chains.raw().items()
-            if prefix is None or chain.startswith(prefix)
-        }
-
-    def recovering(self) -> set[str]:
-        """This device's logs being taken back from peers after a rollback."""
-        return set(self.local.get_copy(RECOVERING) or {})
-
-    def recovered(self, chains: Iterable[str]) -> None:
-        """These logs were taken back (a session with a peer holding them ended)."""
-        marks = dict(self.local.get_copy(RECOVERING) or {})
-        if any(marks.pop(chain, None) for chain in list(chains)):
-            self.local.put(RECOVERING, marks)
-
-    def sync_vector(self) -> dict[str, int]:
-        """The vector a sync sends: logs being taken back are asked for from their start."""
-        vector = self.vector()
-        for chain in self.recovering():
-            if chain in vector:
-                vector[chain] = 0
-        return vector
-
-    def _authentic_rollbacks(self, candidates: list[Operation], entries: list[Entry]) -> list[Operation]:
-        """Of entries of this device's own log that differ from what it holds, those that are
-        authentic: with the batch's entries after them, chained to the entry held before them
-        and ending on this device's signature."""
-        found = []
-        for chain in {op.chain for op in candidates}:
-            start = min(op.seq for op in candidates if op.chain == chain)
-            ours = []
-            for body, sig in entries:
-                try:
-                    op = decode(body, sig)
-                except MalformedOperation:
-                    continue
-                if op.chain == chain and op.seq >= start:
-                    ours.append(op)
-            ours.sort(key=lambda op: op.seq)
-            author, epoch = ours[0].author, ours[0].epoch
-            before = self.ops.raw().get(op_key(author, epoch, start - 1))
-            prev = GENESIS if before is None else hashlib.sha256(bytes(before["b"])).digest()
-            if authentic_from(ours, prev, self.public_key(author)):
-                found.append(ours[0])
-        return found
-
-    def _take_back(self, rollbacks: list[Operation]) -> list[Operation]:
-        """Put a peer's entries of this device's own log in place of the ones held here.
-
-        The held entries from the first position that differs on are this device's writes
-        into a gap a rollback of its store left: they are taken out of the log (kept in
-        `reissued`) to be made again under a new epoch (`reissue_pending`), and the cases
-        they touched are rebuilt from the log.
-        """
-        taken: list[Operation] = []
-        first: dict[str, int] = {}
-        for op in rollbacks:
-            first[op.chain] = min(first.get(op.chain, op.seq), op.seq)
-        ops = self.ops.raw()
-        for chain, seq in first.items():
-            author, epoch = rollbacks[0].author, int(chain.rpartition(".")[2], 16)
-            head = self.head(chain)[0]
-            keys = [op_key(author, epoch, at) for at in range(seq, head + 1)]
-            taken += [decode_trusted(bytes(ops[k]["b"]), bytes(ops[k]["s"])) for k in keys]
-            before = ops.get(op_key(author, epoch, seq - 1))
-            digest = GENESIS if before is None else hashlib.sha256(bytes(before["b"])).digest()
-            self.reissued.put_many({op.key: {"b": op.body, "s": op.sig, "as": None} for op in taken})
-            self.ops.remove_keys(keys)
-            self.chains.put(chain, {"seq": seq - 1, "hash": digest, "hlc": 0})
-        markers: dict[str, Any] = {}
-        for op in taken:
-            reducer = self._reducers.get(op.kind)
-            if reducer is not None and reducer.table != "devices":
-                markers[f"{reducer.table}/{op.entity}"] = {"rebuild": True}
-        self.dirty.put_many(markers)
-        if any(op.kind in (ANNOUNCE, REVOKE, SETTLE) for op in taken):
-            devices = self.db.keyed("devices")
-            for entity in {op.entity for op in taken if op.kind in (ANNOUNCE, REVOKE, SETTLE)}:
-                kept = [o for o in self._scan_devices(entity)]
-                devices.put(entity, fold_into(None, kept, DeviceReducer(), self.env, self.load_ops))
-            self._standings.clear()
-        return taken
-
-    def _scan_devices(self, entity: str) -> list[Operation]:
-        found = []
-        for entry in self.ops.raw().values():
-            op = decode_trusted(bytes(entry["b"]), bytes(entry["s"]))
-            if op.kind in (ANNOUNCE, REVOKE, SETTLE) and op.entity == entity:
-                found.append(op)
-        return found
-
-    def reissue_pending(self) -> None:
-        """Make again, in this device's current epoch, the operations a rollback took out.
-
-        Each keeps its kind and payload; a case it created gets the id of its new creation,
-        and later ones of those operations follow it there. Made as ordinary local operations,
-        they are folded like any other: nothing recorded is lost (one the rules now refuse is
-        kept, with the reason, like every refused operation).
-        """
-        waiting = [d for d in self.reissued.raw().values() if d["as"] is None]
-        pending = sorted(
-            (decode_trusted(bytes(d["b"]), bytes(d["s"])) for d in waiting), key=lambda op: (op.epoch, op.seq)
-        )
-        if not pending:
-            return
-        me = self.identity
-        if any(op.chain == chain_key(me.device_id, me.epoch) for op in pending):
-            self.start_epoch()
-        renamed: dict[str, str] = {}
-        self.fold_pending()
-        for old in pending:
-            me = self.identity
-            seq = self.head(chain_key(me.device_id, me.epoch))[0] + 1
-            reducer = self._reducers.get(old.kind)
-            rename = getattr(reducer, "reissued_entity", None)
-            entity = renamed.get(old.entity, old.entity)
-            if rename is not None:
-                fresh = rename(old, me.device_id, me.epoch, seq)
-                if fresh is not None:
-                    renamed[old.entity], entity = fresh, fresh
-            op = self.make(old.kind, entity, _renamed(old.payload, renamed))
-            renamed[old.key] = op.key
-            with self.db.transaction():
-                self._store([op])
-                self.reissued.put(old.key, {"b": old.body, "s": old.sig, "as": op.key})
-                if not self._session:
-                    self._fold()
-
     def _stored_body(self, key: str) -> bytes | None:
         entry = self.ops.raw().get(key)
         return None if entry is None else bytes(entry["b"])
-
-    def _proof(self, key: str) -> list[Entry]:
-        """The stored entries from `key` on, up to the first that keeps its signature."""
-        ops = self.ops.raw()
-        author, epoch_hex, seq = key.split(".")
-        epoch, proof = int(epoch_hex, 16), []
-        for at in range(int(seq), self.head(chain_key(author, epoch))[0] + 1):
-            entry = ops[op_key(author, epoch, at)]
-            proof.append((bytes(entry["b"]), bytes(entry["s"])))
-            if entry["s"]:
-                return proof
-        return []  # no checked signature after it: not proof (a store damaged by hand)
 
     def load_ops(self, orders: Iterable[list[Any]]) -> list[Operation]:
         """Stored operations by their order tuples ([hlc, author, epoch, seq])."""
@@ -840,13 +502,6 @@ class Replica:
             dirty.update(self._refold_chains(self._held_out_changed()))
         self.dirty.put_many({key: doc for key, doc in dirty.items() if not self.dirty.has(key)})
         self.local.put("clock", {"last": self.clock.last})
-
-    def _mark_refold(self, chains: set[str]) -> None:
-        markers = self._refold_chains(chains)
-        if markers:
-            self.dirty.put_many(markers)
-            if not self._session:
-                self._fold()
 
     def _cut_off_by_revocations(self) -> dict[str, Any]:
         """Dirty markers for every case holding operations a revocation now cuts off."""

@@ -1,0 +1,91 @@
+"""The `devices` view: each device's key, role and officer, its revocation, and fork settlements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.merge import MergeEnv
+from sync.ops import Operation
+from sync.trust import (
+    ANNOUNCE,
+    REVOKE,
+    SETTLE,
+    record_from_announce,
+    revocation_statement,
+    settlement_key,
+)
+
+
+class DeviceReducer:
+    """Folds device announcements and revocations into the `devices` view."""
+
+    table = "devices"
+    kinds = frozenset({ANNOUNCE, REVOKE, SETTLE})
+
+    def initial(self, op: Operation) -> dict[str, Any]:
+        """A device not announced yet."""
+        return {"device_id": op.entity, "roles": {}, "revoked": None}
+
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        """Record a device's key, role and officer, or its revocation."""
+        if op.kind == ANNOUNCE:
+            record = record_from_announce(op.author, op.payload, env.anchor)
+            if isinstance(record, str):
+                return record
+            state.update(public_key=record.public_key, role=record.role, officer=record.officer)
+            state["roles"][f"{op.epoch:016x}"] = record.role
+            return None
+        if op.kind == SETTLE:
+            return self._settle(state, op, env)
+        return self._revoke(state, op, env)
+
+    @staticmethod
+    def _settle(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        """A supervisor's decision on a fork of this device's log: which entry is the log."""
+        if env.role(op.author, op.epoch, op.seq) != "supervisor":
+            return "only a supervisor can settle a fork"
+        if op.entity == op.author:
+            return "a device cannot settle a fork of its own log"
+        payload = op.payload
+        epoch, seq, keep, reason = (payload.get(k) for k in ("epoch", "seq", "keep", "reason"))
+        if not (
+            type(epoch) is int
+            and type(seq) is int
+            and seq > 0
+            and isinstance(keep, bytes)
+            and len(keep) == 32
+            and isinstance(reason, str)
+            and reason.strip()
+        ):
+            return "the fork settlement is incomplete"
+        state.setdefault("settled", {})[settlement_key(epoch, seq)] = {
+            "keep": keep,
+            "reason": reason,
+            "by": op.author,
+            "op": op.key,
+        }
+        return None
+
+    def finish(self, state: dict[str, Any], last: Operation) -> None:
+        """Nothing depends on the newest announcement or revocation alone."""
+
+    @staticmethod
+    def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        payload = op.payload
+        if env.anchor is None:
+            return "revocations need a station; this device is not enrolled at one"
+        if env.role(op.author, op.epoch, op.seq) != "supervisor":
+            return "only the station's supervisor can revoke a device"
+        if "public_key" not in state:
+            return "the revoked device is not known (yet)"
+        if state["revoked"] is not None:
+            return "the device is already revoked"
+        cutoff, reason = payload.get("cutoff"), payload.get("reason")
+        if not isinstance(cutoff, dict) or not isinstance(reason, str) or not reason:
+            return "the revocation is incomplete"
+        statement = revocation_statement(env.anchor.station_id, op.entity, reason, cutoff)
+        signature = payload.get("station_sig")
+        if not isinstance(signature, bytes) or not env.anchor.verify(signature, statement):
+            return "the revocation is not signed by the station"
+        state["revoked"] = {"reason": reason, "cutoff": cutoff, "by": op.author, "op": op.key, "hlc": op.hlc}
+        return None
