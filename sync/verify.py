@@ -477,14 +477,17 @@ def signed_batches(entries: Iterable[Entry], max_entries: int, max_bytes: int) -
     except that it never ends on an entry without a signature while more of its chain
     follows: the receiver could not authenticate that part, so it is carried into the next
     batch. A chain part between two signatures is bounded (SEGMENT_ENTRIES, SEGMENT_BYTES),
-    so `max_entries` must be at least SEGMENT_ENTRIES.
+    so `max_entries` must be at least SEGMENT_ENTRIES; a batch with no signature at all (a
+    damaged store) is cut anyway, and its receiver holds it back.
     """
     batch: list[Entry] = []
     size = 0
     cut = 0  # entries of `batch` up to and including its last signed one
     cut_size = 0
     for body, sig in entries:
-        if batch and (len(batch) >= max_entries or size >= max_bytes) and cut:
+        if batch and (len(batch) >= max_entries or size >= max_bytes):
+            if not cut:  # no signature in a whole batch (a damaged store): never an oversized frame
+                cut, cut_size = len(batch), size
             yield batch[:cut]
             batch, size = batch[cut:], size - cut_size
             cut = cut_size = 0

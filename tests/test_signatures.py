@@ -17,6 +17,8 @@ import msgpack
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fieldapp.service import CaseService
 from sync.ops import chain_key, decode, op_key
@@ -216,3 +218,30 @@ def test_import_chunks_end_on_signatures(tmp_path: Path, monkeypatch: pytest.Mon
         report = c.import_ops(data)
         assert not report.rejections and not report.held_back
         assert c.replica.view("cases") == author.replica.view("cases")
+
+
+@given(
+    gaps=st.lists(st.integers(0, SEGMENT_ENTRIES - 1), min_size=1, max_size=40),
+    max_entries=st.integers(SEGMENT_ENTRIES, 250),
+    sizes=st.lists(st.integers(1, 3000), min_size=1, max_size=20),
+)
+def test_batches_end_on_a_signature_and_stay_within_their_bounds(
+    gaps: list[int], max_entries: int, sizes: list[int]
+) -> None:
+    """Runs of up to SEGMENT_ENTRIES - 1 unsigned entries, each closed by a signed one: every
+    batch but the last ends on a signature, none is longer than `max_entries`, and together
+    they are the input in order."""
+    entries: list[Entry] = []
+    for gap in gaps:
+        for _ in range(gap):
+            entries.append((b"x" * sizes[len(entries) % len(sizes)], b""))
+        entries.append((b"y" * sizes[len(entries) % len(sizes)], b"s" * 64))
+    batches = list(signed_batches(entries, max_entries, 192 * 1024))
+    assert [e for batch in batches for e in batch] == entries
+    assert all(len(batch) <= max_entries for batch in batches)
+    assert all(batch[-1][1] for batch in batches)
+
+
+def test_a_batch_without_any_signature_is_cut_anyway() -> None:
+    entries = [(b"x", b"")] * 450
+    assert [len(b) for b in signed_batches(entries, 200, 192 * 1024)] == [200, 200, 50]
