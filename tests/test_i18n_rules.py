@@ -16,7 +16,7 @@ from fieldapp import areas, cases, model
 from fieldapp.i18n_rules import reason_text
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "fieldapp" / "cases.py", ROOT / "fieldapp" / "areas.py", ROOT / "sync" / "replica.py"]
+SOURCES = [ROOT / "fieldapp" / "cases.py", ROOT / "fieldapp" / "areas.py", ROOT / "sync" / "devices.py"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
