@@ -253,17 +253,26 @@ class Endpoint:
             return f"device {device_id} was revoked by the station" + (f" ({reason})" if reason else "")
         return None
 
-    async def missing(self, vector: dict[str, int]) -> list[tuple[str, int, int]]:
-        """(author, epoch, seq) of every entry held here that `vector` lacks, in send order."""
+    async def missing(self, vector: dict[str, int], signed_only: bool = False) -> list[tuple[str, int, int]]:
+        """(author, epoch, seq) of every entry held here that `vector` lacks, in send order.
+
+        `signed_only`: for a peer of a version before signatures were kept only where
+        checked, which refuses an entry without one: of each log, only the entries up to the
+        first kept without a signature (this device's own log is whole).
+        """
         async with self.lock:
             wanted = []
             recovering = self.replica.recovering()  # this device's own logs it is taking back
+            ops = self.replica.ops.raw()
             for chain, seq in sorted(self.replica.vector().items()):
                 if chain in recovering:
                     continue
                 author, epoch_hex = chain.rsplit(".", 1)
                 epoch = int(epoch_hex, 16)
-                wanted.extend((author, epoch, s) for s in range(vector.get(chain, 0) + 1, seq + 1))
+                for at in range(vector.get(chain, 0) + 1, seq + 1):
+                    if signed_only and not ops[op_key(author, epoch, at)]["s"]:
+                        break
+                    wanted.append((author, epoch, at))
             return wanted
 
     async def fetch(self, keys: list[tuple[str, int, int]]) -> list[Entry]:
@@ -472,7 +481,8 @@ async def _exchange(
     theirs = await channel.receive()
     if theirs.get("t") != "vector":
         raise SessionError("the peer did not send its version vector")
-    keys = await endpoint.missing(_check_vector(theirs.get("v")))
+    # A hello without `yours` comes from a version that refuses entries without a signature.
+    keys = await endpoint.missing(_check_vector(theirs.get("v")), signed_only="yours" not in hello)
     report.to_send = len(keys)
     if progress:
         progress(report)

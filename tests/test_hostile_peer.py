@@ -103,7 +103,7 @@ class Insider:
     def sign(self, body: bytes) -> bytes:
         return self.key.sign(body)
 
-    def send_batch(self, port: int, entries: list[Entry]) -> list[dict[str, Any]]:
+    def send_batch(self, port: int, entries: list[Entry], yours: bool = False) -> list[dict[str, Any]]:
         """hello, vector (holding nothing: the station's batches are acknowledged), one `ops`
         batch, done; the frames the station sent."""
         with (
@@ -118,6 +118,7 @@ class Insider:
                         "station": self.station,
                         "device": self.device,
                         "digest": os.urandom(32),
+                        **({"yours": {}} if yours else {}),  # a hello without it: an older version
                     }
                 )
             )
@@ -268,3 +269,33 @@ def test_a_real_fork_needs_two_signatures_and_is_kept_with_its_proof(station) ->
     assert bytes(fork["other"]) == second and bytes(fork["held"]) == log[3][0]
     assert hashlib.sha256(bytes(fork["proof"][0][0])).digest() == hashlib.sha256(log[3][0]).digest()
     assert authority.replica.quarantined(insider.device)
+
+
+def sent_by_station(replies: list[dict[str, Any]]) -> list[Entry]:
+    return [entry for r in replies if r["t"] == "ops" for entry in r["e"]]
+
+
+@pytest.mark.timeout(60)
+def test_a_peer_of_an_older_version_gets_only_entries_with_their_signature(station) -> None:
+    """A hello without `yours` is an older version's, which refuses an entry without its own
+    signature: the station sends it its own log whole and, of logs it relays, the entries up to
+    the first it keeps without one. A current peer gets them all."""
+    authority, officer, other, insider = station
+    case = other.new_case("西坡村", "debt", "yellow", "借款纠纷")
+    for n in range(5):
+        other.add_visit(case["id"], "home", f"第{n + 1}次走访")
+    other_log = genuine_log(other)
+    authority.replica.apply(other_log)  # the station keeps only the signatures it checked
+    held = stored(authority, other.identity.device_id)
+    assert any(not sig for _, sig in held.values())
+    with serving(authority) as port:
+        old = sent_by_station(insider.send_batch(port, genuine_log(officer)))
+        new = sent_by_station(insider.send_batch(port, genuine_log(officer), yours=True))
+    assert old and all(len(sig) == 64 for _, sig in old)
+    relayed_old = [e for e in old if fields_of(e[0])[2] == other.identity.device_id]
+    assert len(relayed_old) < len(other_log)  # only the signed prefix of the relayed log
+    assert [fields_of(b)[4] for b, _ in relayed_old] == list(range(1, len(relayed_old) + 1))
+    own_old = [e for e in old if fields_of(e[0])[2] == authority.identity.device_id]
+    assert len(own_old) == len(genuine_log(authority))  # the station's own log whole
+    relayed_new = [e for e in new if fields_of(e[0])[2] == other.identity.device_id]
+    assert len(relayed_new) == len(other_log) and any(not sig for _, sig in relayed_new)
