@@ -129,9 +129,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "第 {seq} 条的分叉已裁定保留本机所存版本：该设备的记录已恢复显示",
     ),
     "review.fork_settled.other": (
-        "fork at entry {seq} settled for the other entry: this device holds the branch not kept, "
-        "so that work stays held out here",
-        "第 {seq} 条的分叉已裁定保留另一版本：本机所存的是未被保留的分支，该设备自此起的记录在本机仍不显示",
+        "fork at entry {seq} settled for the other entry: this device's branch is being set aside",
+        "第 {seq} 条的分叉已裁定保留另一版本：本机所存的分支正被搁置",
+    ),
+    "review.fork_settled.awaiting": (
+        "fork at entry {seq} settled for the other entry: this device's branch is set aside (kept "
+        "on record); the kept entry and the work after it come with the next sync",
+        "第 {seq} 条的分叉已裁定保留另一版本：本机所存的分支已搁置（留档）；"
+        "所保留的版本及其后记录将在下次同步时收到",
     ),
     "review.rejected": ("{reason}", "{reason}"),
     "review.more": (
@@ -230,9 +235,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "已裁定保留本机所存版本：其记录正常显示",
     ),
     "fork.standing.other": (
-        "settled for the other entry: this device holds the branch not kept, so that work stays "
-        "held out here",
-        "已裁定保留另一版本：本机所存的是未被保留的分支，其记录在本机仍不显示",
+        "settled for the other entry: this device's branch is being set aside",
+        "已裁定保留另一版本：本机所存的分支正被搁置",
+    ),
+    "fork.standing.awaiting": (
+        "settled for the other entry: this device's branch is set aside (kept on record); the kept "
+        "entry and the work after it come with the next sync (`fieldapp sync`)",
+        "已裁定保留另一版本：本机所存的分支已搁置（留档）；"
+        "所保留的版本及其后记录将在下次同步（`fieldapp sync`）时收到",
     ),
     "fork.cli.fork": (
         "Fork {fork}: {officer} (device {device}), log {epoch}, entry {seq}, seen {seen}",

@@ -12,7 +12,6 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from sync.ops import chain_key, decode_trusted, op_key
-from sync.trust import settlement_key
 
 if TYPE_CHECKING:
     from sync.replica import Replica
@@ -29,20 +28,45 @@ class ForkQuarantine:
         return any(chain.startswith(prefix) for chain in self.held_out)
 
     def fork_standing(self: Replica, fork: dict[str, Any]) -> str:
-        """ "open" (not settled), "kept" (settled for the entry held here) or "other" (settled
-        for the other entry: this device holds the branch the supervisor did not keep)."""
-        record = self.device(str(fork["author"])) or {}
-        decision = (record.get("settled") or {}).get(settlement_key(int(fork["epoch"]), int(fork["seq"])))
+        """ "open" (not settled); "kept" (settled for the entry this device holds there);
+        "other" (settled for the other entry: this device holds the branch not kept, until it
+        sets it aside); "awaiting" (set aside: the kept entry comes with the next sync)."""
+        author, epoch, seq = str(fork["author"]), int(fork["epoch"]), int(fork["seq"])
+        decision = self.settled(chain_key(author, epoch)).get(seq)
         if decision is None:
             return "open"
-        return "kept" if bytes(decision["keep"]) == hashlib.sha256(bytes(fork["held"])).digest() else "other"
+        stored = self.ops.raw().get(op_key(author, epoch, seq))
+        if stored is None:
+            return "awaiting"
+        return "kept" if decision == hashlib.sha256(bytes(stored["b"])).digest() else "other"
+
+    def settled(self: Replica, chain: str) -> dict[int, bytes]:
+        """seq -> the SHA-256 of the entry a supervisor kept there, for the forks of `chain`."""
+        author, _, epoch_hex = chain.rpartition(".")
+        decisions = (self.device(author) or {}).get("settled") or {}
+        prefix = f"{epoch_hex}."
+        return {
+            int(key[len(prefix) :]): bytes(d["keep"])
+            for key, d in decisions.items()
+            if key.startswith(prefix)
+        }
+
+    def _set_aside_branches(self: Replica) -> None:
+        """Where a supervisor kept the other entry, take this device's branch out of its log
+        (kept in the fork's record as `set_aside`): the kept one comes with the next sync."""
+        for key, fork in list(self.forks.raw().items()):
+            if self.fork_standing(fork) == "other":
+                chain = chain_key(str(fork["author"]), int(fork["epoch"]))
+                cut = self._cut_log(chain, int(fork["seq"]))
+                aside = [*fork.get("set_aside", []), *([op.body, op.sig] for op in cut)]
+                self.forks.put(key, {**fork, "set_aside": aside})
 
     def _held_out_changed(self: Replica) -> set[str]:
         """Recompute `held_out` from the forks seen and the settlements; the chains whose
         held-out part changed."""
         held: dict[str, int] = {}
         for fork in self.forks.raw().values():
-            if self.fork_standing(fork) != "kept":
+            if self.fork_standing(fork) in ("open", "other"):
                 chain = chain_key(str(fork["author"]), int(fork["epoch"]))
                 held[chain] = min(held.get(chain, int(fork["seq"])), int(fork["seq"]))
         changed = {c for c in held.keys() | self.held_out.keys() if held.get(c) != self.held_out.get(c)}

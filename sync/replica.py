@@ -339,6 +339,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
             revoked=self.revoked_reason,
             proof=self._proof,
             own=self.identity.device_id,
+            settled=self.settled,
         )
         self._standings.clear()
         with no_gc():  # decoding allocates per entry; collections over a big store cost seconds
@@ -499,6 +500,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         if any(op.kind == REVOKE for op in device_ops):
             dirty.update(self._cut_off_by_revocations())
         if any(op.kind == SETTLE for op in device_ops):
+            self._set_aside_branches()
             dirty.update(self._refold_chains(self._held_out_changed()))
         self.dirty.put_many({key: doc for key, doc in dirty.items() if not self.dirty.has(key)})
         self.local.put("clock", {"last": self.clock.last})

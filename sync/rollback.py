@@ -165,30 +165,40 @@ class RollbackRecovery:
         first: dict[str, int] = {}
         for op in rollbacks:
             first[op.chain] = min(first.get(op.chain, op.seq), op.seq)
-        ops = self.ops.raw()
         for chain, seq in first.items():
-            author, epoch = rollbacks[0].author, int(chain.rpartition(".")[2], 16)
-            head = self.head(chain)[0]
-            keys = [op_key(author, epoch, at) for at in range(seq, head + 1)]
-            taken += [decode_trusted(bytes(ops[k]["b"]), bytes(ops[k]["s"])) for k in keys]
-            before = ops.get(op_key(author, epoch, seq - 1))
-            digest = GENESIS if before is None else hashlib.sha256(bytes(before["b"])).digest()
-            self.reissued.put_many({op.key: {"b": op.body, "s": op.sig, "as": None} for op in taken})
-            self.ops.remove_keys(keys)
-            self.chains.put(chain, {"seq": seq - 1, "hash": digest, "hlc": 0})
+            cut = self._cut_log(chain, seq)
+            self.reissued.put_many({op.key: {"b": op.body, "s": op.sig, "as": None} for op in cut})
+            taken += cut
+        return taken
+
+    def _cut_log(self: Replica, chain: str, seq: int) -> list[Operation]:
+        """Take the entries of `chain` from `seq` on out of the log (returned, for the caller to
+        keep) and out of what waits to be folded; rebuild what they touched from the log."""
+        author, _, epoch_hex = chain.rpartition(".")
+        epoch, ops = int(epoch_hex, 16), self.ops.raw()
+        keys = [op_key(author, epoch, at) for at in range(seq, self.head(chain)[0] + 1)]
+        cut = [decode_trusted(bytes(ops[k]["b"]), bytes(ops[k]["s"])) for k in keys]
+        before = ops.get(op_key(author, epoch, seq - 1))
+        digest = GENESIS if before is None else hashlib.sha256(bytes(before["b"])).digest()
+        self.ops.remove_keys(keys)
+        self.chains.put(chain, {"seq": seq - 1, "hash": digest, "hlc": 0})
+        for entity, waiting in list(self._pending.items()):
+            self._pending[entity] = [op for op in waiting if op.chain != chain or op.seq < seq]
         markers: dict[str, Any] = {}
-        for op in taken:
+        for op in cut:
             reducer = self._reducers.get(op.kind)
             if reducer is not None and reducer.table != "devices":
                 markers[f"{reducer.table}/{op.entity}"] = {"rebuild": True}
         self.dirty.put_many(markers)
-        if any(op.kind in (ANNOUNCE, REVOKE, SETTLE) for op in taken):
+        if any(op.kind in (ANNOUNCE, REVOKE, SETTLE) for op in cut):
             devices = self.db.keyed("devices")
-            for entity in {op.entity for op in taken if op.kind in (ANNOUNCE, REVOKE, SETTLE)}:
-                kept = [o for o in self._scan_devices(entity)]
-                devices.put(entity, fold_into(None, kept, DeviceReducer(), self.env, self.load_ops))
+            for entity in {op.entity for op in cut if op.kind in (ANNOUNCE, REVOKE, SETTLE)}:
+                devices.put(
+                    entity,
+                    fold_into(None, self._scan_devices(entity), DeviceReducer(), self.env, self.load_ops),
+                )
             self._standings.clear()
-        return taken
+        return cut
 
     def _scan_devices(self: Replica, entity: str) -> list[Operation]:
         found = []

@@ -102,6 +102,8 @@ class VerifyContext:
     #: This device's id: another signed body at a position of its own log is a rollback of
     #: this device's store (it lost the entries it had made there), not a fork.
     own: str = ""
+    #: seq -> the hash of the entry a supervisor kept there, for the settled forks of a chain.
+    settled: Callable[[str], dict[int, bytes]] = lambda chain: {}
 
 
 def _reject(op: Operation, code: str, reason: str) -> Rejection:
@@ -192,6 +194,8 @@ def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyCont
             out.duplicates += 1
         elif held is not None and op.author == ctx.own:
             out.rollbacks.append(op)  # judged by the caller, with the entries that follow it
+        elif held is not None and op.seq in (decided := ctx.settled(op.chain)):
+            out.rejections.append(_reject(op, "settled", _NOT_KEPT))  # the fork is settled already
         elif held is not None:
             _fork_or_tamper(held, ctx.proof(op.key), op, ctx, out)
     if out.rollbacks and out.rollbacks[-1].chain == first.chain:
@@ -208,6 +212,13 @@ def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyCont
                 hint = record.public_key
                 break
     run, broken, others = _contiguous_run(new, head_seq, head_hash, hint, out)
+    decided = ctx.settled(first.chain)
+    for index, op in enumerate(run if decided else ()):
+        if op.seq in decided and op.digest != decided[op.seq]:  # the branch a supervisor did not keep
+            out.rejections.append(_reject(op, "settled", _NOT_KEPT))
+            out.held_back += len(run) - index - 1
+            run, broken = run[:index], None
+            break
     if not run:
         if broken is not None:
             out.rejections.append(broken)
@@ -284,6 +295,7 @@ def _authentic_end(run: list[Operation], key: bytes, verified: set[int], out: Ve
 
 
 _FORGED = "the signature does not match the content (altered in transit or forged)"
+_NOT_KEPT = "a supervisor settled the fork at this place of the device's log for another entry"
 
 
 def _end_on_signature(run: list[Operation], end: int, key: bytes, verified: set[int]) -> int:

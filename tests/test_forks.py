@@ -21,7 +21,7 @@ from fieldapp.service import CaseService
 from fieldapp.station import adopt_enrolment, issue_certificate, revoke_device, settle_fork
 from sync.ops import decode, encode_body
 from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import station_devices
+from tests.replicas import exchange, station_devices
 
 Entry = tuple[bytes, bytes]
 
@@ -142,3 +142,46 @@ def test_an_officer_cannot_settle_a_fork(tmp_path: Path) -> None:
         )
         with pytest.raises(Exception, match="supervisor"):
             settle_fork(officer, "x.0000000000000001.0000000001", "held", "想自己裁定")
+
+
+@pytest.mark.timeout(120)
+def test_a_device_holding_the_branch_not_kept_sets_it_aside_and_converges(tmp_path: Path) -> None:
+    """An officer's store copied and written twice: the station holds one branch, another
+    officer's device the other. The supervisor keeps the station's; when the decision reaches
+    the other device it sets its branch aside (kept in the fork's record), takes the kept one
+    at the next sync, and shows what the station shows. The branch not kept, offered again, is
+    refused without a new fork."""
+    with station_devices(tmp_path, 3) as (authority, forked, _, other):
+        for svc in (authority, other):
+            svc.replica.apply(log_of(forked))
+        path = Path(forked.db.store.directory)
+        forked.close()
+        shutil.copytree(path, tmp_path / "copy", ignore=shutil.ignore_patterns("lock"))
+        forked = CaseService.open(path, PASSPHRASE)
+        twin = CaseService.open(tmp_path / "copy", PASSPHRASE)
+        try:
+            kept_case = forked.new_case("东岭村", "land", "orange", "田界纠纷")
+            forked.add_visit(kept_case["id"], "home", "第一次走访")
+            twin.new_case("西坡村", "debt", "yellow", "借款纠纷")  # the same position
+            authority.replica.apply(log_of(forked))
+            authority.replica.apply(log_of(twin))
+            other.replica.apply(log_of(twin))
+            other.replica.apply(log_of(forked))
+            assert authority.replica.quarantined(forked.identity.device_id)
+            assert other.replica.quarantined(forked.identity.device_id)
+
+            (fork_key,) = authority.replica.forks.raw()
+            settle_fork(authority, fork_key, "held", "所长核实：原设备的记录属实")
+            exchange(authority, other)  # the decision reaches the other device
+            (aside,) = other.replica.forks.raw().values()
+            assert other.replica.fork_standing(aside) == "awaiting" and aside["set_aside"]
+            exchange(authority, other)  # the kept branch follows
+            assert not other.replica.quarantined(forked.identity.device_id)
+            assert other.replica.view("cases") == authority.replica.view("cases")
+            assert [v["note"] for v in other.case(kept_case["id"])["visits"]] == ["第一次走访"]
+
+            again = other.replica.apply(log_of(twin))
+            assert [r.code for r in again.rejections] == ["settled"] and again.forks == 0
+            assert len(other.replica.forks.raw()) == 1
+        finally:
+            twin.close()

@@ -119,7 +119,7 @@ def test_supervisor_settles_a_fork_for_the_held_entry_and_the_devices_work_shows
     assert fork_of(store)["standing"] == "kept"
 
 
-def test_settling_for_the_other_entry_lists_it_as_settled_and_this_device_keeps_it_held_out(
+def test_settling_for_the_other_entry_sets_this_devices_branch_aside(
     forked: dict[str, Any], tmp_path: Path
 ) -> None:
     store = copy_store(forked, "authority", tmp_path)
@@ -141,11 +141,11 @@ def test_settling_for_the_other_entry_lists_it_as_settled_and_this_device_keeps_
         await pilot.pause()
         assert app.screen is screen
         (settled,) = [i for i in screen.queue.items if i.kind == "fork_settled"]
-        assert "本机所存的是未被保留的分支" in screen._item_text(settled)
+        assert "本机所存的分支已搁置" in screen._item_text(settled)
         assert screen.board is not None and HELD_VILLAGE not in screen.board.by_village
 
     run(store, scenario, lang="zh")
-    assert fork_of(store)["standing"] == "other"
+    assert fork_of(store)["standing"] == "awaiting"
 
 
 def test_an_officers_device_holding_a_fork_has_no_settle_action(
