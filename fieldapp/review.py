@@ -15,7 +15,8 @@ Pure functions over the `cases` view and the replica's evidence tables; no Textu
   view until a supervisor chooses the entry to keep (`fieldapp.station.settle_fork`). Forks
   come first among the decisions: a held-out device hides all its later work.
 - **fork_settled**: a fork a supervisor settled, kept for the record (whether the entry held
-  here was kept, or the other one, in which case this device keeps that log held out).
+  here was kept, or the other one, in which case this device set its branch aside and takes
+  the kept one at its next sync).
 - **rejected**: an entry a sync or import refused before merging (bad signature, broken
   chain, unknown author, clock far in the future), with the reason.
 
