@@ -15,10 +15,9 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sync.devices import DeviceReducer
 from sync.merge import fold_into
 from sync.ops import GENESIS, MalformedOperation, Operation, chain_key, decode, decode_trusted, op_key
-from sync.trust import ANNOUNCE, REVOKE, SETTLE
+from sync.trust import ALWAYS_FOLDED, ANNOUNCE
 from sync.verify import authentic_from
 
 if TYPE_CHECKING:
@@ -190,23 +189,17 @@ class RollbackRecovery:
             if reducer is not None and reducer.table != "devices":
                 markers[f"{reducer.table}/{op.entity}"] = {"rebuild": True}
         self.dirty.put_many(markers)
-        if any(op.kind in (ANNOUNCE, REVOKE, SETTLE) for op in cut):
-            devices = self.db.keyed("devices")
-            for entity in {op.entity for op in cut if op.kind in (ANNOUNCE, REVOKE, SETTLE)}:
-                devices.put(
-                    entity,
-                    fold_into(None, self._scan_devices(entity), DeviceReducer(), self.env, self.load_ops),
-                )
+        wanted = {("devices", op.entity) for op in cut if op.kind in ALWAYS_FOLDED}
+        if wanted:  # the devices view is folded at once, not through dirty markers
+            found, devices = self._scan_log(wanted), self.db.keyed("devices")
+            for key in wanted:
+                if not found.get(key):  # none of its device operations is left
+                    devices.remove_keys([key[1]])
+                    continue
+                reducer = self._reducers[ANNOUNCE]
+                devices.put(key[1], fold_into(None, found[key], reducer, self.env, self.load_ops))
             self._standings.clear()
         return cut
-
-    def _scan_devices(self: Replica, entity: str) -> list[Operation]:
-        found = []
-        for entry in self.ops.raw().values():
-            op = decode_trusted(bytes(entry["b"]), bytes(entry["s"]))
-            if op.kind in (ANNOUNCE, REVOKE, SETTLE) and op.entity == entity:
-                found.append(op)
-        return found
 
     def reissue_pending(self: Replica) -> None:
         """Make again, in this device's current epoch, the operations a rollback took out.

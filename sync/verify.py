@@ -435,10 +435,6 @@ def _contiguous_run(
     index = 0
     while index < len(new):
         op = new[index]
-        if op.seq < expected:  # another body at a position the run already took
-            others.append(op)
-            index += 1
-            continue
         if op.seq != expected:
             out.held_back += len(new) - index
             break
