@@ -17,9 +17,10 @@ def fieldapp(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m fieldapp ARGS` with the test passphrase in the environment (60 s at most).
 
-    `env` adds variables, `without` takes some out (e.g. the locale, for a test of the default).
+    `env` adds (or replaces) variables; `without` takes out those whose names start with one
+    of its prefixes (e.g. the locale, for a test of the default language).
     """
-    environ = {k: v for k, v in os.environ.items() if k not in without}
+    environ = {k: v for k, v in os.environ.items() if not (without and k.startswith(without))}
     environ |= {"FIELDAPP_PASSPHRASE": PASSPHRASE, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "fieldapp", *map(str, args)],

@@ -8,9 +8,7 @@ merge fold) and locally before anything is recorded.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from fieldapp.review import review_queue
 from fieldapp.service import CaseError, CaseService
 from sync.merge import field_base
 from sync.ops import decode
+from tests.cli import fieldapp as run_cli
 from tests.conftest import PASSPHRASE
 from tests.replicas import ManualWall, converge, exchange, station_devices
 
@@ -385,19 +384,9 @@ def test_the_command_line_refuses_the_closure_with_the_reason(station: list[Case
     seq = head_seq(first)
     store = first.db.store.directory
     first.close()
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LANG")} | {
-        "FIELDAPP_PASSPHRASE": PASSPHRASE
-    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "fieldapp", *args, "--store", str(store)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
+        return run_cli(*args, "--store", str(store), without=("LC_ALL", "LANG"))
 
     both = run("case", "update", case_id, "--risk", "yellow", "--status", "closed")
     assert both.returncode == 1

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from fieldapp import i18n
 from fieldapp.demo import DEMO_PASSPHRASE
 from fieldapp.passphrase import PassphraseError, check_new_passphrase, new_passphrase_problem, problem_text
+from tests.cli import fieldapp as run_cli
 from tests.conftest import PASSPHRASE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,17 +87,10 @@ def test_every_reason_reads_in_english_and_chinese() -> None:
 
 
 def fieldapp(*args: str, passphrase: str, lang: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FIELDAPP_PASSPHRASE", "LC_ALL", "LANG")}
-    env["FIELDAPP_PASSPHRASE"] = passphrase
-    if lang:
-        env["LANG"] = lang
-    return subprocess.run(
-        [sys.executable, "-m", "fieldapp", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return run_cli(
+        *args,
+        env={"FIELDAPP_PASSPHRASE": passphrase, **({"LANG": lang} if lang else {})},
+        without=("LC_ALL", "LANG"),
     )
 
 

@@ -11,10 +11,8 @@ pointing at `fieldapp store salvage`, and nothing is written. A crash never trip
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from storage.formats import (
     journal_name,
 )
 from storage.store import pack, unpack
+from tests.cli import fieldapp as run_cli
 from tests.conftest import FAST_KDF, PASSPHRASE, file_digests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,16 +48,7 @@ def saves(store_dir: Path, count: int) -> tuple[list[dict], list[int]]:
 
 
 def fieldapp(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
-    env["FIELDAPP_PASSPHRASE"] = PASSPHRASE
-    return subprocess.run(
-        [sys.executable, "-m", "fieldapp", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(*args, without=("LC_", "LANG"))
 
 
 @pytest.mark.parametrize("cut", [1, 2, 5])
