@@ -8,14 +8,12 @@ the app to open with `tests.conftest.PASSPHRASE`.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 from fieldapp.service import CaseService
 from sync.ops import decode
-from tests.conftest import PASSPHRASE
-from tests.replicas import converge, station_devices
+from tests.replicas import converge, copied_twice, station_devices
 
 #: Village of the intake the original device records at the forked position (held by the
 #: supervisor's device), and of the one its copy records there.
@@ -36,11 +34,7 @@ def build_forked_station(root: Path) -> dict[str, Any]:
     with station_devices(root, 2) as (boss, first, second):
         before = first.new_case(BEFORE_VILLAGE, "irrigation", "yellow", "上下游农户争抢浇水")["id"]
         converge([boss, first, second])
-        path = Path(first.db.store.directory)
-        first.close()
-        shutil.copytree(path, root / "officer0-copy", ignore=shutil.ignore_patterns("lock"))
-        original = CaseService.open(path, PASSPHRASE)
-        twin = CaseService.open(root / "officer0-copy", PASSPHRASE)
+        original, twin = copied_twice(first, root / "officer0-copy")
         try:
             held = original.new_case(HELD_VILLAGE, "debt", "orange", "借款到期未还，双方争执")["id"]
             original.add_visit(held, "home", "上门了解借款经过")  # later work, held out too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,3 +111,23 @@ def fast_peer_station(root: Path) -> Iterator[tuple[CaseService, CaseService]]:
             yield peer, officer
         finally:
             peer.close()
+
+
+def copied_twice(
+    service: CaseService, copy: Path, wall: ManualWall | None = None
+) -> tuple[CaseService, CaseService]:
+    """Close `service`, copy its store to `copy`, and open both: the original and its twin.
+
+    What a store copied and written in two places starts from (a fork). With `wall`, each
+    reads it through a clock of its own, as `devices` gives them.
+    """
+    path = Path(service.db.store.directory)
+    service.close()
+    shutil.copytree(path, copy, ignore=shutil.ignore_patterns("lock"))
+
+    def clock() -> HybridClock | None:
+        return HybridClock(wall=wall) if wall is not None else None
+
+    return CaseService.open(path, PASSPHRASE, clock=clock()), CaseService.open(
+        copy, PASSPHRASE, clock=clock()
+    )

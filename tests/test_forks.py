@@ -10,7 +10,6 @@ two entries each signed by D's key; anything less is a refused entry with its re
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import msgpack
@@ -21,7 +20,7 @@ from fieldapp.service import CaseService
 from fieldapp.station import adopt_enrolment, issue_certificate, revoke_device, settle_fork
 from sync.ops import decode, encode_body
 from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import exchange, station_devices
+from tests.replicas import copied_twice, exchange, station_devices
 
 Entry = tuple[bytes, bytes]
 
@@ -94,11 +93,7 @@ def test_a_real_fork_of_the_authority_is_held_out_its_revocation_applies_and_a_s
                 svc.replica.apply(log_of(lost))
                 svc.replica.apply(log_of(authority))
             officer.replica.apply(log_of(deputy))
-            path = Path(authority.db.store.directory)
-            authority.close()
-            shutil.copytree(path, tmp_path / "copy", ignore=shutil.ignore_patterns("lock"))
-            authority = CaseService.open(path, PASSPHRASE)
-            twin = CaseService.open(tmp_path / "copy", PASSPHRASE)
+            authority, twin = copied_twice(authority, tmp_path / "copy")
             try:
                 authority.place_village("东岭村", "第一警务区")
                 twin.place_village("东岭村", "第二警务区")  # the same position of the same log
@@ -154,11 +149,7 @@ def test_a_device_holding_the_branch_not_kept_sets_it_aside_and_converges(tmp_pa
     with station_devices(tmp_path, 3) as (authority, forked, _, other):
         for svc in (authority, other):
             svc.replica.apply(log_of(forked))
-        path = Path(forked.db.store.directory)
-        forked.close()
-        shutil.copytree(path, tmp_path / "copy", ignore=shutil.ignore_patterns("lock"))
-        forked = CaseService.open(path, PASSPHRASE)
-        twin = CaseService.open(tmp_path / "copy", PASSPHRASE)
+        forked, twin = copied_twice(forked, tmp_path / "copy")
         try:
             kept_case = forked.new_case("东岭村", "land", "orange", "田界纠纷")
             forked.add_visit(kept_case["id"], "home", "第一次走访")

@@ -9,7 +9,6 @@ in the log or the view.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import msgpack
@@ -21,8 +20,7 @@ from fieldapp.station import settle_fork
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.ops import decode, encode_body, sign
-from tests.conftest import PASSPHRASE
-from tests.replicas import ManualWall, devices
+from tests.replicas import ManualWall, copied_twice, devices
 
 Entry = tuple[bytes, bytes]
 
@@ -167,11 +165,7 @@ def test_reused_sequence_is_a_fork_that_quarantines_the_device(tmp_path: Path) -
     wall = ManualWall()
     with devices(tmp_path, ["officer", "supervisor"], wall) as (author, receiver):
         case_id = work(author, visits=0)
-        path = Path(author.db.store.directory)
-        author.close()
-        shutil.copytree(path, tmp_path / "restored-copy", ignore=shutil.ignore_patterns("lock"))
-        author = CaseService.open(path, PASSPHRASE, clock=HybridClock(wall=wall))
-        twin = CaseService.open(tmp_path / "restored-copy", PASSPHRASE, clock=HybridClock(wall=wall))
+        author, twin = copied_twice(author, tmp_path / "restored-copy", wall)
         try:
             author.add_visit(case_id, "home", "原设备的走访")
             twin.add_visit(case_id, "phone", "备份副本的电话回访")  # same (device, epoch, seq)
