@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fieldapp.model import CATEGORIES, RISKS
+from fieldapp.domain.model import CATEGORIES, RISKS
 from storage import KdfParams
 
 PASSPHRASE = "bench passphrase, not a secret"

@@ -38,9 +38,8 @@ from bench_common import (
     timed_calls,
 )
 
-from fieldapp import model
-from fieldapp.device import init_device
-from fieldapp.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService, init_device
+from fieldapp.domain import model
 from storage import formats
 from storage.store import EncryptedStore
 from sync import replica as replica_module

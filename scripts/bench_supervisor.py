@@ -41,7 +41,7 @@ from typing import Any
 from bench_common import PASSPHRASE, note, peak_rss_mb, scratch_dir, sig
 from bench_ui import Frames, add_station_options, build_store, settled
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
 from storage import FieldDB
 
 HERE = Path(__file__).resolve()
@@ -133,10 +133,10 @@ async def drive(store: Path) -> dict[str, Any]:
 
 def base_child(store: Path) -> dict[str, Any]:
     """The dashboard's figures without the UI (the reference): what the screen computes."""
-    from fieldapp.dashboard import build_dashboard
-    from fieldapp.reports import state_facts
-    from fieldapp.review import review_queue
-    from fieldapp.station import device_rows, fork_rows
+    from fieldapp.core.station import device_rows, fork_rows
+    from fieldapp.domain.review import review_queue
+    from fieldapp.outputs.dashboard import build_dashboard
+    from fieldapp.outputs.reports import state_facts
 
     db = FieldDB.open(store, PASSPHRASE)
     try:

@@ -35,9 +35,8 @@ import msgpack
 from bench_common import FAST_KDF, PASSPHRASE, Figures, emit, fake_name, note, scratch_dir
 from bench_merge import WORK_BLOCK, FieldWork, ManualWall, fake_intake, fake_text, open_device
 
-from fieldapp.device import init_device
-from fieldapp.service import EXPORT_FORMAT, EXPORT_VERSION, CaseService
-from fieldapp.station import adopt_enrolment, create_station, issue_certificate, tls_material
+from fieldapp.core.service import EXPORT_FORMAT, EXPORT_VERSION, CaseService, init_device
+from fieldapp.core.station import adopt_enrolment, create_station, issue_certificate, tls_material
 from sync.lan import SyncServer, sync_with
 from sync.replica import Entry
 from sync.session import Endpoint, SessionReport

@@ -64,10 +64,9 @@ from bench_common import FAST_KDF, PASSPHRASE, VILLAGES, fake_name, note, peak_r
 from bench_merge import DEPARTMENTS, ManualWall, fake_intake, fake_text
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fieldapp import cases as case_ops
-from fieldapp import model
-from fieldapp.device import init_device
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.domain import cases as case_ops
+from fieldapp.domain import model
 from storage import DEFAULT_KDF, FieldDB
 from sync.hlc import HybridClock
 from sync.merge import CONFLICTS, REFUSED
@@ -455,7 +454,7 @@ def instrument(spans: dict[str, list[tuple[float, float]]]) -> None:
 
     from textual.widgets import Input
 
-    from fieldapp.search import CaseIndex
+    from fieldapp.domain.search import CaseIndex
     from fieldapp.tui.app import FieldApp
     from fieldapp.tui.screens.caseload import CaseloadScreen
     from fieldapp.tui.screens.home import HomeScreen
@@ -626,7 +625,7 @@ def ui_child(store: Path, spawned: float) -> dict[str, Any]:
 
 def base_child(store: Path, spawned: float) -> dict[str, Any]:
     """Child process: the same work without the UI (the references)."""
-    from fieldapp.search import CaseIndex
+    from fieldapp.domain.search import CaseIndex
     from fieldapp.tui.screens.home import home_figures
 
     launch_s = time.time() - spawned

@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fieldapp.service import CaseService  # noqa: E402
+from fieldapp.core.service import CaseService  # noqa: E402
 from sync.ops import chain_key  # noqa: E402
 from tests.conftest import PASSPHRASE  # noqa: E402
 from tests.netns import Namespace, Running, fieldapp_in, link_bytes, namespaces, unavailable_reason  # noqa: E402

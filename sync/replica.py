@@ -57,8 +57,8 @@ from sync.verify import Rejection, VerifyContext, kept_signatures, verify_batch
 Entry = tuple[bytes, bytes]
 #: How the views are folded; a store folded by another version is re-folded once on open.
 #: 2: a field's writer is the index of its operation in the entity's `_ops`.
-#: 3: a case keeps the log of its status changes (`fieldapp.cases.STATUS_LOG`).
-#: 4: a case keeps whether it was red since last opened (`fieldapp.cases.RED_SINCE_OPENED`), so an
+#: 3: a case keeps the log of its status changes (`fieldapp.domain.cases.STATUS_LOG`).
+#: 4: a case keeps whether it was red since last opened (`fieldapp.domain.cases.RED_SINCE_OPENED`), so an
 #:    officer's closure of such a case, or raise of an escalated case's tier, folds differently.
 VIEW_FORMAT = 4
 VIEW_FORMAT_KEY = "view_format"

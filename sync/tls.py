@@ -18,7 +18,7 @@ station-signed certificate of the device's log announcement (`sync.certs`).
 Certificates issued before this profile (no extensions, OU = role) are
 accepted until the device holding one renews it (`fieldapp enrol join` again),
 at the latest until `LEGACY_ACCEPTED_UNTIL`; the station authority renews its
-own at its next sync or serve (`fieldapp.station.tls_material`).
+own at its next sync or serve (`fieldapp.core.station.tls_material`).
 
 Python's `ssl` loads a private key only from a file: the key is written to an
 anonymous in-memory file (`memfd_create`) and read back through

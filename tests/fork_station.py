@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
 from sync.ops import decode
 from tests.replicas import converge, copied_twice, station_devices
 

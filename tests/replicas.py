@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fieldapp.device import init_device
-from fieldapp.service import CaseService
-from fieldapp.station import adopt_enrolment, create_station, issue_certificate
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.core.station import adopt_enrolment, create_station, issue_certificate
 from sync.hlc import HybridClock
 from tests.conftest import FAST_KDF, PASSPHRASE
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
 
 VILLAGES = ["柳河村", "石门村", "杏林村", "双庙村", "桃源社区", "白杨村", "龙泉村", "上湾村"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马胡朱郭何罗高林梁宋郑谢韩唐冯"

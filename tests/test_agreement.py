@@ -18,11 +18,10 @@ from typing import Any
 
 import pytest
 
-from fieldapp.agreement import AgreementError, agreement_html, agreement_text, check_agreement
-from fieldapp.cli_agreement import station_name
-from fieldapp.cli_reports import officer_names
-from fieldapp.exports import local_time
-from fieldapp.service import CaseService
+from fieldapp.cli.agreement import station_name
+from fieldapp.core.service import CaseService, officer_names
+from fieldapp.outputs.agreement import AgreementError, agreement_html, agreement_text, check_agreement
+from fieldapp.outputs.exports import local_time
 from scripts.bench_common import fake_name, fake_phone
 from tests.cli import fieldapp
 from tests.replicas import exchange, station_devices

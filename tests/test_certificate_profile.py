@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
-from fieldapp.device import DEVICE_TABLE, init_device
-from fieldapp.service import CaseService
-from fieldapp.station import (
+from fieldapp.core.device import DEVICE_TABLE
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.core.station import (
     AUTHORITY_TABLE,
     StationError,
     adopt_enrolment,
@@ -684,7 +684,7 @@ def test_enrol_join_on_an_enrolled_device_renews_its_old_certificates_and_keeps_
 
 
 def test_every_certificate_refusal_reads_in_chinese() -> None:
-    from fieldapp.i18n_rules import sync_reason_text
+    from fieldapp.i18n.rules import sync_reason_text
 
     source = (DOC.parent.parent / "sync" / "tls.py").read_text(encoding="utf-8")
     reasons = re.findall(r'CertificateError\("(the peer[^"{]*)"\)', source)

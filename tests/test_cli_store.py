@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.review import review_queue
-from fieldapp.service import CaseService
-from fieldapp.station import authority, device_rows
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import authority, device_rows
+from fieldapp.domain.review import review_queue
 from tests.conftest import file_digests
 
 ROOT = Path(__file__).resolve().parent.parent

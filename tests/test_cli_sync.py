@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.device import init_device
+from fieldapp.core.service import init_device
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.replicas import station_devices
 

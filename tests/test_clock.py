@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from fieldapp import cases as kinds
-from fieldapp.cli import main
-from fieldapp.service import CaseError, CaseService
-from fieldapp.station import tls_material
+from fieldapp.cli.main import main
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.station import tls_material
+from fieldapp.domain import cases as kinds
 from sync.hlc import HybridClock
 from sync.lan import SyncServer, sync_with
 from sync.session import Endpoint

@@ -23,9 +23,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spake2 import SPAKE2_A
 
-from fieldapp import station
-from fieldapp.device import LOCAL_STATION, init_device
-from fieldapp.service import CaseService
+from fieldapp.core import station
+from fieldapp.core.device import LOCAL_STATION
+from fieldapp.core.service import CaseService, init_device
 from sync.enrol import ID_JOINER, ID_STATION, LIMITS, EnrolServer, enrol_join
 from sync.enrol_codes import WORDS, EnrolError, parse_code
 from sync.frames import FrameError, read_frame, write_frame

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp import station
-from fieldapp.device import LOCAL_STATION, init_device
-from fieldapp.service import CaseService
+from fieldapp.core import station
+from fieldapp.core.device import LOCAL_STATION
+from fieldapp.core.service import CaseService, init_device
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.enrol_helpers import wrong_words
 from tests.netns import (

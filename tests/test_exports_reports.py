@@ -4,7 +4,7 @@ A station (supervisor's authority + officers' devices) works through two years o
 shifts with a hand-moved clock, so every operation sits at a chosen local time. The
 report's figures are then recomputed here from the raw signed operations of an
 operations export (decoded with `sync.ops.decode`, folded by the simple pass below),
-not from the cases' views or histories that `fieldapp.reports` reads.
+not from the cases' views or histories that `fieldapp.outputs.reports` reads.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import msgpack
 import openpyxl
 import pytest
 
-from fieldapp import reports
-from fieldapp.cli_reports import officer_names
-from fieldapp.dashboard import build_dashboard
-from fieldapp.exports import CaseFilter, build_export, filter_cases
-from fieldapp.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService, officer_names
+from fieldapp.outputs import reports
+from fieldapp.outputs.dashboard import build_dashboard
+from fieldapp.outputs.exports import CaseFilter, build_export, filter_cases
 from scripts.bench_common import SUMMARY_PARTS, VILLAGES, fake_name, fake_phone
 from sync.ops import decode
 from tests.cli import fieldapp as run_cli

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fieldapp import model
+from fieldapp.domain import model
 from sync.merge import CONFLICTS, OPS, WRITERS, set_field, set_new_fields
 from sync.ops import Operation
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from fieldapp.device import init_device
-from fieldapp.service import CaseService
-from fieldapp.station import adopt_enrolment, issue_certificate, revoke_device, settle_fork
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.core.station import adopt_enrolment, issue_certificate, revoke_device, settle_fork
 from sync.ops import decode, encode_body
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.replicas import copied_twice, exchange, station_devices

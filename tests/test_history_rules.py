@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldapp import cases as kinds
-from fieldapp.review import review_queue
-from fieldapp.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain import cases as kinds
+from fieldapp.domain.review import review_queue
 from sync.merge import field_base
 from sync.ops import decode
 from tests.cli import fieldapp as run_cli

@@ -27,8 +27,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fieldapp.service import CaseService
-from fieldapp.station import tls_material
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import tls_material
 from sync.lan import SyncServer, sync_with
 from sync.session import Endpoint
 from tests.replicas import station_devices

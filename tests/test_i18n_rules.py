@@ -12,11 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp import areas, cases, model
-from fieldapp.i18n_rules import reason_text
+from fieldapp.domain import areas, cases, model
+from fieldapp.i18n.rules import reason_text
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "fieldapp" / "cases.py", ROOT / "fieldapp" / "areas.py", ROOT / "sync" / "devices.py"]
+SOURCES = [
+    ROOT / "fieldapp" / "domain" / "cases.py",
+    ROOT / "fieldapp" / "domain" / "areas.py",
+    ROOT / "sync" / "devices.py",
+]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -108,7 +112,7 @@ SYNC_REASONS = [
 
 @pytest.mark.parametrize("reason", SYNC_REASONS)
 def test_sync_errors_read_in_chinese(reason: str) -> None:
-    from fieldapp.i18n_rules import sync_reason_text
+    from fieldapp.i18n.rules import sync_reason_text
 
     chinese = sync_reason_text(reason, "zh")
     assert chinese != reason and CJK.search(chinese), reason

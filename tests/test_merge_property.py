@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldapp import model
-from fieldapp.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain import model
 from sync.ops import decode
 from tests.replicas import ManualWall, converge, devices
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
 from sync.ops import decode
 from tests.conftest import PASSPHRASE
 from tests.replicas import devices, exchange
@@ -81,7 +81,7 @@ def test_a_crash_between_store_and_fold_is_repaired_on_open(tmp_path: Path) -> N
         expected = dict(reference.replica.view("cases"))
         target = Path(reference.db.store.directory).parent / "device-target"
     # A fresh receiver in a child process stores the batch inside a session, then is killed.
-    from fieldapp.device import init_device
+    from fieldapp.core.service import init_device
     from tests.conftest import FAST_KDF
 
     init_device(target, PASSPHRASE, "测试接收", FAST_KDF)
@@ -89,7 +89,7 @@ def test_a_crash_between_store_and_fold_is_repaired_on_open(tmp_path: Path) -> N
     batch_file.write_bytes(msgpack.packb([list(e) for e in batch], use_bin_type=True))
     child = (
         "import sys, os, signal, msgpack\n"
-        "from fieldapp.service import CaseService\n"
+        "from fieldapp.core.service import CaseService\n"
         f"svc = CaseService.open(sys.argv[1], {PASSPHRASE!r})\n"
         "entries = [tuple(e) for e in msgpack.unpackb(open(sys.argv[2], 'rb').read())]\n"
         "with svc.replica.merge_session():\n"
@@ -129,7 +129,7 @@ def test_new_operations_for_a_case_left_unfolded_by_a_crash_fold_with_the_stored
         reference.replica.apply(batch)
         expected = dict(reference.replica.view("cases"))
         target = Path(reference.db.store.directory).parent / "device-target"
-    from fieldapp.device import init_device
+    from fieldapp.core.service import init_device
     from tests.conftest import FAST_KDF
 
     init_device(target, PASSPHRASE, "测试接收", FAST_KDF)
@@ -138,7 +138,7 @@ def test_new_operations_for_a_case_left_unfolded_by_a_crash_fold_with_the_stored
     batch_file.write_bytes(msgpack.packb([list(e) for e in first], use_bin_type=True))
     child = (
         "import sys, os, signal, msgpack\n"
-        "from fieldapp.service import CaseService\n"
+        "from fieldapp.core.service import CaseService\n"
         f"svc = CaseService.open(sys.argv[1], {PASSPHRASE!r})\n"
         "entries = [tuple(e) for e in msgpack.unpackb(open(sys.argv[2], 'rb').read())]\n"
         "with svc.replica.merge_session():\n"

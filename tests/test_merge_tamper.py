@@ -14,9 +14,9 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from fieldapp import cases as kinds
-from fieldapp.service import CaseService
-from fieldapp.station import settle_fork
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import settle_fork
+from fieldapp.domain import cases as kinds
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.ops import decode, encode_body, sign

@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from fieldapp.service import CaseError, CaseService
-from fieldapp.station import adopt_enrolment, issue_certificate, revoke_device
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.station import adopt_enrolment, issue_certificate, revoke_device
 from sync import bundle
 from tests.cli import fieldapp
 from tests.conftest import PASSPHRASE
@@ -166,7 +166,7 @@ def test_a_device_of_another_station_is_refused_and_nothing_is_applied(tmp_path:
 
 @pytest.mark.timeout(240)
 def test_a_local_device_needs_plaintext_to_export(tmp_path: Path) -> None:
-    from fieldapp.device import init_device
+    from fieldapp.core.service import init_device
     from tests.conftest import FAST_KDF
 
     init_device(tmp_path / "loose", PASSPHRASE, "测试辅警丁", FAST_KDF)
@@ -208,7 +208,7 @@ def test_a_device_enrolled_after_the_export_cannot_read_it_the_authority_can(tmp
     with station_devices(tmp_path, 1) as (authority, sender):
         record_dispute(sender)  # never synced: the sender knows only itself and the station
         data = sender.export_ops()
-        from fieldapp.device import init_device
+        from fieldapp.core.service import init_device
         from tests.conftest import FAST_KDF
 
         init_device(tmp_path / "late", PASSPHRASE, "测试辅警戊", FAST_KDF)

@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from fieldapp import i18n
-from fieldapp.demo import DEMO_PASSPHRASE
-from fieldapp.passphrase import PassphraseError, check_new_passphrase, new_passphrase_problem, problem_text
+from fieldapp.core.demo import DEMO_PASSPHRASE
+from fieldapp.core.passphrase import (
+    PassphraseError,
+    check_new_passphrase,
+    new_passphrase_problem,
+    problem_text,
+)
 from tests.cli import fieldapp as run_cli
 from tests.conftest import PASSPHRASE
 

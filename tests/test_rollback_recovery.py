@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
 from sync.ops import chain_key
 from tests.conftest import PASSPHRASE
 from tests.replicas import station_devices

@@ -19,11 +19,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from fieldapp.cli_reports import officer_names
-from fieldapp.device import init_device
-from fieldapp.exports import build_export, csv_bytes, xlsx_bytes
-from fieldapp.reports import build_report, period_of, report_file
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService, init_device, officer_names
+from fieldapp.outputs.exports import build_export, csv_bytes, xlsx_bytes
+from fieldapp.outputs.reports import build_report, period_of, report_file
 from tests.conftest import FAST_KDF, PASSPHRASE
 
 #: What a hostile or careless hand types: each starts a formula in Excel or LibreOffice.

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
 from sync.ops import chain_key, decode, op_key
 from sync.replica import LOG_FORMAT_KEY
 from sync.verify import SEGMENT_BYTES, SEGMENT_ENTRIES, signed_batches
@@ -206,7 +206,7 @@ def test_a_store_that_kept_unchecked_signatures_keeps_only_checked_ones_after_th
 def test_import_chunks_end_on_signatures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`ops import` cuts its chunks as the LAN sender does: a relayed (sparse) log imports whole
     (with chunks of SEGMENT_ENTRIES entries instead of 10,000, so that it is cut at all)."""
-    monkeypatch.setattr("fieldapp.service.IMPORT_CHUNK", SEGMENT_ENTRIES)
+    monkeypatch.setattr("fieldapp.core.service.IMPORT_CHUNK", SEGMENT_ENTRIES)
     with devices(tmp_path, ["officer", "officer", "officer"]) as (author, b, c):
         write_log(author, 150, seed=4)
         b.replica.apply(own_log(author))

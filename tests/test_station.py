@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.device import init_device
-from fieldapp.service import CaseError, CaseService
-from fieldapp.station import (
+from fieldapp.core.service import CaseError, CaseService, init_device
+from fieldapp.core.station import (
     StationError,
     create_station,
     device_rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldapp.device import init_device
+from fieldapp.core.service import init_device
 from storage import EncryptedStore, FieldDB
 from tests.conftest import FAST_KDF, PASSPHRASE
 

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from fieldapp import cases as kinds
-from fieldapp.areas import AREA_SET
-from fieldapp.dashboard import build_dashboard
-from fieldapp.device import init_device
-from fieldapp.review import review_queue
-from fieldapp.service import CaseError, CaseService
-from fieldapp.station import adopt_enrolment, fork_rows, issue_certificate
+from fieldapp.core.service import CaseError, CaseService, init_device
+from fieldapp.core.station import adopt_enrolment, fork_rows, issue_certificate
+from fieldapp.domain import cases as kinds
+from fieldapp.domain.areas import AREA_SET
+from fieldapp.domain.review import review_queue
+from fieldapp.outputs.dashboard import build_dashboard
 from sync.merge import field_base
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.replicas import converge, exchange, station_devices

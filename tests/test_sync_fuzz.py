@@ -35,7 +35,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
 from sync.frames import HEADER, FrameError, decode_body, encode_frame, read_frame
 from sync.lan import SyncServer, sync_with
 from sync.ops import MAX_BODY_BYTES, chain_key, decode, encode_body, op_key

@@ -27,8 +27,8 @@ from typing import Any
 import msgpack
 import pytest
 
-from fieldapp.service import CaseService
-from fieldapp.station import revoke_device
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import revoke_device
 from sync.ops import chain_key, decode
 from sync.session import BATCH_ENTRIES
 from tests.conftest import PASSPHRASE

@@ -12,9 +12,8 @@ from typing import Any
 import msgpack
 import pytest
 
-from fieldapp.device import init_device
-from fieldapp.service import CaseService
-from fieldapp.station import revoke_device, tls_material
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.core.station import revoke_device, tls_material
 from sync.certs import StationAuthority
 from sync.frames import HEADER, encode_frame, read_frame
 from sync.identity import DeviceIdentity

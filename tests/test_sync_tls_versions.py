@@ -21,8 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fieldapp.service import CaseService
-from fieldapp.station import tls_material
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import tls_material
 from sync.lan import SyncServer, sync_with
 from sync.session import Endpoint
 from sync.tls import TlsMaterial

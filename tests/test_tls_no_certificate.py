@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.station import tls_material
+from fieldapp.core.station import tls_material
 from sync.lan import SyncServer
 from sync.session import Endpoint
 from tests.replicas import station_devices

@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from fieldapp import i18n
-from fieldapp.device import init_device
+from fieldapp.core.service import init_device
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.unlock import UnlockScreen

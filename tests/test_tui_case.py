@@ -11,8 +11,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static, TextArea
 
-from fieldapp import i18n, i18n_case
-from fieldapp.service import CaseService
+from fieldapp import i18n
+from fieldapp.core.service import CaseService
+from fieldapp.i18n import case as i18n_case
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog

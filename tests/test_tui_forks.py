@@ -16,8 +16,8 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, RadioButton, Static
 
-from fieldapp.service import CaseService
-from fieldapp.station import fork_rows
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import fork_rows
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.supervisor_dialogs import ForkDialog
 from tests.fork_station import BEFORE_VILLAGE, HELD_VILLAGE, OTHER_VILLAGE, build_forked_station

@@ -11,9 +11,8 @@ from rich.cells import cell_len
 from textual.widgets import DataTable, Input, Static
 
 from fieldapp import i18n
-from fieldapp.device import init_device
-from fieldapp.search import CaseIndex, pinyin_forms
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.domain.search import CaseIndex, pinyin_forms
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.results import CaseResults
 from fieldapp.tui.screens.case_detail import CaseScreen

@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
 
 from fieldapp import i18n
-from fieldapp.device import init_device
-from fieldapp.intake_form import (
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.domain.intake_form import (
     DRAFT_KEY,
     IntakeValues,
     PartyValues,
@@ -24,7 +24,6 @@ from fieldapp.intake_form import (
     read_draft,
     validate,
 )
-from fieldapp.service import CaseService
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.intake_widgets import PartyRow
 from fieldapp.tui.screens.intake import IntakeScreen
@@ -206,7 +205,7 @@ def test_the_domain_refusal_is_shown_in_the_general_line(
 
 
 def _refuse(**_fields: object) -> dict[str, Any]:
-    from fieldapp.service import CaseError
+    from fieldapp.core.service import CaseError
 
     raise CaseError("Not recorded: the village is closed.")
 

@@ -19,8 +19,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, RadioButton, Select, TextArea
 
 from fieldapp import i18n
-from fieldapp.service import CaseService
-from fieldapp.station import device_rows
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import device_rows
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_list import CaseListScreen

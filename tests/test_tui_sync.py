@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from fieldapp import i18n
-from fieldapp.station import tls_material
+from fieldapp.core.station import tls_material
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.sync import PeerRow, SyncScreen
@@ -99,7 +99,7 @@ def test_sync_screen_syncs_with_a_real_peer_and_the_caseload_shows_what_came(tmp
 
 
 def test_sync_screen_on_an_unenrolled_device_says_what_to_do(tmp_path: Path, store_dir: Path) -> None:
-    from fieldapp.device import init_device
+    from fieldapp.core.service import init_device
     from tests.conftest import FAST_KDF
 
     init_device(store_dir, PASSPHRASE, "未入站辅警", FAST_KDF)

@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from fieldapp import i18n
-from fieldapp.station import tls_material
+from fieldapp.core.station import tls_material
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import VisitDialog

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.device import init_device
-from fieldapp.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService, init_device
 from sync.hlc import HybridClock
 from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.replicas import ManualWall, devices

@@ -16,9 +16,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from fieldapp import i18n
-from fieldapp import i18n_supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
 from fieldapp.i18n import t
-from fieldapp.service import CaseError, CaseService
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen

@@ -8,7 +8,7 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 
-from fieldapp import model
+from fieldapp.domain import model
 from fieldapp.i18n import has_key, t
 
 #: Table columns in display order; each is a case-document field and an i18n key suffix.

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fieldapp import i18n_case as _strings  # noqa: F401  (registers the case strings)
-from fieldapp import model
+from fieldapp.domain import model
+from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import has_key, t
-from fieldapp.i18n_rules import reason_text
+from fieldapp.i18n.rules import reason_text
 
 #: Officer name of a device id (the id itself when the device is not known).
 NameOf = Callable[[str], str]

@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Select, Static
 
-from fieldapp import i18n_intake as _strings  # noqa: F401  (registers the form's strings)
-from fieldapp import model
+from fieldapp.domain import model
+from fieldapp.domain.intake_form import PartyValues, Problem
+from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
 from fieldapp.i18n import t
-from fieldapp.intake_form import PartyValues, Problem
 
 
 def choice_options(prefix: str, values: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The supervisor's dashboard as rows and charts (`fieldapp.dashboard` gives the figures)."""
+"""The supervisor's dashboard as rows and charts (`fieldapp.outputs.dashboard` gives the figures)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
-from fieldapp import model
-from fieldapp.dashboard import Dashboard
+from fieldapp.domain import model
+from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
+from fieldapp.outputs.dashboard import Dashboard
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import vocab
 

@@ -21,9 +21,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
-from fieldapp import i18n_case as _strings  # noqa: F401  (registers the case strings)
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain.model import is_overdue
+from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import t
-from fieldapp.service import CaseError, CaseService, is_overdue
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import (
@@ -289,8 +290,8 @@ class CaseScreen(Screen[None]):
         """Write the printable mediation agreement (HTML) next to the station's exports."""
         if self.case is None:
             return
-        from fieldapp.agreement import AgreementError, agreement_html
-        from fieldapp.exports import ExportError, write_new
+        from fieldapp.outputs.agreement import AgreementError, agreement_html
+        from fieldapp.outputs.exports import ExportError, write_new
 
         station = self.service.replica.anchor.station_name if self.service.replica.anchor else ""
         target = self.agreement_folder / f"fieldapp-agreement-{self.case_id}.html"

@@ -18,11 +18,11 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Select, Static, TextArea
 from textual.widgets._select import SelectCurrent  # the chosen option's label (no public handle)
 
-from fieldapp import i18n_case as _strings  # noqa: F401  (registers the case strings)
-from fieldapp import model
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain import model
+from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import get_language, t
-from fieldapp.i18n_rules import reason_text
-from fieldapp.service import CaseError, CaseService
+from fieldapp.i18n.rules import reason_text
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
 

@@ -9,9 +9,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
+from fieldapp.core.service import CaseService, public
+from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
-from fieldapp.service import CaseService, public
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells
 

@@ -1,7 +1,7 @@
 """Find: every case of the station, filtered as the officer types.
 
 Text matches ids, villages, summaries, party names and phones; villages and
-names also match by pinyin and pinyin initials (`fieldapp.search`: ``zs`` finds
+names also match by pinyin and pinyin initials (`fieldapp.domain.search`: ``zs`` finds
 张三). Status and risk narrow it further. The search keys are built once when
 the screen opens; each keystroke scans them and redraws at most `MAX_ROWS` rows
 (`CaseResults`: rows rendered once into lines, not a `DataTable`).
@@ -20,9 +20,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Select, Static
 
-from fieldapp import model
+from fieldapp.domain import model
+from fieldapp.domain.search import CaseIndex
 from fieldapp.i18n import t
-from fieldapp.search import CaseIndex
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, case_values, column_widths
 from fieldapp.tui.results import CaseResults

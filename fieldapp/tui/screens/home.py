@@ -18,8 +18,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from fieldapp.core.service import public
+from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import t
-from fieldapp.service import is_overdue, public
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells, risk_cell
 from storage import FieldDB

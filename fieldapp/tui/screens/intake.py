@@ -1,7 +1,7 @@
 """The intake form: record a dispute or hazard found on patrol, keeping half-filled forms as drafts.
 
 What the form holds, how it is checked and how a draft is stored live in
-`fieldapp.intake_form`; this screen only shows widgets, reads them back and
+`fieldapp.domain.intake_form`; this screen only shows widgets, reads them back and
 calls `CaseService.new_case`. The case and the draft's removal are written in
 one durable transaction before the screen says "saved".
 """
@@ -22,10 +22,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
 
-from fieldapp import i18n_intake as _strings  # noqa: F401  (registers the form's strings)
-from fieldapp import model
-from fieldapp.i18n import error_message, t
-from fieldapp.intake_form import (
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain import model
+from fieldapp.domain.intake_form import (
     DraftKeeper,
     IntakeValues,
     PartyValues,
@@ -35,7 +34,8 @@ from fieldapp.intake_form import (
     matching_villages,
     validate,
 )
-from fieldapp.service import CaseError, CaseService
+from fieldapp.i18n import error_message, t
+from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.intake_widgets import PartyRow, choice_options, relabel_select, show_error
 from storage import StoreError

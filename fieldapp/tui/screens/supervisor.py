@@ -5,9 +5,9 @@ refuses otherwise); every decision taken here is an operation that the merge che
 against the author's certificate on every device, so a crafted one from an officer's
 device is refused there too.
 
-- **Dashboard** (1): the figures of `fieldapp.dashboard`, each a row; Enter lists the
+- **Dashboard** (1): the figures of `fieldapp.outputs.dashboard`, each a row; Enter lists the
   cases behind it. Charts: weekly intake by category, resolution rate by month.
-- **Review** (2): `fieldapp.review`'s queue; Enter decides the item (settle a fork, settle a
+- **Review** (2): `fieldapp.domain.review`'s queue; Enter decides the item (settle a fork, settle a
   conflict, approve an escalation, close a red case) or opens its case; `o` opens the case.
   Open forks come first; a settled fork leaves the decisions and is listed with the records.
 - **Devices** (3): every enrolled device, its last record and last sync with this
@@ -36,17 +36,17 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
-from fieldapp.dashboard import Dashboard, build_dashboard
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import authority, device_rows, fork_rows
+from fieldapp.domain.review import DECISIONS, Item, Queue, review_queue
+from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
-from fieldapp.i18n_rules import reason_text
-from fieldapp.reports import (
+from fieldapp.i18n.rules import reason_text
+from fieldapp.outputs.dashboard import Dashboard, build_dashboard
+from fieldapp.outputs.reports import (
     CaseFacts,
     state_facts,
 )
-from fieldapp.review import DECISIONS, Item, Queue, review_queue
-from fieldapp.service import CaseService
-from fieldapp.station import authority, device_rows, fork_rows
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
@@ -140,7 +140,7 @@ class SupervisorScreen(Screen[None]):
         self.board: Dashboard | None = None
         self.queue: Queue = Queue([], {})
         self.devices: list[dict[str, Any]] = []
-        #: Fork key -> its row (`fieldapp.station.fork_rows`).
+        #: Fork key -> its row (`fieldapp.core.station.fork_rows`).
         self.forks: dict[str, dict[str, Any]] = {}
         #: Dashboard row key -> (title key, its placeholders, case ids).
         self._drill: dict[str, tuple[str, dict[str, Any], list[str]]] = {}

@@ -17,14 +17,14 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static, TextArea
 
-from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
-from fieldapp import model
-from fieldapp.forks import SIDES
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.station import StationError, device_rows, revoke_device, settle_fork
+from fieldapp.domain import model
+from fieldapp.domain.forks import SIDES
+from fieldapp.domain.review import escalated_by
 from fieldapp.i18n import has_key, t
-from fieldapp.i18n_rules import reason_text
-from fieldapp.review import escalated_by
-from fieldapp.service import CaseError, CaseService
-from fieldapp.station import StationError, device_rows, revoke_device, settle_fork
+from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
+from fieldapp.i18n.rules import reason_text
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
 from sync.merge import writer

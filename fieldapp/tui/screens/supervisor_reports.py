@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
-from fieldapp import i18n_supervisor as _strings  # noqa: F401  (registers the supervisor strings)
-from fieldapp import model
-from fieldapp.cli_reports import officer_names
-from fieldapp.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
+from fieldapp.core.service import CaseError, CaseService, officer_names
+from fieldapp.domain import model
+from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
-from fieldapp.reports import (
+from fieldapp.outputs.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
+from fieldapp.outputs.reports import (
     PERIODS,
     CaseFacts,
     ReportError,
@@ -27,7 +27,6 @@ from fieldapp.reports import (
     report_file,
     report_text,
 )
-from fieldapp.service import CaseError, CaseService
 from fieldapp.tui.case_timeline import vocab
 from fieldapp.tui.screens.case_dialogs import relabel_select
 

@@ -20,11 +20,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 
-from fieldapp.cli_net import human_size, peer_arg, remembered_interface
+from fieldapp.core.net import human_size, peer_arg, remembered_interface
+from fieldapp.core.service import CaseService
+from fieldapp.core.station import tls_material
 from fieldapp.i18n import t
-from fieldapp.i18n_rules import sync_reason_text
-from fieldapp.service import CaseService
-from fieldapp.station import tls_material
+from fieldapp.i18n.rules import sync_reason_text
 from fieldapp.tui.bindings import translate_bindings
 from sync.discovery import PeerBrowser
 from sync.lan import SERVICE_TYPE, sync_with, wanted_by

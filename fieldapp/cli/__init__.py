@@ -1,0 +1,1 @@
+"""The `fieldapp` command line (`fieldapp.cli.main.main`), one module per group of commands."""

@@ -1,0 +1,52 @@
+"""Command line: `fieldapp agreement`, the printable people's mediation agreement of a case."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from fieldapp.cli.cases import AddCommon, service_for
+from fieldapp.cli.reports import NOT_ENCRYPTED
+from fieldapp.core.service import CaseService, officer_names
+from fieldapp.outputs.agreement import agreement_html
+from fieldapp.outputs.exports import check_writable, write_new
+
+
+def station_name(service: CaseService) -> str:
+    """The name of the station this device is enrolled at ("" before it joins one)."""
+    anchor = service.replica.anchor
+    return anchor.station_name if anchor is not None else ""
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    """Write the mediation agreement of a resolved case as an HTML page to print."""
+    check_writable([args.out], args.force)  # before unlocking: a refusal costs no passphrase
+    lang = args.lang or "zh"  # the document is Chinese unless asked otherwise
+    with service_for(args) as service:
+        case = service.case(args.case_id)
+        name = args.station_name if args.station_name is not None else station_name(service)
+        data = agreement_html(case, officer_names(service), name, lang)
+    write_new({str(args.out): data}, args.force)
+    if args.json:
+        print(json.dumps({"path": str(args.out), "case": case["id"]}, ensure_ascii=False))
+    else:
+        print(
+            f"Wrote the mediation agreement of case {case['id']} to {args.out}: open it in a browser, "
+            f"print it, fill in the blank lines by hand and have it signed.\n{NOT_ENCRYPTED}"
+        )
+    return 0
+
+
+def register(sub: Any, common: AddCommon) -> None:
+    """Add the agreement command to the parser."""
+    p = sub.add_parser(
+        "agreement", help="write the people's mediation agreement (人民调解协议书) of a resolved case"
+    )
+    common(p)
+    p.add_argument("case_id", metavar="CASE_ID")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the HTML file to write")
+    p.add_argument("--station-name", metavar="NAME", help="default: the station this device is enrolled at")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(handler=cmd_agreement)

@@ -1,0 +1,257 @@
+"""The `fieldapp` command line: the scriptable contract of DESIGN.md.
+
+Every command takes --store DIR and reads the passphrase from --passphrase-file,
+$FIELDAPP_PASSPHRASE or a prompt. --json makes output machine-readable. Errors go
+to stderr with a non-zero exit code: 1 for a problem the user can fix, 2 for
+wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from fieldapp import __version__, i18n
+from fieldapp.cli import agreement as cli_agreement
+from fieldapp.cli import cases as cli_cases
+from fieldapp.cli import enrol as cli_enrol
+from fieldapp.cli import reports as cli_reports
+from fieldapp.cli import station as cli_station
+from fieldapp.cli import sync as cli_sync
+from fieldapp.core import net as cli_net
+from fieldapp.core.device import default_store_dir, device_info
+from fieldapp.core.passphrase import PassphraseError, check_new_passphrase, read_passphrase
+from fieldapp.core.service import CaseError, init_device
+from fieldapp.core.station import StationError
+from fieldapp.i18n import detect_language
+from fieldapp.i18n.rules import reason_text
+from storage import EncryptedStore, FieldDB, StoreError
+
+EXIT_ERROR = 1
+
+
+class CommandError(Exception):
+    """A user-facing failure of a command (message says what to do)."""
+
+    code = "command_error"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, default=None, help="store directory (default: %(default)s)")
+    parser.add_argument("--passphrase-file", type=Path, default=None, help="read the passphrase from FILE")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--lang", choices=["zh", "en"], default=None, help="interface language")
+
+
+def _store_dir(args: argparse.Namespace) -> Path:
+    return args.store if args.store is not None else default_store_dir()
+
+
+def _emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False) if args.json else text)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create this device's store and identity."""
+    officer = args.officer.strip()
+    if not officer:
+        raise CommandError("--officer needs the officer's name, e.g. --officer '王小明'.")
+    passphrase = read_passphrase(args.passphrase_file, confirm=True)
+    check_new_passphrase(passphrase, args.lang or detect_language())
+    store_dir = _store_dir(args)
+    info = init_device(store_dir, passphrase, officer, role=args.role)
+    _emit(
+        args,
+        {"device_id": info.device_id, "store": str(store_dir)},
+        f"Created the store in {store_dir}.\nDevice id: {info.device_id}",
+    )
+    return 0
+
+
+def cmd_store_check(args: argparse.Namespace) -> int:
+    """Unlock the store, verify every file, report its shape (no content)."""
+    passphrase = read_passphrase(args.passphrase_file)
+    db = FieldDB.open(_store_dir(args), passphrase)
+    try:
+        store = db.store
+        info = device_info(db)
+        data = {
+            "ok": True,
+            "device_id": info.device_id if info else None,
+            "generation": store.generation,
+            "tables": {name: len(docs) for name, docs in sorted(store.tables.items())},
+            "snapshot_bytes": store.snapshot_bytes,
+            "journal_bytes": store.journal_bytes,
+        }
+    finally:
+        db.close()
+    counts = ", ".join(f"{name} {n}" for name, n in data["tables"].items())  # type: ignore[attr-defined]
+    _emit(args, data, f"Store is intact: generation {data['generation']}; {counts or 'empty'}.")
+    return 0
+
+
+def cmd_store_salvage(args: argparse.Namespace) -> int:
+    """Recover the last good state of a damaged store."""
+    passphrase = read_passphrase(args.passphrase_file)
+    store, report = EncryptedStore.salvage(_store_dir(args), passphrase)
+    store.close()
+    data = {
+        "rebuilt_from_previous": report.rebuilt_from_previous,
+        "journal_records_recovered": report.journal_records_recovered,
+        "damage": report.damage,
+        "moved_aside": report.moved_aside,
+    }
+    lines = ["Salvage finished; the store opens again."]
+    lines += [f"  damage: {d}" for d in report.damage] or ["  no damage found"]
+    if report.moved_aside:
+        lines.append(f"  damaged files kept in a damaged-* folder: {', '.join(report.moved_aside)}")
+    _emit(args, data, "\n".join(lines))
+    return 0
+
+
+def cmd_store_passphrase(args: argparse.Namespace) -> int:
+    """Change the passphrase; only the small key file is rewritten."""
+    old = read_passphrase(args.passphrase_file, prompt="Current passphrase: ")
+    new = read_passphrase(args.new_passphrase_file, confirm=True, prompt="New passphrase: ")
+    check_new_passphrase(new, args.lang or detect_language())
+    store = EncryptedStore.open(_store_dir(args), old)
+    try:
+        store.change_passphrase(old, new)
+    finally:
+        store.close()
+    _emit(args, {"ok": True}, "Passphrase changed.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build a demo station store and open the app on it."""
+    from fieldapp.core.demo import build_demo_store
+
+    store_dir, passphrase = build_demo_store(args.store)
+    _emit(
+        args,
+        {"store": str(store_dir), "passphrase": passphrase},
+        f"Demo station store: {store_dir}\nPassphrase: {passphrase}",
+    )
+    if args.no_open:
+        return 0
+    return _run_tui(store_dir, args.lang, args.lock_after)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    """Open the terminal app."""
+    return _run_tui(_store_dir(args), args.lang, args.lock_after)
+
+
+def _run_tui(store_dir: Path, lang: str | None, lock_after: float) -> int:
+    from fieldapp.tui.app import run_app  # Textual loads only for the TUI
+
+    if lock_after < 0:
+        raise CommandError("--lock-after takes minutes (0 turns auto-lock off).")
+    run_app(store_dir, lang, lock_after * 60 or None)
+    return 0
+
+
+def _lock_after(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lock-after",
+        type=float,
+        default=5.0,
+        metavar="MINUTES",
+        help="lock the app after this many idle minutes (default 5; 0: never)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command-line grammar."""
+    parser = argparse.ArgumentParser(
+        prog="fieldapp", description="Dispute case records for rural police stations."
+    )
+    parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
+    _common(parser)
+    _lock_after(parser)
+    parser.set_defaults(handler=cmd_tui)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create this device's encrypted store")
+    _common(p)
+    p.add_argument("--officer", required=True, help="the officer who carries this device")
+    p.add_argument(
+        "--role",
+        choices=["officer", "supervisor"],
+        default="officer",
+        help="this device's role until it is enrolled at a station",
+    )
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("demo", help="build a demo station store and open the app")
+    _common(p)
+    _lock_after(p)
+    p.add_argument("--no-open", action="store_true", help="build the store, do not open the app")
+    p.set_defaults(handler=cmd_demo)
+
+    store = sub.add_parser("store", help="check, salvage or re-key the store").add_subparsers(
+        dest="store_command", metavar="ACTION", required=True
+    )
+    p = store.add_parser("check", help="verify every file of the store")
+    _common(p)
+    p.set_defaults(handler=cmd_store_check)
+    p = store.add_parser("salvage", help="recover the last good state of a damaged store")
+    _common(p)
+    p.set_defaults(handler=cmd_store_salvage)
+    p = store.add_parser("passphrase", help="change the passphrase")
+    _common(p)
+    p.add_argument("--new-passphrase-file", type=Path, default=None, help="read the new passphrase from FILE")
+    p.set_defaults(handler=cmd_store_passphrase)
+    cli_cases.register(sub, _common)
+    cli_station.register(sub, _common)
+    cli_enrol.register(sub, _common)
+    cli_sync.register(sub, _common)
+    cli_reports.register(sub, _common)
+    cli_agreement.register(sub, _common)
+    return parser
+
+
+def _localised(exc: BaseException, args: argparse.Namespace) -> str:
+    """A store error in the user's language (the catalogue's text), with the English detail after it;
+    a coded station refusal (`StationError.code`) in the user's language."""
+    language = i18n.normalise_language(getattr(args, "lang", None) or i18n.detect_language())
+    if isinstance(exc, StationError) and i18n.has_key(f"error.{exc.code}"):
+        params = {k: reason_text(v, language) if k == "reason" else v for k, v in exc.params.items()}
+        return i18n.Translator(language).t(f"error.{exc.code}", **params)
+    if not isinstance(exc, StoreError) or language == "en":
+        return str(exc)
+    i18n.set_language(language)
+    translated = i18n.error_message(exc)
+    return str(exc) if translated == str(exc) else f"{translated}\n({exc})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (
+        StoreError,
+        PassphraseError,
+        CommandError,
+        CaseError,
+        StationError,
+        cli_net.NetCliError,
+        ValueError,
+    ) as exc:
+        code = getattr(exc, "code", "error")
+        if args.json:
+            print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"fieldapp: {_localised(exc, args)}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
+    except KeyboardInterrupt:
+        print("fieldapp: interrupted; nothing was left half-saved.", file=sys.stderr)
+        return 130

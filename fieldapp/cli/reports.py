@@ -1,0 +1,139 @@
+"""Command-line exports and period reports for supervisors: `fieldapp export`, `fieldapp report`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from fieldapp.cli.cases import AddCommon, service_for
+from fieldapp.core.service import officer_names
+from fieldapp.domain import model
+from fieldapp.i18n import detect_language
+from fieldapp.outputs.exports import (
+    FORMATS,
+    CaseFilter,
+    ExportError,
+    build_export,
+    check_writable,
+    filter_cases,
+    parse_date,
+    write_new,
+)
+from fieldapp.outputs.reports import (
+    PERIODS,
+    ReportError,
+    build_report,
+    period_of,
+    report_file,
+    report_text,
+    state_facts,
+)
+
+NOT_ENCRYPTED = "The file is not encrypted and names private people: keep it on the station's computer."
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return str(args.lang or detect_language())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the filtered cases (and visits) as CSV, XLSX or JSON."""
+    created_from = parse_date(args.date_from, "--from") if args.date_from else None
+    created_to = parse_date(args.date_to, "--to") if args.date_to else None
+    if created_from and created_to and created_from > created_to:
+        raise ExportError(f"--from {created_from} is after --to {created_to}; no case could match.")
+    wanted = CaseFilter(
+        status=args.status,
+        risk=args.risk,
+        village=args.village,
+        category=args.category,
+        officer=args.officer,
+        created_from=created_from,
+        created_to=created_to,
+        overdue=args.overdue,
+    )
+    targets = [args.out] + ([args.visits_out] if args.visits_out else [])
+    check_writable(targets, args.force)  # before unlocking: a refusal costs no passphrase
+    lang = _lang(args)
+    with service_for(args) as service:
+        cases = filter_cases(service.cases(), wanted)
+        result = build_export(cases, args.format, lang, officer_names(service), args.out, args.visits_out)
+    write_new(result.files, args.force)
+    summary: dict[str, Any] = {
+        "format": args.format,
+        "cases": result.cases,
+        "visits": result.visits,
+        "out": str(args.out),
+        "visits_out": str(args.visits_out) if args.visits_out else None,
+        "lang": lang,
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    if args.format == "csv":
+        text = f"Wrote {result.cases} case(s) to {args.out}"
+        text += f" and {result.visits} visit(s) to {args.visits_out}." if args.visits_out else "."
+    elif args.format == "xlsx":
+        text = (
+            f"Wrote {result.cases} case(s) and {result.visits} visit(s) to {args.out} (sheets cases, visits)."
+        )
+    else:
+        text = f"Wrote {result.cases} case(s), with their {result.visits} visit(s), to {args.out}."
+    print(f"{text}\n{NOT_ENCRYPTED}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The period report: this period beside the same period last year."""
+    period = period_of(args.period, args.of)
+    if (args.format is None) != (args.out is None):
+        raise ReportError("--format and --out go together: e.g. --format xlsx --out report.xlsx.")
+    if args.out is not None:
+        check_writable([args.out], args.force)
+    lang = _lang(args)
+    with service_for(args) as service:
+        states = [s for s in service.replica.view("cases").values() if s["exists"]]
+        report = build_report(states, period, officer_names(service), facts_of=state_facts)
+    if args.out is not None:
+        write_new({str(args.out): report_file(report, args.format, lang)}, args.force)
+        if args.json:
+            print(
+                json.dumps(
+                    {"out": str(args.out), "format": args.format, "report": report}, ensure_ascii=False
+                )
+            )
+        else:
+            print(f"Wrote the {period.code} report to {args.out}.")
+        return 0
+    print(json.dumps(report, ensure_ascii=False) if args.json else report_text(report, lang))
+    return 0
+
+
+def register(sub: Any, common: AddCommon) -> None:
+    """Add the export and report commands to the parser."""
+    p = sub.add_parser("export", help="write cases and visits to a CSV, XLSX or JSON file")
+    common(p)
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", type=Path, required=True, metavar="FILE")
+    p.add_argument("--visits-out", type=Path, metavar="FILE", help="with --format csv: the visits' file")
+    p.add_argument("--status", choices=model.STATUSES)
+    p.add_argument("--risk", choices=model.RISKS)
+    p.add_argument("--village")
+    p.add_argument("--category", choices=model.CATEGORIES)
+    p.add_argument("--officer", metavar="DEVICE_ID", help="cases assigned to or recorded by this device")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="recorded on or after (local date)")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="recorded on or before (local date)")
+    p.add_argument("--overdue", action="store_true", help="past the deadline and not resolved")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("report", help="the month's, quarter's or half-year's figures, against last year")
+    common(p)
+    p.add_argument("--period", default="month", metavar="|".join(PERIODS), help="default: month")
+    p.add_argument("--of", metavar="YYYY-MM", help="a month inside the period (default: this month)")
+    p.add_argument("--format", choices=("csv", "xlsx"), help="write the report's table to --out")
+    p.add_argument("--out", type=Path, metavar="FILE")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(handler=cmd_report)

@@ -1,0 +1,194 @@
+"""Command-line commands of the station: station create, device list/revoke/forks/settle, area set/list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fieldapp.cli.cases import service_for
+from fieldapp.core import station
+from fieldapp.i18n import Translator, detect_language
+from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers the operation kinds' names)
+
+AddCommon = Callable[[argparse.ArgumentParser], None]
+
+
+def cmd_station_create(args: argparse.Namespace) -> int:
+    """Make this device the station authority."""
+    with service_for(args) as service:
+        anchor = station.create_station(service, args.name)
+        device_id = service.identity.device_id
+    data = {"station_id": anchor.station_id, "name": anchor.station_name, "device_id": device_id}
+    text = (
+        f"This device is now the authority of station {anchor.station_name} ({anchor.station_id}).\n"
+        "Enrol the officers' devices with `fieldapp enrol open`."
+    )
+    print(json.dumps(data, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def cmd_device_list(args: argparse.Namespace) -> int:
+    """List the devices known to this one."""
+    with service_for(args) as service:
+        rows = station.device_rows(service)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for row in rows:
+        mark = "*" if row["this_device"] else " "
+        state = f"REVOKED: {row['revoked']['reason']}" if row["revoked"] else ""
+        seen = row["last_seen"] or "-"
+        print(f"{mark} {row['device_id']}  {row['role']:<10} {seen:<25} {row['officer']}  {state}")
+    print(f"{len(rows)} device(s).")
+    return 0
+
+
+def cmd_device_revoke(args: argparse.Namespace) -> int:
+    """Revoke a device (station authority only)."""
+    with service_for(args) as service:
+        station.revoke_device(service, args.id, args.reason)
+    result: dict[str, Any] = {"revoked": args.id, "reason": args.reason}
+    text = f"Device {args.id} is revoked. The revocation reaches other devices as they sync."
+    print(json.dumps(result, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def _entry_line(tr: Translator, side: str, entry: dict[str, Any]) -> str:
+    """One of a fork's entries on one line: kind, entity, when, and its payload in brief."""
+    kind = entry["kind"]
+    name = tr.t(f"case.op.{kind}") if tr.has(f"case.op.{kind}") else kind
+    fields = "  ".join(f"{k}={v}" for k, v in entry["fields"].items())
+    return tr.t(f"fork.cli.entry.{side}", kind=name, entity=entry["entity"], at=entry["at"], fields=fields)
+
+
+def cmd_device_forks(args: argparse.Namespace) -> int:
+    """Every fork this device knows: whose log, where, settled or not, both entries."""
+    with service_for(args) as service:
+        rows = station.fork_rows(service)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    tr = Translator(args.lang or detect_language())
+    if not rows:
+        print(tr.t("fork.cli.none"))
+        return 0
+    for row in rows:
+        print(
+            tr.t(
+                "fork.cli.fork",
+                fork=row["fork"],
+                officer=row["officer"] or "-",
+                device=row["device_id"],
+                epoch=f"{row['epoch']:016x}",
+                seq=row["seq"],
+                seen=row["seen_at"] or "-",
+            )
+        )
+        print("  " + tr.t(f"fork.standing.{row['standing']}"))
+        print(tr.t("fork.cli.held_out" if row["held_out"] else "fork.cli.shown"))
+        print(_entry_line(tr, "held", row["held"]))
+        print(_entry_line(tr, "other", row["other"]))
+    open_forks = sum(row["standing"] == "open" for row in rows)
+    print(tr.t("fork.cli.count", count=len(rows), open=open_forks))
+    if open_forks:
+        print(tr.t("fork.cli.todo"))
+    return 0
+
+
+def cmd_device_settle(args: argparse.Namespace) -> int:
+    """Supervisor: settle a fork, keeping the entry held here or the other one."""
+    with service_for(args) as service:
+        station.settle_fork(service, args.fork, args.keep or "", args.reason or "")
+        row = next(r for r in station.fork_rows(service) if r["fork"] == args.fork)
+    if args.json:
+        print(
+            json.dumps(
+                {"settled": args.fork, "keep": args.keep, "reason": args.reason.strip(), **row},
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    tr = Translator(args.lang or detect_language())
+    side = tr.t(f"fork.cli.side.{args.keep}")
+    print(tr.t("fork.cli.settled", fork=args.fork, side=side, officer=row["officer"] or row["device_id"]))
+    print("  " + tr.t(f"fork.standing.{row['standing']}"))
+    return 0
+
+
+def cmd_area_set(args: argparse.Namespace) -> int:
+    """Supervisor: place a village in a police area (or take it out with --none)."""
+    area = None if args.none else args.area
+    if area is None and not args.none:
+        raise ValueError("Name the police area (e.g. 第一警务区), or give --none to take the village out.")
+    with service_for(args) as service:
+        areas = service.place_village(args.village, area)
+    result = {"village": args.village.strip(), "area": areas.get(args.village.strip())}
+    where = result["area"] or "no police area"
+    print(json.dumps(result, ensure_ascii=False) if args.json else f"{result['village']}: {where}.")
+    return 0
+
+
+def cmd_area_list(args: argparse.Namespace) -> int:
+    """Villages by police area, with every village a case names (unplaced ones too)."""
+    with service_for(args) as service:
+        areas = service.areas()
+        villages = {c["village"] for c in service.replica.view("cases").values() if c.get("exists")}
+    rows = [{"village": v, "area": areas.get(v)} for v in sorted(villages | set(areas))]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for row in sorted(rows, key=lambda r: (r["area"] is None, r["area"] or "", r["village"])):
+        print(f"{row['area'] or '(no area)'}\t{row['village']}")
+    return 0
+
+
+def register(sub: Any, common: AddCommon) -> None:
+    """Add the station and device commands."""
+    group = sub.add_parser("station", help="the station authority").add_subparsers(
+        dest="station_command", metavar="ACTION", required=True
+    )
+    p = group.add_parser("create", help="make this device the station authority (supervisor)")
+    common(p)
+    p.add_argument("--name", required=True, help="the station's name, e.g. 城关派出所")
+    p.set_defaults(handler=cmd_station_create)
+
+    group = sub.add_parser("device", help="devices of the station").add_subparsers(
+        dest="device_command", metavar="ACTION", required=True
+    )
+    p = group.add_parser("list", help="devices known here, with role, last activity and revocation")
+    common(p)
+    p.set_defaults(handler=cmd_device_list)
+    p = group.add_parser("revoke", help="station authority: shut a lost or compromised device out")
+    common(p)
+    p.add_argument("id")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_device_revoke)
+    p = group.add_parser("forks", help="forks seen here: whose log, where, settled or held out")
+    common(p)
+    p.set_defaults(handler=cmd_device_forks)
+    p = group.add_parser("settle", help="supervisor: settle a fork, choosing the entry that is the log")
+    common(p)
+    p.add_argument("fork", metavar="FORK", help="the fork, as `fieldapp device forks` names it")
+    p.add_argument(
+        "--keep",
+        choices=["held", "other"],
+        default=None,
+        help="held: the entry this device holds; other: the one that arrived second",
+    )
+    p.add_argument("--reason", default=None, metavar="TEXT", help="why that entry is the device's log")
+    p.set_defaults(handler=cmd_device_settle)
+
+    group = sub.add_parser("area", help="police areas (警务区) and their villages").add_subparsers(
+        dest="area_command", metavar="ACTION", required=True
+    )
+    p = group.add_parser("set", help="supervisor: place a village in a police area")
+    common(p)
+    p.add_argument("village")
+    p.add_argument("area", nargs="?", help="the police area, e.g. 第一警务区")
+    p.add_argument("--none", action="store_true", help="take the village out of any area")
+    p.set_defaults(handler=cmd_area_set)
+    p = group.add_parser("list", help="villages by police area")
+    common(p)
+    p.set_defaults(handler=cmd_area_list)

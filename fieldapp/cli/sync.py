@@ -1,0 +1,199 @@
+"""`fieldapp sync` and `fieldapp serve`: the shift-end merge on the station LAN.
+
+`serve` keeps this device reachable (and, with `--interface`, advertised by
+zeroconf) and accepts syncs from the station's devices, several at once,
+until it is stopped. `sync` finds the station's devices advertising on the
+LAN (or takes `--peer HOST:PORT`), syncs with each in turn and reports per
+peer what was sent and received. The protocol is `sync.session` over
+`sync.lan`; docs/sync.md describes it.
+
+Zeroconf only runs on the address given with `--interface`; `sync` remembers
+the last one in the encrypted store, so at the station `fieldapp sync` alone
+is enough after the first time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from fieldapp.cli.cases import service_for
+from fieldapp.core import station
+from fieldapp.core.net import (
+    NetCliError,
+    human_size,
+    interface_arg,
+    peer_arg,
+    positive_seconds,
+    print_json,
+    remembered_interface,
+)
+from fieldapp.core.service import CaseService
+from sync.lan import SyncServer, find_peers, sync_with
+from sync.session import Endpoint, SessionReport
+from sync.tls import TlsMaterial
+
+AddCommon = Callable[[argparse.ArgumentParser], None]
+
+
+class SyncCliError(NetCliError):
+    """A sync that could not start; the message says what to do."""
+
+    code = "sync_error"
+
+
+def _material(service: CaseService) -> TlsMaterial:
+    material = station.tls_material(service)
+    if material is None:
+        raise SyncCliError(
+            "This device is not enrolled at a station, so no station device will sync with it. Ask the "
+            "supervisor to run `fieldapp enrol open`, then run `fieldapp enrol join --code CODE` here."
+        )
+    return material
+
+
+def _line(report: SessionReport) -> str:
+    if report.error:
+        done = (
+            f" after sending {report.sent} and receiving {report.received}"
+            if report.sent or report.received
+            else ""
+        )
+        return f"  {report.peer}: FAILED{done}: {report.error}"
+    refused = f", {report.refused} refused ({'; '.join(report.refusals[:3])})" if report.refused else ""
+    return (
+        f"  {report.peer}: sent {report.sent}, received {report.received} (new {report.applied}{refused}), "
+        f"{human_size(report.bytes_sent + report.bytes_received)}, {report.seconds:.1f} s"
+    )
+
+
+async def _sync_all(
+    service: CaseService, material: TlsMaterial, peers: list[tuple[str, int, str | None]], timeout: float
+) -> list[SessionReport]:
+    endpoint = Endpoint(service.replica)
+    reports = []
+    for host, port, device_id in peers:
+        reports.append(await sync_with(host, port, endpoint, material, timeout, expected_device=device_id))
+    return reports
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Sync once with every station device found (or the --peer ones)."""
+    interface = interface_arg(args.interface, SyncCliError)
+    timeout = positive_seconds(args.timeout, "--timeout", SyncCliError)
+    wait = positive_seconds(args.wait, "--wait", SyncCliError)
+    given = [peer_arg(text, SyncCliError) for text in args.peer or []]
+    with service_for(args) as service:
+        material = _material(service)
+        peers: list[tuple[str, int, str | None]] = [(host, port, None) for host, port in given]
+        if not peers:
+            interface = remembered_interface(service.replica, interface)
+            if interface is None:
+                raise SyncCliError(
+                    "Give --interface ADDR (this device's address on the station network) to find the "
+                    "station's devices, or --peer HOST:PORT of a device running `fieldapp serve`."
+                )
+            found = asyncio.run(find_peers(interface, material.station_id, service.identity.device_id, wait))
+            if not found:
+                raise SyncCliError(
+                    f"No device of this station answered on {interface} within {wait:g} s. Check that the "
+                    "station's computer runs `fieldapp serve --interface ADDR` here, or use --peer."
+                )
+            peers = [(host, port, device_id) for device_id, (host, port) in sorted(found.items())]
+        reports = asyncio.run(_sync_all(service, material, peers, timeout))
+        state_hash = service.state_hash()
+    failed = [r for r in reports if r.error]
+    if args.json:
+        print_json({"peers": [r.as_json() for r in reports], "state_hash": state_hash})
+    else:
+        print(f"Synced with {len(reports) - len(failed)} of {len(reports)} device(s):")
+        for report in reports:
+            print(_line(report))
+    return 1 if failed else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Accept syncs until stopped (Ctrl-C, SIGTERM or --duration)."""
+    interface = interface_arg(args.interface, SyncCliError)
+    duration = positive_seconds(args.duration, "--duration", SyncCliError) if args.duration else None
+    with service_for(args) as service:
+        material = _material(service)
+
+        def on_event(kind: str, data: dict[str, Any]) -> None:
+            if args.json:
+                print_json({"event": kind, **data})
+            elif kind == "listening":
+                where = data["host"] if interface else "all addresses"
+                seen = f", advertised on {interface}" if interface else ""
+                print(
+                    f"Serving device {data['device_id']} on {where} port {data['port']}{seen}. Ctrl-C stops."
+                )
+            elif kind == "session":
+                report = SessionReport(
+                    **{
+                        k: v
+                        for k, v in data.items()
+                        if k in SessionReport.__dataclass_fields__ and k != "refusals"
+                    }
+                )
+                print(_line(report), flush=True)
+            elif kind == "refused":
+                print(f"  refused {data['address']}: {data['reason']}", flush=True)
+
+        async def run() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            server = SyncServer(
+                Endpoint(service.replica),
+                material,
+                host=interface or "0.0.0.0",
+                port=args.port,
+                advertise=interface is not None,
+                on_event=on_event,
+            )
+            try:
+                await server.start()
+            except OSError as exc:
+                raise SyncCliError(
+                    f"Cannot listen on {interface or 'all addresses'} port {args.port}: "
+                    f"{exc.strerror or exc}. Check --interface (an address of this device) and --port."
+                ) from None
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), duration)
+            finally:
+                await server.close()
+
+        asyncio.run(run())
+    if not args.json:
+        print("Stopped; everything received is saved.", file=sys.stderr)
+    return 0
+
+
+def register(sub: Any, common: AddCommon) -> None:
+    """Add `sync` and `serve` to the command line."""
+    p = sub.add_parser("sync", help="find the station's devices on the LAN and sync with each once")
+    common(p)
+    p.add_argument(
+        "--peer", action="append", help="HOST:PORT of a device running `fieldapp serve` (repeatable)"
+    )
+    p.add_argument("--interface", default=None, help="this device's address on the station network")
+    p.add_argument("--timeout", type=float, default=30.0, help="give up on a silent peer after S seconds")
+    p.add_argument("--wait", type=float, default=3.0, help="look for devices for S seconds (default 3)")
+    p.set_defaults(handler=cmd_sync)
+
+    p = sub.add_parser("serve", help="stay reachable and accept syncs from the station's devices")
+    common(p)
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    p.add_argument("--interface", default=None, help="this device's address to listen and advertise on")
+    p.add_argument(
+        "--duration", type=float, default=None, help="stop after S seconds (default: until stopped)"
+    )
+    p.set_defaults(handler=cmd_serve)

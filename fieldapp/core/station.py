@@ -1,0 +1,345 @@
+"""The station authority on the supervisor's device, and a device's membership.
+
+`create_station` makes this device the authority: a CA key kept in the
+encrypted store, and a supervisor certificate for itself. `issue_certificate`
+(authority only) certifies an enrolling device; `adopt_enrolment` (the new
+device) stores the certificate and the station's anchor and starts a new log
+epoch whose announcement carries the certificate, so every device of the
+station learns the new device's role from the station's signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from fieldapp.core.device import DEVICE_TABLE, LOCAL_STATION
+from fieldapp.core.service import CaseService
+from fieldapp.domain import model
+from fieldapp.domain.forks import fork_entries
+from fieldapp.i18n import Translator
+from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the settle refusals)
+from sync.certs import Anchor, Certificate, CertificateError, StationAuthority, decode_certificate
+from sync.ops import chain_key
+from sync.replica import OperationRefused
+from sync.tls import (
+    TlsMaterial,
+    ca_certificate,
+    check_ca_certificate,
+    device_certificate,
+    predates_profile,
+    read_device_certificate,
+)
+from sync.trust import REVOKE, SETTLE, revocation_statement, settle_payload
+
+AUTHORITY_TABLE = "station_authority"
+ISSUED_TABLE = "issued_certificates"
+
+
+class StationError(Exception):
+    """A station operation that cannot be done; the message says why and what to do.
+
+    Refusals with a `code` have the catalogue text ``error.<code>`` (English and Chinese,
+    filled from `params`); the command line shows it in the user's language.
+    """
+
+    def __init__(self, message: str, code: str = "", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code or "station_error"
+        self.params = params or {}
+
+
+def _refusal(code: str, **params: Any) -> StationError:
+    """A coded refusal whose message is the catalogue's English text."""
+    return StationError(Translator("en").t(f"error.{code}", **params), code, params)
+
+
+def authority(service: CaseService) -> StationAuthority | None:
+    """This device's CA, if it is the station authority."""
+    doc = service.db.keyed(AUTHORITY_TABLE).get_copy("ca")
+    return None if doc is None else StationAuthority(bytes(doc["private_key"]), str(doc["name"]))
+
+
+def _tls_certificates(service: CaseService, ca: StationAuthority, device_key: bytes) -> tuple[bytes, bytes]:
+    """(device TLS certificate, CA TLS certificate), both DER, for LAN sync (`sync.tls`).
+
+    The TLS certificate carries no role: the role travels in the log's announcement.
+    """
+    private = bytes(service.db.keyed(AUTHORITY_TABLE).get_copy("ca")["private_key"])  # type: ignore[index]
+    station_id = ca.anchor.station_id
+    return device_certificate(private, station_id, device_key), ca_certificate(private, station_id)
+
+
+def tls_material(service: CaseService) -> TlsMaterial | None:
+    """This device's TLS identity at its station; None before it joins one.
+
+    The station authority's device renews its own certificates here when they predate
+    the current profile (docs/sync.md, "Certificates issued before this profile"): it
+    holds the CA key, so its next sync or serve presents the new profile.
+    """
+    doc = service.db.table(DEVICE_TABLE).all()[0]
+    tls = doc.get("tls")
+    if not tls:
+        return None
+    ca = authority(service)
+    if ca is not None and predates_profile(bytes(tls["cert"]), bytes(tls["ca"])):
+        tls = _renew_own_tls(service, ca)
+    return TlsMaterial(
+        station_id=str(doc["station"]),
+        ca_der=bytes(tls["ca"]),
+        cert_der=bytes(tls["cert"]),
+        private_key=service.identity.signing_key,
+    )
+
+
+def _renew_own_tls(service: CaseService, ca: StationAuthority) -> dict[str, bytes]:
+    """Authority only: re-issue this device's TLS certificate and the CA's, keeping all else."""
+    cert, ca_der = _tls_certificates(service, ca, service.identity.public_key)
+    device = service.db.table(DEVICE_TABLE)
+    record = device.all()[0]
+    tls = {"cert": cert, "ca": ca_der}
+    with service.db.transaction():
+        device.update({**record, "tls": tls}, doc_ids=[record.doc_id])
+    return tls
+
+
+def require_fresh(service: CaseService) -> None:
+    """Refuse to move a device that already holds work to a station."""
+    if service.device_station != LOCAL_STATION:
+        raise StationError("This device already belongs to a station; it cannot join another one.")
+    vector = service.replica.vector()
+    own = chain_key(service.identity.device_id, service.identity.epoch)
+    if any(seq for chain, seq in vector.items() if chain != own) or vector.get(own, 0) > 1:
+        raise StationError(
+            "This device already holds records made before joining a station. Enrol a freshly "
+            "initialised device (`fieldapp init --store NEW_DIR`) and move the work with sync."
+        )
+
+
+def create_station(service: CaseService, name: str) -> Anchor:
+    """Make this device the station authority (a supervisor's device)."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise StationError("The station needs a name of 1 to 64 characters, e.g. --name '城关派出所'.")
+    require_fresh(service)
+    ca, private = StationAuthority.generate(name)
+    with service.db.transaction():
+        service.db.keyed(AUTHORITY_TABLE).put("ca", {"private_key": private, "name": name})
+        cert = ca.issue(service.identity.public_key, service.officer, "supervisor")
+        tls_cert, tls_ca = _tls_certificates(service, ca, service.identity.public_key)
+        _adopt(service, cert, ca.anchor, tls_cert, tls_ca)
+    return ca.anchor
+
+
+def issue_certificate(
+    service: CaseService, device_key: bytes, officer: str, role: str
+) -> tuple[list[bytes], dict[str, Any]]:
+    """Authority only: certify an enrolling device.
+
+    Returns ([certificate body, signature, TLS certificate DER], anchor document with
+    the station's TLS CA certificate under ``ca_x509``).
+    """
+    ca = authority(service)
+    if ca is None:
+        raise StationError(
+            "Only the station authority's device can enrol devices (`fieldapp station create`)."
+        )
+    try:
+        cert = ca.issue(device_key, officer, role)
+        tls_cert, tls_ca = _tls_certificates(service, ca, device_key)
+    except (CertificateError, ValueError) as exc:
+        raise StationError(f"Cannot certify the device: {exc}.") from None
+    service.db.keyed(ISSUED_TABLE).put(
+        cert.device_id, {"officer": officer, "role": role, "serial": cert.serial, "issued_ms": cert.issued_ms}
+    )
+    return [*cert.to_wire(), tls_cert], {**ca.anchor.to_doc(), "ca_x509": tls_ca}
+
+
+def adopt_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> Certificate:
+    """The new device: check and keep its certificate and the station anchor."""
+    require_fresh(service)
+    anchor, cert, tls_cert, tls_ca = _checked_answer(service, cert_wire, anchor_doc)
+    with service.db.transaction():
+        _adopt(service, cert, anchor, tls_cert, tls_ca)
+    return cert
+
+
+def _checked_answer(
+    service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any], station: str | None = None
+) -> tuple[Anchor, Certificate, bytes, bytes]:
+    """The station's enrolment answer, checked: (anchor, certificate, TLS certificate, TLS CA).
+
+    `station`: the station the answer must come from (a renewal), or None (a first enrolment).
+    """
+    try:
+        anchor = Anchor.from_doc(anchor_doc)
+        if station is not None and anchor.station_id != station:  # the id is the CA key's (Anchor.check)
+            raise StationError(
+                "The code belongs to another station than this device's; a device stays at its station."
+            )
+        cert = decode_certificate(cert_wire[0], cert_wire[1], anchor)
+        tls_cert, tls_ca = bytes(cert_wire[2]), bytes(anchor_doc["ca_x509"])
+        check_ca_certificate(tls_ca, anchor)
+        tls_peer = read_device_certificate(tls_cert, anchor.station_id, anchor.ca_public_key)
+    except (CertificateError, IndexError, KeyError, TypeError) as exc:
+        raise StationError(f"The enrolment answer is not valid: {exc}.") from None
+    if cert.device_id != service.identity.device_id or tls_peer.device_id != cert.device_id:
+        raise StationError("The certificate was issued for another device.")
+    return anchor, cert, tls_cert, tls_ca
+
+
+def is_member(service: CaseService) -> bool:
+    """True once this device belongs to a station."""
+    return service.device_station != LOCAL_STATION
+
+
+def renew_enrolment(service: CaseService, cert_wire: list[bytes], anchor_doc: dict[str, Any]) -> None:
+    """An enrolled device: take re-issued TLS certificates from its own station, keep all else.
+
+    How a device whose certificates predate the current profile gets new ones
+    (`fieldapp enrol join` again): its keys, log, epoch and the certificate its
+    announcement carries stay as they are; only the TLS certificates change.
+    """
+    own = service.db.table(DEVICE_TABLE).all()[0]
+    anchor, cert, tls_cert, tls_ca = _checked_answer(service, cert_wire, anchor_doc, service.device_station)
+    if predates_profile(tls_cert, tls_ca):
+        raise StationError("The station's device issued old certificates; update fieldapp on it first.")
+    device = service.db.table(DEVICE_TABLE)
+    with service.db.transaction():
+        device.update({**own, "tls": {"cert": tls_cert, "ca": tls_ca}}, doc_ids=[own.doc_id])
+
+
+def _adopt(service: CaseService, cert: Certificate, anchor: Anchor, tls_cert: bytes, tls_ca: bytes) -> None:
+    """Store membership and start a new epoch announced with the certificate."""
+    device = service.db.table(DEVICE_TABLE)
+    doc = dict(device.all()[0])
+    # The pre-station log holds only the local announcement (see require_fresh) and was
+    # never accepted by any station device: drop it so every member's view is the same.
+    old_chain = chain_key(service.identity.device_id, service.identity.epoch)
+    service.replica.ops.remove(
+        doc_ids=[key for key in service.replica.ops.raw() if key.startswith(old_chain)]
+    )
+    service.replica.chains.remove(doc_ids=[old_chain])
+    service.db.keyed("devices").remove(doc_ids=[service.identity.device_id])
+    epoch = int.from_bytes(os.urandom(8), "big") >> 1
+    doc.update(
+        station=anchor.station_id,
+        role=cert.role,
+        epoch=epoch,
+        cert=cert.to_wire(),
+        anchor=anchor.to_doc(),
+        tls={"cert": tls_cert, "ca": tls_ca},
+    )
+    device.update(doc, doc_ids=[device.all()[0].doc_id])
+    service.reload()
+    service.replica.ensure_announced(cert.role, cert.officer, cert=cert.to_wire())
+
+
+def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
+    """Authority only: a station-signed revocation that spreads with sync."""
+    ca = authority(service)
+    if ca is None:
+        raise StationError("Only the station authority's device can revoke devices.")
+    reason = reason.strip()
+    if not reason:
+        raise StationError("A revocation needs a reason (e.g. 'device lost on patrol').")
+    target = service.replica.device(device_id)
+    if target is None:
+        raise StationError(f"No device {device_id!r} is known here; `fieldapp device list` shows them.")
+    if device_id == service.identity.device_id:
+        raise StationError("The station authority cannot revoke its own device.")
+    prefix = device_id + "."
+    cutoff = {chain: seq for chain, seq in service.replica.vector().items() if chain.startswith(prefix)}
+    statement = revocation_statement(ca.anchor.station_id, device_id, reason, cutoff)
+    payload = {"reason": reason, "cutoff": cutoff, "station_sig": ca.sign(statement)}
+    try:
+        service.replica.record(REVOKE, device_id, payload)
+    except OperationRefused as exc:
+        raise StationError(f"Not revoked: {exc}.") from None
+
+
+def fork_rows(service: CaseService) -> list[dict[str, Any]]:
+    """Every fork seen here: the device, where, whether a supervisor settled it, and both
+    entries (`fieldapp.domain.forks.ForkEntry` as documents) so that a supervisor can choose."""
+    rows = []
+    for key, fork in sorted(service.replica.forks.raw().items()):
+        device = service.replica.device(str(fork["author"])) or {}
+        held, other = fork_entries(fork)
+        seen = fork.get("seen_at")
+        rows.append(
+            {
+                "fork": key,
+                "device_id": fork["author"],
+                "officer": device.get("officer", ""),
+                "epoch": int(fork["epoch"]),
+                "seq": int(fork["seq"]),
+                "standing": service.replica.fork_standing(fork),
+                "held_out": service.replica.quarantined(str(fork["author"])),
+                "seen_at": _seconds_iso(seen),
+                "held": held.to_doc(),
+                "other": other.to_doc(),
+            }
+        )
+    return rows
+
+
+def _seconds_iso(seconds: Any) -> str | None:
+    """A wall-clock time in seconds as ISO UTC (None if unknown)."""
+    if not isinstance(seconds, int | float):
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")
+
+
+def settle_fork(service: CaseService, fork_key: str, keep: str, reason: str) -> None:
+    """Supervisor: decide which of a fork's two signed entries is the device's log.
+
+    `keep` is "held" (the entry this device holds) or "other" (the one that arrived second).
+    The decision is an operation: it spreads with sync, and every device that holds the kept
+    entry shows that device's work again. Refusals are coded (`StationError.code`).
+    """
+    if not service.is_supervisor:
+        raise _refusal("fork_not_supervisor")
+    fork = service.replica.forks.get_copy(fork_key)
+    if fork is None:
+        raise _refusal("fork_unknown", fork=fork_key)
+    if str(fork["author"]) == service.identity.device_id:
+        raise _refusal("fork_own_log")
+    if keep not in ("held", "other"):
+        raise _refusal("fork_keep")
+    reason = reason.strip()
+    if not reason:
+        raise _refusal("fork_reason")
+    body = bytes(fork["held"] if keep == "held" else fork["other"])
+    payload = settle_payload(int(fork["epoch"]), int(fork["seq"]), hashlib.sha256(body).digest(), reason)
+    try:
+        service.replica.record(SETTLE, str(fork["author"]), payload)
+    except OperationRefused as exc:
+        raise _refusal("fork_refused", reason=str(exc)) from None
+
+
+def device_rows(service: CaseService) -> list[dict[str, Any]]:
+    """Every device known here: who, role, last seen, revoked (newest activity first)."""
+    last_seen: dict[str, int] = {}
+    for chain, doc in service.replica.chains.raw().items():
+        author = chain.rsplit(".", 1)[0]
+        last_seen[author] = max(last_seen.get(author, 0), int(doc.get("hlc", 0)))
+    rows = []
+    for device_id, doc in service.replica.view("devices").items():
+        if "public_key" not in doc:
+            continue
+        revoked = doc.get("revoked")
+        seen = last_seen.get(device_id)
+        rows.append(
+            {
+                "device_id": device_id,
+                "officer": doc["officer"],
+                "role": doc["role"],
+                "this_device": device_id == service.identity.device_id,
+                "last_seen": model.stamp_iso(seen) if seen else None,
+                "revoked": None if revoked is None else {"reason": revoked["reason"], "by": revoked["by"]},
+            }
+        )
+    rows.sort(key=lambda r: r["last_seen"] or "", reverse=True)
+    return rows

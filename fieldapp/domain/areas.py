@@ -1,0 +1,66 @@
+"""Police areas (警务区): which area each village belongs to, set by the station's supervisor.
+
+A station divides its villages among a few police areas; supervisors look at the load
+per area as well as per village and officer. The placement is an operation like any
+other (`village.area`, entity = the village's name), folded into the `villages` view:
+last writer wins by the merge's total order, a concurrent change is kept as a conflict,
+and only a supervisor's certificate may make it (checked at merge time on every device).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldapp.domain import model
+from sync.merge import MergeEnv, field_base, set_field
+from sync.ops import Operation
+
+AREA_SET = "village.area"
+TABLE = "villages"
+
+
+def area_problem(village: Any, area: Any) -> str | None:
+    """Why a placement is invalid, or None."""
+    if not isinstance(village, str) or not village.strip() or len(village) > model.MAX_SHORT:
+        return f"the village must be text of at most {model.MAX_SHORT} characters, not empty"
+    if area is not None and (not isinstance(area, str) or len(area) > model.MAX_SHORT or not area.strip()):
+        return f"a police area is named by text of at most {model.MAX_SHORT} characters (or none)"
+    return None
+
+
+class VillageReducer:
+    """Folds `village.area` operations into the `villages` view."""
+
+    table = TABLE
+    kinds = frozenset({AREA_SET})
+
+    def initial(self, op: Operation) -> dict[str, Any]:
+        """A village no area holds yet."""
+        return {"village": op.entity, "area": None, "conflicts": []}
+
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        """Only a supervisor places a village; the rest of the merge's rules as for cases."""
+        role = env.role(op.author, op.epoch, op.seq)
+        if role is None:
+            return "the author's device is not known"
+        if role != "supervisor":
+            return "only a supervisor may place a village in a police area"
+        area = op.payload.get("area")
+        reason = area_problem(op.entity, area)
+        if reason:
+            return reason
+        set_field(state, "area", area.strip() if area else None, op, op.payload.get("base"))
+        return None
+
+    def finish(self, state: dict[str, Any], last: Operation) -> None:
+        """Nothing depends on the newest placement alone."""
+
+
+def place_payload(view: dict[str, Any], village: str, area: str | None) -> dict[str, Any]:
+    """The payload placing `village` in `area` (None: in no area), naming what it replaces."""
+    return {"area": area, "base": field_base(view.get(village), "area")}
+
+
+def areas_of(view: dict[str, Any]) -> dict[str, str]:
+    """Village -> its police area, for the villages placed in one."""
+    return {village: doc["area"] for village, doc in view.items() if doc.get("area")}

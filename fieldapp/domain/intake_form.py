@@ -1,0 +1,259 @@
+"""The intake form's values, their checks and their draft: plain data, no Textual.
+
+The screen (`fieldapp.tui.screens.intake`) reads its widgets into `IntakeValues`,
+asks `validate` what is wrong (i18n keys, in form order), and keeps half-filled
+forms through a `DraftKeeper`, as a `draft_doc` in the store's `local` table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fieldapp.domain import model
+from storage import KeyedTable
+
+DRAFT_KEY = "intake_draft"
+DRAFT_VERSION = 1
+DEFAULT_SOURCE = "patrol"
+DEFAULT_ROLE = "party"
+PHONE_MIN, PHONE_MAX = 5, 20
+_PHONE = re.compile(r"\+?[0-9]+")
+# Chinese input methods often type full-width digits; the store keeps ASCII ones.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+
+
+@dataclass(frozen=True)
+class PartyValues:
+    """One party row as typed."""
+
+    name: str = ""
+    phone: str = ""
+    role: str = DEFAULT_ROLE
+
+    def is_blank(self) -> bool:
+        """No name and no phone: the row is ignored when saving."""
+        return not (self.name.strip() or self.phone.strip())
+
+
+@dataclass(frozen=True)
+class IntakeValues:
+    """Everything the intake form holds, as typed (None: nothing chosen)."""
+
+    village: str = ""
+    category: str | None = None
+    source: str | None = DEFAULT_SOURCE
+    parties: tuple[PartyValues, ...] = (PartyValues(),)
+    summary: str = ""
+    risk: str | None = None
+    flags: tuple[str, ...] = ()
+    deadline: str = ""
+
+    def is_blank(self) -> bool:
+        """Nothing typed or chosen beyond the defaults: not worth keeping as a draft."""
+        return (
+            self.village.strip() == ""
+            and self.summary.strip() == ""
+            and self.deadline.strip() == ""
+            and (
+                self.category is None
+                and self.risk is None
+                and not self.flags
+                and self.source in (None, DEFAULT_SOURCE)
+                and all(p.is_blank() for p in self.parties)
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something to fix: which field (and party row), the message's i18n key and fields."""
+
+    field: str
+    key: str
+    params: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    index: int | None = None
+
+
+def normalise_phone(text: str) -> str:
+    """The phone as stored: trimmed, full-width digits and plus made ASCII."""
+    return text.strip().translate(_FULL_WIDTH)
+
+
+def _short(name: str, value: str, index: int | None = None) -> Problem | None:
+    if len(value.strip()) > model.MAX_SHORT:
+        return Problem(name, "intake.error.too_long", {"limit": model.MAX_SHORT}, index)
+    return None
+
+
+def validate(values: IntakeValues) -> list[Problem]:
+    """What must be fixed before the intake can be saved, in the order of the form."""
+    problems: list[Problem | None] = []
+    if not values.village.strip():
+        problems.append(Problem("village", "intake.error.village_required"))
+    else:
+        problems.append(_short("village", values.village))
+    for name in ("category", "source"):
+        if getattr(values, name) is None:
+            problems.append(Problem(name, f"intake.error.{name}_required"))
+    filled = [(i, p) for i, p in enumerate(values.parties) if not p.is_blank()]
+    if len(filled) > model.MAX_PARTIES:
+        problems.append(Problem("parties", "intake.error.too_many_parties", {"limit": model.MAX_PARTIES}))
+    for index, party in filled:
+        if not party.name.strip():
+            problems.append(Problem("party_name", "intake.error.party_name_required", index=index))
+        else:
+            problems.append(_short("party_name", party.name, index))
+        phone = normalise_phone(party.phone)
+        if phone and not (_PHONE.fullmatch(phone) and PHONE_MIN <= len(phone) <= PHONE_MAX):
+            problems.append(
+                Problem("party_phone", "intake.error.phone", {"min": PHONE_MIN, "max": PHONE_MAX}, index)
+            )
+    summary = values.summary.strip()
+    if not summary:
+        problems.append(Problem("summary", "intake.error.summary_required"))
+    elif len(summary) > model.MAX_TEXT:
+        problems.append(
+            Problem(
+                "summary", "intake.error.summary_too_long", {"count": len(summary), "limit": model.MAX_TEXT}
+            )
+        )
+    if values.risk is None:
+        problems.append(Problem("risk", "intake.error.risk_required"))
+    if values.deadline.strip():
+        try:
+            model.parse_deadline(values.deadline.strip())
+        except ValueError:
+            problems.append(Problem("deadline", "intake.error.deadline"))
+    return [p for p in problems if p is not None]
+
+
+def case_fields(values: IntakeValues) -> dict[str, Any]:
+    """Keyword arguments for `CaseService.new_case` (call only when `validate` found nothing)."""
+    return {
+        "village": values.village.strip(),
+        "category": values.category,
+        "risk": values.risk,
+        "summary": values.summary.strip(),
+        "parties": [
+            {"name": p.name.strip(), "phone": normalise_phone(p.phone), "role": p.role}
+            for p in values.parties
+            if not p.is_blank()
+        ],
+        "source": values.source,
+        "flags": list(values.flags),
+        "deadline": values.deadline.strip() or None,
+    }
+
+
+# ------------------------------------------------------------ drafts
+
+
+def draft_doc(values: IntakeValues, saved_at: str) -> dict[str, Any]:
+    """The draft as stored: plain dicts, lists and strings (msgpack-able)."""
+    return {
+        "version": DRAFT_VERSION,
+        "saved_at": saved_at,
+        "village": values.village,
+        "category": values.category,
+        "source": values.source,
+        "parties": [{"name": p.name, "phone": p.phone, "role": p.role} for p in values.parties],
+        "summary": values.summary,
+        "risk": values.risk,
+        "flags": list(values.flags),
+        "deadline": values.deadline,
+    }
+
+
+def _text(doc: Mapping[str, Any], name: str) -> str:
+    value = doc.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _choice(doc: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str | None:
+    value = doc.get(name)
+    return value if value in choices else None
+
+
+def read_draft(doc: Any) -> tuple[IntakeValues, str] | None:
+    """The values and save time of a stored draft; anything unreadable is left blank."""
+    if not isinstance(doc, dict) or doc.get("version") != DRAFT_VERSION:
+        return None
+    rows = doc.get("parties")
+    parties = tuple(
+        PartyValues(
+            _text(row, "name"), _text(row, "phone"), _choice(row, "role", model.PARTY_ROLES) or DEFAULT_ROLE
+        )
+        for row in (rows if isinstance(rows, list) else [])[: model.MAX_PARTIES]
+        if isinstance(row, dict)
+    )
+    flags = doc.get("flags")
+    values = IntakeValues(
+        village=_text(doc, "village"),
+        category=_choice(doc, "category", model.CATEGORIES),
+        source=_choice(doc, "source", model.SOURCES),
+        parties=parties,
+        summary=_text(doc, "summary"),
+        risk=_choice(doc, "risk", model.RISKS),
+        flags=tuple(f for f in model.FLAGS if isinstance(flags, list) and f in flags),
+        deadline=_text(doc, "deadline"),
+    )
+    return values, _text(doc, "saved_at")
+
+
+def _local_minute() -> str:
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class DraftKeeper:
+    """The intake draft in a keyed table (the store's `local`, encrypted with the rest)."""
+
+    def __init__(self, table: KeyedTable, clock: Callable[[], str] = _local_minute) -> None:
+        self._table = table
+        self._clock = clock
+        found = read_draft(table.get_copy(DRAFT_KEY))
+        #: The draft found when the form opened, and when it was kept (None: there was none).
+        self.restored: IntakeValues | None = found[0] if found else None
+        self.kept_at: str | None = found[1] if found else None
+        self._stored = self.restored
+
+    def keep(self, values: IntakeValues) -> None:
+        """Store `values` as the draft (a blank form removes it); an unchanged draft is not rewritten."""
+        if values.is_blank():
+            self.drop()
+        elif values != self._stored:
+            self._table.put(DRAFT_KEY, draft_doc(values, self._clock()))
+            self._stored = values
+
+    def drop(self) -> None:
+        """Remove the draft (inside the caller's transaction, if one is open)."""
+        if self._table.has(DRAFT_KEY):
+            self._table.remove(doc_ids=[DRAFT_KEY])  # type: ignore[list-item]  # keyed tables use str ids
+        self._stored = None
+
+
+# ------------------------------------------------------------ villages
+
+
+def known_villages(cases: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Villages of existing cases, the most used first (then by name)."""
+    counts = Counter(
+        c["village"].strip() for c in cases if c.get("exists", True) and isinstance(c.get("village"), str)
+    )
+    counts.pop("", None)
+    return sorted(counts, key=lambda v: (-counts[v], v))
+
+
+def matching_villages(known: Iterable[str], query: str, limit: int = 5) -> list[str]:
+    """Known villages containing `query` (case-insensitive), those starting with it first."""
+    needle = query.strip().casefold()
+    if not needle:
+        return list(known)[:limit]
+    starts = [v for v in known if v.casefold().startswith(needle)]
+    inside = [v for v in known if needle in v.casefold() and v not in starts]
+    return (starts + inside)[:limit]

@@ -1,0 +1,387 @@
+"""Translation layer: every user-facing string, in English and Simplified Chinese.
+
+Plain dicts keyed by dotted names; `{name}` placeholders are filled by `t(key, **kwargs)`.
+No Textual import here: the CLI and future domain code share these catalogues.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from string import Formatter
+from typing import Any
+
+from fieldapp.i18n import vocabulary
+
+#: Languages the app ships, in the order the language switch cycles through them.
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+DEFAULT_LANGUAGE = "en"
+
+EN: dict[str, str] = {
+    "app.title": "fieldapp: dispute records",
+    "app.quit_hint": "Press {key} to quit fieldapp.",
+    "app.quit_hint_title": "Quit?",
+    "binding.language": "中文",
+    "binding.lock": "Lock",
+    "binding.quit": "Quit",
+    "unlock.title": "Unlock case records",
+    "unlock.prompt": "Enter the passphrase of this device's case store.",
+    "unlock.placeholder": "Passphrase",
+    "unlock.button": "Unlock",
+    "unlock.store": "Store: {path}",
+    "unlock.working": "Unlocking…",
+    "unlock.empty": "Type the passphrase first.",
+    "unlock.rate_limited": "Too many wrong passphrases. Try again in {seconds} s.",
+    "unlock.retry_in": "Try again in {seconds} s.",
+    "binding.sync": "Sync",
+    "binding.palette": "Commands",
+    "palette.placeholder": "Type a command: intake, find, sync, lock…",
+    "palette.new_intake": "New intake",
+    "palette.new_intake_help": "Record a new dispute (n)",
+    "palette.find": "Find cases",
+    "palette.find_help": "Search all cases by name, village, pinyin or text (f)",
+    "palette.sync": "Sync",
+    "palette.sync_help": "Sync with the station's devices on the LAN (s)",
+    "palette.lock": "Lock",
+    "palette.lock_help": "Close the store; the passphrase is needed again (l)",
+    "palette.language": "中文界面",
+    "palette.language_help": "Switch the interface to Chinese (F2)",
+    "palette.theme": "Light or dark theme",
+    "palette.theme_help": "Switch between the light and the dark colours",
+    "palette.quit": "Quit",
+    "palette.quit_help": "Lock the store and leave fieldapp (ctrl+q)",
+    "binding.new_intake": "New intake",
+    "binding.find": "Find",
+    "home.open_by_risk": "Open cases by risk:",
+    "home.sync_status": "Not yet synced: {count} of my operations · last sync: {when}",
+    "home.never_synced": "never",
+    "home.due_title": "Due today and overdue ({count})",
+    "home.mine_title": "My cases ({count})",
+    "home.column_due": "Due",
+    "home.due_followup": "Follow-up visit {date}",
+    "home.due_deadline": "Deadline {date} passed",
+    "find.placeholder": "Find: name, village, pinyin (zs = 张三), summary, phone or id",
+    "find.any_status": "Any status",
+    "find.any_risk": "Any risk",
+    "find.count": "Showing {shown} of {total}",
+    "find.count_more": "{shown} of {total} match; the first {rows} are listed, type more to narrow",
+    "find.nothing": "No case matches. Clear the filter (select it and press ctrl+u).",
+    "app.auto_locked": "Locked after {minutes} min without use. Enter the passphrase to continue.",
+    "app.not_available": "Not available on this device: {reason}",
+    "binding.sync_now": "Sync now",
+    "binding.back": "Back",
+    "sync.title": "Sync with the station's devices",
+    "sync.not_enrolled": (
+        "This device is not enrolled at a station, so no station device will sync with it. "
+        "The supervisor enrols it with `fieldapp enrol open`."
+    ),
+    "sync.identity": "Station {station} · this device {device_id}",
+    "sync.searching": "Looking for the station's devices on {interface}…",
+    "sync.no_interface": (
+        "Discovery is off: no network address is set. Type a device's HOST:PORT below, "
+        "or run `fieldapp sync --interface ADDR` once to remember this device's address."
+    ),
+    "sync.peer_placeholder": "HOST:PORT of a device running `fieldapp serve`, then Enter",
+    "sync.bad_peer": "Type HOST:PORT, for example 192.168.1.20:47001.",
+    "sync.no_peers": "No device to sync with yet: add one by HOST:PORT, or wait for discovery.",
+    "sync.waiting": "ready",
+    "sync.running": "syncing…",
+    "sync.done": "sent {sent}, received {received} (new {applied}), {size}",
+    "sync.refused": "; {refused} refused",
+    "sync.failed": "failed: {reason}",
+    "sync.finished": "Sync finished: {ok} of {total} device(s) succeeded.",
+    "sync.hint": "Press ctrl+s to sync with every device listed; Escape goes back.",
+    "caseload.title": "Caseload",
+    "caseload.officer": "Officer: {name}",
+    "caseload.device": "Device: {device_id}",
+    "caseload.not_enrolled": "This device is not enrolled yet (run `fieldapp init`).",
+    "caseload.count": "Cases: {count}",
+    "caseload.empty": "No cases yet. Press n to record an intake.",
+    "column.risk": "Risk",
+    "column.village": "Village",
+    "column.category": "Category",
+    "column.status": "Status",
+    "column.summary": "Summary",
+    "column.deadline": "Deadline",
+    "risk.red": "Red",
+    "risk.orange": "Orange",
+    "risk.yellow": "Yellow",
+    "error.wrong_passphrase": (
+        "Wrong passphrase: the store was not unlocked and nothing was changed. "
+        "Check the keyboard layout and Caps Lock, then try again."
+    ),
+    "error.store_locked": (
+        "The store is open in another fieldapp process. Close that one "
+        "(the app, `fieldapp serve` or a running sync) and try again."
+    ),
+    "error.store_not_found": (
+        "There is no fieldapp store here. Create one with `fieldapp init --officer NAME`, "
+        "or start fieldapp with --store pointing at an existing one."
+    ),
+    "error.store_corrupted": (
+        "{file} is damaged; nothing was changed. Restore the store from a backup, "
+        "or re-enrol the device and sync its data back from the station."
+    ),
+    "error.store_corrupted.salvageable": (
+        "{file} is damaged; nothing was changed. Run `fieldapp store salvage` to recover "
+        "the last good state (the damaged file is kept aside)."
+    ),
+    "error.store_rolled_back": (
+        "{file} shows that saves were removed from the end of this store (a rollback); "
+        "nothing was changed. Run `fieldapp store salvage` to open what is left "
+        "(the cut file is kept aside, not deleted)."
+    ),
+    "error.store_file_missing": (
+        "The store file {file} is missing. Restore the store directory from a backup."
+    ),
+    "error.store_file_missing.salvageable": (
+        "The store file {file} is missing. Run `fieldapp store salvage` to rebuild it "
+        "from the previous generation."
+    ),
+    "error.unsupported_version": (
+        "A store file was written by a newer fieldapp. Update fieldapp on this device; "
+        "the file was left untouched."
+    ),
+    "error.store_closed": "The store is locked. Unlock it with the passphrase first.",
+}
+
+ZH: dict[str, str] = {
+    "app.title": "fieldapp：矛盾纠纷记录",
+    "app.quit_hint": "按 {key} 退出 fieldapp。",
+    "app.quit_hint_title": "要退出吗？",
+    "binding.language": "English",
+    "binding.lock": "锁定",
+    "binding.quit": "退出",
+    "unlock.title": "解锁案件记录",
+    "unlock.prompt": "请输入本设备案件库的密码。",
+    "unlock.placeholder": "密码",
+    "unlock.button": "解锁",
+    "unlock.store": "数据目录：{path}",
+    "unlock.working": "正在解锁…",
+    "unlock.empty": "请先输入密码。",
+    "unlock.rate_limited": "密码错误次数过多，请 {seconds} 秒后再试。",
+    "unlock.retry_in": "请 {seconds} 秒后再试。",
+    "binding.sync": "同步",
+    "binding.palette": "命令",
+    "palette.placeholder": "输入命令：登记、查找、同步、锁定…",
+    "palette.new_intake": "新登记",
+    "palette.new_intake_help": "登记一起新的矛盾纠纷（n）",
+    "palette.find": "查找案件",
+    "palette.find_help": "按姓名、村名、拼音或内容查找全部案件（f）",
+    "palette.sync": "同步",
+    "palette.sync_help": "与局域网内本所设备同步（s）",
+    "palette.lock": "锁定",
+    "palette.lock_help": "关闭数据库，需重新输入密码（l）",
+    "palette.language": "English interface",
+    "palette.language_help": "将界面切换为英文（F2）",
+    "palette.theme": "浅色或深色主题",
+    "palette.theme_help": "在浅色和深色配色之间切换",
+    "palette.quit": "退出",
+    "palette.quit_help": "锁定数据库并退出 fieldapp（ctrl+q）",
+    "binding.new_intake": "新登记",
+    "binding.find": "查找",
+    "home.open_by_risk": "未办结案件（按风险）：",
+    "home.sync_status": "未同步：本机 {count} 条操作 · 上次同步：{when}",
+    "home.never_synced": "从未同步",
+    "home.due_title": "今日到期及逾期（{count}）",
+    "home.mine_title": "我的案件（{count}）",
+    "home.column_due": "到期事项",
+    "home.due_followup": "回访 {date}",
+    "home.due_deadline": "时限 {date} 已过",
+    "find.placeholder": "查找：姓名、村名、拼音（zs = 张三）、摘要、电话或编号",
+    "find.any_status": "全部状态",
+    "find.any_risk": "全部风险",
+    "find.count": "显示 {shown} / 共 {total} 件",
+    "find.count_more": "共 {total} 件中 {shown} 件匹配，列出前 {rows} 件，请继续输入以缩小范围",
+    "find.nothing": "没有匹配的案件。请清空查找条件（选中后按 ctrl+u）。",
+    "app.auto_locked": "已 {minutes} 分钟未操作，已自动锁定。请输入密码继续。",
+    "app.not_available": "本设备暂不可用：{reason}",
+    "binding.sync_now": "立即同步",
+    "binding.back": "返回",
+    "sync.title": "与本所设备同步",
+    "sync.not_enrolled": (
+        "本设备尚未加入派出所，所内设备不会与其同步。请所长用 `fieldapp enrol open` 登记本设备。"
+    ),
+    "sync.identity": "派出所 {station} · 本设备 {device_id}",
+    "sync.searching": "正在 {interface} 上查找本所设备…",
+    "sync.no_interface": (
+        "未设置网络地址，自动发现已关闭。请在下方输入设备的 主机:端口，"
+        "或运行一次 `fieldapp sync --interface 地址` 以记住本设备的地址。"
+    ),
+    "sync.peer_placeholder": "运行 `fieldapp serve` 的设备的 主机:端口，按回车添加",
+    "sync.bad_peer": "请输入 主机:端口，例如 192.168.1.20:47001。",
+    "sync.no_peers": "尚无可同步的设备：请输入 主机:端口 添加，或等待自动发现。",
+    "sync.waiting": "就绪",
+    "sync.running": "正在同步…",
+    "sync.done": "发送 {sent} 条，接收 {received} 条（新增 {applied} 条），{size}",
+    "sync.refused": "；拒收 {refused} 条",
+    "sync.failed": "失败：{reason}",
+    "sync.finished": "同步完成：{total} 台设备中 {ok} 台成功。",
+    "sync.hint": "按 ctrl+s 与列出的全部设备同步；按 Esc 返回。",
+    "caseload.title": "案件列表",
+    "caseload.officer": "民警：{name}",
+    "caseload.device": "设备：{device_id}",
+    "caseload.not_enrolled": "本设备尚未登记（请运行 `fieldapp init`）。",
+    "caseload.count": "共 {count} 件",
+    "caseload.empty": "暂无案件。按 n 登记新纠纷。",
+    "column.risk": "风险",
+    "column.village": "村",
+    "column.category": "类别",
+    "column.status": "状态",
+    "column.summary": "摘要",
+    "column.deadline": "办理时限",
+    "risk.red": "红",
+    "risk.orange": "橙",
+    "risk.yellow": "黄",
+    "error.wrong_passphrase": ("密码错误：数据未解锁，也未作任何改动。请检查输入法和大写锁定键后重试。"),
+    "error.store_locked": (
+        "数据库已被另一个 fieldapp 进程打开。请先关闭它（应用、`fieldapp serve` 或正在进行的同步）再重试。"
+    ),
+    "error.store_not_found": (
+        "此处没有 fieldapp 数据库。请用 `fieldapp init --officer 姓名` 创建，"
+        "或用 --store 指向已有的数据目录。"
+    ),
+    "error.store_corrupted": (
+        "{file} 已损坏，未作任何改动。请从备份恢复数据目录，或重新登记设备后从派出所同步回数据。"
+    ),
+    "error.store_corrupted.salvageable": (
+        "{file} 已损坏，未作任何改动。请运行 `fieldapp store salvage` 恢复最后一个完好状态"
+        "（损坏的文件会另行保留）。"
+    ),
+    "error.store_rolled_back": (
+        "{file} 显示本数据库末尾已保存的记录被删除（数据被回滚）；未作任何改动。"
+        "请运行 `fieldapp store salvage` 打开剩余的数据（被截断的文件会另行保留，不会删除）。"
+    ),
+    "error.store_file_missing": "数据文件 {file} 丢失。请从备份恢复数据目录。",
+    "error.store_file_missing.salvageable": (
+        "数据文件 {file} 丢失。请运行 `fieldapp store salvage` 从上一版本重建。"
+    ),
+    "error.unsupported_version": (
+        "数据文件由更新版本的 fieldapp 写入。请更新本设备上的 fieldapp；该文件未被改动。"
+    ),
+    "error.store_closed": "数据已锁定。请先输入密码解锁。",
+}
+
+EN.update(vocabulary.EN)
+ZH.update(vocabulary.ZH)
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+
+
+def add_catalogue(en: Mapping[str, str], zh: Mapping[str, str]) -> None:
+    """Add a screen's strings (kept beside it, e.g. `fieldapp/i18n/intake.py`); keys must be new."""
+    clash = (set(en) | set(zh)) & (set(EN) | set(ZH))
+    if clash:
+        raise ValueError(f"catalogue keys defined twice: {sorted(clash)[:5]}")
+    EN.update(en)
+    ZH.update(zh)
+
+
+class Translator:
+    """Looks keys up in the current language, falling back to English, then to the key."""
+
+    def __init__(
+        self, language: str = DEFAULT_LANGUAGE, catalogues: Mapping[str, dict[str, str]] = CATALOGUES
+    ) -> None:
+        self._catalogues = catalogues
+        self.language = normalise_language(language)
+
+    def set_language(self, language: str) -> None:
+        """Switch language; unknown codes such as "zh_CN" are normalised first."""
+        self.language = normalise_language(language)
+
+    def has(self, key: str) -> bool:
+        """True if `key` is in the current catalogue."""
+        return key in self._catalogues[self.language]
+
+    def t(self, key: str, /, **kwargs: Any) -> str:
+        """The translation of `key`, with `{name}` placeholders filled from kwargs."""
+        template = self._catalogues[self.language].get(key)
+        if template is None:
+            template = self._catalogues[DEFAULT_LANGUAGE].get(key, key)
+        return template.format(**kwargs) if kwargs else template
+
+
+def normalise_language(language: str) -> str:
+    """Map a locale-ish code ("zh_CN.UTF-8", "en-GB") to a shipped language."""
+    code = language.strip().lower()
+    return "zh" if code.startswith("zh") else DEFAULT_LANGUAGE
+
+
+def detect_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language from LC_ALL, LC_MESSAGES or LANG (POSIX precedence); "en" if unset."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return normalise_language(value)
+    return DEFAULT_LANGUAGE
+
+
+_translator = Translator()
+
+
+def set_language(language: str) -> None:
+    """Set the process-wide language used by `t`."""
+    _translator.set_language(language)
+
+
+def get_language() -> str:
+    """The process-wide language."""
+    return _translator.language
+
+
+def t(key: str, /, **kwargs: Any) -> str:
+    """Translate `key` into the process-wide language."""
+    return _translator.t(key, **kwargs)
+
+
+def has_key(key: str) -> bool:
+    """True if `key` is a catalogue key (binding descriptions use this to tell keys apart)."""
+    return _translator.has(key)
+
+
+def next_language(language: str) -> str:
+    """The language after `language` in the switch cycle."""
+    index = LANGUAGES.index(normalise_language(language))
+    return LANGUAGES[(index + 1) % len(LANGUAGES)]
+
+
+def error_message(exc: BaseException) -> str:
+    """A user-facing message for a store error in the current language; str(exc) if unknown.
+
+    Looks up `error.<code>` along the class hierarchy, so a subclass without its own
+    entry (e.g. JournalCorrupted) uses its parent's (store_corrupted).
+    """
+    fields: dict[str, str] = {}
+    path = getattr(exc, "path", None)
+    if path is not None:
+        fields["file"] = getattr(path, "name", str(path))
+    salvageable = bool(getattr(exc, "salvageable", False))
+    for cls in type(exc).__mro__:
+        code = cls.__dict__.get("code")
+        if not isinstance(code, str):
+            continue
+        key = f"error.{code}"
+        if salvageable and has_key(f"{key}.salvageable"):
+            key = f"{key}.salvageable"
+        if has_key(key) and _placeholders(t(key)) <= fields.keys():
+            return t(key, **fields)
+    return str(exc)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+
+def missing_keys() -> set[str]:
+    """Keys present in one catalogue but not in another (should be empty)."""
+    all_keys = set().union(*CATALOGUES.values())
+    return {key for key in all_keys if any(key not in cat for cat in CATALOGUES.values())}
+
+
+def mismatched_placeholders() -> set[str]:
+    """Keys whose `{name}` placeholders differ between catalogues (should be empty)."""
+    shared = set.intersection(*(set(cat) for cat in CATALOGUES.values()))
+    return {
+        key for key in shared if len({frozenset(_placeholders(cat[key])) for cat in CATALOGUES.values()}) > 1
+    }

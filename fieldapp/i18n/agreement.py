@@ -1,0 +1,89 @@
+"""Strings of the people's mediation agreement (人民调解协议书), in English and Simplified Chinese.
+
+Registered with `fieldapp.i18n.add_catalogue` on import. Category names come from
+`fieldapp.i18n.vocabulary`, status names too; the wording of the Chinese document follows
+the customary shape of a 人民调解协议书.
+"""
+
+from __future__ import annotations
+
+from fieldapp.i18n import add_catalogue
+
+_STRINGS: dict[str, tuple[str, str]] = {
+    "agreement.title": ("People's Mediation Agreement", "人民调解协议书"),
+    "agreement.number": ("No.", "编号"),
+    "agreement.station": ("Mediated at", "调解组织"),
+    "agreement.colon": (": ", "："),
+    # Parties
+    "agreement.parties": ("Parties", "当事人"),
+    "agreement.party_no": ("Party {n}", "当事人{n}"),
+    "agreement.name": ("Name", "姓名"),
+    "agreement.role": ("Role", "身份"),
+    "agreement.phone": ("Phone", "联系电话"),
+    "agreement.sex": ("Sex", "性别"),
+    "agreement.age": ("Age", "年龄"),
+    "agreement.address": ("Address", "住址"),
+    "agreement.no_parties": (
+        "No party is recorded for this case; write the parties in by hand.",
+        "本案未登记当事人，请手工填写。",
+    ),
+    "agreement.role.party": ("Party", "当事人"),
+    "agreement.role.applicant": ("Applicant", "申请人"),
+    "agreement.role.respondent": ("Respondent", "被申请人"),
+    "agreement.role.relative": ("Relative", "亲属"),
+    "agreement.role.witness": ("Witness", "证人"),
+    # Body
+    "agreement.facts": ("Main facts of the dispute and matters in dispute", "纠纷主要事实、争议事项"),
+    "agreement.category": ("Kind of dispute", "纠纷类别"),
+    "agreement.village": ("Village", "发生地"),
+    "agreement.terms": (
+        "Through mediation, the parties have voluntarily agreed as follows",
+        "经调解，自愿达成如下协议",
+    ),
+    "agreement.performance": ("Manner and time limit of performance", "履行方式、时限"),
+    "agreement.record": ("Mediation record", "调解情况"),
+    "agreement.record.sessions": ("Mediation sessions", "调解时间"),
+    "agreement.record.none": ("No mediation session is recorded.", "未记录调解。"),
+    "agreement.closing.copies": (
+        "This agreement is made in {blank} copies; each party and the people's mediation committee keep one.",
+        "本协议一式{blank}份，当事人、人民调解委员会各持一份。",
+    ),
+    "agreement.closing.effect": (
+        "This agreement takes effect on the day it has been signed (or sealed) by every party "
+        "and signed by the people's mediator(s), and the seal of the people's mediation "
+        "committee has been affixed.",
+        "本协议自各方当事人签名（盖章）、人民调解员签名并加盖人民调解委员会印章之日起生效。",
+    ),
+    # Signatures
+    "agreement.sign.parties": ("Parties (signature or seal)", "当事人（签名或盖章）"),
+    "agreement.sign.mediators": ("People's mediator(s) (signature)", "人民调解员（签名）"),
+    "agreement.sign.committee": ("People's mediation committee (seal)", "人民调解委员会（印章）"),
+    "agreement.sign.date": ("Date", "日期"),
+    "agreement.date_blank": ("{y}-{m}-{d}", "{y}年{m}月{d}日"),
+    # Refusals (the CLI prints the English one; the UI may show either)
+    "agreement.error.not_done": (
+        "Case {id} is {status}: there is no agreement to print yet. Record its resolution "
+        "with a mediation agreement first (after at least one visit, e.g. "
+        "`fieldapp visit add {id} --kind mediation --note TEXT`): "
+        "`fieldapp case update {id} --status resolved --outcome agreement --terms TEXT`.",
+        "案件 {id} 目前为“{status}”，尚无可打印的调解协议。请先记录以调解协议化解的结果"
+        "（至少已记录一次走访或调解，例如 `fieldapp visit add {id} --kind mediation --note 内容`）："
+        "`fieldapp case update {id} --status resolved --outcome agreement --terms 协议内容`。",
+    ),
+    "agreement.error.not_agreement": (
+        "Case {id} is {status} with the outcome “{outcome}”, not a mediation agreement, so there "
+        "is no agreement to print. If the parties did sign one, reopen the case "
+        "(`fieldapp case reopen {id} --reason TEXT`) and record the resolution with "
+        "`fieldapp case update {id} --status resolved --outcome agreement --terms TEXT`.",
+        "案件 {id} 为“{status}”，化解结果是“{outcome}”，不是人民调解协议，无协议可打印。"
+        "如当事人确已达成协议，请重新启动案件（`fieldapp case reopen {id} --reason 原因`），"
+        "再以 `fieldapp case update {id} --status resolved --outcome agreement --terms 协议内容` "
+        "记录化解结果。",
+    ),
+    "agreement.outcome.none": ("none recorded", "未记录"),
+}
+
+EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}
+ZH: dict[str, str] = {key: zh for key, (_, zh) in _STRINGS.items()}
+
+add_catalogue(EN, ZH)

@@ -1,0 +1,86 @@
+"""Strings of exports and period reports, in English and Simplified Chinese (merged on import).
+
+Vocabulary names (categories, statuses, risks, sources, flags, visit kinds) come from
+`fieldapp.i18n.vocabulary` and `fieldapp.i18n`; outcomes from `fieldapp.i18n.case`.
+"""
+
+from __future__ import annotations
+
+from fieldapp.i18n import add_catalogue
+
+_STRINGS: dict[str, tuple[str, str]] = {
+    # Export columns: cases
+    "export.col.id": ("Case id", "案件编号"),
+    "export.col.village": ("Village", "村（社区）"),
+    "export.col.category": ("Category", "纠纷类别"),
+    "export.col.risk": ("Risk", "风险等级"),
+    "export.col.status": ("Status", "办理状态"),
+    "export.col.summary": ("Summary", "简要情况"),
+    "export.col.parties": ("Parties", "当事人"),
+    "export.col.source": ("Source", "线索来源"),
+    "export.col.flags": ("Flags", "风险提示"),
+    "export.col.deadline": ("Deadline", "办理时限"),
+    "export.col.assignee": ("Officer in charge", "承办民警"),
+    "export.col.created_by": ("Recorded by", "登记人"),
+    "export.col.created_at": ("Recorded at", "登记时间"),
+    "export.col.updated_at": ("Last change", "最后更新"),
+    "export.col.visits": ("Visits", "走访次数"),
+    "export.col.outcome": ("Outcome", "化解结果"),
+    "export.col.terms": ("Agreement terms", "协议内容"),
+    # Export columns: visits
+    "export.col.visit_at": ("Visited at", "走访时间"),
+    "export.col.visit_kind": ("Kind", "方式"),
+    "export.col.visit_author": ("Officer", "走访民警"),
+    "export.col.visit_place": ("Place", "地点"),
+    "export.col.visit_participants": ("Participants", "参加人员"),
+    "export.col.visit_note": ("Note", "情况记录"),
+    "export.list_sep": (", ", "、"),
+    # Report: periods
+    "report.title": ("Dispute work report: {period}", "矛盾纠纷排查化解工作统计：{period}"),
+    "report.timezone": ("Local time {offset}", "本地时间 {offset}"),
+    "report.month": ("{year}-{month:02d}", "{year}年{month}月"),
+    "report.quarter": ("Q{quarter} {year}", "{year}年第{quarter}季度"),
+    "report.half.1": ("H1 {year} (Jan–Jun)", "{year}年上半年"),
+    "report.half.2": ("H2 {year} (Jul–Dec)", "{year}年下半年"),
+    "report.col.section": ("Section", "分组"),
+    "report.col.item": ("Item", "项目"),
+    "report.col.current": ("This period ({period})", "本期（{period}）"),
+    "report.col.previous": ("Same period last year ({period})", "去年同期（{period}）"),
+    "report.col.change": ("Change", "增减"),
+    # Report: figures
+    "report.section.overall": ("Overall", "总体情况"),
+    "report.section.found.category": ("Found, by category", "发现纠纷：按类别"),
+    "report.section.found.risk": ("Found, by risk", "发现纠纷：按风险等级"),
+    "report.section.found.village": ("Found, by village", "发现纠纷：按村（社区）"),
+    "report.section.found.officer": ("Found, by officer", "发现纠纷：按民警"),
+    "report.section.resolved.category": ("Resolved, by category", "化解纠纷：按类别"),
+    "report.section.resolved.risk": ("Resolved, by risk", "化解纠纷：按风险等级"),
+    "report.section.resolved.village": ("Resolved, by village", "化解纠纷：按村（社区）"),
+    "report.section.resolved.officer": ("Resolved, by officer", "化解纠纷：按民警"),
+    "report.fig.found": ("Disputes found", "排查发现纠纷"),
+    "report.fig.resolved": ("Resolved in the period", "本期化解纠纷"),
+    "report.fig.found_resolved": ("Found and resolved by period end", "当期发现并化解"),
+    "report.fig.resolution_rate": ("Resolution rate", "化解率"),
+    "report.fig.hazards_found": ("Safety hazards found", "排查安全隐患"),
+    "report.fig.hazards_fixed": ("Safety hazards fixed", "整改安全隐患"),
+    "report.fig.overdue_at_end": ("Overdue at period end", "期末超期未办结"),
+    "report.fig.followups_due": ("Follow-ups due", "应回访"),
+    "report.fig.followups_done": ("Follow-ups done", "已回访"),
+    "report.fig.repeat_calls": ("Repeat 110 calls (new cases)", "重复警情（新发现）"),
+    "report.fig.reopened": ("Reopened (flared up)", "反弹重启"),
+    "report.fig.repeat_incidents": ("Repeat incidents", "重复发生事件"),
+    "report.pp": ("{value:+.1f} pp", "{value:+.1f}个百分点"),
+    "report.none": ("none", "无"),
+    "report.note": (
+        "Resolution rate = cases found in the period that were resolved or closed by its end ÷ "
+        "cases found in the period. Times are local ({offset}); category, risk, village, "
+        "deadline and officer are as they stand now.",
+        "化解率 = 本期发现且在期末前已化解或结案的纠纷数 ÷ 本期发现纠纷数。时间按本地时间"
+        "（{offset}）计；类别、风险、村、办理时限和民警按当前记录统计。",
+    ),
+}
+
+EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}
+ZH: dict[str, str] = {key: zh for key, (_, zh) in _STRINGS.items()}
+
+add_catalogue(EN, ZH)
