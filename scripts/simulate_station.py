@@ -3,9 +3,9 @@
 
 N devices (the station's computer, which is the station authority, and N-1 officers'
 devices) each get their own Linux network namespace on one private bridge
-(tests/netns.py: nothing touches the machine's real interfaces). Each records a shift
+(harness/netns.py: nothing touches the machine's real interfaces). Each records a shift
 of made-up work offline (intakes, visits, notes, risk and status changes; 20-40
-operations by default, tests/shifts.py). Then they meet: the station's computer runs
+operations by default, harness/shifts.py). Then they meet: the station's computer runs
 ``fieldapp serve --interface ADDR``, and every officer's device runs ``fieldapp sync
 --interface ADDR`` at the same time, finding it with zeroconf; then a second round, so
 the devices that synced early get the work of those that synced late.
@@ -38,11 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fieldapp.core.service import CaseService  # noqa: E402
+from harness import PASSPHRASE  # noqa: E402
+from harness.netns import Namespace, Running, fieldapp_in, link_bytes, namespaces, unavailable_reason  # noqa: E402
+from harness.replicas import station_devices  # noqa: E402
+from harness.shifts import record_shift  # noqa: E402
 from sync.ops import chain_key  # noqa: E402
-from tests.conftest import PASSPHRASE  # noqa: E402
-from tests.netns import Namespace, Running, fieldapp_in, link_bytes, namespaces, unavailable_reason  # noqa: E402
-from tests.replicas import station_devices  # noqa: E402
-from tests.shifts import record_shift  # noqa: E402
 
 MAX_DEVICES = 30
 PROCESS_TIMEOUT = 180

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import PASSPHRASE
+from harness import PASSPHRASE
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from storage import KdfParams
-
-#: Argon2id at its cheapest: the tests exercise the format, not the KDF cost
-#: (the benchmark measures the default parameters).
-FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
-PASSPHRASE = "correct horse battery"
+from fieldapp import i18n
 
 
 @pytest.fixture
@@ -21,10 +16,8 @@ def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
 
 
-def file_digests(directory: Path) -> dict[str, str]:
-    """sha256 of every file under `directory`, by relative path."""
-    return {
-        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
+@pytest.fixture(autouse=True)
+def _english_afterwards() -> Iterator[None]:
+    """i18n holds a process-wide language: every test leaves it as the next one expects."""
+    yield
+    i18n.set_language("en")

@@ -3,7 +3,7 @@
 As `tests/test_forks.py` builds one: the officer's store directory is copied while closed,
 both copies record an intake at the same (device, epoch, seq), and the supervisor's
 device (and the other officer's) receives both logs. Stores stay on disk for the CLI and
-the app to open with `tests.conftest.PASSPHRASE`.
+the app to open with `harness.PASSPHRASE`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.core.service import CaseService
+from harness.replicas import converge, copied_twice, station_devices
 from sync.ops import decode
-from tests.replicas import converge, copied_twice, station_devices
 
 #: Village of the intake the original device records at the forked position (held by the
 #: supervisor's device), and of the one its copy records there.

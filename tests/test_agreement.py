@@ -1,6 +1,6 @@
 """The people's mediation agreement (人民调解协议书): its content, its refusals, its command.
 
-Real encrypted stores of a small station (tests/replicas.py); made-up names and
+Real encrypted stores of a small station (harness/replicas.py); made-up names and
 phones from scripts/bench_common.py, never real people's data.
 """
 
@@ -22,9 +22,9 @@ from fieldapp.cli.agreement import station_name
 from fieldapp.core.service import CaseService, officer_names
 from fieldapp.outputs.agreement import AgreementError, agreement_html, agreement_text, check_agreement
 from fieldapp.outputs.exports import local_time
+from harness.replicas import exchange, station_devices
 from scripts.bench_common import fake_name, fake_phone
 from tests.cli import fieldapp
-from tests.replicas import exchange, station_devices
 
 ROOT = Path(__file__).resolve().parent.parent
 BEIJING = timezone(timedelta(hours=8))

@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md holds: storage <- sync <- fieldapp, textual only in the TUI."""
+"""The layering of docs/architecture.md holds: storage <- sync <- fieldapp, textual only in the TUI."""
 
 from __future__ import annotations
 

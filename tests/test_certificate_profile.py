@@ -39,14 +39,14 @@ from fieldapp.core.station import (
     renew_enrolment,
     tls_material,
 )
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import station_devices
 from sync.certs import CertificateError, StationAuthority
 from sync.enrol import EnrolServer
 from sync.identity import DeviceIdentity, device_id_for
 from sync.lan import SyncServer, sync_with
 from sync.session import Endpoint, SessionReport
 from sync.tls import LEGACY_ACCEPTED_UNTIL, LEGACY_EXPIRED, read_device_certificate
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import station_devices
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sync.md"
 HOST = "127.0.0.1"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fieldapp.core.service import CaseService
-from tests.conftest import PASSPHRASE, file_digests
+from harness import PASSPHRASE, file_digests
 from tests.fork_station import BEFORE_VILLAGE, HELD_VILLAGE, OTHER_VILLAGE, build_forked_station
 from tests.test_cli_store import fieldapp
 

@@ -13,7 +13,7 @@ import pytest
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import authority, device_rows
 from fieldapp.domain.review import review_queue
-from tests.conftest import file_digests
+from harness import file_digests
 
 ROOT = Path(__file__).resolve().parent.parent
 

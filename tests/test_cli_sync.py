@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from fieldapp.core.service import init_device
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import station_devices
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import station_devices
 
 pytestmark = pytest.mark.timeout(120)
 

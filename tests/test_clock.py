@@ -21,11 +21,11 @@ from fieldapp.cli.main import main
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.core.station import tls_material
 from fieldapp.domain import cases as kinds
+from harness import PASSPHRASE
+from harness.replicas import fast_peer_station
 from sync.hlc import HybridClock
 from sync.lan import SyncServer, sync_with
 from sync.session import Endpoint
-from tests.conftest import PASSPHRASE
-from tests.replicas import fast_peer_station
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -26,10 +26,10 @@ from spake2 import SPAKE2_A
 from fieldapp.core import station
 from fieldapp.core.device import LOCAL_STATION
 from fieldapp.core.service import CaseService, init_device
+from harness import FAST_KDF, PASSPHRASE
 from sync.enrol import ID_JOINER, ID_STATION, LIMITS, EnrolServer, enrol_join
 from sync.enrol_codes import WORDS, EnrolError, parse_code
 from sync.frames import FrameError, read_frame, write_frame
-from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.enrol_helpers import substituting_relay, wrong_words
 
 HOST = "127.0.0.1"

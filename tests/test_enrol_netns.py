@@ -1,7 +1,7 @@
 """`fieldapp enrol open|join` as real processes in separate network namespaces.
 
 The supervisor's device and the new devices each run in their own namespace on a
-private bridge (tests/netns.py); the joiner finds the supervisor with real
+private bridge (harness/netns.py); the joiner finds the supervisor with real
 zeroconf (no --peer) bound to its namespace address. Failures (wrong, reused and
 expired codes, a relay in a third namespace running SPAKE2 with a guessed code)
 must end with a clear message and enrol nothing.
@@ -21,9 +21,8 @@ import pytest
 from fieldapp.core import station
 from fieldapp.core.device import LOCAL_STATION
 from fieldapp.core.service import CaseService, init_device
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.enrol_helpers import wrong_words
-from tests.netns import (
+from harness import FAST_KDF, PASSPHRASE
+from harness.netns import (
     ROOT,
     Namespace,
     Running,
@@ -32,6 +31,7 @@ from tests.netns import (
     namespaces,
     skip_unless_available,
 )
+from tests.enrol_helpers import wrong_words
 
 PROCESS_TIMEOUT = 60
 pytestmark = pytest.mark.slow

@@ -29,11 +29,11 @@ from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.outputs import reports
 from fieldapp.outputs.dashboard import build_dashboard
 from fieldapp.outputs.exports import CaseFilter, build_export, filter_cases
+from harness import PASSPHRASE
+from harness.replicas import ManualWall, converge, exchange, station_devices
 from scripts.bench_common import SUMMARY_PARTS, VILLAGES, fake_name, fake_phone
 from sync.ops import decode
 from tests.cli import fieldapp as run_cli
-from tests.conftest import PASSPHRASE
-from tests.replicas import ManualWall, converge, exchange, station_devices
 
 ROOT = Path(__file__).resolve().parent.parent
 #: China's time (no daylight saving); the command-line runs get it as TZ=CST-8.

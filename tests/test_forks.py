@@ -17,9 +17,9 @@ import pytest
 
 from fieldapp.core.service import CaseService, init_device
 from fieldapp.core.station import adopt_enrolment, issue_certificate, revoke_device, settle_fork
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import copied_twice, exchange, station_devices
 from sync.ops import decode, encode_body
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import copied_twice, exchange, station_devices
 
 Entry = tuple[bytes, bytes]
 

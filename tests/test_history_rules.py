@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import cases as kinds
 from fieldapp.domain.review import review_queue
+from harness import PASSPHRASE
+from harness.replicas import ManualWall, converge, exchange, station_devices
 from sync.merge import field_base
 from sync.ops import decode
 from tests.cli import fieldapp as run_cli
-from tests.conftest import PASSPHRASE
-from tests.replicas import ManualWall, converge, exchange, station_devices
 
 pytestmark = pytest.mark.timeout(120)
 

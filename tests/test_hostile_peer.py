@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import tls_material
+from harness.replicas import station_devices
 from sync.lan import SyncServer, sync_with
 from sync.session import Endpoint
-from tests.replicas import station_devices
 
 HOST = "127.0.0.1"
 Entry = list[bytes]

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import model
+from harness.replicas import ManualWall, converge, devices
 from sync.ops import decode
-from tests.replicas import ManualWall, converge, devices
 
 WORK = ["new", "new", "set", "status", "visit", "note", "reopen", "assign", "claim", "approve", "escalate"]
 

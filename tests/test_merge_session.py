@@ -13,9 +13,9 @@ import msgpack
 import pytest
 
 from fieldapp.core.service import CaseService
+from harness import PASSPHRASE
+from harness.replicas import devices, exchange
 from sync.ops import decode
-from tests.conftest import PASSPHRASE
-from tests.replicas import devices, exchange
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ def test_a_crash_between_store_and_fold_is_repaired_on_open(tmp_path: Path) -> N
         target = Path(reference.db.store.directory).parent / "device-target"
     # A fresh receiver in a child process stores the batch inside a session, then is killed.
     from fieldapp.core.service import init_device
-    from tests.conftest import FAST_KDF
+    from harness import FAST_KDF
 
     init_device(target, PASSPHRASE, "测试接收", FAST_KDF)
     batch_file = tmp_path / "batch.msgpack"
@@ -130,7 +130,7 @@ def test_new_operations_for_a_case_left_unfolded_by_a_crash_fold_with_the_stored
         expected = dict(reference.replica.view("cases"))
         target = Path(reference.db.store.directory).parent / "device-target"
     from fieldapp.core.service import init_device
-    from tests.conftest import FAST_KDF
+    from harness import FAST_KDF
 
     init_device(target, PASSPHRASE, "测试接收", FAST_KDF)
     first, rest = batch[:3], batch[3:]  # the crash comes between a case's visit and its update

@@ -17,10 +17,10 @@ import pytest
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import settle_fork
 from fieldapp.domain import cases as kinds
+from harness.replicas import ManualWall, copied_twice, devices
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.ops import decode, encode_body, sign
-from tests.replicas import ManualWall, copied_twice, devices
 
 Entry = tuple[bytes, bytes]
 

@@ -1,6 +1,6 @@
 """`fieldapp ops export` files: encrypted for the station's devices, plain text only when asked.
 
-The stores are built in-process (enrolment as in tests/replicas.py); export and import run
+The stores are built in-process (enrolment as in harness/replicas.py); export and import run
 as real `fieldapp` processes where the command line is what is pinned down.
 """
 
@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.core.station import adopt_enrolment, issue_certificate, revoke_device
+from harness import PASSPHRASE
+from harness.replicas import converge, station_devices
 from sync import bundle
 from tests.cli import fieldapp
-from tests.conftest import PASSPHRASE
-from tests.replicas import converge, station_devices
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Fake people and a fake dispute: none of these may appear in an encrypted file's bytes.
@@ -167,7 +167,7 @@ def test_a_device_of_another_station_is_refused_and_nothing_is_applied(tmp_path:
 @pytest.mark.timeout(240)
 def test_a_local_device_needs_plaintext_to_export(tmp_path: Path) -> None:
     from fieldapp.core.service import init_device
-    from tests.conftest import FAST_KDF
+    from harness import FAST_KDF
 
     init_device(tmp_path / "loose", PASSPHRASE, "测试辅警丁", FAST_KDF)
     out = tmp_path / "ops.bin"
@@ -209,7 +209,7 @@ def test_a_device_enrolled_after_the_export_cannot_read_it_the_authority_can(tmp
         record_dispute(sender)  # never synced: the sender knows only itself and the station
         data = sender.export_ops()
         from fieldapp.core.service import init_device
-        from tests.conftest import FAST_KDF
+        from harness import FAST_KDF
 
         init_device(tmp_path / "late", PASSPHRASE, "测试辅警戊", FAST_KDF)
         late = CaseService.open(tmp_path / "late", PASSPHRASE)

@@ -16,8 +16,8 @@ from fieldapp.core.passphrase import (
     new_passphrase_problem,
     problem_text,
 )
+from harness import PASSPHRASE
 from tests.cli import fieldapp as run_cli
-from tests.conftest import PASSPHRASE
 
 ROOT = Path(__file__).resolve().parent.parent
 

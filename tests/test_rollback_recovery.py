@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from fieldapp.core.service import CaseService
+from harness import PASSPHRASE
+from harness.replicas import station_devices
 from sync.ops import chain_key
-from tests.conftest import PASSPHRASE
-from tests.replicas import station_devices
 from tests.test_sync_session import sync
 
 

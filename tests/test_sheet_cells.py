@@ -22,7 +22,7 @@ import pytest
 from fieldapp.core.service import CaseService, init_device, officer_names
 from fieldapp.outputs.exports import build_export, csv_bytes, xlsx_bytes
 from fieldapp.outputs.reports import build_report, period_of, report_file
-from tests.conftest import FAST_KDF, PASSPHRASE
+from harness import FAST_KDF, PASSPHRASE
 
 #: What a hostile or careless hand types: each starts a formula in Excel or LibreOffice.
 TYPED = (

@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fieldapp.core.service import CaseService
+from harness import PASSPHRASE
+from harness.replicas import devices
 from sync.ops import chain_key, decode, op_key
 from sync.replica import LOG_FORMAT_KEY
 from sync.verify import SEGMENT_BYTES, SEGMENT_ENTRIES, signed_batches
-from tests.conftest import PASSPHRASE
-from tests.replicas import devices
 
 Entry = tuple[bytes, bytes]
 

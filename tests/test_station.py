@@ -14,10 +14,10 @@ from fieldapp.core.station import (
     issue_certificate,
     revoke_device,
 )
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import exchange, station_devices
 from sync.ops import decode, encode_body, sign
 from sync.trust import ANNOUNCE, announce_payload
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import exchange, station_devices
 
 
 def own_entries(svc: CaseService) -> list[tuple[bytes, bytes]]:

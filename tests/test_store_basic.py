@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from tinydb import Query
 
+from harness import FAST_KDF, PASSPHRASE, file_digests
 from storage import EncryptedStore, FieldDB
 from storage.errors import (
     JournalCorrupted,
@@ -20,7 +21,6 @@ from storage.errors import (
 )
 from storage.formats import JOURNAL_HEADER_LEN
 from storage.store import pack, unpack
-from tests.conftest import FAST_KDF, PASSPHRASE, file_digests
 
 
 def make_db(store_dir: Path) -> FieldDB:

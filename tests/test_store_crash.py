@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import FAST_KDF, PASSPHRASE
 from storage import FieldDB
-from tests.conftest import FAST_KDF, PASSPHRASE
 from tests.store_crash_child import value_for
 
 CHILD = Path(__file__).with_name("store_crash_child.py")

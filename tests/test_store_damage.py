@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from harness import FAST_KDF, PASSPHRASE
 from storage import FieldDB, StoreError
 from storage.errors import StoreRolledBack
 from storage.formats import JOURNAL_HEADER_LEN, SEAL_LEN, SEAL_OFFSETS
 from storage.store import pack, unpack
-from tests.conftest import FAST_KDF, PASSPHRASE
 
 MARKER = "MARKER-flip-3c9e"
 

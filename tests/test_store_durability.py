@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from harness import FAST_KDF, PASSPHRASE
 from storage import FieldDB
 from storage.formats import MANIFEST_NAME, journal_name, snapshot_name
-from tests.conftest import FAST_KDF, PASSPHRASE
 
 Inode = tuple[int, int]
 

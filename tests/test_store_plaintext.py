@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldapp.core.service import init_device
+from harness import FAST_KDF, PASSPHRASE
 from storage import EncryptedStore, FieldDB
-from tests.conftest import FAST_KDF, PASSPHRASE
 
 MARKER = "PLAINTEXT-MARKER-5d1b77e0"
 NAME = "欧阳翠花"  # a generated name, not a real person

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp import i18n
+from harness import FAST_KDF, PASSPHRASE, file_digests
 from storage import EncryptedStore, FieldDB
 from storage.errors import JournalCorrupted, StoreRolledBack
 from storage.formats import (
@@ -29,7 +30,6 @@ from storage.formats import (
 )
 from storage.store import pack, unpack
 from tests.cli import fieldapp as run_cli
-from tests.conftest import FAST_KDF, PASSPHRASE, file_digests
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,9 +18,9 @@ from fieldapp.domain import cases as kinds
 from fieldapp.domain.areas import AREA_SET
 from fieldapp.domain.review import review_queue
 from fieldapp.outputs.dashboard import build_dashboard
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import converge, exchange, station_devices
 from sync.merge import field_base
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import converge, exchange, station_devices
 
 pytestmark = pytest.mark.timeout(120)
 

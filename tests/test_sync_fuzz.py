@@ -36,6 +36,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from fieldapp.core.service import CaseService
+from harness import PASSPHRASE
+from harness.replicas import station_devices
 from sync.frames import HEADER, FrameError, decode_body, encode_frame, read_frame
 from sync.lan import SyncServer, sync_with
 from sync.ops import MAX_BODY_BYTES, chain_key, decode, encode_body, op_key
@@ -50,8 +52,6 @@ from sync.session import (
     _check_vector,
 )
 from sync.tls import client_context
-from tests.conftest import PASSPHRASE
-from tests.replicas import station_devices
 from tests.test_sync_session import material, record_work
 
 HOST = "127.0.0.1"

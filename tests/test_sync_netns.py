@@ -1,13 +1,13 @@
 """`fieldapp serve` and `fieldapp sync` as real processes in network namespaces.
 
-Every device runs in its own namespace on a private bridge (tests/netns.py), finds
+Every device runs in its own namespace on a private bridge (harness/netns.py), finds
 the station's computer with real zeroconf (or is given --peer) and syncs over
 TLS 1.3: a station with several officers converging in two concurrent rounds,
 gossip through a device in the middle, connections cut mid-transfer (SIGKILL of
 either side, a link taken down) that lose and duplicate nothing, and devices of
 another station or revoked ones refused at the handshake; and a small run of
-scripts/simulate_station. The stores are prepared in-process (tests/replicas.py,
-tests/shifts.py) and closed before any process opens them. Random choices (the work
+scripts/simulate_station. The stores are prepared in-process (harness/replicas.py,
+harness/shifts.py) and closed before any process opens them. Random choices (the work
 recorded, when a cut comes) come from a seed printed with a failure;
 FIELDAPP_TEST_SEED=N replays it.
 """
@@ -29,10 +29,8 @@ import pytest
 
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import revoke_device
-from sync.ops import chain_key, decode
-from sync.session import BATCH_ENTRIES
-from tests.conftest import PASSPHRASE
-from tests.netns import (
+from harness import PASSPHRASE
+from harness.netns import (
     Namespace,
     Running,
     fieldapp_in,
@@ -42,8 +40,10 @@ from tests.netns import (
     skip_unless_available,
     throttle,
 )
-from tests.replicas import exchange, station_devices
-from tests.shifts import INTAKES, VILLAGES, VISITS, record_shift
+from harness.replicas import exchange, station_devices
+from harness.shifts import INTAKES, VILLAGES, VISITS, record_shift
+from sync.ops import chain_key, decode
+from sync.session import BATCH_ENTRIES
 
 pytestmark = pytest.mark.slow
 OFFICERS = 4

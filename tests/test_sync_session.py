@@ -14,6 +14,8 @@ import pytest
 
 from fieldapp.core.service import CaseService, init_device
 from fieldapp.core.station import revoke_device, tls_material
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import station_devices
 from sync.certs import StationAuthority
 from sync.frames import HEADER, encode_frame, read_frame
 from sync.identity import DeviceIdentity
@@ -21,8 +23,6 @@ from sync.lan import SyncServer, sync_with
 from sync.ops import decode
 from sync.session import BATCH_ENTRIES, LIMITS, Endpoint, SessionReport
 from sync.tls import TlsMaterial, ca_certificate, client_context, device_certificate
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import station_devices
 
 pytestmark = pytest.mark.timeout(120)
 HOST = "127.0.0.1"

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from fieldapp.core.station import tls_material
+from harness.replicas import station_devices
 from sync.lan import SyncServer
 from sync.session import Endpoint
-from tests.replicas import station_devices
 
 HOST = "127.0.0.1"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -16,16 +16,9 @@ from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.unlock import UnlockScreen
 from fieldapp.tui.throttle import UnlockThrottle
+from harness import FAST_KDF, PASSPHRASE, file_digests
 from storage import FieldDB
 from storage.errors import StoreCorrupted, StoreLocked, WrongPassphrase
-from tests.conftest import FAST_KDF, PASSPHRASE, file_digests
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards() -> Iterator[None]:
-    # i18n holds a process-wide language; leave it as other tests expect it.
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +18,14 @@ from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
 from fieldapp.tui.screens.home import HomeScreen
-from tests.conftest import PASSPHRASE
-from tests.replicas import exchange, station_devices
+from harness import PASSPHRASE
+from harness.replicas import exchange, station_devices
 
 pytestmark = pytest.mark.timeout(120)
 
 # All names are invented for tests (station_devices names the officers 测试所长 and 测试辅警0).
 SUPERVISOR, OFFICER = "测试所长", "测试辅警0"
 Scenario = Callable[[FieldApp, CaseScreen, Pilot[None]], Awaitable[None]]
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards() -> Iterator[None]:
-    # i18n holds a process-wide language; leave it as other tests expect it.
-    yield
-    i18n.set_language("en")
 
 
 def intake(svc: CaseService, **overrides: Any) -> str:

@@ -19,16 +19,10 @@ from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen, home_figures
 from fieldapp.tui.screens.unlock import UnlockScreen
+from harness import FAST_KDF, PASSPHRASE
 from storage import FieldDB
-from tests.conftest import FAST_KDF, PASSPHRASE
 
 ME, OTHER = "me00000000000000", "ot00000000000000"
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    i18n.set_language("en")
 
 
 def case(n: int, **fields: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,18 +28,12 @@ from fieldapp.tui.app import FieldApp
 from fieldapp.tui.intake_widgets import PartyRow
 from fieldapp.tui.screens.intake import IntakeScreen
 from fieldapp.tui.screens.unlock import UnlockScreen
-from tests.conftest import FAST_KDF, PASSPHRASE
+from harness import FAST_KDF, PASSPHRASE
 
 pytestmark = pytest.mark.timeout(120)
 
 T = TypeVar("T")
 Scenario = Callable[[FieldApp, Pilot[None], IntakeScreen], Awaitable[None]]
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards() -> Iterator[None]:
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture

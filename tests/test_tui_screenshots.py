@@ -21,8 +21,8 @@ from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.intake import IntakeScreen
-from tests.conftest import PASSPHRASE
-from tests.replicas import exchange, station_devices
+from harness import PASSPHRASE
+from harness.replicas import exchange, station_devices
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -38,12 +38,6 @@ ENGLISH_LABELS = (
     "Status",
     "Category",
 )
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    i18n.set_language("en")
 
 
 def visible_text(svg: str) -> str:

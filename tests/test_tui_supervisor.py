@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +34,12 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     RevokeDialog,
 )
 from fieldapp.tui.screens.supervisor_reports import ReportsPane
-from tests.conftest import PASSPHRASE
-from tests.replicas import converge, station_devices
+from harness import PASSPHRASE
+from harness.replicas import converge, station_devices
 
 pytestmark = pytest.mark.timeout(180)
 
 Scenario = Callable[[FieldApp, Pilot[None]], Awaitable[None]]
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards() -> Iterator[None]:
-    yield
-    i18n.set_language("en")
 
 
 def intake(svc: CaseService, **overrides: Any) -> str:

@@ -8,23 +8,16 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
-from fieldapp import i18n
 from fieldapp.core.station import tls_material
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.sync import PeerRow, SyncScreen
+from harness import PASSPHRASE
+from harness.replicas import station_devices
 from sync.lan import SyncServer
 from sync.session import Endpoint
-from tests.conftest import PASSPHRASE
-from tests.replicas import station_devices
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    i18n.set_language("en")
 
 
 def test_sync_screen_syncs_with_a_real_peer_and_the_caseload_shows_what_came(tmp_path: Path) -> None:
@@ -100,7 +93,7 @@ def test_sync_screen_syncs_with_a_real_peer_and_the_caseload_shows_what_came(tmp
 
 def test_sync_screen_on_an_unenrolled_device_says_what_to_do(tmp_path: Path, store_dir: Path) -> None:
     from fieldapp.core.service import init_device
-    from tests.conftest import FAST_KDF
+    from harness import FAST_KDF
 
     init_device(store_dir, PASSPHRASE, "未入站辅警", FAST_KDF)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +17,19 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from fieldapp import i18n
 from fieldapp.core.station import tls_material
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import VisitDialog
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.sync import SyncScreen
+from harness import PASSPHRASE
+from harness.replicas import FAST_MS, fast_peer_station
 from sync.hlc import wall_ms
 from sync.lan import SyncServer
 from sync.session import Endpoint
-from tests.conftest import PASSPHRASE
-from tests.replicas import FAST_MS, fast_peer_station
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards() -> Iterator[None]:
-    yield
-    i18n.set_language("en")
 
 
 async def sync_on_screen(app: FieldApp, pilot: Pilot[None], port: int, sessions: list[Any]) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from fieldapp.core.service import CaseError, CaseService, init_device
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import ManualWall, devices
 from sync.hlc import HybridClock
-from tests.conftest import FAST_KDF, PASSPHRASE
-from tests.replicas import ManualWall, devices
 
 # All names are invented for tests.
 OFFICER = "测试辅警甲"

@@ -1,4 +1,4 @@
-"""The `fieldapp` command line: the scriptable contract of DESIGN.md.
+"""The `fieldapp` command line: the scriptable contract (README.md, "Using it").
 
 Every command takes --store DIR and reads the passphrase from --passphrase-file,
 $FIELDAPP_PASSPHRASE or a prompt. --json makes output machine-readable. Errors go

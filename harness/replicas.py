@@ -10,8 +10,8 @@ from pathlib import Path
 
 from fieldapp.core.service import CaseService, init_device
 from fieldapp.core.station import adopt_enrolment, create_station, issue_certificate
+from harness import FAST_KDF, PASSPHRASE
 from sync.hlc import HybridClock
-from tests.conftest import FAST_KDF, PASSPHRASE
 
 
 class ManualWall:

@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSPHRASE
+from harness import PASSPHRASE
 
 SUBNET = "10.231.0"
 IP_TIMEOUT = 10
