@@ -22,7 +22,7 @@ import importlib.metadata
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from sync.ops import MAX_BODY_BYTES
 
@@ -195,7 +195,7 @@ Message = Hello | Vector | Ops | Ack | Done | Error
 # ---------------------------------------------------------------- the decoder
 
 
-def _int(value: Any, low: int, high: int) -> bool:
+def _int(value: Any, low: int, high: int) -> TypeGuard[int]:
     """An integer (not a boolean) with low <= value < high."""
     return type(value) is int and low <= value < high
 

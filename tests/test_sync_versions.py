@@ -26,20 +26,31 @@ pytestmark = pytest.mark.timeout(120)
 OURS = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
 
 
+class Served:
+    """A SyncServer's `session` event, awaited (the server reports once its side has closed)."""
+
+    def __init__(self) -> None:
+        self.seen = asyncio.Event()
+        self.session: dict[str, Any] = {}
+
+    def on_event(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == "session":
+            self.session = data
+            self.seen.set()
+
+    async def report(self) -> dict[str, Any]:
+        await asyncio.wait_for(self.seen.wait(), 20)
+        return self.session
+
+
 async def _session(
     server: Endpoint, server_side: CaseService, client: Endpoint, client_side: CaseService
 ) -> tuple[SessionReport, dict[str, Any]]:
     """One session between two endpoints; the client's report and the server's `session` event."""
-    events: list[tuple[str, dict[str, Any]]] = []
-    async with SyncServer(
-        server, material(server_side), HOST, on_event=lambda k, d: events.append((k, d))
-    ) as srv:
+    served = Served()
+    async with SyncServer(server, material(server_side), HOST, on_event=served.on_event) as srv:
         report = await sync_with(HOST, srv.port, client, material(client_side), timeout=10)
-        for _ in range(200):  # the server reports once its side of the session has closed
-            if any(kind == "session" for kind, _ in events):
-                break
-            await asyncio.sleep(0.05)
-    return report, dict(events)["session"]
+        return report, await served.report()
 
 
 def test_a_peer_of_another_major_version_is_refused_on_both_sides_with_both_versions(tmp_path: Path) -> None:
@@ -79,10 +90,9 @@ def test_the_side_that_sees_another_major_tells_the_peer_in_its_error(tmp_path: 
     with station_devices(tmp_path, 1) as (authority, officer):
 
         async def talk() -> tuple[list[dict[str, Any]], dict[str, Any]]:
-            events: list[tuple[str, dict[str, Any]]] = []
-            endpoint = Endpoint(authority.replica)
+            served = Served()
             async with SyncServer(
-                endpoint, material(authority), HOST, on_event=lambda k, d: events.append((k, d))
+                Endpoint(authority.replica), material(authority), HOST, on_event=served.on_event
             ) as srv:
                 reader, writer = await asyncio.open_connection(
                     HOST, srv.port, ssl=client_context(material(officer)), server_hostname="fieldapp"
@@ -91,11 +101,7 @@ def test_the_side_that_sees_another_major_tells_the_peer_in_its_error(tmp_path: 
                 writer.write(encode_frame(hello))
                 replies = [await read_frame(reader, 10), await read_frame(reader, 10)]
                 writer.close()
-                for _ in range(200):
-                    if any(kind == "session" for kind, _ in events):
-                        break
-                    await asyncio.sleep(0.05)
-            return replies, dict(events)["session"]
+                return replies, await served.report()
 
         (hello, error), served = asyncio.run(talk())
         assert (
@@ -116,10 +122,9 @@ def test_a_peer_that_only_hears_of_another_major_from_the_error_reports_it_too(t
     with station_devices(tmp_path, 1) as (authority, officer):
 
         async def talk() -> dict[str, Any]:
-            events: list[tuple[str, dict[str, Any]]] = []
-            endpoint = Endpoint(authority.replica)
+            served = Served()
             async with SyncServer(
-                endpoint, material(authority), HOST, on_event=lambda k, d: events.append((k, d))
+                Endpoint(authority.replica), material(authority), HOST, on_event=served.on_event
             ) as srv:
                 reader, writer = await asyncio.open_connection(
                     HOST, srv.port, ssl=client_context(material(officer)), server_hostname="fieldapp"
@@ -136,12 +141,9 @@ def test_a_peer_that_only_hears_of_another_major_from_the_error_reports_it_too(t
                 }
                 writer.write(encode_frame(hello.encode()) + encode_frame(refusal))
                 await writer.drain()
-                for _ in range(200):
-                    if any(kind == "session" for kind, _ in events):
-                        break
-                    await asyncio.sleep(0.05)
+                report = await served.report()
                 writer.close()
-            return dict(events)["session"]
+                return report
 
         served = asyncio.run(talk())
         assert served["error_code"] == "protocol_major", served["error"]
