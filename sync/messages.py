@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, ClassVar, TypeGuard
 
 from sync.ops import MAX_BODY_BYTES
 
@@ -96,6 +96,9 @@ class Hello:
     of protocol 1.0, which had neither.
     """
 
+    #: Its `t` on the wire.
+    kind: ClassVar[str] = "hello"
+
     station: str
     device: str
     digest: bytes
@@ -111,7 +114,7 @@ class Hello:
 
     def encode(self) -> dict[str, Any]:
         msg: dict[str, Any] = {
-            "t": "hello",
+            "t": self.kind,
             "proto": self.proto,
             "station": self.station,
             "device": self.device,
@@ -130,42 +133,54 @@ class Hello:
 class Vector:
     """Every chain the sender holds, to the head held with every earlier entry."""
 
+    #: Its `t` on the wire.
+    kind: ClassVar[str] = "vector"
+
     v: Mapping[str, int]
 
     def encode(self) -> dict[str, Any]:
-        return {"t": "vector", "v": self.v}
+        return {"t": self.kind, "v": self.v}
 
 
 @dataclass(frozen=True)
 class Ops:
     """A batch of entries (operation body, signature) the peer lacks."""
 
+    #: Its `t` on the wire.
+    kind: ClassVar[str] = "ops"
+
     entries: tuple[Entry, ...]
 
     def encode(self) -> dict[str, Any]:
-        return {"t": "ops", "e": [[body, sig] for body, sig in self.entries]}
+        return {"t": self.kind, "e": [[body, sig] for body, sig in self.entries]}
 
 
 @dataclass(frozen=True)
 class Ack:
     """An `ops` batch was durably applied: `n` entries, `applied` new, `refused` refused."""
 
+    #: Its `t` on the wire.
+    kind: ClassVar[str] = "ack"
+
     n: int
     applied: int = 0
     refused: int = 0
 
     def encode(self) -> dict[str, Any]:
-        return {"t": "ack", "n": self.n, "applied": self.applied, "refused": self.refused}
+        return {"t": self.kind, "n": self.n, "applied": self.applied, "refused": self.refused}
 
 
 @dataclass(frozen=True)
 class Done:
     """The sender's last batch was acknowledged; `batches` it sent (None: not said)."""
 
+    #: Its `t` on the wire.
+    kind: ClassVar[str] = "done"
+
     batches: int | None = None
 
     def encode(self) -> dict[str, Any]:
-        return {"t": "done"} if self.batches is None else {"t": "done", "batches": self.batches}
+        return {"t": self.kind} if self.batches is None else {"t": self.kind, "batches": self.batches}
 
 
 @dataclass(frozen=True)
@@ -173,13 +188,16 @@ class Error:
     """The sender ends the session: why, for a person (`reason`), and, since 1.1, why for a
     program (`code`) with the sender's versions when the code is `protocol_major`."""
 
+    #: Its `t` on the wire.
+    kind: ClassVar[str] = "error"
+
     reason: str | None
     code: str | None = None
     version: tuple[int, int] | None = None
     app: str | None = None
 
     def encode(self) -> dict[str, Any]:
-        msg: dict[str, Any] = {"t": "error", "reason": (self.reason or "")[:MAX_REASON_CHARS]}
+        msg: dict[str, Any] = {"t": self.kind, "reason": (self.reason or "")[:MAX_REASON_CHARS]}
         if self.code is not None:
             msg["code"] = self.code
         if self.version is not None:
@@ -339,6 +357,15 @@ def _error(msg: Mapping[str, Any]) -> Error:
     )
 
 
+_READERS: dict[str, Callable[[Mapping[str, Any]], Message]] = {
+    Vector.kind: lambda msg: Vector(vector_of(msg.get("v"))),
+    Ops.kind: lambda msg: Ops(tuple(entries_of(msg.get("e")))),
+    Ack.kind: _ack,
+    Done.kind: _done,
+    Error.kind: _error,
+}
+
+
 def decode(msg: Mapping[str, Any], *, major: int = PROTOCOL_MAJOR) -> Message:
     """The message a frame's map holds, every field checked, or MessageError.
 
@@ -347,20 +374,13 @@ def decode(msg: Mapping[str, Any], *, major: int = PROTOCOL_MAJOR) -> Message:
     kind = msg.get("t")
     if not isinstance(kind, str):
         raise MessageError("no_type", "the peer sent a frame without a type")
-    if kind == "error":
-        return _error(msg)
-    if kind == "hello":
+    if kind == Hello.kind:
         return _hello(msg, major)
-    if kind == "vector":
-        return Vector(vector_of(msg.get("v")))
-    if kind == "ops":
-        return Ops(tuple(entries_of(msg.get("e"))))
-    if kind == "ack":
-        return _ack(msg)
-    if kind == "done":
-        return _done(msg)
+    read = _READERS.get(kind)
+    if read is not None:
+        return read(msg)
     raise MessageError(
-        "unknown_type", f"the peer sent an unexpected frame of type “{shown(kind, 20)}”", type=kind
+        "unknown_type", f"the peer sent an unexpected frame of type “{shown(kind, 20)}”", type=shown(kind, 20)
     )
 
 

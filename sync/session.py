@@ -12,11 +12,12 @@ what the other lacks and receives what it lacks, at the same time::
     both  -> Done   {t, batches}                 (after the last of its batches was acked)
     either-> Error  {t, reason[, code, version, app]}  (then closes)
 
-The messages and their checks are `sync/messages.py`; `docs/sync.md` describes every
-message, field and limit, and what happens when the two sides' versions differ. A receiver applies
-a batch durably (`Replica.apply`, one transaction) before it acknowledges, and
-the vector it sends next time is computed from what it holds durably, so a cut
-connection resumes where it stopped and a repeated batch is a no-op.
+The messages and their checks are `sync/messages.py`; `docs/sync.md` describes
+every message, field and limit, and what happens when the two sides' versions
+differ. A receiver applies a batch durably (`Replica.apply`, one transaction)
+before it acknowledges, and the vector it sends next time is computed from what
+it holds durably, so a cut connection resumes where it stopped and a repeated
+batch is a no-op.
 
 A frame that is malformed, oversized or out of place ends the session with a
 readable reason, and nothing of that batch is applied. Entries of a
@@ -614,8 +615,9 @@ async def _exchange(
                     raise SessionError("the peer said it was done twice", code="out_of_order")
                 peer_done = True
             else:
-                kind = msg.encode()["t"]
-                raise SessionError(f"the peer sent an unexpected frame of type “{kind}”", code="out_of_order")
+                raise SessionError(
+                    f"the peer sent an unexpected frame of type “{msg.kind}”", code="out_of_order"
+                )
         await endpoint.recovered(claims)
         await endpoint.synced(peer_device, own_seq)  # the peer now holds all of this device's log
     finally:
