@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from fieldapp.service import CaseService
+from fieldapp.core.service import CaseService
+from fieldapp.i18n.rules import sync_error_text
 from sync.frames import encode_frame, read_frame
 from sync.lan import SyncServer, sync_with
 from sync.messages import PROTOCOL_VERSION, Hello, app_version
@@ -82,6 +83,18 @@ def test_a_peer_of_another_major_version_is_refused_on_both_sides_with_both_vers
         )
         assert served["received"] == report.received == 0
         assert (authority.replica.vector(), officer.replica.vector()) == before
+
+        # What the app shows, from the code and its parameters, in both languages.
+        english = sync_error_text(report.error, report.error_code, report.error_params, "en")
+        assert english == (
+            f"This device speaks sync protocol {OURS} (fieldapp {app_version()}), the other runs 2.0 "
+            "(fieldapp 2.0.0): update the older one; `fieldapp --version` shows each device's version."
+        )
+        chinese = sync_error_text(report.error, report.error_code, report.error_params, "zh")
+        assert chinese.startswith(
+            f"本设备的同步协议为 {OURS}（fieldapp {app_version()}），对方为 2.0（fieldapp 2.0.0）"
+        )
+        assert "`fieldapp --version`" in chinese
 
 
 def test_the_side_that_sees_another_major_tells_the_peer_in_its_error(tmp_path: Path) -> None:
