@@ -18,6 +18,7 @@ existed, so the bytes of a message of protocol 1.0 are unchanged
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import re
 from collections.abc import Callable, Mapping
@@ -57,6 +58,7 @@ UNKNOWN_APP = "unknown"
 Entry = tuple[bytes, bytes]
 
 
+@functools.cache
 def app_version() -> str:
     """This installation's fieldapp version (pyproject.toml), or `unknown` if not installed."""
     try:
