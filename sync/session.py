@@ -4,18 +4,20 @@ The transport (TLS, `sync.lan`) has already told each side who the other is.
 The session is symmetric: both sides run `run_session`, and each both sends
 what the other lacks and receives what it lacks, at the same time::
 
-    both  -> hello  {t, proto, station, device, digest}
-    (equal digests: both hold the same logs; the session ends here)
-    both  -> vector {t, v: {chain: seq}}
-    both  -> ops    {t, e: [[body, sig], ...]}   (batches, in sequence order per chain)
-             ack    {t, n, applied, refused}     (after the batch is durably applied)
-    both  -> done   {t, batches}                 (after the last of its batches was acked)
-    either-> error  {t, reason}                  (then closes)
+    both  -> Hello  {t, proto, station, device, digest, yours, version, app}
+    (another major version: both refuse; equal digests: both hold the same logs, the end)
+    both  -> Vector {t, v: {chain: seq}}
+    both  -> Ops    {t, e: [[body, sig], ...]}   (batches, in sequence order per chain)
+             Ack    {t, n, applied, refused}     (after the batch is durably applied)
+    both  -> Done   {t, batches}                 (after the last of its batches was acked)
+    either-> Error  {t, reason[, code, version, app]}  (then closes)
 
-`docs/sync.md` describes every message, field and limit. A receiver applies
-a batch durably (`Replica.apply`, one transaction) before it acknowledges, and
-the vector it sends next time is computed from what it holds durably, so a cut
-connection resumes where it stopped and a repeated batch is a no-op.
+The messages and their checks are `sync/messages.py`; `docs/sync.md` describes
+every message, field and limit, and what happens when the two sides' versions
+differ. A receiver applies a batch durably (`Replica.apply`, one transaction)
+before it acknowledges, and the vector it sends next time is computed from what
+it holds durably, so a cut connection resumes where it stopped and a repeated
+batch is a no-op.
 
 A frame that is malformed, oversized or out of place ends the session with a
 readable reason, and nothing of that batch is applied. Entries of a
@@ -38,17 +40,38 @@ from typing import Any
 import msgpack
 
 from sync.frames import FrameError, FrameLimits, encode_frame, read_frame_sized
+from sync.messages import (
+    BATCH_ENTRIES,
+    MAX_CHAINS,
+    MAX_YOURS,
+    OLDEST_VERSION,
+    PROTOCOL_MAJOR,
+    PROTOCOL_VERSION,
+    UNKNOWN_APP,
+    Ack,
+    Done,
+    Error,
+    Hello,
+    Message,
+    MessageError,
+    Ops,
+    Vector,
+    app_version,
+    decode,
+    entries_of,
+    protocol_major_reason,
+    shown,
+    vector_of,
+    version_text,
+)
 from sync.ops import MAX_BODY_BYTES, chain_key, op_key
 from sync.replica import ApplyReport, Entry, Replica
 from sync.verify import signed_batches
 
-PROTOCOL = 1
-#: Most entries in one `ops` frame, and the bytes a sender aims to stay under.
-BATCH_ENTRIES = 200
+#: The major sync protocol version, as advertised in discovery (docs/sync.md, "Discovery").
+PROTOCOL = PROTOCOL_MAJOR
+#: The bytes a sender aims to keep an `ops` batch under.
 BATCH_BYTES = 192 * 1024
-#: Most chains (author, epoch) a vector may name.
-MAX_CHAINS = 20_000
-SIGNATURE_BYTES = 64
 #: Limits of a frame read from a peer.
 LIMITS = FrameLimits(max_bytes=BATCH_BYTES + 2 * MAX_BODY_BYTES + 4096, max_items=MAX_CHAINS, max_depth=4)
 IO_TIMEOUT = 30.0
@@ -57,12 +80,28 @@ Progress = Callable[["SessionReport"], None]
 
 
 class SessionError(Exception):
-    """The session ended early; `reason` says why in plain words."""
+    """The session ended early; `reason` says why in plain words, `code` in a stable word
+    (docs/sync.md, "Error codes"), `params` the values a translation shows."""
 
-    def __init__(self, reason: str, *, by_peer: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str = "session",
+        by_peer: bool = False,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
         self.by_peer = by_peer
+        self.params = params or {}
+        #: With `protocol_major`: the peer's sync protocol version.
+        self.peer_version: tuple[int, int] | None = None
+
+    @classmethod
+    def of(cls, error: MessageError) -> SessionError:
+        return cls(error.reason, code=error.code, params=dict(error.params))
 
 
 @dataclass
@@ -85,6 +124,13 @@ class SessionReport:
     bytes_received: int = 0
     seconds: float = 0.0
     error: str | None = None
+    #: Why the session ended early as a stable code (docs/sync.md, "Error codes"), and its values.
+    error_code: str | None = None
+    error_params: dict[str, Any] = field(default_factory=dict)
+    #: The peer's sync protocol (major, minor) and fieldapp version, from its hello (a hello
+    #: of protocol 1.0 says no app version: None).
+    peer_version: tuple[int, int] | None = None
+    peer_app: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The report as printed by `fieldapp sync --json`."""
@@ -103,6 +149,9 @@ class SessionReport:
             "bytes_received": self.bytes_received,
             "seconds": round(self.seconds, 3),
             "error": self.error,
+            "error_code": self.error_code,
+            "peer_version": version_text(self.peer_version) if self.peer_version else None,
+            "peer_app": self.peer_app,
         }
 
 
@@ -126,12 +175,6 @@ def last_synced_with(replica: Replica) -> dict[str, float]:
     return {str(peer): float(at) for peer, at in (doc.get("peers") or {}).items()}
 
 
-def shown(text: str, limit: int = 200) -> str:
-    """Text from a peer as it may be shown to a person: printable characters only, bounded."""
-    cut = "".join(c if c.isprintable() else "?" for c in text[:limit])
-    return cut + ("…" if len(text) > limit else "")
-
-
 def heads_digest(heads: dict[str, tuple[int, bytes]]) -> bytes:
     """SHA-256 of every log's head (seq and entry hash) in canonical form: equal digests, the
     same entries held (a log cut short and written again differently gives another digest)."""
@@ -139,31 +182,11 @@ def heads_digest(heads: dict[str, tuple[int, bytes]]) -> bytes:
     return hashlib.sha256(msgpack.packb(rows, use_bin_type=True)).digest()
 
 
-#: Most of the peer's own logs a hello reports on (`yours`).
-MAX_YOURS = 64
-
-
-def _check_yours(value: Any, peer_is: str) -> dict[str, tuple[int, bytes]]:
+def _check_yours(hello: Hello, peer_is: str) -> dict[str, tuple[int, bytes]]:
     """What the peer holds of this device's logs, from its hello (optional; unknown: nothing)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or len(value) > MAX_YOURS:
-        raise SessionError("the peer sent a malformed hello")
-    claims = {}
-    for chain, pair in value.items():
-        if not (
-            isinstance(chain, str)
-            and chain.startswith(f"{peer_is}.")
-            and len(chain) <= 64
-            and isinstance(pair, list)
-            and len(pair) == 2
-            and type(pair[0]) is int
-            and 0 <= pair[0] < 2**40
-            and isinstance(pair[1], bytes)
-            and len(pair[1]) == 32
-        ):
-            raise SessionError("the peer sent a malformed hello")
-        claims[chain] = (pair[0], pair[1])
+    claims = dict(hello.yours or {})
+    if any(not chain.startswith(f"{peer_is}.") for chain in claims):
+        raise SessionError("the peer sent a malformed hello", code="malformed_hello")
     return claims
 
 
@@ -177,8 +200,15 @@ class Endpoint:
     when the last session ends.
     """
 
-    def __init__(self, replica: Replica) -> None:
+    def __init__(
+        self, replica: Replica, app: str | None = None, protocol: tuple[int, int] = PROTOCOL_VERSION
+    ) -> None:
         self.replica = replica
+        #: This device's fieldapp version, told to peers in its hello (default: the installed one).
+        self.app = app or app_version()
+        #: The sync protocol this side speaks; only tests set another, to act as another version.
+        #: (1, 0) sends a hello without versions, as devices of protocol 1.0 did.
+        self.protocol = protocol
         self.lock = asyncio.Lock()
         self._open = 0
         self._merge: contextlib.ExitStack | None = None
@@ -186,6 +216,52 @@ class Endpoint:
     @property
     def station(self) -> str:
         return self.replica.station
+
+    def hello(self, digest: bytes, yours: dict[str, tuple[int, bytes]]) -> Hello:
+        """This side's hello; a side acting as protocol 1.0 sends it without versions."""
+        versions = self.protocol != OLDEST_VERSION
+        return Hello(
+            self.station,
+            self.device_id,
+            digest,
+            yours,
+            proto=self.protocol[0],
+            version=self.protocol if versions else None,
+            app=self.app if versions else None,
+        )
+
+    def other_major(self, theirs: tuple[int, int], peer_app: str) -> SessionError:
+        """The error of a peer speaking another major version than this side: both refuse."""
+        error = SessionError(
+            protocol_major_reason(self.protocol, self.app, theirs, peer_app),
+            code="protocol_major",
+            params={
+                "ours": version_text(self.protocol),
+                "theirs": version_text(theirs),
+                "app": self.app,
+                "peer_app": peer_app,
+            },
+        )
+        error.peer_version = theirs
+        return error
+
+    def error_for(self, error: SessionError) -> Error:
+        """The `error` message that tells the peer why this side ends the session.
+
+        Only `protocol_major` carries a code and this side's versions, so that the peer
+        reports it too even if it did not see it itself; every other `error` is as in 1.0.
+        """
+        if error.code != "protocol_major":
+            return Error(error.reason)
+        params = error.params
+        return Error(
+            f"sync protocol {params['ours']} (fieldapp {params['app']}) here, {params['theirs']} "
+            f"(fieldapp {params['peer_app']}) on your device: update the older one; "
+            "`fieldapp --version` shows each device's version",
+            code="protocol_major",
+            version=self.protocol,
+            app=self.app,
+        )
 
     @property
     def device_id(self) -> str:
@@ -322,52 +398,39 @@ async def _outgoing(endpoint: Endpoint, keys: list[tuple[str, int, int]]) -> Asy
 
 
 def _check_vector(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict) or len(value) > MAX_CHAINS:
-        raise SessionError("the peer sent a malformed version vector")
-    for chain, seq in value.items():
-        if not isinstance(chain, str) or len(chain) > 64 or "." not in chain:
-            raise SessionError("the peer sent a malformed version vector")
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**40:
-            raise SessionError("the peer sent a malformed version vector")
-        author, _, epoch = chain.rpartition(".")
-        try:
-            int(epoch, 16)
-        except ValueError:
-            raise SessionError("the peer sent a malformed version vector") from None
-    return value
+    """The `v` of a vector (`sync.messages.vector_of`), or SessionError."""
+    try:
+        return vector_of(value)
+    except MessageError as exc:
+        raise SessionError.of(exc) from None
 
 
 def _check_batch(value: Any) -> list[Entry]:
-    """The entries of an `ops` frame, or SessionError: nothing of a malformed batch is applied."""
-    if not isinstance(value, list) or not 0 < len(value) <= BATCH_ENTRIES:
-        raise SessionError(f"the peer sent a malformed batch (1 to {BATCH_ENTRIES} entries expected)")
-    entries = []
-    for item in value:
-        if not (
-            isinstance(item, list)
-            and len(item) == 2
-            and isinstance(item[0], bytes)
-            and isinstance(item[1], bytes)
-            and 0 < len(item[0]) <= MAX_BODY_BYTES
-            and len(item[1]) in (0, SIGNATURE_BYTES)
-        ):
-            raise SessionError("the peer sent a malformed batch entry; nothing of that batch was applied")
-        entries.append((item[0], item[1]))
-    return entries
+    """The entries of an `ops` frame (`sync.messages.entries_of`), or SessionError: nothing of
+    a malformed batch is applied."""
+    try:
+        return entries_of(value)
+    except MessageError as exc:
+        raise SessionError.of(exc) from None
 
 
 class _Channel:
-    """Frames over a stream, counting bytes, one writer at a time."""
+    """Messages over a stream as frames, counting bytes, one writer at a time."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float, endpoint: Endpoint
+    ) -> None:
         self.reader, self.writer, self.timeout = reader, writer, timeout
+        self.endpoint = endpoint
         self.sent = self.received = 0
 
-    async def send(self, msg: dict[str, Any]) -> None:
+    async def send(self, message: Message) -> None:
         try:
-            data = encode_frame(msg, LIMITS.max_bytes)
+            data = encode_frame(message.encode(), LIMITS.max_bytes)
         except FrameError as exc:  # a bug here, not the peer's doing: end the session, say why
-            raise SessionError(f"this device could not send a frame: {exc.reason}") from None
+            raise SessionError(
+                f"this device could not send a frame: {exc.reason}", code="send_failed"
+            ) from None
         self.sent += len(data)
         try:
             self.writer.write(data)
@@ -375,23 +438,38 @@ class _Channel:
             async with asyncio.timeout(self.timeout):
                 await self.writer.drain()
         except TimeoutError:
-            raise SessionError("timed out sending to the peer") from None
+            raise SessionError("timed out sending to the peer", code="timeout") from None
         except (ConnectionError, OSError) as exc:
-            raise SessionError(f"the connection was lost ({type(exc).__name__})") from None
+            raise SessionError(
+                f"the connection was lost ({type(exc).__name__})", code="connection_lost"
+            ) from None
 
-    async def receive(self) -> dict[str, Any]:
+    async def receive(self) -> Message:
+        """The peer's next message, checked (`sync.messages.decode`); an `Error` ends the session."""
         try:
-            msg, size = await read_frame_sized(self.reader, self.timeout, LIMITS)
+            frame, size = await read_frame_sized(self.reader, self.timeout, LIMITS)
         except FrameError as exc:
-            raise SessionError(exc.reason) from None
+            raise SessionError(exc.reason, code="frame") from None
         self.received += size
-        kind = msg.get("t")
-        if kind == "error":
-            reason = msg.get("reason")
-            given = shown(reason) if isinstance(reason, str) and reason.strip() else "no reason given"
-            raise SessionError(f"the peer ended the session: {given}", by_peer=True)
-        if not isinstance(kind, str):
-            raise SessionError("the peer sent a frame without a type")
+        try:
+            msg = decode(frame, major=self.endpoint.protocol[0])
+        except MessageError as exc:
+            if exc.code == "protocol_major":
+                raise self.endpoint.other_major(exc.params["theirs"], exc.params["peer_app"]) from None
+            raise SessionError.of(exc) from None
+        if isinstance(msg, Error):
+            if msg.code == "protocol_major" and msg.version and msg.version[0] != self.endpoint.protocol[0]:
+                # The peer found it first: this side reports it the same way (docs/sync.md, "Versions").
+                error = self.endpoint.other_major(msg.version, msg.app or UNKNOWN_APP)
+                error.by_peer = True
+                raise error
+            given = shown(msg.reason) if msg.reason and msg.reason.strip() else "no reason given"
+            raise SessionError(
+                f"the peer ended the session: {given}",
+                code="peer_error",
+                by_peer=True,
+                params={"reason": given, "code": msg.code},
+            )
         return msg
 
 
@@ -405,16 +483,18 @@ async def run_session(
 ) -> SessionReport:
     """Sync with an authenticated peer; the report's `error` says why it ended early, if it did."""
     report = SessionReport(peer=peer_device)
-    channel = _Channel(reader, writer, timeout)
+    channel = _Channel(reader, writer, timeout, endpoint)
     started = time.monotonic()
     try:
         async with endpoint.session():
             await _exchange(channel, endpoint, peer_device, report, progress)
     except SessionError as exc:
-        report.error = exc.reason
+        report.error, report.error_code, report.error_params = exc.reason, exc.code, exc.params
+        if exc.code == "protocol_major":
+            report.peer_version, report.peer_app = exc.peer_version, exc.params["peer_app"]
         if not exc.by_peer:
             with contextlib.suppress(Exception):
-                writer.write(encode_frame({"t": "error", "reason": exc.reason[:200]}))
+                writer.write(encode_frame(endpoint.error_for(exc).encode()))
                 await asyncio.wait_for(writer.drain(), 2)
     finally:
         report.bytes_sent, report.bytes_received = channel.sent, channel.received
@@ -428,7 +508,7 @@ async def run_session(
 async def refuse(writer: asyncio.StreamWriter, reason: str) -> None:
     """Tell a peer why it is refused, then hang up."""
     with contextlib.suppress(Exception):
-        writer.write(encode_frame({"t": "error", "reason": reason[:200]}))
+        writer.write(encode_frame(Error(reason).encode()))
         await asyncio.wait_for(writer.drain(), 2)
     writer.close()
     with contextlib.suppress(Exception):
@@ -444,45 +524,34 @@ async def _exchange(
 ) -> None:
     revoked = await endpoint.revoked(peer_device)
     if revoked:
-        raise SessionError(f"refused: {revoked}")
+        raise SessionError(f"refused: {revoked}", code="revoked")
     me = endpoint.replica.identity
     own_seq = (await endpoint.heads(me.device_id)).get(chain_key(me.device_id, me.epoch), (0, b""))[0]
     digest = heads_digest(await endpoint.heads())
     yours = dict(sorted((await endpoint.heads(peer_device)).items())[-MAX_YOURS:])
-    await channel.send(
-        {
-            "t": "hello",
-            "proto": PROTOCOL,
-            "station": endpoint.station,
-            "device": endpoint.device_id,
-            "digest": digest,
-            "yours": {chain: [seq, head] for chain, (seq, head) in yours.items()},
-        }
-    )
+    await channel.send(endpoint.hello(digest, yours))
     hello = await channel.receive()
-    if hello.get("t") != "hello":
-        raise SessionError("the peer did not start with a hello")
-    proto = hello.get("proto")
-    if proto != PROTOCOL:
-        theirs = f"sync protocol {proto}" if type(proto) is int else "an unknown sync protocol"
-        raise SessionError(f"the peer speaks {theirs}, this device {PROTOCOL}; update fieldapp on both")
-    if hello.get("station") != endpoint.station:
-        raise SessionError("the peer belongs to another station")
-    if hello.get("device") != peer_device:
-        raise SessionError("the peer's hello names another device than its certificate")
-    claims = _check_yours(hello.get("yours"), endpoint.device_id)
-    if hello.get("digest") == digest:
+    if not isinstance(hello, Hello):
+        raise SessionError("the peer did not start with a hello", code="out_of_order")
+    report.peer_version, report.peer_app = hello.speaks, hello.app
+    # Another minor version: carry on. Both speak 1.0 and 1.1 alike (docs/sync.md, "Versions").
+    if hello.station != endpoint.station:
+        raise SessionError("the peer belongs to another station", code="wrong_station")
+    if hello.device != peer_device:
+        raise SessionError("the peer's hello names another device than its certificate", code="wrong_device")
+    claims = _check_yours(hello, endpoint.device_id)
+    if hello.digest == digest:
         await endpoint.synced(peer_device, own_seq)
         return  # both hold the same logs: nothing to send either way
     # The peer holds more of this device's own log than this device: its store was rolled back.
     await endpoint.own_log_behind(claims)
     mine = await endpoint.vector()
-    await channel.send({"t": "vector", "v": mine})
+    await channel.send(Vector(mine))
     theirs = await channel.receive()
-    if theirs.get("t") != "vector":
-        raise SessionError("the peer did not send its version vector")
+    if not isinstance(theirs, Vector):
+        raise SessionError("the peer did not send its version vector", code="out_of_order")
     # A hello without `yours` comes from a version that refuses entries without a signature.
-    keys = await endpoint.missing(_check_vector(theirs.get("v")), signed_only="yours" not in hello)
+    keys = await endpoint.missing(dict(theirs.v), signed_only=hello.yours is None)
     report.to_send = len(keys)
     if progress:
         progress(report)
@@ -493,18 +562,20 @@ async def _exchange(
     async def send_all() -> None:
         batches = 0
         async for entries in _outgoing(endpoint, keys):
-            await channel.send({"t": "ops", "e": [[body, sig] for body, sig in entries]})
+            await channel.send(Ops(tuple(entries)))
             batches += 1
             n = await acked.get()  # one batch in flight: the peer applies it durably first
             if n != len(entries):
-                raise SessionError("the peer acknowledged another number of entries than were sent")
+                raise SessionError(
+                    "the peer acknowledged another number of entries than were sent", code="ack_mismatch"
+                )
             report.sent += n
             if progress:
                 progress(report)
-        await channel.send({"t": "done", "batches": batches})
+        await channel.send(Done(batches))
 
     sender = asyncio.create_task(send_all())
-    receive: asyncio.Future[dict[str, Any]] | None = None
+    receive: asyncio.Future[Message] | None = None
     try:
         while not (peer_done and sender.done()):
             receive = asyncio.ensure_future(channel.receive())
@@ -519,11 +590,12 @@ async def _exchange(
                 msg = await receive
             else:
                 msg = receive.result()
-            kind = msg["t"]
-            if kind == "ops":
+            if isinstance(msg, Ops):
                 if peer_done:
-                    raise SessionError("the peer sent operations after saying it was done")
-                entries = _check_batch(msg.get("e"))
+                    raise SessionError(
+                        "the peer sent operations after saying it was done", code="out_of_order"
+                    )
+                entries = list(msg.entries)
                 result = await endpoint.apply(entries)
                 report.received += len(entries)
                 report.applied += result.applied
@@ -533,27 +605,19 @@ async def _exchange(
                 report.reissued += result.reissued
                 report.refused += len(result.rejections)
                 report.refusals.extend(f"{r.code}: {r.reason}" for r in result.rejections[:5])
-                await channel.send(
-                    {
-                        "t": "ack",
-                        "n": len(entries),
-                        "applied": result.applied,
-                        "refused": len(result.rejections),
-                    }
-                )
+                await channel.send(Ack(len(entries), result.applied, len(result.rejections)))
                 if progress:
                     progress(report)
-            elif kind == "ack":
-                n = msg.get("n")
-                if not isinstance(n, int) or isinstance(n, bool):
-                    raise SessionError("the peer sent a malformed acknowledgement")
-                acked.put_nowait(n)
-            elif kind == "done":
+            elif isinstance(msg, Ack):
+                acked.put_nowait(msg.n)
+            elif isinstance(msg, Done):
                 if peer_done:
-                    raise SessionError("the peer said it was done twice")
+                    raise SessionError("the peer said it was done twice", code="out_of_order")
                 peer_done = True
             else:
-                raise SessionError(f"the peer sent an unexpected frame of type “{shown(kind, 20)}”")
+                raise SessionError(
+                    f"the peer sent an unexpected frame of type “{msg.kind}”", code="out_of_order"
+                )
         await endpoint.recovered(claims)
         await endpoint.synced(peer_device, own_seq)  # the peer now holds all of this device's log
     finally:

@@ -34,6 +34,8 @@ from fieldapp.core.net import (
     remembered_interface,
 )
 from fieldapp.core.service import CaseService
+from fieldapp.i18n import detect_language
+from fieldapp.i18n.rules import sync_error_text
 from sync.lan import SyncServer, find_peers, sync_with
 from sync.session import Endpoint, SessionReport
 from sync.tls import TlsMaterial
@@ -57,14 +59,17 @@ def _material(service: CaseService) -> TlsMaterial:
     return material
 
 
-def _line(report: SessionReport) -> str:
+def _line(report: SessionReport, language: str) -> str:
     if report.error:
         done = (
             f" after sending {report.sent} and receiving {report.received}"
             if report.sent or report.received
             else ""
         )
-        return f"  {report.peer}: FAILED{done}: {report.error}"
+        why = report.error
+        if report.error_code == "protocol_major":  # what to do, in the user's language
+            why = sync_error_text(report.error, report.error_code, report.error_params, language)
+        return f"  {report.peer}: FAILED{done}: {why}"
     refused = f", {report.refused} refused ({'; '.join(report.refusals[:3])})" if report.refused else ""
     return (
         f"  {report.peer}: sent {report.sent}, received {report.received} (new {report.applied}{refused}), "
@@ -113,7 +118,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     else:
         print(f"Synced with {len(reports) - len(failed)} of {len(reports)} device(s):")
         for report in reports:
-            print(_line(report))
+            print(_line(report, args.lang or detect_language()))
     return 1 if failed else 0
 
 
@@ -141,7 +146,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         if k in SessionReport.__dataclass_fields__ and k != "refusals"
                     }
                 )
-                print(_line(report), flush=True)
+                print(_line(report, args.lang or detect_language()), flush=True)
             elif kind == "refused":
                 print(f"  refused {data['address']}: {data['reason']}", flush=True)
 

@@ -89,6 +89,11 @@ EN: dict[str, str] = {
     "sync.done": "sent {sent}, received {received} (new {applied}), {size}",
     "sync.refused": "; {refused} refused",
     "sync.failed": "failed: {reason}",
+    # A session error with a code (sync/session.py; docs/sync.md, "Error codes").
+    "sync.error.protocol_major": (
+        "This device speaks sync protocol {ours} (fieldapp {app}), the other runs {theirs} "
+        "(fieldapp {peer_app}): update the older one; `fieldapp --version` shows each device's version."
+    ),
     "sync.finished": "Sync finished: {ok} of {total} device(s) succeeded.",
     "sync.hint": "Press ctrl+s to sync with every device listed; Escape goes back.",
     "caseload.title": "Caseload",
@@ -216,6 +221,10 @@ ZH: dict[str, str] = {
     "sync.done": "发送 {sent} 条，接收 {received} 条（新增 {applied} 条），{size}",
     "sync.refused": "；拒收 {refused} 条",
     "sync.failed": "失败：{reason}",
+    "sync.error.protocol_major": (
+        "本设备的同步协议为 {ours}（fieldapp {app}），对方为 {theirs}（fieldapp {peer_app}）："
+        "请更新较旧的那台设备；`fieldapp --version` 可显示每台设备的版本。"
+    ),
     "sync.finished": "同步完成：{total} 台设备中 {ok} 台成功。",
     "sync.hint": "按 ctrl+s 与列出的全部设备同步；按 Esc 返回。",
     "caseload.title": "案件列表",

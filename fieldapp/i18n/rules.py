@@ -10,9 +10,10 @@ it is, so a new rule is never hidden, only untranslated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from fieldapp.i18n import get_language, has_key, t
+from fieldapp.i18n import Translator, get_language, has_key, t
 
 _FIXED: dict[str, str] = {
     "the author's device is not known": "记录该操作的设备未知（尚未同步其登记信息）",
@@ -275,3 +276,15 @@ def sync_reason_text(reason: str, language: str | None = None) -> str:
         if match:
             return render(match)
     return reason_text(reason, "zh")
+
+
+def sync_error_text(
+    reason: str, code: str | None = None, params: Mapping[str, Any] | None = None, language: str | None = None
+) -> str:
+    """Why a sync session failed, in `language` (default: the UI's): from its code and parameters
+    when the catalogue has `sync.error.<code>` (`SessionReport.error_code`), else from its reason."""
+    key = f"sync.error.{code}"
+    translator = Translator(language or get_language())
+    if code and translator.has(key):
+        return translator.t(key, **(params or {}))
+    return sync_reason_text(reason, language)
