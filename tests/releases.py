@@ -68,7 +68,7 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=60)
 
 
-def _resolve(rev: str) -> str | None:
+def resolve(rev: str) -> str | None:
     result = _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     return result.stdout.strip() if result.returncode == 0 else None
 
@@ -80,8 +80,8 @@ def previous_release() -> tuple[Release, str]:
     if not older:
         pytest.fail(f"CHANGELOG.md names no release older than {__version__} (a section with its commit).")
     release = max(older, key=lambda r: r.version)
-    by_tag = _resolve(f"refs/tags/v{release.name}")
-    by_changelog = _resolve(release.commit) if release.commit else None
+    by_tag = resolve(f"refs/tags/v{release.name}")
+    by_changelog = resolve(release.commit) if release.commit else None
     if by_tag and by_changelog and by_tag != by_changelog:
         pytest.fail(
             f"Tag v{release.name} is {by_tag[:12]} but CHANGELOG.md names {release.commit}; "
