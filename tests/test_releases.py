@@ -10,8 +10,9 @@ from fieldapp import __version__
 from tests.cli import fieldapp
 from tests.releases import ROOT, changelog_releases, previous_release, resolve, version_tuple
 
+pytestmark = pytest.mark.timeout(60)  # git and the command line run as processes
 
-@pytest.mark.timeout(60)
+
 def test_the_command_line_prints_the_version_of_the_changelog_s_newest_section() -> None:
     newest = changelog_releases()[0]
     shown = fieldapp("--version")

@@ -174,6 +174,7 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
     assert from_a["received"] == from_s["received"]
     for store in (A, B):
         assert upgraded_case in ok(old("case", "list", "--store", store, "--json"))
+        ok(old("store", "check", "--store", store))
 
     # A and B upgrade; everyone syncs with S (A twice, to get what B brought).
     with serving([sys.executable, "-m", "fieldapp", "serve", "--store", S], root) as station:
