@@ -1,0 +1,196 @@
+"""A rolling upgrade from the previous release, as a station does it: one device at a time.
+
+The previous release (CHANGELOG.md, tag or commit: tests/releases.py) is built from git into
+a venv of its own. With its command line a station is made and two officers' devices are
+enrolled (S = the station authority's device, A, B), each records cases and they sync. Then
+S runs this code on its store, places a village in a police area (`village.area`, a kind
+the previous release does not know) and records a case; A, still on the previous release,
+syncs with S, and B (previous release) syncs with A, so B gets the new kind only through A.
+Then A and B run this code on their stores and everyone syncs. All three must hold the same
+operations, show the placement and report the same state hash (issue 14, "Releases").
+
+Processes and loopback only; every store is in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldapp import __version__
+from storage import FieldDB
+from sync.ops import decode_trusted
+from tests.cli import fieldapp as current
+from tests.conftest import PASSPHRASE
+from tests.releases import built_release, previous_release
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+VILLAGE, AREA = "东岭村", "第一警务区"
+
+
+def _environ() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {
+        "FIELDAPP_PASSPHRASE": PASSPHRASE
+    }
+
+
+class Old:
+    """The previous release's command line: `python -I -m fieldapp` in its own venv (never this tree)."""
+
+    def __init__(self, python: Path, cwd: Path) -> None:
+        self.python, self.cwd = python, cwd
+
+    def argv(self, *args: str | Path) -> list[str]:
+        return [str(self.python), "-I", "-m", "fieldapp", *map(str, args)]
+
+    def __call__(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args), cwd=self.cwd, env=_environ(), capture_output=True, text=True, timeout=60
+        )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"{result.args[3:]} exited {result.returncode}:\n{result.stderr}"
+    return result.stdout
+
+
+@contextmanager
+def serving(argv: list[str], cwd: Path) -> Iterator[str]:
+    """`fieldapp serve --interface 127.0.0.1 --json` running; yields its HOST:PORT."""
+    server = subprocess.Popen(
+        [*argv, "--interface", "127.0.0.1", "--json"],
+        cwd=cwd,
+        env=_environ() | ({"PYTHONPATH": str(cwd)} if argv[0] == sys.executable else {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line, f"serve ended before listening: {server.communicate(timeout=30)[1]}"
+        listening = json.loads(line)
+        assert listening["event"] == "listening", listening
+        yield f"127.0.0.1:{listening['port']}"
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+
+
+def synced(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The one peer's report of a `sync --json`, which must have gone through with nothing refused."""
+    (report,) = json.loads(result.stdout)["peers"]
+    assert report["error"] is None and result.returncode == 0, (report["error"], result.stderr)
+    assert report["refused"] == 0 and report["refusals"] == [], report
+    return report
+
+
+def new_case(run: Any, store: Path, summary: str, village: str = VILLAGE) -> str:
+    out = ok(
+        run(
+            "case", "new", "--store", store, "--village", village, "--category", "land", "--risk", "orange",
+            "--summary", summary, "--party", "测试甲:13800000000", "--json",
+        )
+    )  # fmt: skip
+    return str(json.loads(out)["id"])
+
+
+def held(store: Path) -> tuple[dict[str, Any], list[str]]:
+    """Read with the storage layer alone: each log's head (seq, hash), and the kinds of all entries."""
+    db = FieldDB.open(store, PASSPHRASE)
+    try:
+        chains, ops = db.keyed("chains").raw(), db.keyed("ops").raw()
+        heads = {chain: (int(doc["seq"]), bytes(doc["hash"])) for chain, doc in chains.items()}
+        kinds = sorted(decode_trusted(bytes(e["b"]), bytes(e["s"])).kind for e in ops.values())
+    finally:
+        db.close()
+    return heads, kinds
+
+
+def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(tmp_path: Path) -> None:
+    release, commit = previous_release()
+    started = time.monotonic()
+    old = Old(built_release(commit), tmp_path)
+    built = time.monotonic()
+    assert ok(old("--version")).strip() == f"fieldapp {release.name}"
+    root = Path(__file__).resolve().parent.parent
+    S, A, B = tmp_path / "S", tmp_path / "A", tmp_path / "B"
+
+    # All on the previous release: a station, two officers enrolled over loopback, a case each.
+    ok(old("init", "--officer", "所长甲", "--role", "supervisor", "--store", S))
+    ok(old("station", "create", "--name", "测试派出所", "--store", S))
+    for store, officer in ((A, "辅警乙"), (B, "辅警丙")):
+        ok(old("init", "--officer", officer, "--store", store))
+    opener = subprocess.Popen(
+        old.argv("enrol", "open", "--store", S, "--interface", "127.0.0.1", "--json", "--count", "2"),
+        cwd=tmp_path,
+        env=_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert opener.stdout is not None
+        for store in (A, B):
+            offer = json.loads(opener.stdout.readline())
+            peer = f"127.0.0.1:{offer['port']}"
+            ok(old("enrol", "join", "--code", offer["code"], "--peer", peer, "--store", store))
+            assert "enrolled" in json.loads(opener.stdout.readline())
+        assert opener.wait(timeout=30) == 0, opener.stderr.read() if opener.stderr else ""
+    finally:
+        if opener.poll() is None:
+            opener.kill()
+            opener.wait(timeout=30)
+    new_case(old, S, "田界纠纷一")
+    new_case(old, A, "田界纠纷二")
+    new_case(old, B, "宅基地纠纷", village="西坡村")
+    with serving(old.argv("serve", "--store", S), tmp_path) as station:
+        for store in (A, B, A):
+            synced(old("sync", "--store", store, "--peer", station, "--json"))
+    assert len({ok(old("state-hash", "--store", d)) for d in (S, A, B)}) == 1
+
+    # S upgrades: this code on its store places the village in a police area and records a case.
+    ok(current("store", "check", "--store", S))
+    ok(current("area", "set", VILLAGE, AREA, "--store", S))
+    upgraded_case = new_case(current, S, "灌溉纠纷")
+
+    # A (previous release) syncs with S; B (previous release) gets it from A alone.
+    with serving([sys.executable, "-m", "fieldapp", "serve", "--store", S], root) as station:
+        from_s = synced(old("sync", "--store", A, "--peer", station, "--json"))
+    assert from_s["received"] >= 2  # the placement and the case, at least
+    with serving(old.argv("serve", "--store", A), tmp_path) as officer_a:
+        from_a = synced(old("sync", "--store", B, "--peer", officer_a, "--json"))
+    assert from_a["received"] == from_s["received"]
+    for store in (A, B):
+        assert upgraded_case in ok(old("case", "list", "--store", store, "--json"))
+        ok(old("store", "check", "--store", store))
+
+    # A and B upgrade; everyone syncs with S (A twice, to get what B brought).
+    with serving([sys.executable, "-m", "fieldapp", "serve", "--store", S], root) as station:
+        for store in (A, B, A):
+            synced(current("sync", "--store", store, "--peer", station, "--json"))
+    scenario = time.monotonic()
+
+    heads = {d.name: held(d) for d in (S, A, B)}
+    assert heads["S"] == heads["A"] == heads["B"], "the three devices do not hold the same operations"
+    assert "village.area" in heads["B"][1], "B never received the placement through A"
+    areas = {d.name: json.loads(ok(current("area", "list", "--store", d, "--json"))) for d in (S, A, B)}
+    for name, rows in areas.items():
+        assert {"village": VILLAGE, "area": AREA} in rows, f"{name} does not show the placement: {rows}"
+    hashes = {d.name: ok(current("state-hash", "--store", d)).strip() for d in (S, A, B)}
+    assert len(set(hashes.values())) == 1, f"same operations, different state hashes: {hashes}"
+    print(
+        f"rolling upgrade {release.name} -> {__version__}: build {built - started:.1f} s, "
+        f"scenario {scenario - built:.1f} s"
+    )
