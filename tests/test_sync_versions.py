@@ -15,12 +15,12 @@ import pytest
 
 from fieldapp.core.service import CaseService
 from fieldapp.i18n.rules import sync_error_text
+from harness.replicas import station_devices
 from sync.frames import encode_frame, read_frame
 from sync.lan import SyncServer, sync_with
 from sync.messages import PROTOCOL_VERSION, Hello, app_version
 from sync.session import Endpoint, SessionReport
 from sync.tls import client_context
-from tests.replicas import station_devices
 from tests.test_sync_session import HOST, material, record_work
 
 pytestmark = pytest.mark.timeout(120)
