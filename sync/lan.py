@@ -194,11 +194,22 @@ async def sync_with(
 
 
 def wanted_by(station_id: str, own_device: str) -> Callable[[dict[str, str | None]], bool]:
-    """The TXT test for "another device of this station, speaking our protocol"."""
+    """The TXT test for "another device of this station", whatever protocol version it advertises.
+
+    A device of another major version is still found: its hello then refuses the session
+    with `protocol_major` on both sides (docs/sync.md, "Versions"), which tells both officers
+    to update, where leaving it out of discovery would say only that no device answered.
+    """
     tag = station_tag(station_id)
 
     def wanted(props: dict[str, str | None]) -> bool:
-        return props.get("v") == str(PROTOCOL) and props.get("st") == tag and props.get("id") != own_device
+        version = props.get("v")
+        return (
+            version is not None
+            and version.isdigit()
+            and props.get("st") == tag
+            and props.get("id") != own_device
+        )
 
     return wanted
 

@@ -183,3 +183,16 @@ def test_a_peer_of_another_minor_version_or_of_1_0_syncs_and_both_converge(
         assert report.peer_version == other
         assert report.peer_app == (None if other == (1, 0) else "0.9.0")  # a 1.0 hello does not say
         assert served["peer_version"] == OURS and served["peer_app"] == app_version()
+
+
+def test_discovery_finds_a_device_of_another_major_for_its_hello_to_refuse() -> None:
+    from sync.lan import station_tag, wanted_by
+
+    wanted = wanted_by("station-a", "ME")
+    tag = station_tag("station-a")
+    assert wanted({"v": "1", "st": tag, "id": "PEER"})
+    assert wanted({"v": "2", "st": tag, "id": "PEER"})  # refused later by the hello, with a message
+    assert not wanted({"v": "2", "st": station_tag("station-b"), "id": "PEER"})  # another station
+    assert not wanted({"v": "1", "st": tag, "id": "ME"})  # this device itself
+    assert not wanted({"st": tag, "id": "PEER"})  # not a fieldapp advertisement
+    assert not wanted({"v": "x", "st": tag, "id": "PEER"})
