@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.merge import MergeEnv
+from sync.merge import MergeEnv, PayloadFields
 from sync.ops import Operation
 from sync.trust import (
     ANNOUNCE,
@@ -21,6 +21,12 @@ class DeviceReducer:
 
     table = "devices"
     kinds = frozenset({ANNOUNCE, REVOKE, SETTLE})
+    version = 1
+    payload_fields: PayloadFields = {
+        ANNOUNCE: dict.fromkeys(("public_key", "role", "officer", "cert")),
+        REVOKE: dict.fromkeys(("reason", "cutoff", "station_sig")),
+        SETTLE: dict.fromkeys(("epoch", "seq", "keep", "reason")),
+    }
 
     def initial(self, op: Operation) -> dict[str, Any]:
         """A device not announced yet."""

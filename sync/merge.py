@@ -49,11 +49,26 @@ class MergeEnv:
     held_out: dict[str, int] = field(default_factory=dict)
 
 
+#: What a reducer reads of each kind's payload: field name -> None (any value), or the keys that
+#: field's map may hold (a nested map). A payload with a field, or a nested key, not named here
+#: carries data from a newer version: the reducer ignores it, and the replica counts the
+#: operation as waiting for a newer version (`Replica.waiting`).
+PayloadFields = Mapping[str, Mapping[str, frozenset[str] | None]]
+#: A kind's `PayloadFields` made quick to ask (`payload_checks`): (the fields, (field, its keys)
+#: for the nested maps).
+PayloadCheck = tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]
+
+
 class Reducer(Protocol):
     """Folds operations of some kinds into entities of one view table."""
 
     table: str
     kinds: frozenset[str]
+    #: Raised whenever the reducer folds differently or reads more of a payload (new kinds, new
+    #: fields, new rules): a replica re-folds its table once when it is opened with another one.
+    version: int
+    #: The payload fields it reads, by kind (see `PayloadFields`).
+    payload_fields: PayloadFields
 
     def initial(self, op: Operation) -> dict[str, Any]:
         """The empty state of the entity `op` names."""
@@ -70,6 +85,26 @@ class Reducer(Protocol):
         per fold instead of once per operation.
         """
         ...
+
+
+def payload_checks(fields: PayloadFields) -> dict[str, PayloadCheck]:
+    """Per kind: (the payload fields known, (field, the keys its map may hold) for nested maps)."""
+    return {
+        kind: (frozenset(known), tuple((name, keys) for name, keys in known.items() if keys is not None))
+        for kind, known in fields.items()
+    }
+
+
+def carries_unknown(payload: Mapping[str, Any], check: PayloadCheck) -> bool:
+    """Whether a payload holds a field, or a key of a nested map, that `check` does not name."""
+    known, nested = check
+    if not known.issuperset(payload):
+        return True
+    for name, keys in nested:
+        value = payload.get(name)
+        if type(value) is dict and not keys.issuperset(value):
+            return True
+    return False
 
 
 def writer(state: Mapping[str, Any] | None, name: str) -> tuple[str, int, str] | None:

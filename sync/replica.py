@@ -7,7 +7,10 @@ Tables (all inside the encrypted store):
   hash chain up to a later entry of its log that keeps one (`sync.verify`);
 - ``chains``: per (author, epoch) the head seq and the hash of its body;
 - ``forks``, ``rejections``: evidence kept for the supervisor's review;
-- ``local``: this device's clock;
+- ``local``: this device's clock, and what the views were folded with (their format, and the
+  kinds and version of every reducer: `FOLDED_WITH_KEY`);
+- ``waiting``: the op keys of operations this version cannot fold in full (a kind, or payload
+  fields, from a newer version): stored and relayed like any other, folded once understood;
 - view tables: ``devices`` and one per reducer (``cases``), folded from ops.
 
 Applying a batch verifies it, then stores the new entries, folds them into the
@@ -32,7 +35,7 @@ from sync.devices import DeviceReducer
 from sync.forks import ForkQuarantine
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
-from sync.merge import OPS, MergeEnv, Reducer, fold_into
+from sync.merge import OPS, MergeEnv, Reducer, carries_unknown, fold_into, payload_checks
 from sync.ops import (
     GENESIS,
     Operation,
@@ -66,6 +69,11 @@ VIEW_FORMAT_KEY = "view_format"
 #: format 1 kept every received signature, checked or not, and is brought to 2 once on open.
 LOG_FORMAT = 2
 LOG_FORMAT_KEY = "log_format"
+#: What the views were folded with: {"kinds": every kind a reducer knew, "versions": {table:
+#: its reducer's version}}. Opened with reducers that know more kinds or have another version,
+#: a replica re-folds what they change (`Replica._upgrade_views`). A store without it was
+#: folded by a version from before it: what its fold left out is found in the log.
+FOLDED_WITH_KEY = "folded_with"
 
 
 class OperationRefused(Exception):
@@ -115,6 +123,14 @@ class Replica(ForkQuarantine, RollbackRecovery):
             for kind in reducer.kinds:
                 self._reducers[kind] = reducer
         self.view_tables = sorted({r.table for r in self._reducers.values()})
+        #: kind -> how to tell a payload carrying fields its reducer does not read.
+        self._payload_checks = payload_checks(
+            {kind: r.payload_fields[kind] for kind, r in self._reducers.items() if kind in r.payload_fields}
+        )
+        self._folded_with: dict[str, Any] = {
+            "kinds": sorted(self._reducers),
+            "versions": {r.table: r.version for r in self._reducers.values()},
+        }
         self.ops = db.keyed("ops")
         self.chains = db.keyed("chains")
         self.forks = db.keyed("forks")
@@ -125,6 +141,8 @@ class Replica(ForkQuarantine, RollbackRecovery):
         self.reissued = db.keyed("reissued")
         #: Cases with stored operations not yet folded into the view ("table/entity").
         self.dirty = db.keyed("dirty")
+        #: Operations this version cannot fold in full, by op key: {"kind"} (see `waiting`).
+        self.waiting_ops = db.keyed("waiting")
         self._pending: dict[tuple[str, str], list[Operation]] = defaultdict(list)
         self._session = False
         self._standings: dict[tuple[str, int], tuple[str | None, int | None, str]] = {}
@@ -171,24 +189,98 @@ class Replica(ForkQuarantine, RollbackRecovery):
             self.local.put(LOG_FORMAT_KEY, {"version": LOG_FORMAT})
 
     def _upgrade_views(self) -> None:
-        """Rebuild the views from the log once if an earlier version folded them differently.
+        """Re-fold what an earlier version folded differently, or could not fold, once on open.
 
-        The views are derived data: every entity is marked for a re-fold (the same path as a
-        revocation's), done at the next read, and the format is recorded in the same transaction.
+        A view format change marks every entity for a re-fold (the same path as a revocation's,
+        done at the next read). Reducers that know kinds the stored fold did not, or whose
+        version changed, re-fold what they change: the entities with stored operations of the new
+        kinds, and every entity of a table whose reducer changed (`_to_refold`: one scan of the
+        log). The devices view is re-folded here and now (verification reads it); if that changes
+        it, every other entity is re-folded too (roles, revocations and fork settlements). All of
+        it, with the new format and reducers recorded, in one transaction.
         """
         stored = self.local.get_copy(VIEW_FORMAT_KEY)
-        if stored is not None and stored.get("version") == VIEW_FORMAT:
+        same_format = stored is not None and stored.get("version") == VIEW_FORMAT
+        folded_with = self.local.get_copy(FOLDED_WITH_KEY)
+        if same_format and folded_with == self._folded_with:
             return
-        markers = {
+        everything = {
             f"{table}/{key}": {"refold": True}
             for table in self.view_tables
             if table != "devices"
             for key in self.db.keyed(table).raw()
         }
+        markers = {} if same_format else dict(everything)
+        found: dict[tuple[str, str], list[Operation]] = {}
+        waiting: dict[str, Any] | None = None
+        if folded_with != self._folded_with:
+            found, waiting = self._to_refold(folded_with)
         with self.db.transaction():
+            devices, changed = self.db.keyed("devices"), False
+            self._standings.clear()
+            for (table, entity), ops in found.items():
+                if table == "devices":
+                    state = fold_into(None, ops, self._reducers[ops[0].kind], self.env, self.load_ops)
+                    changed = changed or state != devices.get_copy(entity)
+                    devices.put(entity, state)
+                else:
+                    markers[f"{table}/{entity}"] = {"refold": True}
+                    self._pending[(table, entity)] = ops
+            self._standings.clear()
+            if changed:  # roles, revocations, settlements: every entity may fold differently
+                markers.update({k: v for k, v in everything.items() if k not in markers})
+                self._set_aside_branches()
+                markers.update(self._refold_chains(self._held_out_changed()))
             if markers:
-                self.dirty.put_many(markers)
+                dirty = self.dirty.raw()
+                self.dirty.put_many({key: {**dirty.get(key, {}), **doc} for key, doc in markers.items()})
+            if waiting is not None:
+                self.waiting_ops.remove_keys([k for k in self.waiting_ops.raw() if k not in waiting])
+                self.waiting_ops.put_many(waiting)
             self.local.put(VIEW_FORMAT_KEY, {"version": VIEW_FORMAT})
+            self.local.put(FOLDED_WITH_KEY, self._folded_with)
+
+    def _to_refold(
+        self, folded_with: dict[str, Any] | None
+    ) -> tuple[dict[tuple[str, str], list[Operation]], dict[str, Any]]:
+        """(every operation of each entity to re-fold, the operations still waiting) for reducers
+        other than those the views were folded with (`folded_with`; None: not recorded).
+
+        One pass over the log. An entity is re-folded if it has an operation of a kind the
+        stored fold did not know, or belongs to a table whose reducer's version changed; with
+        no record, if it has an operation its view does not list (a kind that fold skipped; or
+        one cut off by a revocation or held out after a fork, which a re-fold leaves out again).
+        """
+        new_kinds: set[str] = set()
+        changed: set[str] = set()
+        if folded_with is not None:
+            new_kinds = set(self._reducers) - set(folded_with.get("kinds", ()))
+            versions = folded_with.get("versions", {})
+            changed = {t for t, v in self._folded_with["versions"].items() if versions.get(t) != v}
+        orders: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
+        wanted: set[tuple[str, str]] = set()
+        waiting: dict[str, Any] = {}
+        reducers, checks = self._reducers, self._payload_checks
+        for entry in self.ops.raw().values():
+            op = decode_trusted(bytes(entry["b"]), bytes(entry["s"]))
+            reducer = reducers.get(op.kind)
+            if reducer is None:
+                waiting[op.key] = {"kind": op.kind}
+                continue
+            check = checks.get(op.kind)
+            if check is not None and carries_unknown(op.payload, check):
+                waiting[op.key] = {"kind": op.kind, "fields": True}
+            key = (reducer.table, op.entity)
+            orders[key].append(list(op.order))
+            if op.kind in new_kinds or reducer.table in changed:
+                wanted.add(key)
+        if folded_with is None:
+            for (table, entity), held in orders.items():
+                state = self.db.keyed(table).raw().get(entity)
+                folded = set() if state is None else {tuple(o) for o in state[OPS]}
+                if not folded.issuperset(tuple(o) for o in held):
+                    wanted.add((table, entity))
+        return {key: self.load_ops(orders[key]) for key in sorted(wanted)}, waiting
 
     # ------------------------------------------------------------ queries
 
@@ -234,7 +326,10 @@ class Replica(ForkQuarantine, RollbackRecovery):
     def public_key(self, author: str) -> bytes | None:
         """The author's public key if known."""
         record = self.device(author)
-        return None if record is None else bytes(record["public_key"])
+        # A device's entry may hold no key yet: an operation about it (a revocation, or a kind
+        # from a newer version) can arrive before its announcement.
+        key = None if record is None else record.get("public_key")
+        return None if key is None else bytes(key)
 
     def head(self, chain: str) -> tuple[int, bytes]:
         """(seq, body hash) of the last entry held of a chain."""
@@ -253,6 +348,29 @@ class Replica(ForkQuarantine, RollbackRecovery):
             for seq in range(vector.get(chain, 0) + 1, int(doc["seq"]) + 1):
                 entry = ops[op_key(author, int(epoch_hex, 16), seq)]
                 yield bytes(entry["b"]), bytes(entry["s"])
+
+    def waiting(self) -> int:
+        """How many operations held here wait for a newer version of the app to be folded in full.
+
+        Their kind, or a field of their payload, is one this version's reducers do not know
+        (an operation made by a newer version). They are stored and relayed like any other, and
+        folded once an upgraded app opens the store; none is refused or counted as refused.
+        """
+        ops, count = self.ops.raw(), 0
+        for key in self.waiting_ops.raw():
+            entry = ops.get(key)
+            if entry is not None and self._not_understood(
+                decode_trusted(bytes(entry["b"]), bytes(entry["s"]))
+            ):
+                count += 1  # (an entry cut from the log since, or replaced there, no longer counts)
+        return count
+
+    def _not_understood(self, op: Operation) -> bool:
+        """Whether this version cannot fold `op` in full: its kind, or a payload field, is unknown."""
+        if op.kind not in self._reducers:
+            return True
+        check = self._payload_checks.get(op.kind)
+        return check is not None and carries_unknown(op.payload, check)
 
     def state_hash(self) -> str:
         """SHA-256 over the canonical encoding of every view table."""
@@ -307,6 +425,8 @@ class Replica(ForkQuarantine, RollbackRecovery):
                     continue  # one landed since the fold above: fold it too
                 self._standings.clear()  # memoised per call: a rolled-back transaction may have left it stale
                 op = self.make(kind, entity, payload)
+                if self._not_understood(op):  # a misspelt field: every device would ignore it
+                    raise OperationRefused(f"this version does not read every field of the {kind} operation")
                 refusal = self.revoked_reason(op.author, op.epoch, op.seq)
                 if refusal is not None:  # the merge skips such operations before any reducer sees them
                     raise OperationRefused(refusal)
@@ -467,14 +587,21 @@ class Replica(ForkQuarantine, RollbackRecovery):
         heads: dict[str, Operation] = {}
         device_ops: list[Operation] = []
         touched: dict[tuple[str, str], None] = {}
-        reducers, pending = self._reducers, self._pending
+        waiting: dict[str, Any] = {}
+        reducers, pending, checks = self._reducers, self._pending, self._payload_checks
         for op in accepted:
             head = heads.get(op.chain)
             if head is None or op.seq > head.seq:
                 heads[op.chain] = op
             reducer = reducers.get(op.kind)
             if reducer is None:
-                continue  # a kind from a newer version: kept in the log, folded once understood
+                # A kind from a newer version: kept in the log and relayed, never refused; folded
+                # once an upgraded reducer knows it (`_upgrade_views`).
+                waiting[op.key] = {"kind": op.kind}
+                continue
+            check = checks.get(op.kind)
+            if check is not None and carries_unknown(op.payload, check):
+                waiting[op.key] = {"kind": op.kind, "fields": True}  # folded without them until then
             if reducer.table == "devices":
                 device_ops.append(op)
             else:
@@ -503,6 +630,8 @@ class Replica(ForkQuarantine, RollbackRecovery):
             self._set_aside_branches()
             dirty.update(self._refold_chains(self._held_out_changed()))
         self.dirty.put_many({key: doc for key, doc in dirty.items() if not self.dirty.has(key)})
+        if waiting:
+            self.waiting_ops.put_many(waiting)
         self.local.put("clock", {"last": self.clock.last})
 
     def _cut_off_by_revocations(self) -> dict[str, Any]:
@@ -566,4 +695,5 @@ class Replica(ForkQuarantine, RollbackRecovery):
         return [
             DeviceRecord(key, bytes(d["public_key"]), str(d["role"]), str(d["officer"]))
             for key, d in sorted(self.view("devices").items())
+            if "public_key" in d
         ]

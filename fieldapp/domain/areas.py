@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fieldapp.domain import model
-from sync.merge import MergeEnv, field_base, set_field
+from sync.merge import MergeEnv, PayloadFields, field_base, set_field
 from sync.ops import Operation
 
 AREA_SET = "village.area"
@@ -33,6 +33,9 @@ class VillageReducer:
 
     table = TABLE
     kinds = frozenset({AREA_SET})
+    #: Raise it with every change to how villages fold (see `sync.merge.Reducer.version`).
+    version = 1
+    payload_fields: PayloadFields = {AREA_SET: dict.fromkeys(("area", "base"))}
 
     def initial(self, op: Operation) -> dict[str, Any]:
         """A village no area holds yet."""

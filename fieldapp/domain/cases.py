@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fieldapp.domain import model
-from sync.merge import MergeEnv, field_base, set_field, set_new_fields
+from sync.merge import OPS, WRITERS, MergeEnv, PayloadFields, field_base, set_field, set_new_fields
 from sync.ops import Operation
 
 CREATE, SET, STATUS, REOPEN = "case.create", "case.set", "case.status", "case.reopen"
@@ -88,6 +88,36 @@ FIELD_CHECKS = {
 }
 
 
+#: What a case holds that `case.set` does not write (other operations do): refused there. Any
+#: other name in a `case.set` that is not in FIELD_CHECKS is a field from a newer version: it is
+#: ignored (never a refusal) until an upgraded reducer folds it.
+NOT_SET = frozenset(
+    {
+        "id",
+        "exists",
+        "status",
+        "assignee",
+        "claimed_by",
+        "escalation_approved",
+        RED_SINCE_OPENED,
+        "referral",
+        "outcome",
+        "followups",
+        "visits",
+        "notes",
+        "conflicts",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "reopened",
+        "refused",
+        STATUS_LOG,
+        OPS,
+        WRITERS,
+    }
+)
+
+
 def _tier_rank(tier: Any) -> int:
     """How high a tier is: no tier is the station's own (tier 1)."""
     return tier if isinstance(tier, int) else 1
@@ -106,11 +136,39 @@ def check_fields(fields: Any, allowed: tuple[str, ...]) -> str | None:
     return None
 
 
+#: What the case reducer reads of each kind's payload (`sync.merge.PayloadFields`): an operation
+#: carrying more was made by a newer version; it is folded without the rest until the upgrade.
+PAYLOAD_FIELDS: PayloadFields = {
+    CREATE: dict.fromkeys(
+        ("village", "category", "risk", "summary", "source", "flags", "deadline", "parties")
+    ),
+    SET: {"fields": NOT_SET | frozenset(FIELD_CHECKS), "base": None},  # what it writes or refuses
+    STATUS: {
+        "status": None,
+        "reason": None,
+        "base": None,
+        "tier": None,
+        "referral": frozenset({"department", "notified"}),
+        "outcome": frozenset({"kind", "terms"}),
+    },
+    REOPEN: dict.fromkeys(("reason", "base")),
+    ASSIGN: dict.fromkeys(("assignee", "base", "deadline", "deadline_base")),
+    CLAIM: {},
+    APPROVE: {"tier": None},
+    REVIEW: dict.fromkeys(("field", "base")),
+    VISIT: dict.fromkeys(("kind", "note", "place", "participants")),
+    NOTE: {"text": None},
+}
+
+
 class CaseReducer:
     """Folds case operations into the `cases` view."""
 
     table = "cases"
     kinds = KINDS
+    #: Raise it with every change to how cases fold (see `sync.merge.Reducer.version`).
+    version = 1
+    payload_fields = PAYLOAD_FIELDS
 
     def __init__(self) -> None:
         self._handlers = {
@@ -202,6 +260,12 @@ class CaseReducer:
 
     def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
         fields, bases = p.get("fields"), p.get("base", {})
+        if isinstance(fields, dict) and fields:
+            fields = {
+                name: value for name, value in fields.items() if name in FIELD_CHECKS or name in NOT_SET
+            }
+            if not fields:
+                return None  # only fields from a newer version: folded once this device is upgraded
         reason = check_fields(fields, model.EDITABLE)
         if reason:
             return reason

@@ -1,0 +1,297 @@
+"""Versions mix: operations from a newer version are stored, relayed and folded once upgraded.
+
+A simulated newer version of the app is today's reducers plus what a later release might add: a
+kind on a new table (`note.x`, a pinned note on a place), a case field (`dialect`: the language
+the parties speak) written by a case's intake and by `case.set`, and a device kind
+(`device.label`). Today's devices receive its operations through real sync sessions (TLS on
+loopback), relay them, count them as waiting, and refuse none; opened by the newer version,
+every store hashes like the newer device's, whatever its history.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain import model
+from fieldapp.domain.areas import VillageReducer
+from fieldapp.domain.cases import CREATE, FIELD_CHECKS, NOT_SET, PAYLOAD_FIELDS, SET, CaseReducer
+from sync.devices import DeviceReducer
+from sync.merge import MergeEnv, PayloadFields, Reducer, set_field
+from sync.ops import Operation, decode_trusted
+from sync.replica import FOLDED_WITH_KEY, Replica
+from tests.conftest import PASSPHRASE
+from tests.replicas import converge, exchange, station_devices
+from tests.test_sync_session import sync
+
+pytestmark = pytest.mark.timeout(120)
+
+PIN = "note.x"
+LABEL = "device.label"
+
+
+class PinReducer:
+    """Newer version: notes pinned on a place (a kind and a table today's version lacks)."""
+
+    table = "pins"
+    kinds = frozenset({PIN})
+    version = 1
+    payload_fields: PayloadFields = {PIN: {"text": None}}
+
+    def initial(self, op: Operation) -> dict[str, Any]:
+        return {"place": op.entity, "texts": []}
+
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        if env.role(op.author, op.epoch, op.seq) is None:
+            return "the author's device is not known"
+        text = op.payload.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return "a pinned note needs text"
+        state["texts"].append({"op": op.key, "text": text})
+        return None
+
+    def finish(self, state: dict[str, Any], last: Operation) -> None:
+        """Nothing depends on the newest note alone."""
+
+
+class NewerCaseReducer(CaseReducer):
+    """Newer version: a case records the parties' dialect, at intake or by `case.set`."""
+
+    version = CaseReducer.version + 1
+    payload_fields: PayloadFields = {
+        **PAYLOAD_FIELDS,
+        CREATE: {**PAYLOAD_FIELDS[CREATE], "dialect": None},
+        SET: {"fields": frozenset({*NOT_SET, *FIELD_CHECKS, "dialect"}), "base": None},
+    }
+
+    def _case_create(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+        reason = super()._case_create(state, op, p, role)
+        if reason is None and isinstance(p.get("dialect"), str):
+            set_field(state, "dialect", p["dialect"], op, None)
+        return reason
+
+    def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+        fields = p.get("fields")
+        if not isinstance(fields, dict) or "dialect" not in fields:
+            return super()._case_set(state, op, p, role)
+        if not isinstance(fields["dialect"], str):
+            return "the dialect must be text"
+        rest = {name: value for name, value in fields.items() if name != "dialect"}
+        reason = super()._case_set(state, op, {**p, "fields": rest}, role) if rest else None
+        if reason is None:
+            bases = p.get("base")
+            set_field(state, "dialect", fields["dialect"], op, bases.get("dialect") if bases else None)
+        return reason
+
+
+class NewerDeviceReducer(DeviceReducer):
+    """Newer version: a supervisor labels a device (which patrol car it rides in)."""
+
+    kinds = DeviceReducer.kinds | {LABEL}
+    version = DeviceReducer.version + 1
+    payload_fields: PayloadFields = {**DeviceReducer.payload_fields, LABEL: {"label": None}}
+
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+        if op.kind != LABEL:
+            return super().apply(state, op, env)
+        if env.role(op.author, op.epoch, op.seq) != "supervisor":
+            return "only a supervisor labels a device"
+        if "public_key" not in state:
+            return "the labelled device is not known (yet)"
+        state["label"] = str(op.payload.get("label", ""))
+        return None
+
+
+def today() -> list[Reducer]:
+    return [CaseReducer(), VillageReducer()]
+
+
+def newer() -> list[Reducer]:
+    return [NewerDeviceReducer(), NewerCaseReducer(), VillageReducer(), PinReducer()]
+
+
+def before_areas() -> list[Reducer]:
+    """A version from before police areas (80c593f): it knows cases only."""
+    return [CaseReducer()]
+
+
+@contextmanager
+def app_version(reducers: Callable[[], list[Reducer]]) -> Iterator[None]:
+    """Stores opened inside are opened by the app version whose reducers these are."""
+    module = sys.modules[CaseService.__module__]
+    real = getattr(module, "Replica")  # noqa: B009 (what CaseService builds its replica with)
+
+    def replica(db: Any, identity: Any, station: str, _reducers: Any, **options: Any) -> Replica:
+        opened: Replica = real(db, identity, station, reducers(), **options)
+        return opened
+
+    setattr(module, "Replica", replica)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(module, "Replica", real)  # noqa: B010
+
+
+def opened_by(stack: ExitStack, service: CaseService, reducers: Callable[[], list[Reducer]]) -> CaseService:
+    """Close `service` and open its store again with another version of the app."""
+    directory = service.db.store.directory
+    service.close()
+    with app_version(reducers):
+        again = CaseService.open(directory, PASSPHRASE)
+    stack.callback(again.close)
+    return again
+
+
+def newer_work(device: CaseService, officer: str) -> list[str]:
+    """What the newer version records that today's does not fully know; the case ids."""
+    replica = device.replica
+    seq = replica.head(f"{device.identity.device_id}.{device.identity.epoch:016x}")[0] + 1
+    case_id = model.case_id_for(device.identity.device_id, device.identity.epoch, seq)
+    intake = {
+        "village": "石门村",
+        "category": "land",
+        "risk": "yellow",
+        "summary": "宅基地边界纠纷",
+        "source": "patrol",
+        "flags": [],
+        "deadline": None,
+        "parties": [{"name": "测试甲", "phone": "", "role": "applicant"}],
+        "dialect": "苗语",
+    }
+    replica.record(CREATE, case_id, intake)
+    replica.record(SET, case_id, {"fields": {"dialect": "彝语"}, "base": {"dialect": None}})
+    replica.record(PIN, "石门村村口", {"text": "调解员周二在村委会"})
+    replica.record(LABEL, officer, {"label": "二号巡逻车"})
+    return [case_id]
+
+
+def assert_none_refused(*devices: CaseService) -> None:
+    for device in devices:
+        assert device.replica.rejections.all() == []
+        for table in device.replica.view_tables:
+            for doc in device.replica.view(table).values():
+                assert not doc.get("refused"), doc["refused"]
+
+
+def test_a_newer_versions_operations_are_relayed_counted_as_waiting_and_folded_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    with station_devices(tmp_path, 3) as (authority, a, b, c), ExitStack() as stack:
+        officer = a.identity.device_id
+        a.new_case("石门村", "family", "red", "赡养纠纷")  # today's work, for the newer device
+        exchange(authority, a)
+        newest = opened_by(stack, authority, newer)
+        case_ids = newer_work(newest, officer)
+        assert newest.replica.waiting() == 0
+
+        report, events = sync(newest, a)  # a (today's) meets the newer station device
+        assert report.error is None and report.refused == 0, report
+        assert dict(events)["session"]["error"] is None
+        assert a.replica.waiting() == 4  # two kinds unknown, two payloads with a field unknown
+        assert a.case(case_ids[0])["summary"] == "宅基地边界纠纷"  # what it knows is folded
+        assert "dialect" not in a.case(case_ids[0])
+
+        report, _ = sync(a, b)  # a relays it to b; the newer device is not there
+        assert report.error is None and report.refused == 0, report
+        assert b.replica.waiting() == 4
+        assert b.state_hash() == a.state_hash()
+        assert_none_refused(a, b)
+
+        # c is upgraded first, then gets the same operations relayed by today's b.
+        c = opened_by(stack, c, newer)
+        report, _ = sync(b, c)
+        assert report.error is None and report.refused == 0
+        assert c.replica.waiting() == 0
+
+        a, b = opened_by(stack, a, newer), opened_by(stack, b, newer)
+        converge([newest, a, b, c])  # the devices' own announcements: nothing of the newer version
+        for device in (a, b, c):
+            assert device.replica.vector() == newest.replica.vector()
+            assert device.replica.waiting() == 0
+            assert device.case(case_ids[0])["dialect"] == "彝语"
+            assert device.replica.view("pins")["石门村村口"]["texts"][0]["text"] == "调解员周二在村委会"
+            assert (device.replica.device(officer) or {})["label"] == "二号巡逻车"
+            assert device.state_hash() == newest.state_hash()
+        assert_none_refused(newest, a, b, c)
+
+
+def test_an_upgrade_folds_what_the_store_held_in_any_arrival_order(tmp_path: Path) -> None:
+    """The newer device's entries reach two of today's devices in opposite orders of logs."""
+    with station_devices(tmp_path, 2) as (authority, a, b), ExitStack() as stack:
+        a.new_case("下坝村", "debt", "yellow", "借款纠纷")
+        exchange(authority, a)
+        newest = opened_by(stack, authority, newer)
+        newer_work(newest, a.identity.device_id)
+        exchange(newest, a)
+        entries = list(newest.replica.entries_missing_from({}))
+        by_chain: dict[str, list[tuple[bytes, bytes]]] = {}
+        for body, sig in entries:
+            by_chain.setdefault(decode_trusted(body, sig).chain, []).append((body, sig))
+        for chain in reversed(sorted(by_chain)):
+            report = b.replica.apply(by_chain[chain])
+            assert report.rejections == [] and report.held_back == 0
+        a.replica.apply(list(b.replica.entries_missing_from(a.replica.vector())))  # b's own log
+        assert a.replica.vector() == b.replica.vector()
+        assert b.replica.waiting() == a.replica.waiting() == 4
+        assert b.state_hash() == a.state_hash()
+        a, b = opened_by(stack, a, newer), opened_by(stack, b, newer)
+        exchange(newest, a)  # b's own log, for the newer device
+        assert newest.replica.vector() == a.replica.vector()
+        assert a.state_hash() == b.state_hash() == newest.state_hash()
+
+
+def test_a_store_folded_before_the_record_folds_the_kinds_its_version_skipped(tmp_path: Path) -> None:
+    """The issue's rolling upgrade: a device from before police areas held `village.area`
+    operations it could not fold, in a store with no record of what its fold knew."""
+    with station_devices(tmp_path, 1) as (authority, officer), ExitStack() as stack:
+        authority.place_village("石门村", "城关警务区")
+        old = opened_by(stack, officer, before_areas)
+        report, _ = sync(authority, old)
+        assert report.error is None and report.refused == 0
+        assert old.replica.waiting() == 1
+        assert old.replica.view("cases") == {} and "villages" not in old.replica.view_tables
+        with old.db.transaction():  # what a version from before the record left
+            old.replica.local.remove_keys([FOLDED_WITH_KEY])
+            old.replica.waiting_ops.remove_keys(list(old.replica.waiting_ops.raw()))
+
+        upgraded = opened_by(stack, old, today)
+        assert upgraded.areas() == {"石门村": "城关警务区"}
+        assert upgraded.state_hash() == authority.state_hash()
+        assert upgraded.replica.waiting() == 0
+        assert upgraded.replica.local.get_copy(FOLDED_WITH_KEY) == upgraded.replica._folded_with
+
+
+def test_a_local_operation_with_a_field_this_version_does_not_read_is_refused(tmp_path: Path) -> None:
+    """A device makes only what every device of its version folds in full (a misspelt field
+    would be stored, relayed, and ignored everywhere)."""
+    with station_devices(tmp_path, 1) as (_, officer):
+        case = officer.new_case("石门村", "land", "yellow", "宅基地边界纠纷")
+        before = officer.replica.vector()
+        with pytest.raises(CaseError, match="does not read every field"):
+            officer.update(case["id"], fields={"dialekt": "苗语"})
+        assert officer.replica.vector() == before
+
+
+def test_a_newer_device_kind_can_arrive_before_the_device_it_is_about(tmp_path: Path) -> None:
+    """Gossip may bring an operation about a device before that device's own log: the log still
+    verifies when it comes (its entry holds no key yet), and the operation is folded then."""
+    with station_devices(tmp_path, 2) as (authority, a, b), ExitStack() as stack:
+        exchange(authority, a)
+        newest = opened_by(stack, authority, newer)
+        newest.replica.record(LABEL, a.identity.device_id, {"label": "二号巡逻车"})
+        b = opened_by(stack, b, newer)
+        entries = list(newest.replica.entries_missing_from(b.replica.vector()))
+        stations = [e for e in entries if decode_trusted(*e).author == newest.identity.device_id]
+        assert b.replica.apply(stations).rejections == []
+        assert b.replica.public_key(a.identity.device_id) is None  # the label came, a's key did not
+        report = b.replica.apply([e for e in entries if e not in stations])
+        assert report.rejections == [] and report.held_back == 0
+        assert (b.replica.device(a.identity.device_id) or {})["label"] == "二号巡逻车"
+        exchange(newest, b)
+        assert b.state_hash() == newest.state_hash()
