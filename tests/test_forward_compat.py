@@ -25,7 +25,7 @@ from fieldapp.domain.cases import CREATE, FIELD_CHECKS, NOT_SET, PAYLOAD_FIELDS,
 from sync.devices import DeviceReducer
 from sync.merge import MergeEnv, PayloadFields, Reducer, set_field
 from sync.ops import Operation, decode_trusted
-from sync.replica import FOLDED_WITH_KEY, Replica
+from sync.replica import FOLDED_WITH_KEY, VIEW_FORMAT, VIEW_FORMAT_KEY, Replica
 from tests.conftest import PASSPHRASE
 from tests.replicas import converge, exchange, station_devices
 from tests.test_sync_session import sync
@@ -34,6 +34,7 @@ pytestmark = pytest.mark.timeout(120)
 
 PIN = "note.x"
 LABEL = "device.label"
+PROMOTE = "device.promote"
 
 
 class PinReducer:
@@ -91,20 +92,29 @@ class NewerCaseReducer(CaseReducer):
 
 
 class NewerDeviceReducer(DeviceReducer):
-    """Newer version: a supervisor labels a device (which patrol car it rides in)."""
+    """Newer version: a supervisor labels a device (which patrol car it rides in), or makes an
+    officer's device a supervisor's for one of its log epochs (a role today's version takes
+    from the announcement alone)."""
 
-    kinds = DeviceReducer.kinds | {LABEL}
+    kinds = DeviceReducer.kinds | {LABEL, PROMOTE}
     version = DeviceReducer.version + 1
-    payload_fields: PayloadFields = {**DeviceReducer.payload_fields, LABEL: {"label": None}}
+    payload_fields: PayloadFields = {
+        **DeviceReducer.payload_fields,
+        LABEL: {"label": None},
+        PROMOTE: {"epoch": None},
+    }
 
     def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
-        if op.kind != LABEL:
+        if op.kind not in (LABEL, PROMOTE):
             return super().apply(state, op, env)
         if env.role(op.author, op.epoch, op.seq) != "supervisor":
-            return "only a supervisor labels a device"
+            return "only a supervisor labels or promotes a device"
         if "public_key" not in state:
-            return "the labelled device is not known (yet)"
-        state["label"] = str(op.payload.get("label", ""))
+            return "the device is not known (yet)"
+        if op.kind == LABEL:
+            state["label"] = str(op.payload.get("label", ""))
+        else:
+            state["roles"][f"{int(op.payload['epoch']):016x}"] = "supervisor"
         return None
 
 
@@ -114,6 +124,16 @@ def today() -> list[Reducer]:
 
 def newer() -> list[Reducer]:
     return [NewerDeviceReducer(), NewerCaseReducer(), VillageReducer(), PinReducer()]
+
+
+def newer_cases() -> list[Reducer]:
+    """A newer version whose only change is the case field: no kind is new."""
+    return [NewerCaseReducer(), VillageReducer()]
+
+
+def newer_devices() -> list[Reducer]:
+    """A newer version whose only change is the devices view: its new kinds."""
+    return [NewerDeviceReducer(), CaseReducer(), VillageReducer()]
 
 
 def before_areas() -> list[Reducer]:
@@ -210,6 +230,8 @@ def test_a_newer_versions_operations_are_relayed_counted_as_waiting_and_folded_a
         assert c.replica.waiting() == 0
 
         a, b = opened_by(stack, a, newer), opened_by(stack, b, newer)
+        for device in (a, b):  # the devices view is re-folded on opening, before any read
+            assert (device.replica.device(officer) or {})["label"] == "二号巡逻车"
         converge([newest, a, b, c])  # the devices' own announcements: nothing of the newer version
         for device in (a, b, c):
             assert device.replica.vector() == newest.replica.vector()
@@ -246,22 +268,29 @@ def test_an_upgrade_folds_what_the_store_held_in_any_arrival_order(tmp_path: Pat
         assert a.state_hash() == b.state_hash() == newest.state_hash()
 
 
-def test_a_store_folded_before_the_record_folds_the_kinds_its_version_skipped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("view_format", [VIEW_FORMAT, VIEW_FORMAT - 1], ids=["same-format", "older-format"])
+def test_a_store_folded_before_the_record_folds_the_kinds_its_version_skipped(
+    tmp_path: Path, view_format: int
+) -> None:
     """The issue's rolling upgrade: a device from before police areas held `village.area`
-    operations it could not fold, in a store with no record of what its fold knew."""
+    operations it could not fold, in a store with no record of what its fold knew (and, in
+    one run, views of the format before this one)."""
     with station_devices(tmp_path, 1) as (authority, officer), ExitStack() as stack:
         authority.place_village("石门村", "城关警务区")
+        case = authority.new_case("石门村", "land", "red", "宅基地边界纠纷")
         old = opened_by(stack, officer, before_areas)
         report, _ = sync(authority, old)
         assert report.error is None and report.refused == 0
         assert old.replica.waiting() == 1
-        assert old.replica.view("cases") == {} and "villages" not in old.replica.view_tables
+        assert "villages" not in old.replica.view_tables
         with old.db.transaction():  # what a version from before the record left
             old.replica.local.remove_keys([FOLDED_WITH_KEY])
+            old.replica.local.put(VIEW_FORMAT_KEY, {"version": view_format})
             old.replica.waiting_ops.remove_keys(list(old.replica.waiting_ops.raw()))
 
         upgraded = opened_by(stack, old, today)
         assert upgraded.areas() == {"石门村": "城关警务区"}
+        assert upgraded.case(case["id"])["risk"] == "red"
         assert upgraded.state_hash() == authority.state_hash()
         assert upgraded.replica.waiting() == 0
         assert upgraded.replica.local.get_copy(FOLDED_WITH_KEY) == upgraded.replica._folded_with
@@ -295,3 +324,42 @@ def test_a_newer_device_kind_can_arrive_before_the_device_it_is_about(tmp_path: 
         assert (b.replica.device(a.identity.device_id) or {})["label"] == "二号巡逻车"
         exchange(newest, b)
         assert b.state_hash() == newest.state_hash()
+
+
+def test_a_reducer_whose_version_changed_refolds_its_table(tmp_path: Path) -> None:
+    """No kind is new, only what the case reducer reads of a known one: every case is re-folded."""
+    with station_devices(tmp_path, 1) as (authority, officer), ExitStack() as stack:
+        newest = opened_by(stack, authority, newer_cases)
+        seq = newest.replica.head(f"{newest.identity.device_id}.{newest.identity.epoch:016x}")[0] + 1
+        case_id = model.case_id_for(newest.identity.device_id, newest.identity.epoch, seq)
+        intake = {"village": "石门村", "category": "land", "risk": "yellow", "summary": "宅基地边界纠纷"}
+        newest.replica.record(CREATE, case_id, {**intake, "dialect": "苗语"})
+        exchange(newest, officer)
+        assert officer.replica.waiting() == 1 and "dialect" not in officer.case(case_id)
+        officer = opened_by(stack, officer, newer_cases)
+        assert officer.case(case_id)["dialect"] == "苗语"
+        assert officer.replica.waiting() == 0
+        assert officer.state_hash() == newest.state_hash()
+
+
+def test_a_newer_device_kind_that_changes_a_role_refolds_the_cases(tmp_path: Path) -> None:
+    """Today's device refuses a promoted officer's supervisor-only edit (it cannot know of the
+    promotion); once upgraded, the devices view changes on opening and every case is re-folded."""
+    with station_devices(tmp_path, 2) as (authority, a, b), ExitStack() as stack:
+        case = a.new_case("石门村", "land", "yellow", "宅基地边界纠纷")
+        exchange(authority, a)
+        newest = opened_by(stack, authority, newer_devices)
+        newest.replica.record(PROMOTE, a.identity.device_id, {"epoch": a.identity.epoch})
+        a = opened_by(stack, a, newer_devices)
+        exchange(newest, a)
+        a.update(case["id"], fields={"deadline": "2031-12-31"})  # a supervisor's edit, made by a
+        exchange(a, b)
+        assert b.case(case["id"])["deadline"] is None
+        assert b.replica.waiting() == 1  # the promotion
+
+        b = opened_by(stack, b, newer_devices)
+        assert b.replica.role(a.identity.device_id, a.identity.epoch, 1) == "supervisor"
+        assert b.case(case["id"])["deadline"] == "2031-12-31"
+        assert_none_refused(b)
+        converge([newest, a, b])
+        assert a.state_hash() == b.state_hash() == newest.state_hash()
