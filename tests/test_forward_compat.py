@@ -22,12 +22,12 @@ from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import model
 from fieldapp.domain.areas import VillageReducer
 from fieldapp.domain.cases import CREATE, FIELD_CHECKS, NOT_SET, PAYLOAD_FIELDS, SET, CaseReducer
+from harness import PASSPHRASE
+from harness.replicas import converge, exchange, station_devices
 from sync.devices import DeviceReducer
 from sync.merge import MergeEnv, PayloadFields, Reducer, set_field
 from sync.ops import Operation, decode_trusted
 from sync.replica import FOLDED_WITH_KEY, VIEW_FORMAT, VIEW_FORMAT_KEY, Replica
-from tests.conftest import PASSPHRASE
-from tests.replicas import converge, exchange, station_devices
 from tests.test_sync_session import sync
 
 pytestmark = pytest.mark.timeout(120)

@@ -33,7 +33,7 @@ class VillageReducer:
 
     table = TABLE
     kinds = frozenset({AREA_SET})
-    #: Raise it with every change to how villages fold (see `sync.merge.Reducer.version`).
+    #: Raise it with every change to how villages fold (`version` in `sync.merge.Reducer`).
     version = 1
     payload_fields: PayloadFields = {AREA_SET: dict.fromkeys(("area", "base"))}
 

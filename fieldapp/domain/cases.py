@@ -166,7 +166,7 @@ class CaseReducer:
 
     table = "cases"
     kinds = KINDS
-    #: Raise it with every change to how cases fold (see `sync.merge.Reducer.version`).
+    #: Raise it with every change to how cases fold (`version` in `sync.merge.Reducer`).
     version = 1
     payload_fields = PAYLOAD_FIELDS
 
