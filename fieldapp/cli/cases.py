@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fieldapp import i18n
 from fieldapp.core.device import default_store_dir
 from fieldapp.core.passphrase import read_passphrase
 from fieldapp.core.service import CaseError, CaseService
@@ -172,6 +173,10 @@ def cmd_state_hash(args: argparse.Namespace) -> int:
     """Print the digest of the materialized view."""
     with service_for(args) as service:
         print(service.state_hash())
+        i18n.set_language(args.lang or detect_language())
+        notice = service.waiting_notice()
+    if notice:  # the hash is of what this version folds: say that more is held
+        print(notice, file=sys.stderr)
     return 0
 
 

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from fieldapp import i18n
 from fieldapp.cli.cases import service_for
 from fieldapp.core import station
 from fieldapp.core.net import (
@@ -112,13 +113,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
             peers = [(host, port, device_id) for device_id, (host, port) in sorted(found.items())]
         reports = asyncio.run(_sync_all(service, material, peers, timeout))
         state_hash = service.state_hash()
+        i18n.set_language(args.lang or detect_language())
+        waiting, notice = service.replica.waiting(), service.waiting_notice()
     failed = [r for r in reports if r.error]
     if args.json:
-        print_json({"peers": [r.as_json() for r in reports], "state_hash": state_hash})
+        print_json({"peers": [r.as_json() for r in reports], "state_hash": state_hash, "waiting": waiting})
     else:
         print(f"Synced with {len(reports) - len(failed)} of {len(reports)} device(s):")
         for report in reports:
             print(_line(report, args.lang or detect_language()))
+        if notice:
+            print(notice)
     return 1 if failed else 0
 
 

@@ -13,12 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from fieldapp import __version__
 from fieldapp.core.device import DEVICE_TABLE, LOCAL_STATION, DeviceInfo
 from fieldapp.domain import cases as ops
 from fieldapp.domain import model
 from fieldapp.domain.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
 from fieldapp.domain.cases import FIELD_CHECKS, CaseReducer, history
 from fieldapp.domain.model import is_overdue
+from fieldapp.i18n import t
 from fieldapp.i18n.bundle import bilingual
 from storage import DEFAULT_KDF, FieldDB, KdfParams
 from sync import bundle
@@ -151,6 +153,15 @@ class CaseService:
     def state_hash(self) -> str:
         """Digest of the materialized view."""
         return self.replica.state_hash()
+
+    def waiting_notice(self) -> str | None:
+        """What to tell the user when records from a newer version wait here (else None).
+
+        They are stored and relayed but not folded until this device runs a version that
+        knows them (docs/replication.md, "Versions").
+        """
+        waiting = self.replica.waiting()
+        return t("version.waiting", n=waiting, version=__version__) if waiting else None
 
     # ------------------------------------------------------------ recording
 

@@ -95,6 +95,10 @@ EN: dict[str, str] = {
         "(fieldapp {peer_app}): update the older one; `fieldapp --version` shows each device's version."
     ),
     "sync.finished": "Sync finished: {ok} of {total} device(s) succeeded.",
+    "version.waiting": (
+        "{n} record(s) made by a newer version of fieldapp are kept on this device but not shown: "
+        "update fieldapp (this device runs {version}; `fieldapp --version`) to see them."
+    ),
     "sync.hint": "Press ctrl+s to sync with every device listed; Escape goes back.",
     "caseload.title": "Caseload",
     "caseload.officer": "Officer: {name}",
@@ -226,6 +230,10 @@ ZH: dict[str, str] = {
         "请更新较旧的那台设备；`fieldapp --version` 可显示每台设备的版本。"
     ),
     "sync.finished": "同步完成：{total} 台设备中 {ok} 台成功。",
+    "version.waiting": (
+        "本设备保存了 {n} 条由新版本 fieldapp 记录的内容，但尚无法显示："
+        "请更新 fieldapp（本设备版本 {version}，可用 `fieldapp --version` 查看）后查看。"
+    ),
     "sync.hint": "按 ctrl+s 与列出的全部设备同步；按 Esc 返回。",
     "caseload.title": "案件列表",
     "caseload.officer": "民警：{name}",

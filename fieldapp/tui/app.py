@@ -112,6 +112,9 @@ class FieldApp(App[None]):
         self._last_input = self._clock()
         # Screens pushed over home (a case, the sync screen) go with the unlock screen.
         self.switch_screen(HomeScreen(message.db))
+        notice = self.service.waiting_notice() if self.service is not None else None
+        if notice:
+            self.notify(notice, severity="warning", timeout=30)
 
     def action_lock(self) -> None:
         """Close the store and ask for the passphrase again (screens over home are closed too)."""

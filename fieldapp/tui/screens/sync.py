@@ -219,7 +219,8 @@ class SyncScreen(Screen[None]):
         finally:
             self.running = False
         summary.add_class("-finished")
-        summary.update(t("sync.finished", ok=ok, total=len(rows)))
+        notice = self._service.waiting_notice()
+        summary.update(t("sync.finished", ok=ok, total=len(rows)) + (f"\n{notice}" if notice else ""))
         self.post_message(self.Finished(ok, len(rows)))
 
     class Finished(Message):
