@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 
 from fieldapp import __version__
+from harness import PASSPHRASE
 from storage import FieldDB
 from sync.ops import decode_trusted
 from tests.cli import fieldapp as current
-from tests.conftest import PASSPHRASE
 from tests.releases import built_release, previous_release
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
