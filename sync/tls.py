@@ -6,7 +6,7 @@ TLS needs X.509. So the station authority issues both at once:
 - a **CA certificate**, self-signed with the station's Ed25519 CA key
   (subject CN = station id), which every enrolled device keeps with its anchor;
 - a **device certificate** for the device's own Ed25519 key (subject CN =
-  device id, O = station id), signed by that CA.
+  device id, O = station id, OU = `officer` for every device), signed by that CA.
 
 `docs/sync.md` ("Certificates") is the profile, field by field, and the order of
 the checks; this module is its one implementation. No certificate carries a
@@ -14,6 +14,12 @@ person's name or a role: in TLS 1.3 the listening side shows its certificate to
 any client before that client proves anything, so a role there would tell a
 stranger which device is the supervisor's. The role is carried only in the
 station-signed certificate of the device's log announcement (`sync.certs`).
+
+The OU is `COMPAT_OU` (`officer`) on every device certificate, the supervisor's
+included: release 0.1.0 refuses a peer certificate whose OU is not a role, so the
+constant keeps 0.1.0 devices syncing with devices running this code. Being the same
+for every device it says nothing about any of them, and no check here reads it as a
+role (it must be exactly that constant).
 
 Certificates issued before this profile (no extensions, OU = role) are
 accepted until the device holding one renews it (`fieldapp enrol join` again),
@@ -49,6 +55,12 @@ MAX_CERT_BYTES = 4096
 #: Device certificates issued before this profile are refused from this instant on, by the
 #: checking device's clock (docs/sync.md, "Certificates issued before this profile").
 LEGACY_ACCEPTED_UNTIL = datetime.datetime(2027, 7, 1, tzinfo=datetime.UTC)
+#: The OU of every device certificate: the same for every device, so it tells nothing about one.
+#: Release 0.1.0 requires a peer certificate's OU to be a role (its `sync/tls.py`); this value is
+#: one of its roles, for 0.1.0 devices only: this code never reads it as a role.
+COMPAT_OU = "officer"
+#: The attributes of a device certificate's subject, in order (docs/sync.md, "Certificates").
+DEVICE_SUBJECT = (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME)
 LEGACY_EXPIRED = (
     "the peer's certificate predates the current profile and is no longer accepted; renew it: "
     "`fieldapp enrol open` on the station authority's device, then `fieldapp enrol join --code "
@@ -98,11 +110,12 @@ def station_name(station_id: str) -> x509.Name:
 
 
 def device_name(device_id: str, station_id: str) -> x509.Name:
-    """A device certificate's subject: CN = device id, then O = station id."""
+    """A device certificate's subject: CN = device id, O = station id, OU = `COMPAT_OU` (no role)."""
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, device_id),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, station_id),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, COMPAT_OU),
         ]
     )
 
@@ -240,12 +253,13 @@ def read_device_certificate(
     # 3. this station's id in the subject (a legacy certificate names it only by its issuer).
     if not legacy and values.get(NameOID.ORGANIZATION_NAME) != station_id:
         raise CertificateError("the peer's certificate does not name this station")
-    # 4. no role in the subject (the log's announcement carries it); legacy: a known role.
+    # 4. no role in the subject (the log's announcement carries it): the OU is the constant
+    # every device has; legacy: a known role.
     if legacy:
         if values[NameOID.ORGANIZATIONAL_UNIT_NAME] not in ROLES:
             raise CertificateError("the peer's certificate has no valid role")
-    elif names != [NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME]:
-        raise CertificateError("the peer's certificate has a subject other than device id and station")
+    elif tuple(names) != DEVICE_SUBJECT or values[NameOID.ORGANIZATIONAL_UNIT_NAME] != COMPAT_OU:
+        raise CertificateError("the peer's certificate's subject is not device id, station and OU officer")
     # 5. the device id is its key's.
     try:
         key = cert.public_key()
@@ -313,9 +327,14 @@ def ca_is_legacy(cert: x509.Certificate) -> bool:
 
 
 def predates_profile(cert_der: bytes, ca_der: bytes) -> bool:
-    """True if a device's own certificate or its CA certificate was issued before this profile."""
+    """True if a device's own certificate or its CA certificate was issued before this profile.
+
+    That is an old-shape certificate (OU = role), and also one of the shape unreleased code
+    issued for a while (CN and O, no OU), which release 0.1.0 refuses.
+    """
     cert, ca = x509.load_der_x509_certificate(cert_der), x509.load_der_x509_certificate(ca_der)
-    return is_legacy_device_certificate(cert) or ca_is_legacy(ca)
+    names = tuple(oid for oid, _ in _attributes(cert.subject))
+    return names != DEVICE_SUBJECT or is_legacy_device_certificate(cert) or ca_is_legacy(ca)
 
 
 @dataclass(frozen=True)

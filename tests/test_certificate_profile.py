@@ -177,13 +177,13 @@ def test_issued_certificates_have_every_field_of_the_documented_profile(tmp_path
             assert values[0] == x509.BasicConstraints(ca=True, path_length=0)
             assert values[1] == usage(cert_sign=True)
             assert values[2] == x509.SubjectKeyIdentifier(key_id(ca_key))
-            # Device: CN = device id then O = station id, and nothing else (no role, no name).
-            assert cert.subject == name((CN, service.identity.device_id), (ORG, station_id))
+            # Device: CN = device id, O = station id, then the OU every device has (no role, no name).
+            assert cert.subject == name((CN, service.identity.device_id), (ORG, station_id), (OU, "officer"))
             assert 0 < cert.serial_number < 2**127
             assert [(e.oid.dotted_string, e.critical) for e in cert.extensions] == documented["device"]
             assert [(e.value, e.critical) for e in cert.extensions] == device_extensions(key, ca_key)
             assert cert.extensions[0].value.public_bytes() == b"\x30\x00"  # CA:FALSE: an empty SEQUENCE
-            assert len(material.cert_der) <= 410 and len(material.ca_der) <= 324
+            assert len(material.cert_der) <= 428 and len(material.ca_der) <= 324
         # Two devices' certificates never share a serial.
         serials = {
             x509.load_der_x509_certificate(tls_material(s).cert_der).serial_number
@@ -192,14 +192,54 @@ def test_issued_certificates_have_every_field_of_the_documented_profile(tmp_path
         assert len(serials) == 2
 
 
+def _subject_apart_from_device_id(der: bytes, device_id: str) -> list[tuple[Any, str]]:
+    """The subject's (oid, value) pairs in order, the device id's CN taken out (it must be first)."""
+    attributes = [(a.oid, str(a.value)) for a in x509.load_der_x509_certificate(der).subject]
+    assert attributes[0] == (CN, device_id)
+    return attributes[1:]
+
+
+def test_the_supervisors_and_an_officers_certificates_differ_only_in_the_device_id(tmp_path: Path) -> None:
+    with station_devices(tmp_path, 1) as (authority, officer):
+        station_id = authority.replica.station
+        # A second supervisor's device, certified now by the authority.
+        deputy = DeviceIdentity.generate()
+        wire, _ = issue_certificate(authority, deputy.public_key, "测试副所长", "supervisor")
+        # The authority's own, renewed from a certificate of the old shape that showed its role.
+        _downgrade(authority, ca_key_of(authority), "supervisor")
+        renewed = tls_material(authority)
+        assert renewed is not None and _profile(authority) == "current"
+        certificates = {
+            "authority (supervisor)": (renewed.cert_der, authority.identity.device_id),
+            "second supervisor": (bytes(wire[2]), deputy.device_id),
+            "officer": (tls_material(officer).cert_der, officer.identity.device_id),  # type: ignore[union-attr]
+        }
+        # The roles differ where they are kept, the station-signed announcements in the log.
+        for who, role in ((authority, "supervisor"), (officer, "officer")):
+            announced = who.replica.device(who.identity.device_id)
+            assert announced is not None and announced["role"] == role
+        # The certificates do not: apart from the CN, every subject attribute is the same.
+        subjects = {
+            who: _subject_apart_from_device_id(der, device_id)
+            for who, (der, device_id) in certificates.items()
+        }
+        assert set(map(tuple, subjects.values())) == {((ORG, station_id), (OU, "officer"))}, subjects
+
+
 # ------------------------------------------------------------------ the checks, one rule at a time
 
 Forgery = Callable[[Ed25519PrivateKey, str, Ed25519PrivateKey], bytes]
 
 
+def _subject(me: Ed25519PrivateKey, station_id: str, ou: str | None = "officer") -> x509.Name:
+    """A device certificate's subject: CN = its device id, O = `station_id`, then OU = `ou` if any."""
+    parts = [(CN, device_id_for(raw(me.public_key()))), (ORG, station_id)]
+    return name(*parts, *([(OU, ou)] if ou is not None else []))
+
+
 def _good(ca: Ed25519PrivateKey, station_id: str, me: Ed25519PrivateKey, **change: Any) -> bytes:
     key = me.public_key()
-    subject = change.get("subject", name((CN, device_id_for(raw(key))), (ORG, station_id)))
+    subject = change.get("subject", _subject(me, station_id))
     extensions = change.get("extensions", device_extensions(key, ca.public_key()))
     return forge(
         change.get("signer", ca),
@@ -233,9 +273,7 @@ VIOLATIONS: dict[str, tuple[Forgery, str]] = {
         "outside its validity",
     ),
     "another station's O": (
-        lambda ca, st, me: _good(
-            ca, st, me, subject=name((CN, device_id_for(raw(me.public_key()))), (ORG, "st-x"))
-        ),
+        lambda ca, st, me: _good(ca, st, me, subject=_subject(me, "st-x")),
         "does not name this station",
     ),
     "another station's O and CA:TRUE (rule 3 comes first)": (
@@ -243,19 +281,30 @@ VIOLATIONS: dict[str, tuple[Forgery, str]] = {
             ca,
             st,
             me,
-            subject=name((CN, device_id_for(raw(me.public_key()))), (ORG, "st-x")),
+            subject=_subject(me, "st-x"),
             extensions=_replace(_exts(ca, me), 0, (x509.BasicConstraints(ca=True, path_length=None), True)),
         ),
         "does not name this station",
     ),
-    "a role in the subject": (
+    "a role in the subject (OU supervisor)": (
+        lambda ca, st, me: _good(ca, st, me, subject=_subject(me, st, "supervisor")),
+        "subject is not device id, station and OU officer",
+    ),
+    # The subject unreleased code issued for a while: release 0.1.0 refuses it ("no valid role").
+    "no OU": (
+        lambda ca, st, me: _good(ca, st, me, subject=_subject(me, st, None)),
+        "subject is not device id, station and OU officer",
+    ),
+    "the OU before the O": (
         lambda ca, st, me: _good(
-            ca, st, me, subject=name((CN, device_id_for(raw(me.public_key()))), (ORG, st), (OU, "supervisor"))
+            ca, st, me, subject=name((CN, device_id_for(raw(me.public_key()))), (OU, "officer"), (ORG, st))
         ),
-        "subject other than device id and station",
+        "subject is not device id, station and OU officer",
     ),
     "a device id that is not its key's": (
-        lambda ca, st, me: _good(ca, st, me, subject=name((CN, "aaaaaaaaaaaaaaaa"), (ORG, st))),
+        lambda ca, st, me: _good(
+            ca, st, me, subject=name((CN, "aaaaaaaaaaaaaaaa"), (ORG, st), (OU, "officer"))
+        ),
         "not its key's",
     ),
     "CA:TRUE": (
@@ -563,9 +612,9 @@ def _downgrade(service: CaseService, ca: Ed25519PrivateKey, role: str) -> None:
 
 
 def _profile(service: CaseService) -> str:
+    """`old` for a device certificate of the old shape (no extension), else `current`."""
     raw_doc = service.db.table(DEVICE_TABLE).all()[0]["tls"]
-    names = [a.oid for a in x509.load_der_x509_certificate(bytes(raw_doc["cert"])).subject]
-    return "old" if OU in names else "current"
+    return "current" if x509.load_der_x509_certificate(bytes(raw_doc["cert"])).extensions else "old"
 
 
 def _sync(server_side: CaseService, client_side: CaseService) -> SessionReport:
@@ -623,6 +672,23 @@ def test_stores_enrolled_before_the_profile_keep_syncing_and_renew(tmp_path: Pat
         with pytest.raises(StationError, match="update fieldapp"):
             renew_enrolment(old, wire, {**doc, "ca_x509": legacy_ca_certificate(ca, station_id)})
         assert _profile(old) == "current"
+
+
+def test_the_authority_renews_its_certificate_without_the_ou_at_its_next_use(tmp_path: Path) -> None:
+    """Unreleased code issued device certificates with no OU, which release 0.1.0 refuses."""
+    with station_devices(tmp_path, 0) as (authority,):
+        ca, station_id = ca_key_of(authority), authority.replica.station
+        me = Ed25519PrivateKey.from_private_bytes(authority.identity.signing_key)
+        device = authority.db.table(DEVICE_TABLE)
+        record = device.all()[0]
+        without_ou = _good(ca, station_id, me, subject=_subject(me, station_id, None))
+        with authority.db.transaction():
+            device.update({**record, "tls": {**record["tls"], "cert": without_ou}}, doc_ids=[record.doc_id])
+        material = tls_material(authority)
+        assert material is not None and material.cert_der != without_ou
+        subject = x509.load_der_x509_certificate(material.cert_der).subject
+        assert subject == _subject(me, station_id)
+        assert bytes(device.all()[0]["tls"]["cert"]) == material.cert_der  # kept, not re-issued each time
 
 
 @pytest.mark.timeout(120)

@@ -88,6 +88,30 @@ def serving(argv: list[str], cwd: Path) -> Iterator[str]:
     assert server.returncode == 0, err
 
 
+def enrol(argv: list[str], cwd: Path, joiners: list[tuple[Any, Path]]) -> None:
+    """`enrol open ARGV --count N` running; each (command line, store) joins with the next code."""
+    opener = subprocess.Popen(
+        [*argv, "--interface", "127.0.0.1", "--json", "--count", str(len(joiners))],
+        cwd=cwd,
+        env=_environ() | ({"PYTHONPATH": str(cwd)} if argv[0] == sys.executable else {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert opener.stdout is not None
+        for run, store in joiners:
+            offer = json.loads(opener.stdout.readline())
+            peer = f"127.0.0.1:{offer['port']}"
+            ok(run("enrol", "join", "--code", offer["code"], "--peer", peer, "--store", store))
+            assert "enrolled" in json.loads(opener.stdout.readline())
+        assert opener.wait(timeout=30) == 0, opener.stderr.read() if opener.stderr else ""
+    finally:
+        if opener.poll() is None:
+            opener.kill()
+            opener.wait(timeout=30)
+
+
 def synced(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     """The one peer's report of a `sync --json`, which must have gone through with nothing refused."""
     (report,) = json.loads(result.stdout)["peers"]
@@ -132,26 +156,7 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
     ok(old("station", "create", "--name", "测试派出所", "--store", S))
     for store, officer in ((A, "辅警乙"), (B, "辅警丙")):
         ok(old("init", "--officer", officer, "--store", store))
-    opener = subprocess.Popen(
-        old.argv("enrol", "open", "--store", S, "--interface", "127.0.0.1", "--json", "--count", "2"),
-        cwd=tmp_path,
-        env=_environ(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert opener.stdout is not None
-        for store in (A, B):
-            offer = json.loads(opener.stdout.readline())
-            peer = f"127.0.0.1:{offer['port']}"
-            ok(old("enrol", "join", "--code", offer["code"], "--peer", peer, "--store", store))
-            assert "enrolled" in json.loads(opener.stdout.readline())
-        assert opener.wait(timeout=30) == 0, opener.stderr.read() if opener.stderr else ""
-    finally:
-        if opener.poll() is None:
-            opener.kill()
-            opener.wait(timeout=30)
+    enrol(old.argv("enrol", "open", "--store", S), tmp_path, [(old, A), (old, B)])
     new_case(old, S, "田界纠纷一")
     new_case(old, A, "田界纠纷二")
     new_case(old, B, "宅基地纠纷", village="西坡村")
@@ -194,3 +199,54 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
         f"rolling upgrade {release.name} -> {__version__}: build {built - started:.1f} s, "
         f"scenario {scenario - built:.1f} s"
     )
+
+
+def test_previous_release_devices_and_this_code_accept_each_others_certificates(tmp_path: Path) -> None:
+    """The certificates this code issues, met by the previous release's code, at enrolment and in sync.
+
+    A is enrolled by the previous release (its certificate has the old shape, OU = role). Then S,
+    the station authority, runs this code (it renews its own certificates at its first serve or
+    sync) and enrols C, which runs this code, and D, which runs the previous release: C's and
+    D's certificates are of the current profile. The previous release's `enrol join` takes D's
+    answer, and every pair of an old-code device and a current-profile certificate syncs both
+    ways (each side once listening, once connecting), with nothing refused.
+    """
+    release, commit = previous_release()
+    old = Old(built_release(commit), tmp_path)
+    root = Path(__file__).resolve().parent.parent
+    S, A, C, D = tmp_path / "S", tmp_path / "A", tmp_path / "C", tmp_path / "D"
+    this = [sys.executable, "-m", "fieldapp"]
+
+    ok(old("init", "--officer", "所长甲", "--role", "supervisor", "--store", S))
+    ok(old("station", "create", "--name", "测试派出所", "--store", S))
+    ok(old("init", "--officer", "辅警乙", "--store", A))
+    enrol(old.argv("enrol", "open", "--store", S), tmp_path, [(old, A)])
+    new_case(old, A, "田界纠纷二")
+
+    # S upgrades and enrols C (this code) and D (the previous release) with this code.
+    ok(current("store", "check", "--store", S))
+    ok(current("init", "--officer", "辅警丙", "--store", C))
+    ok(old("init", "--officer", "辅警丁", "--store", D))
+    enrol([*this, "enrol", "open", "--store", S], root, [(current, C), (old, D)])
+    for run, store in ((current, S), (current, C), (old, D)):
+        new_case(run, store, f"{store.name} 的记录")
+
+    # Each pair once with each side listening: (listening, its command line, connecting, its).
+    pairs = [
+        (S, this, A, old),  # the upgraded authority's certificate, read by the previous release
+        (A, old.argv(), S, current),
+        (C, this, A, old),  # a certificate this code issued at enrolment, read by the previous release
+        (A, old.argv(), C, current),
+        (D, old.argv(), A, old),  # the same, held by a device still on the previous release
+        (A, old.argv(), D, old),
+        (S, this, D, old),
+        (D, old.argv(), S, current),
+    ]
+    for listening, argv, connecting, run in pairs:
+        with serving([*argv, "serve", "--store", listening], root if argv == this else tmp_path) as peer:
+            synced(run("sync", "--store", connecting, "--peer", peer, "--json"))
+    with serving([*this, "serve", "--store", S], root) as station:
+        for run, store in ((old, A), (current, C), (old, D), (old, A), (current, C)):
+            synced(run("sync", "--store", store, "--peer", station, "--json"))
+    heads = {d.name: held(d)[0] for d in (S, A, C, D)}
+    assert heads["S"] == heads["A"] == heads["C"] == heads["D"], "the devices do not hold the same operations"

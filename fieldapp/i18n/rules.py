@@ -201,8 +201,8 @@ _SYNC_FIXED: dict[str, str] = {
     ),
     "the peer's certificate does not name this station": "对方的证书未写明本派出所",
     "the peer's certificate has no valid role": "对方的证书没有有效的角色",
-    "the peer's certificate has a subject other than device id and station": (
-        "对方证书的主体不只是设备编号和派出所"
+    "the peer's certificate's subject is not device id, station and OU officer": (
+        "对方证书的主体不是“设备编号、派出所、OU officer”这一固定格式"
     ),
     "the peer's certificate does not hold a device key": "对方的证书不含设备密钥",
     "the peer's certificate names a device id that is not its key's": "对方证书中的设备编号与其密钥不符",
