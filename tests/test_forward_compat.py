@@ -363,3 +363,42 @@ def test_a_newer_device_kind_that_changes_a_role_refolds_the_cases(tmp_path: Pat
         assert_none_refused(b)
         converge([newest, a, b])
         assert a.state_hash() == b.state_hash() == newest.state_hash()
+
+
+def test_records_waiting_for_a_newer_version_are_said_on_the_command_line_and_in_the_app(
+    tmp_path: Path,
+) -> None:
+    """Where it matters (after a sync, beside a state hash, on unlock) the user learns that this
+    device keeps records it cannot show yet, and that updating fieldapp shows them."""
+    import asyncio
+
+    from fieldapp import __version__, i18n
+    from fieldapp.tui.app import FieldApp
+    from tests.cli import fieldapp
+
+    with station_devices(tmp_path, 1) as (authority, a), ExitStack() as stack:
+        exchange(authority, a)
+        newest = opened_by(stack, authority, newer)
+        newer_work(newest, a.identity.device_id)
+        exchange(newest, a)
+        assert a.replica.waiting() == 4
+        store = a.db.store.directory
+        a.close()
+
+    for lang, words in (("en", "4 record(s) made by a newer version"), ("zh", "4 条由新版本 fieldapp 记录")):
+        result = fieldapp("state-hash", "--store", store, "--lang", lang)
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.strip()) == 64  # the hash alone on stdout, for scripts
+        assert words in result.stderr and __version__ in result.stderr
+
+    async def unlock() -> list[str]:
+        app = FieldApp(store, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.screen.query_one("#passphrase").focus()
+            await pilot.press(*PASSPHRASE, "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            return [n.message for n in app._notifications]
+
+    messages = asyncio.run(unlock())
+    assert any(i18n.Translator("zh").t("version.waiting", n=4, version=__version__) == m for m in messages)
