@@ -47,14 +47,18 @@ class Advertiser:
             server=f"fieldapp-{token}.local.",
             addresses=[socket.inet_pton(family, self.host)],
         )
-        await self._zc.async_register_service(self._info)
+        # The coroutine returns the task that sends the announcements: awaited too, so that a
+        # withdrawal right after cannot overtake them.
+        await (await self._zc.async_register_service(self._info))
 
     async def withdraw(self) -> None:
-        """Stop advertising the current instance, if any (best effort)."""
+        """Stop advertising the current instance, if any (best effort), and wait until the
+        goodbye packets (the records with TTL 0) are sent: browsers drop the instance at once
+        instead of when its records expire (`tests/test_discovery_goodbye.py`)."""
         old, self._info = self._info, None
         if old is not None:
             with contextlib.suppress(Exception):
-                await self._zc.async_unregister_service(old)
+                await (await self._zc.async_unregister_service(old))
 
     async def close(self) -> None:
         """Stop zeroconf on this address altogether."""
