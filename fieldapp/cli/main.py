@@ -39,11 +39,35 @@ class CommandError(Exception):
     code = "command_error"
 
 
+def _options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """The options every command takes. Given before the command they are the defaults; given
+    after it (`fieldapp case list --json`) they win. A command's parser leaves an option it was
+    not given unset (SUPPRESS) instead of putting back the default over what came before it."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=default(None),
+        help=f"store directory (default: {default_store_dir()})",
+    )
+    parser.add_argument(
+        "--passphrase-file", type=Path, default=default(None), help="read the passphrase from FILE"
+    )
+    parser.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
+    parser.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        default=default(None),
+        help="interface language (default: the locale's, e.g. LANG=zh_CN.UTF-8 is Chinese)",
+    )
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", type=Path, default=None, help="store directory (default: %(default)s)")
-    parser.add_argument("--passphrase-file", type=Path, default=None, help="read the passphrase from FILE")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--lang", choices=["zh", "en"], default=None, help="interface language")
+    """A command's own copy of the common options (they may come before or after it)."""
+    _options(parser, defaults=False)
 
 
 def _store_dir(args: argparse.Namespace) -> Path:
@@ -171,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fieldapp", description="Dispute case records for rural police stations."
     )
     parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
-    _common(parser)
+    _options(parser, defaults=True)
     _lock_after(parser)
     parser.set_defaults(handler=cmd_tui)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
