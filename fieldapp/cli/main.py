@@ -27,7 +27,7 @@ from fieldapp.core.passphrase import PassphraseError, check_new_passphrase, read
 from fieldapp.core.service import CaseError, init_device
 from fieldapp.core.station import StationError
 from fieldapp.i18n import detect_language
-from fieldapp.i18n.rules import reason_text
+from fieldapp.i18n.rules import refusal_message, render
 from storage import EncryptedStore, FieldDB, StoreError
 
 EXIT_ERROR = 1
@@ -219,9 +219,14 @@ def _localised(exc: BaseException, args: argparse.Namespace) -> str:
     """A store error in the user's language (the catalogue's text), with the English detail after it;
     a coded station refusal (`StationError.code`) in the user's language."""
     language = i18n.normalise_language(getattr(args, "lang", None) or i18n.detect_language())
+    refusal = getattr(exc, "refusal", None)
     if isinstance(exc, StationError) and i18n.has_key(f"error.{exc.code}"):
-        params = {k: reason_text(v, language) if k == "reason" else v for k, v in exc.params.items()}
+        params = dict(exc.params)
+        if refusal is not None:
+            params["reason"] = render(refusal.code, refusal.params, language)
         return i18n.Translator(language).t(f"error.{exc.code}", **params)
+    if refusal is not None:  # a refusal of the rules (CaseError, StationError): in both languages
+        return refusal_message(refusal.code, refusal.params, language)
     if not isinstance(exc, StoreError) or language == "en":
         return str(exc)
     i18n.set_language(language)
