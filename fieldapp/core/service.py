@@ -18,7 +18,7 @@ from fieldapp.domain import cases as ops
 from fieldapp.domain import model
 from fieldapp.domain.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
 from fieldapp.domain.cases import CaseReducer, history
-from fieldapp.domain.fields import entry_problem
+from fieldapp.domain.fields import FIELD_CHECKS
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n.bundle import bilingual
 from fieldapp.i18n.rules import render
@@ -199,7 +199,8 @@ class CaseService:
             "parties": parties or [],
         }
         for name, value in fields.items():
-            reason = entry_problem(name, value)
+            reason = FIELD_CHECKS[name](value)  # what the merge takes (a person's entry is checked
+            # more strictly where it is typed: `fields.entry_problem`)
             if reason:
                 raise refused(reason)
         seq = self.replica.head(f"{self.identity.device_id}.{self.identity.epoch:016x}")[0] + 1

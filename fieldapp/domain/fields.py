@@ -30,10 +30,10 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
 def text(value: Any, name: str, limit: int, required: bool = False) -> Refusal | None:
     """Text of at most `limit` characters (and, if `required`, not blank)."""
-    if not isinstance(value, str) or len(value) > limit:
-        return refusal("text_required" if required else "text_invalid", field=name, limit=limit)
-    if required and (not value or value.isspace()):
+    if required and (not isinstance(value, str) or len(value) > limit or not value or value.isspace()):
         return refusal("text_required", field=name, limit=limit)
+    if not isinstance(value, str) or len(value) > limit:
+        return refusal("text_invalid", field=name, limit=limit)
     return None
 
 

@@ -77,7 +77,9 @@ class Problem:
     index: int | None = None
 
 
-def _text(name: str, value: str, limit: int, required_key: str, index: int | None = None) -> Problem | None:
+def _text_problem(
+    name: str, value: str, limit: int, required_key: str, index: int | None = None
+) -> Problem | None:
     """The shared text check (`fields.text`), said as the form says it: required, or too long."""
     if fields.text(value.strip(), name, limit, required=True) is None:
         return None
@@ -93,7 +95,9 @@ def validate(values: IntakeValues) -> list[Problem]:
     reducer use them); the form says them in its own words, next to the field.
     """
     problems: list[Problem | None] = []
-    problems.append(_text("village", values.village, model.MAX_SHORT, "intake.error.village_required"))
+    problems.append(
+        _text_problem("village", values.village, model.MAX_SHORT, "intake.error.village_required")
+    )
     for name in ("category", "source"):
         if getattr(values, name) is None:
             problems.append(Problem(name, f"intake.error.{name}_required"))
@@ -102,7 +106,9 @@ def validate(values: IntakeValues) -> list[Problem]:
         problems.append(Problem("parties", "intake.error.too_many_parties", {"limit": model.MAX_PARTIES}))
     for index, party in filled:
         problems.append(
-            _text("party_name", party.name, model.MAX_SHORT, "intake.error.party_name_required", index)
+            _text_problem(
+                "party_name", party.name, model.MAX_SHORT, "intake.error.party_name_required", index
+            )
         )
         phone = fields.phone_problem(party.phone)
         if phone is not None:
