@@ -197,7 +197,19 @@ class Replica(ForkQuarantine, RollbackRecovery):
         with self.db.transaction():
             if markers:
                 self.dirty.put_many(markers)
+            self._refold_devices()
             self.local.put(VIEW_FORMAT_KEY, {"version": VIEW_FORMAT})
+
+    def _refold_devices(self) -> None:
+        """Fold the devices view again from the log, each device at once (as a cut log does in
+        `sync.rollback`): it is folded as operations arrive, not through dirty markers, and its
+        refusals too are kept as codes since view format 5."""
+        devices = self.db.keyed("devices")
+        found = self._scan_log({("devices", key) for key in devices.raw()})
+        self._standings.clear()
+        for (_, entity), ops in sorted(found.items()):
+            devices.put(entity, fold_into(None, ops, self._reducers[ANNOUNCE], self.env, self.load_ops))
+        self._standings.clear()
 
     # ------------------------------------------------------------ queries
 
