@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fieldapp import __version__, i18n
 from fieldapp.cli import agreement as cli_agreement
@@ -251,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     ) as exc:
         code = getattr(exc, "code", "error")
         if args.json:
-            print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)
+            error: dict[str, Any] = {"error": code, "message": str(exc)}
+            refusal = getattr(exc, "refusal", None)
+            if refusal is not None:  # the rule's code and parameters, for a program to act on
+                error |= {"rule": refusal.code, "params": refusal.params}
+            print(json.dumps(error, ensure_ascii=False), file=sys.stderr)
         else:
             print(f"fieldapp: {_localised(exc, args)}", file=sys.stderr)
         return EXIT_ERROR
