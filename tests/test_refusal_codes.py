@@ -201,3 +201,8 @@ def test_a_rejection_reads_from_its_code_and_parameters() -> None:
     assert rejection_text({"code": "fork", "reason": "as stored by an earlier version"}) == (
         "as stored by an earlier version"
     )
+
+
+def test_every_code_is_in_the_table_of_docs_rules_md() -> None:
+    table = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert [code for code in CODES if f"| `{code}` |" not in table] == []
