@@ -102,7 +102,7 @@ class VerifyContext:
     #: The station's anchor once enrolled (certificates are then required), else None.
     anchor: Anchor | None = None
     #: Why (author, epoch, seq) is refused by a revocation, or None.
-    revoked: Callable[[str, int, int], str | None] = lambda author, epoch, seq: None
+    revoked: Callable[[str, int, int], Refusal | None] = lambda author, epoch, seq: None
     #: The stored entries from an op key up to the first with a signature (a fork's proof).
     proof: Callable[[str], list[Entry]] = lambda key: []
     #: This device's id: another signed body at a position of its own log is a rollback of

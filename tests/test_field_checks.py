@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,7 +99,8 @@ def test_the_form_the_command_line_and_the_reducer_agree_on_a_party(
 )
 def test_the_form_and_the_reducer_agree_on_the_case_fields(name: str, value: str, good: bool) -> None:
     values = IntakeValues(village="东岭村", category="land", risk="yellow", summary="地界争议")
-    problems = validate(dataclasses.replace(values, **{name: value}))
+    changed: dict[str, Any] = {name: value}
+    problems = validate(dataclasses.replace(values, **changed))
     assert (not [p for p in problems if p.field == name]) is good
     assert (fields.FIELD_CHECKS[name](value.strip() if name != "deadline" else value) is None) is good
     assert (fields.entry_problem(name, value.strip()) is None) is good

@@ -91,7 +91,7 @@ def _refusal_calls(path: Path) -> Iterator[tuple[int, str | None, set[str]]]:
             names = {k.arg for k in node.keywords if k.arg is not None}
             for k in node.keywords:  # refusal("status_not_allowed", **{"from": ..., "to": ...})
                 if k.arg is None and isinstance(k.value, ast.Dict):
-                    names |= {key.value for key in k.value.keys if isinstance(key, ast.Constant)}
+                    names |= {str(key.value) for key in k.value.keys if isinstance(key, ast.Constant)}
             yield node.lineno, code, names
 
 
