@@ -206,3 +206,24 @@ def test_a_rejection_reads_from_its_code_and_parameters() -> None:
 def test_every_code_is_in_the_table_of_docs_rules_md() -> None:
     table = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert [code for code in CODES if f"| `{code}` |" not in table] == []
+
+
+def test_the_case_timeline_and_the_review_queue_render_a_stored_refusal(station: list[CaseService]) -> None:
+    from fieldapp import i18n
+    from fieldapp.domain.review import review_queue
+    from fieldapp.tui.case_timeline import timeline
+
+    case_id, _ = _refused_closure(station)
+    boss = station[0]
+    case = boss.case(case_id)
+    i18n.set_language("zh")
+    try:
+        shown = [e.text for e in timeline(case, str) if e.tone == "refused"]
+        assert len(shown) == 1 and "红色案件只能由所长结案" in shown[0]
+    finally:
+        i18n.set_language("en")
+    shown = [e.text for e in timeline(case, str) if e.tone == "refused"]
+    assert "a red case can only be closed by a supervisor" in shown[0]
+    queue = review_queue(boss.replica.view("cases").values())
+    [item] = [i for i in queue.items if i.kind == "refused"]
+    assert refused_text(item.detail, "zh") == "红色案件只能由所长结案"
