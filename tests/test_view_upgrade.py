@@ -71,6 +71,7 @@ with station_devices(root, 2) as station:
     first.update(other, fields={"risk": "orange"})  # concurrent edits: a conflict
     second.update(other, fields={"risk": "red"})
     boss.place_village("东岭村", "一区")
+    forced(second, "village.area", "西岭村", {"area": "二区", "base": None})  # an officer's: refused
     forced(first, REVOKE, second.identity.device_id, {"reason": "x", "cutoff": {}, "station_sig": b""})
     exchange(first, second)
     converge(station)
@@ -165,6 +166,7 @@ def test_a_view_of_each_earlier_format_is_upgraded_and_hashes_like_a_fresh_fold(
             refusals = _refusals(service)
             codes = sorted(r["code"] for r in refusals)
             assert codes == [
+                "area_supervisor_only",
                 "assign_supervisor_only",
                 "red_close_needs_supervisor",
                 "revoke_not_supervisor",
