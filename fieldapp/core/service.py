@@ -198,9 +198,10 @@ class CaseService:
             "deadline": deadline,
             "parties": parties or [],
         }
+        # The merge's checks: what a person types is checked more strictly where it is typed
+        # (a party's phone: `fieldapp.domain.fields.party_problem`).
         for name, value in fields.items():
-            reason = FIELD_CHECKS[name](value)  # what the merge takes (a person's entry is checked
-            # more strictly where it is typed: `fields.entry_problem`)
+            reason = FIELD_CHECKS[name](value)
             if reason:
                 raise refused(reason)
         seq = self.replica.head(f"{self.identity.device_id}.{self.identity.epoch:016x}")[0] + 1

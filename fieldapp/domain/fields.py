@@ -6,7 +6,7 @@ command line show it translated (`fieldapp.i18n.rules.render`).
 
 Two levels. `FIELD_CHECKS` are what the reducer enforces at merge time, on every device: they
 must never refuse what an earlier version accepted and stored, or a store's state would change
-on upgrade. Entry checks (`phone_problem`, `party_problem`, `entry_problem`) are what a person
+on upgrade. Entry checks (`phone_problem`, `party_problem`) are what a person
 may type now: the merge checks plus what earlier versions did not ask at merge time (a phone
 made of digits). docs/rules.md says which is which.
 """
@@ -111,15 +111,3 @@ FIELD_CHECKS = {
     "parties": parties,
     "tier": lambda v: None if v is None else choice(v, "tier", model.TIERS),
 }
-
-
-def entry_problem(name: str, value: Any) -> Refusal | None:
-    """What a person may enter now for a case field: the merge check, and for parties each
-    one's phone as `phone_problem` wants (stricter than the merge; see the module's docstring)."""
-    found = FIELD_CHECKS[name](value)
-    if found is None and name == "parties":
-        for party in value:
-            found = phone_problem(str(party.get("phone", "")))
-            if found:
-                return found
-    return found
