@@ -6,6 +6,7 @@ from typing import Any
 
 from sync.merge import MergeEnv, PayloadFields
 from sync.ops import Operation
+from sync.refusals import Refusal, refusal
 from sync.trust import (
     ANNOUNCE,
     REVOKE,
@@ -32,11 +33,11 @@ class DeviceReducer:
         """A device not announced yet."""
         return {"device_id": op.entity, "roles": {}, "revoked": None}
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
         """Record a device's key, role and officer, or its revocation."""
         if op.kind == ANNOUNCE:
             record = record_from_announce(op.author, op.payload, env.anchor)
-            if isinstance(record, str):
+            if isinstance(record, Refusal):
                 return record
             state.update(public_key=record.public_key, role=record.role, officer=record.officer)
             state["roles"][f"{op.epoch:016x}"] = record.role
@@ -46,12 +47,12 @@ class DeviceReducer:
         return self._revoke(state, op, env)
 
     @staticmethod
-    def _settle(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def _settle(state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
         """A supervisor's decision on a fork of this device's log: which entry is the log."""
         if env.role(op.author, op.epoch, op.seq) != "supervisor":
-            return "only a supervisor can settle a fork"
+            return refusal("settle_not_supervisor")
         if op.entity == op.author:
-            return "a device cannot settle a fork of its own log"
+            return refusal("settle_own_log")
         payload = op.payload
         epoch, seq, keep, reason = (payload.get(k) for k in ("epoch", "seq", "keep", "reason"))
         if not (
@@ -63,7 +64,7 @@ class DeviceReducer:
             and isinstance(reason, str)
             and reason.strip()
         ):
-            return "the fork settlement is incomplete"
+            return refusal("settle_incomplete")
         state.setdefault("settled", {})[settlement_key(epoch, seq)] = {
             "keep": keep,
             "reason": reason,
@@ -76,22 +77,22 @@ class DeviceReducer:
         """Nothing depends on the newest announcement or revocation alone."""
 
     @staticmethod
-    def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
         payload = op.payload
         if env.anchor is None:
-            return "revocations need a station; this device is not enrolled at one"
+            return refusal("revoke_no_station")
         if env.role(op.author, op.epoch, op.seq) != "supervisor":
-            return "only the station's supervisor can revoke a device"
+            return refusal("revoke_not_supervisor")
         if "public_key" not in state:
-            return "the revoked device is not known (yet)"
+            return refusal("revoke_device_unknown")
         if state["revoked"] is not None:
-            return "the device is already revoked"
+            return refusal("revoke_already")
         cutoff, reason = payload.get("cutoff"), payload.get("reason")
         if not isinstance(cutoff, dict) or not isinstance(reason, str) or not reason:
-            return "the revocation is incomplete"
+            return refusal("revoke_incomplete")
         statement = revocation_statement(env.anchor.station_id, op.entity, reason, cutoff)
         signature = payload.get("station_sig")
         if not isinstance(signature, bytes) or not env.anchor.verify(signature, statement):
-            return "the revocation is not signed by the station"
+            return refusal("revoke_not_signed")
         state["revoked"] = {"reason": reason, "cutoff": cutoff, "by": op.author, "op": op.key, "hlc": op.hlc}
         return None

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sync.certs import Anchor
 from sync.ops import Operation, op_key
+from sync.refusals import Refusal, as_record
 from sync.trust import ALWAYS_FOLDED
 
 #: Keys the engine keeps in every entity state.
@@ -40,7 +41,7 @@ class MergeEnv:
     #: None if unknown or cut off by a revocation.
     role: Callable[[str, int, int], str | None]
     #: Why (author, epoch, seq) is refused by a revocation, or None.
-    revoked: Callable[[str, int, int], str | None]
+    revoked: Callable[[str, int, int], Refusal | None]
     #: The station anchor (certificates and revocations are checked against it), or None.
     anchor: Anchor | None = None
     #: Logs held out of the view after a fork, until a supervisor settles it: chain -> the
@@ -74,8 +75,8 @@ class Reducer(Protocol):
         """The empty state of the entity `op` names."""
         ...
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
-        """Fold `op` into `state` in place; return a refusal reason or None."""
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
+        """Fold `op` into `state` in place; return why it is refused (a coded `Refusal`) or None."""
         ...
 
     def finish(self, state: dict[str, Any], last: Operation) -> None:
@@ -172,10 +173,11 @@ def field_base(state: dict[str, Any] | None, name: str) -> str | None:
     return None if current is None else current[0]
 
 
-def refuse(state: dict[str, Any], op: Operation, reason: str) -> None:
-    """Record that an operation had no effect, and why (shown for review)."""
+def refuse(state: dict[str, Any], op: Operation, reason: Refusal) -> None:
+    """Record that an operation had no effect, and why: its code and parameters, as data
+    (shown for review, rendered in the reader's language: `sync.refusals`)."""
     state.setdefault(REFUSED, []).append(
-        {"op": op.key, "kind": op.kind, "author": op.author, "hlc": op.hlc, "reason": reason}
+        {"op": op.key, "kind": op.kind, "author": op.author, "hlc": op.hlc, **as_record(reason)}
     )
 
 

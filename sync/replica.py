@@ -47,6 +47,7 @@ from sync.ops import (
     op_key,
     sign,
 )
+from sync.refusals import Refusal, refusal
 from sync.rollback import RollbackRecovery
 from sync.trust import (
     ANNOUNCE,
@@ -63,7 +64,8 @@ Entry = tuple[bytes, bytes]
 #: 3: a case keeps the log of its status changes (`fieldapp.domain.cases.STATUS_LOG`).
 #: 4: a case keeps whether it was red since last opened (`fieldapp.domain.cases.RED_SINCE_OPENED`), so an
 #:    officer's closure of such a case, or raise of an escalated case's tier, folds differently.
-VIEW_FORMAT = 4
+#: 5: a refusal is stored as a code with parameters (`sync.refusals`), not an English sentence.
+VIEW_FORMAT = 5
 VIEW_FORMAT_KEY = "view_format"
 #: How the log keeps signatures. 2: only signatures checked here (`sync.verify`); a store of
 #: format 1 kept every received signature, checked or not, and is brought to 2 once on open.
@@ -77,7 +79,14 @@ FOLDED_WITH_KEY = "folded_with"
 
 
 class OperationRefused(Exception):
-    """A local operation the rules do not allow; nothing was recorded."""
+    """A local operation the rules do not allow; nothing was recorded.
+
+    Carries the rules' coded `Refusal` (`code`, `params`): the app renders it in the user's language.
+    """
+
+    def __init__(self, refused: Refusal) -> None:
+        super().__init__(str(refused))
+        self.refusal = refused
 
 
 @dataclass
@@ -145,7 +154,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         self.waiting_ops = db.keyed("waiting")
         self._pending: dict[tuple[str, str], list[Operation]] = defaultdict(list)
         self._session = False
-        self._standings: dict[tuple[str, int], tuple[str | None, int | None, str]] = {}
+        self._standings: dict[tuple[str, int], tuple[str | None, int | None, Refusal | None]] = {}
         saved = self.local.get_copy("clock")
         self.clock = clock or HybridClock()
         self.clock.last = max(self.clock.last, saved["last"] if saved else 0)
@@ -216,6 +225,8 @@ class Replica(ForkQuarantine, RollbackRecovery):
         if folded_with != self._folded_with:
             found, waiting = self._to_refold(folded_with)
         with self.db.transaction():
+            if not same_format:  # the devices view is not re-folded through markers: now
+                self._refold_devices()
             devices, changed = self.db.keyed("devices"), False
             self._standings.clear()
             for (table, entity), ops in found.items():
@@ -282,6 +293,17 @@ class Replica(ForkQuarantine, RollbackRecovery):
                     wanted.add((table, entity))
         return {key: self.load_ops(orders[key]) for key in sorted(wanted)}, waiting
 
+    def _refold_devices(self) -> None:
+        """Fold the devices view again from the log, each device at once (as a cut log does in
+        `sync.rollback`): it is folded as operations arrive, not through dirty markers, and its
+        refusals too are kept as codes since view format 5."""
+        devices = self.db.keyed("devices")
+        found = self._scan_log({("devices", key) for key in devices.raw()})
+        self._standings.clear()
+        for (_, entity), ops in sorted(found.items()):
+            devices.put(entity, fold_into(None, ops, self._reducers[ANNOUNCE], self.env, self.load_ops))
+        self._standings.clear()
+
     # ------------------------------------------------------------ queries
 
     def view(self, table: str) -> dict[str, Any]:
@@ -295,8 +317,8 @@ class Replica(ForkQuarantine, RollbackRecovery):
         devices = self._encrypted.tables.get("devices")
         return None if devices is None else devices.get(device_id)
 
-    def _standing(self, author: str, epoch: int) -> tuple[str | None, int | None, str]:
-        """(role in that epoch, revocation cut-off or None, revocation reason) of a log.
+    def _standing(self, author: str, epoch: int) -> tuple[str | None, int | None, Refusal | None]:
+        """(role in that epoch, revocation cut-off or None, the revocation's refusal) of a log.
 
         Memoised until the devices view changes: merge asks for every operation it folds.
         """
@@ -306,10 +328,11 @@ class Replica(ForkQuarantine, RollbackRecovery):
             role = None if record is None else record["roles"].get(f"{epoch:016x}")
             revoked = None if record is None else record.get("revoked")
             if revoked is None:
-                cached = (role, None, "")
+                cached = (role, None, None)
             else:  # seq 0 as cut-off when the station never saw this log: all of it is refused
                 cutoff = revoked["cutoff"].get(chain_key(author, epoch), 0)
-                cached = (role, cutoff, f"device {author} was revoked by the station ({revoked['reason']})")
+                why = refusal("device_revoked", device=author, reason=revoked["reason"])
+                cached = (role, cutoff, why)
             self._standings[(author, epoch)] = cached
         return cached
 
@@ -318,7 +341,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         role, cutoff, _ = self._standings.get((author, epoch)) or self._standing(author, epoch)
         return None if cutoff is not None and seq > cutoff else role
 
-    def revoked_reason(self, author: str, epoch: int, seq: int) -> str | None:
+    def revoked_reason(self, author: str, epoch: int, seq: int) -> Refusal | None:
         """Why (author, epoch, seq) is cut off by a revocation, or None (made before it: stays)."""
         _, cutoff, reason = self._standings.get((author, epoch)) or self._standing(author, epoch)
         return reason if cutoff is not None and seq > cutoff else None
@@ -442,7 +465,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
                 folded = self.db.keyed(reducer.table).raw().get(entity) or {}
                 for refused in folded.get("refused", ()):
                     if refused["op"] == op.key:
-                        raise OperationRefused(refused["reason"])
+                        raise OperationRefused(Refusal(refused["code"], refused["params"]))
                 return op
 
     def apply(self, entries: list[Entry]) -> ApplyReport:
@@ -479,6 +502,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
                     op.author,
                     op.epoch,
                     op.seq,
+                    {"why": "altered_copy"},
                 )
             )
         report = ApplyReport(
@@ -517,6 +541,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
                         "at": now,
                         "code": rejection.code,
                         "reason": rejection.reason,
+                        "params": rejection.params,
                         "author": rejection.author,
                         "epoch": rejection.epoch,
                         "seq": rejection.seq,

@@ -18,6 +18,7 @@ import msgpack
 from sync.certs import Anchor, CertificateError, decode_certificate
 from sync.identity import device_id_for
 from sync.ops import canonical
+from sync.refusals import Refusal, refusal
 
 ROLES = ("officer", "supervisor")
 ANNOUNCE = "device.announce"
@@ -78,8 +79,8 @@ def revocation_statement(station_id: str, device_id: str, reason: str, cutoff: d
 
 def record_from_announce(
     author: str, payload: dict[str, object], anchor: Anchor | None
-) -> DeviceRecord | str:
-    """A DeviceRecord from an announce payload, or the reason it is not acceptable.
+) -> DeviceRecord | Refusal:
+    """A DeviceRecord from an announce payload, or why it is not acceptable (a coded refusal).
 
     At an enrolled station (`anchor` given) the role and officer come from the
     station-signed certificate in the payload; before enrolment they are the
@@ -88,24 +89,24 @@ def record_from_announce(
     if anchor is not None:
         cert = payload.get("cert")
         if not isinstance(cert, list) or len(cert) != 2:
-            return f"device {author} has no certificate from this station (not enrolled here)"
+            return refusal("announce_not_enrolled", device=author)
         try:
             certificate = decode_certificate(cert[0], cert[1], anchor)
-        except CertificateError as exc:
-            return f"device {author}'s certificate does not hold: {exc}"
+        except CertificateError:  # which check failed is not kept: the view holds no prose
+            return refusal("announce_certificate_invalid", device=author)
         if certificate.device_id != author or certificate.device_key != payload.get("public_key"):
-            return f"device {author}'s certificate belongs to another device"
+            return refusal("announce_certificate_other_device", device=author)
         if payload.get("role") != certificate.role or payload.get("officer") != certificate.officer:
-            return f"device {author} announces a role or name its certificate does not give"
+            return refusal("announce_role_not_certified", device=author)
     public_key = payload.get("public_key")
     role = payload.get("role")
     officer = payload.get("officer")
     if not isinstance(public_key, bytes) or len(public_key) != 32:
-        return "the device announcement carries no valid public key"
+        return refusal("announce_no_key")
     if device_id_for(public_key) != author:
-        return "the device announcement's key does not match the device id"
+        return refusal("announce_key_mismatch")
     if role not in ROLES:
-        return f"the device announcement claims an unknown role {role!r}"
+        return refusal("announce_unknown_role", role=str(role)[:32])
     if not isinstance(officer, str) or len(officer) > 64:
-        return "the device announcement's officer name is invalid"
+        return refusal("announce_officer_invalid")
     return DeviceRecord(author, public_key, str(role), officer)

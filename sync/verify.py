@@ -23,10 +23,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sync.certs import Anchor
 from sync.hlc import ClockSkewError
 from sync.ops import SIG_LEN, MalformedOperation, Operation, decode
+from sync.refusals import Refusal, refusal
 from sync.trust import ANNOUNCE, DeviceRecord, record_from_announce
 
 Entry = tuple[bytes, bytes]
@@ -42,10 +44,14 @@ class Rejection:
     """An entry that was not applied, with a reason a person can read."""
 
     code: str
+    #: In English, for logs and the session's report; what a person reads is rendered from
+    #: `code` and `params` in their language (`fieldapp.i18n.rules.rejection_text`).
     reason: str
     author: str = "?"
     epoch: int = 0
     seq: int = 0
+    #: What the text needs besides the code (kept with the rejection: data, not prose).
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ class VerifyContext:
     #: The station's anchor once enrolled (certificates are then required), else None.
     anchor: Anchor | None = None
     #: Why (author, epoch, seq) is refused by a revocation, or None.
-    revoked: Callable[[str, int, int], str | None] = lambda author, epoch, seq: None
+    revoked: Callable[[str, int, int], Refusal | None] = lambda author, epoch, seq: None
     #: The stored entries from an op key up to the first with a signature (a fork's proof).
     proof: Callable[[str], list[Entry]] = lambda key: []
     #: This device's id: another signed body at a position of its own log is a rollback of
@@ -106,8 +112,13 @@ class VerifyContext:
     settled: Callable[[str], dict[int, bytes]] = lambda chain: {}
 
 
-def _reject(op: Operation, code: str, reason: str) -> Rejection:
-    return Rejection(code, reason, op.author, op.epoch, op.seq)
+def _reject(op: Operation, code: str, reason: str, /, **params: Any) -> Rejection:
+    return Rejection(code, reason, op.author, op.epoch, op.seq, params)
+
+
+def _refused(op: Operation, code: str, found: Refusal) -> Rejection:
+    """A rejection because of a rule's refusal: its code and parameters, as the view keeps them."""
+    return _reject(op, code, str(found), rule=found.code, **found.params)
 
 
 def verify_batch(entries: Iterable[Entry], ctx: VerifyContext) -> Verified:
@@ -154,6 +165,7 @@ def _fork_or_tamper(
                 "fork",
                 f"device {op.author} signed two different operations at one place in its log; "
                 "its new work waits until a supervisor settles it",
+                device=op.author,
             )
         )
     else:
@@ -163,6 +175,7 @@ def _fork_or_tamper(
                 "bad_signature",
                 "a different copy of an operation this device holds, not signed by its author "
                 "(altered or forged)",
+                why="altered_copy",
             )
         )
 
@@ -207,8 +220,8 @@ def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyCont
         new.sort(key=lambda op: op.seq)
         hint = ctx.public_key(first.author)
         for op in new if hint is None else ():
-            record = _announced(op, ctx.anchor) if op.seq == 1 else "not an announcement"
-            if not isinstance(record, str) and op.verify_signature(record.public_key):
+            record = _announced(op, ctx.anchor) if op.seq == 1 else None
+            if isinstance(record, DeviceRecord) and op.verify_signature(record.public_key):
                 hint = record.public_key
                 break
     run, broken, others = _contiguous_run(new, head_seq, head_hash, hint, out)
@@ -227,20 +240,25 @@ def _verify_chain(ops: list[Operation], rivals: list[Operation], ctx: VerifyCont
     verified = set()
     if key is None:
         record = _announced(run[0], ctx.anchor)
-        if isinstance(record, str):
-            out.rejections.append(_reject(run[0], "unknown_author", record))
+        if isinstance(record, Refusal):
+            out.rejections.append(_refused(run[0], "unknown_author", record))
             return
         key = record.public_key
         if not run[0].verify_signature(key):
             out.rejections.append(
-                _reject(run[0], "bad_signature", "the device announcement is not signed by its key")
+                _reject(
+                    run[0],
+                    "bad_signature",
+                    "the device announcement is not signed by its key",
+                    why="announcement",
+                )
             )
             return
         verified.add(0)
         out.new_devices.append(record)
     elif run[0].seq == 1:  # a log's first entry keeps its own signature: it introduces the log
         if not run[0].verify_signature(key):
-            out.rejections.append(_reject(run[0], "bad_signature", _FORGED))
+            out.rejections.append(_reject(run[0], "bad_signature", _FORGED, why="forged"))
             out.held_back += len(run) - 1
             return
         verified.add(0)
@@ -281,13 +299,13 @@ def _authentic_end(run: list[Operation], key: bytes, verified: set[int], out: Ve
             verified.add(index)
             if position + 1 < len(signed):  # a later signature failed: that entry is refused
                 bad = signed[position + 1]
-                out.rejections.append(_reject(run[bad], "bad_signature", _FORGED))
+                out.rejections.append(_reject(run[bad], "bad_signature", _FORGED, why="forged"))
                 out.held_back += len(run) - index - 2
             else:  # entries after the last signature wait for the signed entry that covers them
                 out.held_back += len(run) - index - 1
             return index + 1
     if signed:
-        out.rejections.append(_reject(run[signed[0]], "bad_signature", _FORGED))
+        out.rejections.append(_reject(run[signed[0]], "bad_signature", _FORGED, why="forged"))
         out.held_back += len(run) - 1
     else:
         out.held_back += len(run)
@@ -326,9 +344,19 @@ def _checkpoints(run: list[Operation], end: int, key: bytes, verified: set[int],
             )
             if kept < 0:
                 if candidates:
-                    out.rejections.append(_reject(run[candidates[-1]], "bad_signature", _FORGED))
+                    out.rejections.append(
+                        _reject(run[candidates[-1]], "bad_signature", _FORGED, why="forged")
+                    )
                 else:
-                    out.rejections.append(_reject(run[index], "unsigned", _UNSIGNED))
+                    out.rejections.append(
+                        _reject(
+                            run[index],
+                            "unsigned",
+                            _UNSIGNED,
+                            entries=SEGMENT_ENTRIES,
+                            kib=SEGMENT_BYTES // 1024,
+                        )
+                    )
                 out.held_back += max(0, end - last_kept - 2)
                 return last_kept + 1
             verified.add(kept)
@@ -414,12 +442,12 @@ def _admissible_end(run: list[Operation], end: int, ctx: VerifyContext, out: Ver
         op = run[index]
         refusal = ctx.revoked(op.author, op.epoch, op.seq)
         if refusal is not None:
-            out.rejections.append(_reject(op, "revoked", refusal))
+            out.rejections.append(_refused(op, "revoked", refusal))
             return index
         try:
             ctx.check_clock(op.hlc, op.author)
         except ClockSkewError as exc:
-            out.rejections.append(_reject(op, "future_stamp", str(exc)))
+            out.rejections.append(_reject(op, "future_stamp", str(exc), device=op.author))
             return index
     return end
 
@@ -451,7 +479,7 @@ def _contiguous_run(
                 f"operation {op.seq} does not follow {op.seq - 1} of its device's log "
                 "(altered or out of place)"
             )
-            return run, _reject(op, "broken_chain", reason), others
+            return run, _reject(op, "broken_chain", reason, seq=op.seq), others
         run.append(op)
         expected, prev = expected + 1, op.digest
     return run, None, others
@@ -472,9 +500,9 @@ def _pick(same: list[Operation], prev: bytes, following: Operation | None, key: 
     return linked[0]
 
 
-def _announced(op: Operation, anchor: Anchor | None) -> DeviceRecord | str:
+def _announced(op: Operation, anchor: Anchor | None) -> DeviceRecord | Refusal:
     if op.seq != 1 or op.kind != ANNOUNCE or op.entity != op.author:
-        return f"device {op.author} is not known here and did not announce itself"
+        return refusal("author_not_announced", device=op.author)
     return record_from_announce(op.author, op.payload, anchor)
 
 

@@ -750,7 +750,7 @@ def test_enrol_join_on_an_enrolled_device_renews_its_old_certificates_and_keeps_
 
 
 def test_every_certificate_refusal_reads_in_chinese() -> None:
-    from fieldapp.i18n.rules import sync_reason_text
+    from fieldapp.i18n.sync_errors import sync_reason_text
 
     source = (DOC.parent.parent / "sync" / "tls.py").read_text(encoding="utf-8")
     reasons = re.findall(r'CertificateError\("(the peer[^"{]*)"\)', source)

@@ -29,10 +29,13 @@ from tests.cli import fieldapp as run_cli
 
 pytestmark = pytest.mark.timeout(120)
 
-WAS_RED = "a case that has been red since it was last opened can only be closed by a supervisor"
-RED = "a red case can only be closed by a supervisor"
-RAISE = "an officer raises a case's tier by escalating it, for a supervisor to approve"
-TIER_CHANGED = "the escalation's tier changed after the approval began; review it again"
+#: The refusals' codes, as the view keeps them (`fieldapp.domain.refusals`).
+WAS_RED = "red_since_opened_close_needs_supervisor"
+RED = "red_close_needs_supervisor"
+RAISE = "tier_raise_needs_escalation"
+#: ...and the English text of the first, as the command line says it.
+WAS_RED_TEXT = "a case that has been red since it was last opened can only be closed by a supervisor"
+TIER_CHANGED = "escalation_tier_changed"
 AGREEMENT = {"kind": "agreement", "terms": "按轮灌表浇水，上游让水两天"}
 
 
@@ -59,11 +62,12 @@ def head_seq(svc: CaseService) -> int:
     return svc.replica.head(f"{svc.identity.device_id}.{svc.identity.epoch:016x}")[0]
 
 
-def refused_locally(svc: CaseService, phrase: str, action: Any) -> None:
-    """The officer gets the refusal at once, and nothing is written."""
+def refused_locally(svc: CaseService, code: str, action: Any) -> None:
+    """The officer gets the refusal (`code`) at once, and nothing is written."""
     before_seq, before_hash = head_seq(svc), svc.state_hash()
-    with pytest.raises(CaseError, match=phrase):
+    with pytest.raises(CaseError) as caught:
         action()
+    assert caught.value.refusal is not None and caught.value.refusal.code == code
     assert head_seq(svc) == before_seq and svc.state_hash() == before_hash
 
 
@@ -112,7 +116,7 @@ def test_the_reviewed_attack_is_refused_on_every_device(station: list[CaseServic
     forced_closure(first, case_id)
     case = same_everywhere(station, case_id)
     assert case["status"] == "resolved" and case["risk"] == "yellow"
-    assert case["refused"][-1]["reason"] == WAS_RED
+    assert case["refused"][-1]["code"] == WAS_RED
     assert case["refused"][-1]["author"] == first.identity.device_id
     assert case[kinds.RED_SINCE_OPENED] is True
     queue = review_queue(boss.replica.view("cases").values())
@@ -133,7 +137,7 @@ def test_referred_then_closed_by_an_officer_is_refused_too(station: list[CaseSer
     refused_locally(first, WAS_RED, lambda: first.update(case_id, status="closed"))
     forced_closure(first, case_id)
     case = same_everywhere(station, case_id)
-    assert case["status"] == "referred" and case["refused"][-1]["reason"] == WAS_RED
+    assert case["status"] == "referred" and case["refused"][-1]["code"] == WAS_RED
 
 
 def close_by_supervisor(station: list[CaseService], case_id: str) -> None:
@@ -159,7 +163,7 @@ def test_red_before_a_closure_and_reopening_does_not_count_after_it(station: lis
     first.update(case_id, fields={"risk": "yellow"})
     first.add_visit(case_id, "mediation", "组织调解")
     case = resolve_and_force_close(station, case_id)
-    assert case["status"] == "resolved" and case["refused"][-1]["reason"] == WAS_RED
+    assert case["status"] == "resolved" and case["refused"][-1]["code"] == WAS_RED
     station[0].update(case_id, status="closed", reason="所长审核结案")
     converge(station)
     first.reopen(case_id, "排水沟又被堵，双方再次争吵")
@@ -178,7 +182,7 @@ def test_a_case_reopened_while_red_counts_as_red(station: list[CaseService]) -> 
     first.update(case_id, fields={"risk": "yellow"})
     first.add_visit(case_id, "mediation", "再次调解")
     case = resolve_and_force_close(station, case_id)
-    assert case["status"] == "resolved" and case["refused"][-1]["reason"] == WAS_RED
+    assert case["status"] == "resolved" and case["refused"][-1]["code"] == WAS_RED
 
 
 def test_red_after_the_reopening_counts(station: list[CaseService]) -> None:
@@ -191,7 +195,7 @@ def test_red_after_the_reopening_counts(station: list[CaseService]) -> None:
     first.update(case_id, fields={"risk": "red"})
     first.update(case_id, fields={"risk": "orange"})
     case = resolve_and_force_close(station, case_id)
-    assert case["status"] == "resolved" and case["refused"][-1]["reason"] == WAS_RED
+    assert case["status"] == "resolved" and case["refused"][-1]["code"] == WAS_RED
 
 
 def test_reopening_a_resolved_case_does_not_wash_out_the_red(station: list[CaseService]) -> None:
@@ -203,7 +207,7 @@ def test_reopening_a_resolved_case_does_not_wash_out_the_red(station: list[CaseS
     first.update(case_id, fields={"risk": "yellow"})
     first.reopen(case_id, "补充调解")
     case = resolve_and_force_close(station, case_id)
-    assert case["status"] == "resolved" and case["refused"][-1]["reason"] == WAS_RED
+    assert case["status"] == "resolved" and case["refused"][-1]["code"] == WAS_RED
     assert case[kinds.RED_SINCE_OPENED] is True
 
 
@@ -224,7 +228,7 @@ def test_red_that_lost_a_conflict_still_counts(tmp_path: Path) -> None:
         assert case["risk"] == "yellow" and [c for c in case["conflicts"] if c["open"]]
         wall.now = start + 10
         case = resolve_and_force_close(station, case_id)
-        assert case["status"] == "resolved" and case["refused"][-1]["reason"] == WAS_RED
+        assert case["status"] == "resolved" and case["refused"][-1]["code"] == WAS_RED
 
 
 @pytest.mark.timeout(600)
@@ -282,7 +286,7 @@ def test_a_concurrent_red_reassessment_counts_by_the_folds_order(
         else:
             assert case["status"] == "resolved"
             shown_red = yellow is None or closure.order < yellow.order
-            assert case["refused"][-1]["reason"] == (RED if shown_red else WAS_RED)
+            assert case["refused"][-1]["code"] == (RED if shown_red else WAS_RED)
             assert case["refused"][-1]["op"] == closure.key
 
 
@@ -342,7 +346,7 @@ def test_an_officer_moves_a_case_up_only_by_escalating_it(station: list[CaseServ
     assert first.update(case_id, fields={"tier": 1})["tier"] == 1  # not higher: no approval needed
     forced(first, kinds.SET, case_id, {"fields": {"tier": 2}, "base": {}})
     case = same_everywhere(station, case_id)
-    assert case["tier"] == 1 and case["refused"][-1]["reason"] == RAISE
+    assert case["tier"] == 1 and case["refused"][-1]["code"] == RAISE
     assert boss.update(case_id, fields={"tier": 2})["tier"] == 2  # a supervisor's move stands
 
 
@@ -367,7 +371,7 @@ def test_an_approval_and_a_concurrent_raise_leave_the_raise_awaiting_approval(
         exchange(second, first)  # the officers meet first, then the station
         case = same_everywhere(station, case_id)
         assert case["tier"] == 3 and case["escalation_approved"] is False
-        refusals = [r["reason"] for r in case.get("refused", [])]
+        refusals = [r["code"] for r in case.get("refused", [])]
         assert refusals == ([] if approval_first else [TIER_CHANGED])
         boss.approve_escalation(case_id)
         assert same_everywhere(station, case_id)["escalation_approved"] is True
@@ -390,11 +394,11 @@ def test_the_command_line_refuses_the_closure_with_the_reason(station: list[Case
 
     both = run("case", "update", case_id, "--risk", "yellow", "--status", "closed")
     assert both.returncode == 1
-    assert f"Not recorded: {WAS_RED}." in both.stderr
+    assert f"Not recorded: {WAS_RED_TEXT}." in both.stderr
     assert run("case", "update", case_id, "--risk", "yellow").returncode == 0
     closing = run("case", "update", case_id, "--status", "closed", "--reason", "已化解")
     assert closing.returncode == 1
-    assert f"Not recorded: {WAS_RED}." in closing.stderr
+    assert f"Not recorded: {WAS_RED_TEXT}." in closing.stderr
     reopened = CaseService.open(store, PASSPHRASE)
     try:
         assert head_seq(reopened) == seq + 1  # only the reassessment was written
@@ -427,6 +431,6 @@ def test_a_store_folded_by_the_earlier_rules_is_refolded_with_these(station: lis
     reopened = CaseService.open(store, PASSPHRASE)
     try:
         assert reopened.case(case_id) == want
-        assert want["status"] == "resolved" and want["refused"][-1]["reason"] == WAS_RED
+        assert want["status"] == "resolved" and want["refused"][-1]["code"] == WAS_RED
     finally:
         reopened.close()

@@ -17,6 +17,7 @@ import pytest
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import settle_fork
 from fieldapp.domain import cases as kinds
+from fieldapp.i18n.rules import refused_text
 from harness.replicas import ManualWall, copied_twice, devices
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
@@ -225,7 +226,7 @@ def test_officer_doing_a_supervisors_operation_is_refused_everywhere(trio) -> No
     assert report.rejections == [] and report.applied == len(batch)
     case = supervisor.case(case_id)
     assert case["assignee"] is None
-    assert case["refused"][0]["reason"] == "only a supervisor may assign a case"
+    assert refused_text(case["refused"][0], "en") == "only a supervisor may assign a case"
     assert case["refused"][0]["author"] == officer.identity.device_id
     # The officer's own device folds it the same way.
     officer.replica.apply([(crafted.body, crafted.sig)])

@@ -53,7 +53,7 @@ def test_an_officer_cannot_announce_itself_as_supervisor(tmp_path: Path) -> None
         report = authority.replica.apply([(forged.body, forged.sig)])
         assert report.applied == 1  # chained and signed correctly...
         refused = authority.replica.view("devices")[me.device_id].get("refused", [])
-        assert refused and "certificate does not give" in refused[0]["reason"]  # ...but it grants nothing
+        assert refused and refused[0]["code"] == "announce_role_not_certified"  # ...but it grants nothing
         assert authority.replica.role(me.device_id, me.epoch, forged.seq + 1) == "officer"
 
 

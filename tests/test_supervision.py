@@ -17,6 +17,7 @@ from fieldapp.core.station import adopt_enrolment, fork_rows, issue_certificate
 from fieldapp.domain import cases as kinds
 from fieldapp.domain.areas import AREA_SET
 from fieldapp.domain.review import review_queue
+from fieldapp.i18n.rules import refused_text
 from fieldapp.outputs.dashboard import build_dashboard
 from harness import FAST_KDF, PASSPHRASE
 from harness.replicas import converge, exchange, station_devices
@@ -136,7 +137,9 @@ def test_a_review_that_does_not_name_the_shown_value_is_refused(station: list[Ca
     crafted = boss.replica.make(kinds.REVIEW, case_id, {"field": "risk", "base": stale})
     boss.replica.apply([(crafted.body, crafted.sig)])
     case = boss.case(case_id)
-    assert case["refused"][-1]["reason"] == "the field changed after the review began; review it again"
+    assert (
+        refused_text(case["refused"][-1], "en") == "the field changed after the review began; review it again"
+    )
     assert [c for c in case["conflicts"] if c["open"]]  # still waiting for a review
 
 
@@ -153,7 +156,7 @@ def test_a_review_arriving_after_an_officer_settled_the_conflict_does_not_count(
     case = boss.case(case_id)
     assert not [c for c in case["conflicts"] if c["open"]]
     assert case["risk"] == "orange"
-    refused = [r["reason"] for r in case.get("refused", [])]
+    refused = [refused_text(r, "en") for r in case.get("refused", [])]
     assert refused in ([], ["there is no open conflict on that field"])
     assert {s.state_hash() for s in station} == {boss.state_hash()}
 
@@ -200,7 +203,7 @@ def test_an_officers_hand_crafted_supervisor_operation_is_refused_by_the_merge(
     report = boss.replica.apply([(crafted.body, crafted.sig)])
     assert report.applied == 1 and report.rejections == []
     after = boss.case(case_id)
-    assert after["refused"][-1]["reason"] == reason
+    assert refused_text(after["refused"][-1], "en") == reason
     assert after["refused"][-1]["author"] == first.identity.device_id
     for name in ("assignee", "deadline", "status", "escalation_approved", "risk", "conflicts"):
         assert after[name] == before[name], name
@@ -280,7 +283,9 @@ def test_an_officers_crafted_placement_is_refused_and_concurrent_ones_conflict(
     boss.replica.apply([(crafted.body, crafted.sig)])
     village = boss.replica.view("villages")["东岭村"]
     assert village["area"] is None
-    assert village["refused"][0]["reason"] == "only a supervisor may place a village in a police area"
+    assert (
+        refused_text(village["refused"][0], "en") == "only a supervisor may place a village in a police area"
+    )
     # A second supervisor's device of the station places the same village, apart from the
     # first: both values are kept as a conflict, the later one shown, on every device.
     path = boss.db.store.directory.parent / "deputy"

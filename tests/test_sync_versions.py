@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from fieldapp.core.service import CaseService
-from fieldapp.i18n.rules import sync_error_text
+from fieldapp.i18n.sync_errors import sync_error_text
 from harness.replicas import station_devices
 from sync.frames import encode_frame, read_frame
 from sync.lan import SyncServer, sync_with

@@ -342,8 +342,8 @@ def test_visit_needs_a_known_kind_and_a_note(officer: CaseService) -> None:
         ("resolved", "in_progress", "the case is resolved and cannot become in progress"),
         ("resolved", "escalated", "the case is resolved and cannot become escalated"),
         ("closed", "resolved", "the case is closed and cannot become resolved"),
-        ("open", "open", "status must be one of: in_progress"),
-        ("open", "settled", "status must be one of: in_progress"),
+        ("open", "open", "the status must be one of its choices"),
+        ("open", "settled", "the status must be one of its choices"),
     ],
 )
 def test_status_transition_outside_the_workflow_is_refused(
@@ -472,7 +472,7 @@ def test_only_resolved_or_closed_cases_can_be_reopened(officer: CaseService, set
         case = officer.update(case["id"], status="in_progress")
     assert_refused(
         officer,
-        f"only a resolved or closed case can be reopened (this one is {setup})",
+        f"only a resolved or closed case can be reopened (this one is {setup.replace('_', ' ')})",
         lambda: officer.reopen(case["id"], "又吵起来了"),
         case["id"],
     )
@@ -583,7 +583,7 @@ def test_officer_may_not_change_the_deadline_after_intake_but_a_supervisor_may(
             "only a supervisor may change the deadline",
         ),
         ({"fields": {"risk": "orange"}, "assign": "0123456789abcdef"}, "only a supervisor may assign a case"),
-        ({"fields": {"status": "closed"}}, "'status' cannot be changed this way"),
+        ({"fields": {"status": "closed"}}, "the status cannot be changed this way"),
     ],
     ids=["status", "note-and-status", "bad-field", "empty-note", "deadline", "assign", "status-as-field"],
 )

@@ -15,8 +15,10 @@ from fieldapp.core.device import default_store_dir
 from fieldapp.core.passphrase import read_passphrase
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import model
+from fieldapp.domain.fields import normalise_phone, party_problem
 from fieldapp.i18n import Translator, detect_language
 from fieldapp.i18n.bundle import bilingual
+from fieldapp.i18n.rules import refused_text, rejection_text, render
 from storage.files import atomic_write
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
@@ -50,8 +52,9 @@ def _print_case(args: argparse.Namespace, case: dict[str, Any], headline: str) -
         if conflict["open"]:
             values = " / ".join(str(v["value"]) for v in conflict["values"])
             print(f"  CONFLICT on {conflict['field']}: {values} (review needed)")
+    language = getattr(args, "lang", None) or detect_language()
     for refused in case.get("refused", []):
-        print(f"  refused {refused['kind']} by {refused['author']}: {refused['reason']}")
+        print(f"  refused {refused['kind']} by {refused['author']}: {refused_text(refused, language)}")
 
 
 def _bytes_hex(value: object) -> str:
@@ -61,12 +64,18 @@ def _bytes_hex(value: object) -> str:
 
 
 def _party(text: str) -> dict[str, str]:
+    """A party from `--party NAME[:PHONE]`, checked as the intake form checks it
+    (`fieldapp.domain.fields.party_problem`); refused with the rule's message in both languages."""
     name, _, phone = text.partition(":")
-    return {"name": name.strip(), "phone": phone.strip(), "role": "party"}
+    problem = party_problem(name, phone)
+    if problem is not None:
+        raise CaseError(f"--party {text}: " + render(problem.code, problem.params, "en"), problem)
+    return {"name": name.strip(), "phone": normalise_phone(phone), "role": "party"}
 
 
 def cmd_case_new(args: argparse.Namespace) -> int:
     """Record an intake."""
+    parties = [_party(p) for p in args.party]  # checked before the store is opened
     with service_for(args) as service:
         deadline = model.parse_deadline(args.deadline) if args.deadline else None
         case = service.new_case(
@@ -74,7 +83,7 @@ def cmd_case_new(args: argparse.Namespace) -> int:
             category=args.category,
             risk=args.risk,
             summary=args.summary,
-            parties=[_party(p) for p in args.party],
+            parties=parties,
             source=args.source,
             flags=args.flag,
             deadline=deadline,
@@ -221,7 +230,14 @@ def cmd_ops_import(args: argparse.Namespace) -> int:
     with service_for(args) as service:
         report = service.import_ops(data)
     refused = [
-        {"code": r.code, "reason": r.reason, "author": r.author, "epoch": r.epoch, "seq": r.seq}
+        {
+            "code": r.code,
+            "params": r.params,
+            "reason": r.reason,
+            "author": r.author,
+            "epoch": r.epoch,
+            "seq": r.seq,
+        }
         for r in report.rejections
     ]
     result = {
@@ -235,8 +251,9 @@ def cmd_ops_import(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(f"Applied {report.applied} new operations ({report.duplicates} already held).")
+        language = getattr(args, "lang", None) or detect_language()
         for r in refused:
-            print(f"  refused {r['author']} #{r['seq']}: {r['reason']}")
+            print(f"  refused {r['author']} #{r['seq']}: {rejection_text(r, language)}")
         if report.held_back:
             print(f"  {report.held_back} waiting for earlier operations of their device.")
     return 0

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fieldapp import __version__, i18n
 from fieldapp.cli import agreement as cli_agreement
@@ -27,7 +28,7 @@ from fieldapp.core.passphrase import PassphraseError, check_new_passphrase, read
 from fieldapp.core.service import CaseError, init_device
 from fieldapp.core.station import StationError
 from fieldapp.i18n import detect_language
-from fieldapp.i18n.rules import reason_text
+from fieldapp.i18n.rules import refusal_message, render
 from storage import EncryptedStore, FieldDB, StoreError
 
 EXIT_ERROR = 1
@@ -243,9 +244,14 @@ def _localised(exc: BaseException, args: argparse.Namespace) -> str:
     """A store error in the user's language (the catalogue's text), with the English detail after it;
     a coded station refusal (`StationError.code`) in the user's language."""
     language = i18n.normalise_language(getattr(args, "lang", None) or i18n.detect_language())
+    refusal = getattr(exc, "refusal", None)
     if isinstance(exc, StationError) and i18n.has_key(f"error.{exc.code}"):
-        params = {k: reason_text(v, language) if k == "reason" else v for k, v in exc.params.items()}
+        params = dict(exc.params)
+        if refusal is not None:
+            params["reason"] = render(refusal.code, refusal.params, language)
         return i18n.Translator(language).t(f"error.{exc.code}", **params)
+    if refusal is not None:  # a refusal of the rules (CaseError, StationError): in both languages
+        return refusal_message(refusal.code, refusal.params, language)
     if not isinstance(exc, StoreError) or language == "en":
         return str(exc)
     i18n.set_language(language)
@@ -270,7 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     ) as exc:
         code = getattr(exc, "code", "error")
         if args.json:
-            print(json.dumps({"error": code, "message": str(exc)}, ensure_ascii=False), file=sys.stderr)
+            error: dict[str, Any] = {"error": code, "message": str(exc)}
+            refusal = getattr(exc, "refusal", None)
+            if refusal is not None:  # the rule's code and parameters, for a program to act on
+                error |= {"rule": refusal.code, "params": refusal.params}
+            print(json.dumps(error, ensure_ascii=False), file=sys.stderr)
         else:
             print(f"fieldapp: {_localised(exc, args)}", file=sys.stderr)
         return EXIT_ERROR

@@ -36,7 +36,7 @@ from fieldapp.core.net import (
 )
 from fieldapp.core.service import CaseService
 from fieldapp.i18n import detect_language
-from fieldapp.i18n.rules import sync_error_text
+from fieldapp.i18n.sync_errors import sync_error_text
 from sync.lan import SyncServer, find_peers, sync_with
 from sync.session import Endpoint, SessionReport
 from sync.tls import TlsMaterial

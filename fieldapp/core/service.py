@@ -18,10 +18,12 @@ from fieldapp.core.device import DEVICE_TABLE, LOCAL_STATION, DeviceInfo
 from fieldapp.domain import cases as ops
 from fieldapp.domain import model
 from fieldapp.domain.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
-from fieldapp.domain.cases import FIELD_CHECKS, CaseReducer, history
+from fieldapp.domain.cases import CaseReducer, history
+from fieldapp.domain.fields import FIELD_CHECKS
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import t
 from fieldapp.i18n.bundle import bilingual
+from fieldapp.i18n.rules import render
 from storage import DEFAULT_KDF, FieldDB, KdfParams
 from sync import bundle
 from sync.bundle import Entry, Recipient
@@ -29,6 +31,7 @@ from sync.certs import Anchor
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import field_base
+from sync.refusals import Refusal
 from sync.replica import ApplyReport, OperationRefused, Replica
 from sync.verify import signed_batches
 
@@ -41,7 +44,20 @@ PUBLIC_HIDDEN = ("_ops", "_w", "_statuses", "exists")
 
 
 class CaseError(Exception):
-    """A request that cannot be recorded; the message says why."""
+    """A request that cannot be recorded; the message says why (in English).
+
+    A refusal of the rules also carries its code and parameters (`refusal`), for the command
+    line and the screens to show in the user's language (`fieldapp.i18n.rules.render`).
+    """
+
+    def __init__(self, message: str, refusal: Refusal | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+
+def refused(found: Refusal) -> CaseError:
+    """The error for a refusal of the rules: "Not recorded: <why>." in English, and the code."""
+    return CaseError(f"Not recorded: {render(found.code, found.params, 'en')}.", found)
 
 
 def public(state: dict[str, Any]) -> dict[str, Any]:
@@ -169,7 +185,7 @@ class CaseService:
         try:
             self.replica.record(kind, entity, payload)
         except OperationRefused as exc:
-            raise CaseError(f"Not recorded: {exc}.") from None
+            raise refused(exc.refusal) from None
 
     def new_case(
         self,
@@ -193,10 +209,12 @@ class CaseService:
             "deadline": deadline,
             "parties": parties or [],
         }
+        # The merge's checks: what a person types is checked more strictly where it is typed
+        # (a party's phone: `fieldapp.domain.fields.party_problem`).
         for name, value in fields.items():
             reason = FIELD_CHECKS[name](value)
             if reason:
-                raise CaseError(f"Not recorded: {reason}.")
+                raise refused(reason)
         seq = self.replica.head(f"{self.identity.device_id}.{self.identity.epoch:016x}")[0] + 1
         case_id = model.case_id_for(self.identity.device_id, self.identity.epoch, seq)
         self._record(ops.CREATE, case_id, fields)
@@ -315,7 +333,7 @@ class CaseService:
         village, area = village.strip(), (area or "").strip() or None
         reason = area_problem(village, area)
         if reason:
-            raise CaseError(f"Not recorded: {reason}.")
+            raise refused(reason)
         self._record(AREA_SET, village, place_payload(self.replica.view(VillageReducer.table), village, area))
         return self.areas()
 

@@ -21,8 +21,10 @@ from fieldapp.domain import model
 from fieldapp.domain.forks import fork_entries
 from fieldapp.i18n import Translator
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the settle refusals)
+from fieldapp.i18n.rules import render
 from sync.certs import Anchor, Certificate, CertificateError, StationAuthority, decode_certificate
 from sync.ops import chain_key
+from sync.refusals import Refusal
 from sync.replica import OperationRefused
 from sync.tls import (
     TlsMaterial,
@@ -45,10 +47,18 @@ class StationError(Exception):
     filled from `params`); the command line shows it in the user's language.
     """
 
-    def __init__(self, message: str, code: str = "", params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: str = "",
+        params: dict[str, Any] | None = None,
+        refusal: Refusal | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code or "station_error"
         self.params = params or {}
+        #: The rules' refusal behind it (its `reason` parameter is that refusal's English text).
+        self.refusal = refusal
 
 
 def _refusal(code: str, **params: Any) -> StationError:
@@ -257,7 +267,8 @@ def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
     try:
         service.replica.record(REVOKE, device_id, payload)
     except OperationRefused as exc:
-        raise StationError(f"Not revoked: {exc}.") from None
+        found = exc.refusal
+        raise StationError(f"Not revoked: {render(found.code, found.params, 'en')}.", refusal=found) from None
 
 
 def fork_rows(service: CaseService) -> list[dict[str, Any]]:
@@ -316,7 +327,10 @@ def settle_fork(service: CaseService, fork_key: str, keep: str, reason: str) -> 
     try:
         service.replica.record(SETTLE, str(fork["author"]), payload)
     except OperationRefused as exc:
-        raise _refusal("fork_refused", reason=str(exc)) from None
+        found = exc.refusal
+        error = _refusal("fork_refused", reason=render(found.code, found.params, "en"))
+        error.refusal = found
+        raise error from None
 
 
 def device_rows(service: CaseService) -> list[dict[str, Any]]:

@@ -14,17 +14,18 @@ from typing import Any
 from fieldapp.domain import model
 from sync.merge import MergeEnv, PayloadFields, field_base, set_field
 from sync.ops import Operation
+from sync.refusals import Refusal, refusal
 
 AREA_SET = "village.area"
 TABLE = "villages"
 
 
-def area_problem(village: Any, area: Any) -> str | None:
+def area_problem(village: Any, area: Any) -> Refusal | None:
     """Why a placement is invalid, or None."""
     if not isinstance(village, str) or not village.strip() or len(village) > model.MAX_SHORT:
-        return f"the village must be text of at most {model.MAX_SHORT} characters, not empty"
+        return refusal("text_required", field="village", limit=model.MAX_SHORT)
     if area is not None and (not isinstance(area, str) or len(area) > model.MAX_SHORT or not area.strip()):
-        return f"a police area is named by text of at most {model.MAX_SHORT} characters (or none)"
+        return refusal("area_invalid", limit=model.MAX_SHORT)
     return None
 
 
@@ -41,13 +42,13 @@ class VillageReducer:
         """A village no area holds yet."""
         return {"village": op.entity, "area": None, "conflicts": []}
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
         """Only a supervisor places a village; the rest of the merge's rules as for cases."""
         role = env.role(op.author, op.epoch, op.seq)
         if role is None:
-            return "the author's device is not known"
+            return refusal("author_unknown")
         if role != "supervisor":
-            return "only a supervisor may place a village in a police area"
+            return refusal("area_supervisor_only")
         area = op.payload.get("area")
         reason = area_problem(op.entity, area)
         if reason:

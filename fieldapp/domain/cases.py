@@ -11,8 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from fieldapp.domain import model
+from fieldapp.domain.fields import FIELD_CHECKS
+from fieldapp.domain.fields import choice as _choice
+from fieldapp.domain.fields import deadline as _deadline
+from fieldapp.domain.fields import text as _text
 from sync.merge import OPS, WRITERS, MergeEnv, PayloadFields, field_base, set_field, set_new_fields
 from sync.ops import Operation
+from sync.refusals import Refusal, refusal
 
 CREATE, SET, STATUS, REOPEN = "case.create", "case.set", "case.status", "case.reopen"
 ASSIGN, CLAIM, APPROVE = "case.assign", "case.claim", "case.approve"
@@ -29,63 +34,6 @@ KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, REVIEW, 
 #: case is opened by its intake, and again by a reopening *of a closed case*; reopening a resolved
 #: case continues the same period (else reopen, resolve, close would wash the red out).
 RED_SINCE_OPENED = "red_since_opened"
-
-
-def _text(value: Any, name: str, limit: int, required: bool = False) -> str | None:
-    if not isinstance(value, str) or len(value) > limit or (required and (not value or value.isspace())):
-        return f"{name} must be text of at most {limit} characters" + (", not empty" if required else "")
-    return None
-
-
-def _choice(value: Any, name: str, choices: tuple[Any, ...]) -> str | None:
-    if value not in choices:
-        return f"{name} must be one of: {', '.join(map(str, choices))}"
-    return None
-
-
-def _parties(value: Any) -> str | None:
-    if not isinstance(value, list) or len(value) > model.MAX_PARTIES:
-        return f"parties must be a list of at most {model.MAX_PARTIES}"
-    for party in value:
-        if not isinstance(party, dict):
-            return "each party must have a name, a phone and a role"
-        reason = (
-            _text(party.get("name"), "a party's name", model.MAX_SHORT, required=True)
-            or _text(party.get("phone", ""), "a party's phone", 32)
-            or _choice(party.get("role", "party"), "a party's role", model.PARTY_ROLES)
-        )
-        if reason:
-            return reason
-    return None
-
-
-def _deadline(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        model.parse_deadline(value if isinstance(value, str) else "?")
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def _flags(value: Any) -> str | None:
-    if not isinstance(value, list) or any(f not in model.FLAGS for f in value):
-        return f"flags must be a list drawn from: {', '.join(model.FLAGS)}"
-    return None
-
-
-FIELD_CHECKS = {
-    "village": lambda v: _text(v, "the village", model.MAX_SHORT, required=True),
-    "category": lambda v: _choice(v, "the category", model.CATEGORIES),
-    "risk": lambda v: _choice(v, "the risk", model.RISKS),
-    "summary": lambda v: _text(v, "the summary", model.MAX_TEXT, required=True),
-    "source": lambda v: _choice(v, "the source", model.SOURCES),
-    "flags": _flags,
-    "deadline": _deadline,
-    "parties": _parties,
-    "tier": lambda v: None if v is None else _choice(v, "the tier", model.TIERS),
-}
 
 
 #: What a case holds that `case.set` does not write (other operations do): refused there. Any
@@ -123,13 +71,13 @@ def _tier_rank(tier: Any) -> int:
     return tier if isinstance(tier, int) else 1
 
 
-def check_fields(fields: Any, allowed: tuple[str, ...]) -> str | None:
+def check_fields(values: Any, allowed: tuple[str, ...]) -> Refusal | None:
     """The first problem with a dict of case fields, or None."""
-    if not isinstance(fields, dict) or not fields:
-        return "no fields to change"
-    for name, value in fields.items():
+    if not isinstance(values, dict) or not values:
+        return refusal("no_fields")
+    for name, value in values.items():
         if name not in allowed:
-            return f"{name!r} cannot be changed this way"
+            return refusal("field_not_editable", field=str(name)[:40])
         reason = FIELD_CHECKS[name](value)
         if reason:
             return reason
@@ -219,7 +167,7 @@ class CaseReducer:
             "updated_at": None,
         }
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
         """Check the rules, then fold; a refusal leaves `state` as it was.
 
         Operations past a revocation's cut-off never reach a reducer (`fold_into` and
@@ -227,9 +175,9 @@ class CaseReducer:
         """
         role = env.role(op.author, op.epoch, op.seq)
         if role is None:
-            return "the author's device is not known"
+            return refusal("author_unknown")
         if op.kind != CREATE and not state["exists"]:
-            return "the case does not exist (yet) on this device"
+            return refusal("case_not_found")
         return self._handlers[op.kind](state, op, op.payload, role)
 
     def finish(self, state: dict[str, Any], last: Operation) -> None:
@@ -238,11 +186,13 @@ class CaseReducer:
 
     # Each handler validates first and mutates only when everything is valid.
 
-    def _case_create(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_create(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         if state["exists"]:
-            return "the case already exists"
+            return refusal("case_exists")
         if op.entity != model.case_id_for(op.author, op.epoch, op.seq):
-            return "the case id does not belong to the operation that creates it"
+            return refusal("case_id_mismatch")
         fields = {
             k: p.get(k)
             for k in ("village", "category", "risk", "summary", "source", "flags", "deadline", "parties")
@@ -258,7 +208,7 @@ class CaseReducer:
         state[RED_SINCE_OPENED] = fields["risk"] == "red"
         return None
 
-    def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         fields, bases = p.get("fields"), p.get("base", {})
         if isinstance(fields, dict) and fields:
             fields = {
@@ -270,12 +220,12 @@ class CaseReducer:
         if reason:
             return reason
         if role != "supervisor" and model.SUPERVISOR_FIELDS & set(fields):
-            return "only a supervisor may change the deadline"
+            return refusal("deadline_supervisor_only")
         # A higher tier is an escalation: an officer's awaits a supervisor's approval, as the
         # first one does, and a case that is not escalated is moved up by escalating it.
         raised = "tier" in fields and _tier_rank(fields["tier"]) > _tier_rank(state["tier"])
         if raised and role != "supervisor" and state["status"] != "escalated":
-            return "an officer raises a case's tier by escalating it, for a supervisor to approve"
+            return refusal("tier_raise_needs_escalation")
         for name, value in fields.items():
             set_field(state, name, value, op, bases.get(name) if isinstance(bases, dict) else None)
         if raised and state["status"] == "escalated":
@@ -284,39 +234,41 @@ class CaseReducer:
             state[RED_SINCE_OPENED] = True
         return None
 
-    def _case_status(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_status(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         new, current = p.get("status"), state["status"]
         if new not in model.STATUSES or new == "open":
-            return f"status must be one of: {', '.join(model.STATUSES[1:])}"
+            return refusal("choice_invalid", field="status")
         if new not in model.TRANSITIONS[current]:
-            return f"the case is {current.replace('_', ' ')} and cannot become {new.replace('_', ' ')}"
-        reason = _text(p.get("reason", ""), "the reason", model.MAX_TEXT)
+            return refusal("status_not_allowed", **{"from": current, "to": new})
+        reason = _text(p.get("reason", ""), "reason", model.MAX_TEXT)
         if reason:
             return reason
         extra: dict[str, Any] = {}
         if new == "escalated":
             if p.get("tier") not in (2, 3):
-                return "an escalation names tier 2 (joint team) or 3 (mediation room)"
+                return refusal("escalation_tier")
             extra = {"tier": p["tier"], "escalation_approved": role == "supervisor"}
         elif new == "referred":
             referral = p.get("referral")
             if not isinstance(referral, dict) or _text(
-                referral.get("department"), "the department", model.MAX_SHORT, required=True
+                referral.get("department"), "department", model.MAX_SHORT, required=True
             ):
-                return "a referral names the department it goes to"
-            if _text(referral.get("notified", ""), "the notification", model.MAX_TEXT, required=True):
-                return "a referral records how the department was notified"
+                return refusal("referral_department")
+            if _text(referral.get("notified", ""), "notification", model.MAX_TEXT, required=True):
+                return refusal("referral_notified")
             extra = {"referral": {"department": referral["department"], "notified": referral["notified"]}}
         elif new == "resolved":
             if not state["visits"]:
-                return "a case cannot be resolved before at least one visit or mediation is recorded"
+                return refusal("resolve_needs_visit")
             outcome = p.get("outcome")
             if not isinstance(outcome, dict) or outcome.get("kind") not in model.OUTCOMES:
-                return f"a resolution records its outcome: {', '.join(model.OUTCOMES)}"
+                return refusal("resolution_outcome")
             if outcome["kind"] == "agreement" and _text(
-                outcome.get("terms"), "the agreement's terms", model.MAX_TEXT, required=True
+                outcome.get("terms"), "terms", model.MAX_TEXT, required=True
             ):
-                return "a mediation agreement records its terms"
+                return refusal("agreement_terms")
             extra = {
                 "outcome": {"kind": outcome["kind"], "terms": outcome.get("terms", "")},
                 "followups": [
@@ -325,19 +277,21 @@ class CaseReducer:
             }
         elif new == "closed" and role != "supervisor":
             if state["risk"] == "red":
-                return "a red case can only be closed by a supervisor"
+                return refusal("red_close_needs_supervisor")
             if state.get(RED_SINCE_OPENED):
-                return "a case that has been red since it was last opened can only be closed by a supervisor"
+                return refusal("red_since_opened_close_needs_supervisor")
         set_field(state, "status", new, op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, new, 0])
         state.update(extra)
         return None
 
-    def _case_reopen(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_reopen(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         if state["status"] not in model.REOPENABLE:
-            return f"only a resolved or closed case can be reopened (this one is {state['status']})"
-        if _text(p.get("reason"), "the reason for reopening", model.MAX_TEXT, required=True):
-            return "reopening needs a reason (what flared up again)"
+            return refusal("reopen_not_allowed", status=state["status"])
+        if _text(p.get("reason"), "reopen_reason", model.MAX_TEXT, required=True):
+            return refusal("reopen_needs_reason")
         # Reopening a closed case opens a new period; a resolved one never closed continues its own.
         was_red = state["status"] != "closed" and state.get(RED_SINCE_OPENED, False)
         state[RED_SINCE_OPENED] = was_red or state["risk"] == "red"
@@ -346,59 +300,69 @@ class CaseReducer:
         state["reopened"] = {"reason": p["reason"], "by": op.author, "at": model.stamp_iso(op.hlc)}
         return None
 
-    def _case_assign(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_assign(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         if role != "supervisor":
-            return "only a supervisor may assign a case"
-        if _text(p.get("assignee"), "the assignee", 64, required=True) or _deadline(p.get("deadline")):
-            return "an assignment names the officer's device (and optionally a valid deadline)"
+            return refusal("assign_supervisor_only")
+        if _text(p.get("assignee"), "assignee", 64, required=True) or _deadline(p.get("deadline")):
+            return refusal("assign_invalid")
         set_field(state, "assignee", p["assignee"], op, p.get("base"))
         state["claimed_by"] = None
         if p.get("deadline"):
             set_field(state, "deadline", p["deadline"], op, p.get("deadline_base"))
         return None
 
-    def _case_claim(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_claim(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         if state["assignee"] not in (None, op.author):
-            return "the case is assigned to another officer"
+            return refusal("assigned_to_other")
         state["claimed_by"] = op.author
         if state["assignee"] is None:
             set_field(state, "assignee", op.author, op, None)
         return None
 
-    def _case_approve(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_approve(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         if role != "supervisor":
-            return "only a supervisor may approve an escalation"
+            return refusal("approve_supervisor_only")
         if state["status"] != "escalated" or state["escalation_approved"]:
-            return "there is no escalation awaiting approval"
+            return refusal("approve_nothing_pending")
         # The tier the supervisor saw (absent in approvals by earlier versions): an officer's
         # raise sorted before the approval is not approved by it.
         if "tier" in p and p["tier"] != state["tier"]:
-            return "the escalation's tier changed after the approval began; review it again"
+            return refusal("escalation_tier_changed")
         state["escalation_approved"] = True
         return None
 
-    def _case_review(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_review(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         """Keep the value shown and settle the field's open conflicts (choosing another value is
         an ordinary write naming the shown one as its base, which settles them too)."""
         if role != "supervisor":
-            return "only a supervisor may settle a conflict"
+            return refusal("review_supervisor_only")
         name = p.get("field")
         open_ = [c for c in state["conflicts"] if c["field"] == name and c["open"]]
         if not open_:
-            return "there is no open conflict on that field"
+            return refusal("review_no_conflict")
         if field_base(state, str(name)) != p.get("base"):
-            return "the field changed after the review began; review it again"
+            return refusal("review_field_changed")
         for conflict in open_:
             conflict["open"] = False
             conflict["resolved_by"] = op.key
         return None
 
-    def _visit_add(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _visit_add(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         reason = (
-            _choice(p.get("kind"), "the visit kind", model.VISIT_KINDS)
-            or _text(p.get("note"), "the visit note", model.MAX_TEXT, required=True)
-            or _text(p.get("place", ""), "the place", model.MAX_SHORT)
-            or _text(p.get("participants", ""), "the participants", model.MAX_TEXT)
+            _choice(p.get("kind"), "visit_kind", model.VISIT_KINDS)
+            or _text(p.get("note"), "visit_note", model.MAX_TEXT, required=True)
+            or _text(p.get("place", ""), "place", model.MAX_SHORT)
+            or _text(p.get("participants", ""), "participants", model.MAX_TEXT)
         )
         if reason:
             return reason
@@ -420,9 +384,9 @@ class CaseReducer:
                     break
         return None
 
-    def _note_add(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
-        if _text(p.get("text"), "the note", model.MAX_TEXT, required=True):
-            return "a note needs text"
+    def _note_add(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
+        if _text(p.get("text"), "note", model.MAX_TEXT, required=True):
+            return refusal("note_empty")
         state["notes"].append(
             {"id": op.key, "text": p["text"], "author": op.author, "at": model.stamp_iso(op.hlc)}
         )

@@ -8,24 +8,21 @@ forms through a `DraftKeeper`, as a `draft_doc` in the store's `local` table.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fieldapp.domain import model
+from fieldapp.domain import fields, model
 from storage import KeyedTable
 
 DRAFT_KEY = "intake_draft"
 DRAFT_VERSION = 1
 DEFAULT_SOURCE = "patrol"
 DEFAULT_ROLE = "party"
-PHONE_MIN, PHONE_MAX = 5, 20
-_PHONE = re.compile(r"\+?[0-9]+")
-# Chinese input methods often type full-width digits; the store keeps ASCII ones.
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+PHONE_MIN, PHONE_MAX = fields.PHONE_MIN, fields.PHONE_MAX
+normalise_phone = fields.normalise_phone
 
 
 @dataclass(frozen=True)
@@ -80,24 +77,27 @@ class Problem:
     index: int | None = None
 
 
-def normalise_phone(text: str) -> str:
-    """The phone as stored: trimmed, full-width digits and plus made ASCII."""
-    return text.strip().translate(_FULL_WIDTH)
-
-
-def _short(name: str, value: str, index: int | None = None) -> Problem | None:
-    if len(value.strip()) > model.MAX_SHORT:
-        return Problem(name, "intake.error.too_long", {"limit": model.MAX_SHORT}, index)
-    return None
+def _text_problem(
+    name: str, value: str, limit: int, required_key: str, index: int | None = None
+) -> Problem | None:
+    """The shared text check (`fields.text`), said as the form says it: required, or too long."""
+    if fields.text(value.strip(), name, limit, required=True) is None:
+        return None
+    if not value.strip():
+        return Problem(name, required_key, index=index)
+    return Problem(name, "intake.error.too_long", {"limit": limit}, index)
 
 
 def validate(values: IntakeValues) -> list[Problem]:
-    """What must be fixed before the intake can be saved, in the order of the form."""
+    """What must be fixed before the intake can be saved, in the order of the form.
+
+    The checks are the shared ones (`fieldapp.domain.fields`, as the command line and the
+    reducer use them); the form says them in its own words, next to the field.
+    """
     problems: list[Problem | None] = []
-    if not values.village.strip():
-        problems.append(Problem("village", "intake.error.village_required"))
-    else:
-        problems.append(_short("village", values.village))
+    problems.append(
+        _text_problem("village", values.village, model.MAX_SHORT, "intake.error.village_required")
+    )
     for name in ("category", "source"):
         if getattr(values, name) is None:
             problems.append(Problem(name, f"intake.error.{name}_required"))
@@ -105,19 +105,18 @@ def validate(values: IntakeValues) -> list[Problem]:
     if len(filled) > model.MAX_PARTIES:
         problems.append(Problem("parties", "intake.error.too_many_parties", {"limit": model.MAX_PARTIES}))
     for index, party in filled:
-        if not party.name.strip():
-            problems.append(Problem("party_name", "intake.error.party_name_required", index=index))
-        else:
-            problems.append(_short("party_name", party.name, index))
-        phone = normalise_phone(party.phone)
-        if phone and not (_PHONE.fullmatch(phone) and PHONE_MIN <= len(phone) <= PHONE_MAX):
-            problems.append(
-                Problem("party_phone", "intake.error.phone", {"min": PHONE_MIN, "max": PHONE_MAX}, index)
+        problems.append(
+            _text_problem(
+                "party_name", party.name, model.MAX_SHORT, "intake.error.party_name_required", index
             )
+        )
+        phone = fields.phone_problem(party.phone)
+        if phone is not None:
+            problems.append(Problem("party_phone", "intake.error.phone", phone.params, index))
     summary = values.summary.strip()
     if not summary:
         problems.append(Problem("summary", "intake.error.summary_required"))
-    elif len(summary) > model.MAX_TEXT:
+    elif fields.text(summary, "summary", model.MAX_TEXT, required=True):
         problems.append(
             Problem(
                 "summary", "intake.error.summary_too_long", {"count": len(summary), "limit": model.MAX_TEXT}
@@ -125,11 +124,8 @@ def validate(values: IntakeValues) -> list[Problem]:
         )
     if values.risk is None:
         problems.append(Problem("risk", "intake.error.risk_required"))
-    if values.deadline.strip():
-        try:
-            model.parse_deadline(values.deadline.strip())
-        except ValueError:
-            problems.append(Problem("deadline", "intake.error.deadline"))
+    if values.deadline.strip() and fields.deadline(values.deadline.strip()):
+        problems.append(Problem("deadline", "intake.error.deadline"))
     return [p for p in problems if p is not None]
 
 

@@ -131,7 +131,12 @@ def review_queue(
                     case_id,
                     model.stamp_iso(int(refused["hlc"])),
                     str(refused["author"]),
-                    {"op_kind": refused["kind"], "reason": refused["reason"], "ref": refused["op"]},
+                    {
+                        "op_kind": refused["kind"],
+                        "code": refused["code"],
+                        "params": refused["params"],
+                        "ref": refused["op"],
+                    },
                     risk,
                 )
             )
@@ -159,7 +164,12 @@ def review_queue(
                 "",
                 _seconds_iso(rejection.get("at")),
                 str(rejection.get("author") or ""),
-                {"code": rejection.get("code"), "reason": rejection.get("reason"), "ref": str(index)},
+                {
+                    "code": rejection.get("code"),
+                    "params": rejection.get("params"),
+                    "reason": rejection.get("reason"),
+                    "ref": str(index),
+                },
             )
         )
     decisions.sort(key=lambda i: (-1 if i.kind == "fork" else _RISK_RANK.get(i.risk, 9), i.at, i.key))

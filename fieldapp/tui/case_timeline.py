@@ -15,7 +15,7 @@ from typing import Any
 from fieldapp.domain import model
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import has_key, t
-from fieldapp.i18n.rules import reason_text
+from fieldapp.i18n.rules import refused_text
 
 #: Officer name of a device id (the id itself when the device is not known).
 NameOf = Callable[[str], str]
@@ -100,9 +100,7 @@ def timeline(case: Mapping[str, Any], name_of: NameOf) -> list[Entry]:
         entries.append(Entry(item["hlc"], local_time(item["at"]), name_of(item["author"]), text))
     entries.extend(_conflict(c, case, name_of) for c in case.get("conflicts", []))
     for refused in case.get("refused", []):
-        reason = t(
-            "case.tl.refused", kind=vocab("case.op", refused["kind"]), reason=reason_text(refused["reason"])
-        )
+        reason = t("case.tl.refused", kind=vocab("case.op", refused["kind"]), reason=refused_text(refused))
         at = local_time(model.stamp_iso(refused["hlc"]))
         entries.append(Entry(refused["hlc"], at, name_of(refused["author"]), reason, "refused"))
     entries.sort(key=lambda entry: entry.hlc)  # stable: a conflict follows the write that made it

@@ -19,10 +19,11 @@ from textual.widgets import Button, Footer, Input, Select, Static, TextArea
 from textual.widgets._select import SelectCurrent  # the chosen option's label (no public handle)
 
 from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain import fields as checks
 from fieldapp.domain import model
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import get_language, t
-from fieldapp.i18n.rules import reason_text
+from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
 
@@ -36,8 +37,12 @@ _REFUSAL_PREFIX = "Not recorded: "
 
 
 def refusal_text(error: CaseError) -> str:
-    """A rules refusal for a person: the translated "Refused:" and the rules' (English) reason."""
-    reason = reason_text(str(error).removeprefix(_REFUSAL_PREFIX).rstrip("."))
+    """A refusal for a person: the translated "Refused:" and why, rendered from the rules' code
+    in the UI language (an error without one: its English message)."""
+    found = error.refusal
+    reason = (
+        render(found.code, found.params) if found else str(error).removeprefix(_REFUSAL_PREFIX).rstrip(".")
+    )
     end = "。" if get_language() == "zh" else "."
     return t("case.refused", reason=reason[:1].upper() + reason[1:] + end)
 
@@ -231,11 +236,11 @@ class VisitDialog(CaseDialog):
 
     def check(self) -> dict[str, Problem]:
         note = text_of(self.query_one("#note", TextArea))
+        if checks.text(note, "visit_note", model.MAX_TEXT, required=True) is None:  # the reducer's check
+            return {}
         if not note:
             return {"note": ("case.visit.note_required", {})}
-        if len(note) > model.MAX_TEXT:
-            return {"note": ("case.too_long", {"limit": model.MAX_TEXT})}
-        return {}
+        return {"note": ("case.too_long", {"limit": model.MAX_TEXT})}
 
     def record(self) -> dict[str, Any]:
         return self.service.add_visit(
@@ -346,7 +351,7 @@ class UpdateDialog(CaseDialog):
             elif self._chosen("outcome") == "agreement" and not text_of(self.query_one("#terms", TextArea)):
                 problems["terms"] = ("case.update.terms_required", {})
         for name in ("terms", "note"):
-            if len(text_of(self.query_one(f"#{name}", TextArea))) > model.MAX_TEXT:
+            if checks.text(text_of(self.query_one(f"#{name}", TextArea)), name, model.MAX_TEXT):
                 problems[name] = ("case.too_long", {"limit": model.MAX_TEXT})
         return problems
 
@@ -406,11 +411,11 @@ class ReopenDialog(CaseDialog):
 
     def check(self) -> dict[str, Problem]:
         reason = text_of(self.query_one("#reason", TextArea))
+        if checks.text(reason, "reopen_reason", model.MAX_TEXT, required=True) is None:  # the reducer's check
+            return {}
         if not reason:
             return {"reason": ("case.reopen.reason_required", {})}
-        if len(reason) > model.MAX_TEXT:
-            return {"reason": ("case.too_long", {"limit": model.MAX_TEXT})}
-        return {}
+        return {"reason": ("case.too_long", {"limit": model.MAX_TEXT})}
 
     def record(self) -> dict[str, Any]:
         return self.service.reopen(self.case["id"], text_of(self.query_one("#reason", TextArea)))

@@ -36,6 +36,7 @@ from fieldapp.domain.intake_form import (
 )
 from fieldapp.i18n import error_message, t
 from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
+from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.intake_widgets import PartyRow, choice_options, relabel_select, show_error
 from storage import StoreError
@@ -308,8 +309,14 @@ class IntakeScreen(Screen[str | None]):
                 case = self._service.new_case(**fields)
                 self._drafts.drop()
         except CaseError as exc:
-            reason = str(exc)  # the domain's reason, in English
-            self._fail(lambda: t("intake.error.refused", reason=reason))
+            found, reason = exc.refusal, str(exc)  # rebuilt per language: the rule's code, else English
+            self._fail(
+                lambda: (
+                    t("rule.not_recorded", reason=render(found.code, found.params))
+                    if found
+                    else t("intake.error.refused", reason=reason)
+                )
+            )
             return
         except (StoreError, OSError) as exc:
             error = exc  # `exc` is unbound after the handler; the message is rebuilt per language

@@ -41,7 +41,7 @@ from fieldapp.core.station import authority, device_rows, fork_rows
 from fieldapp.domain.review import DECISIONS, Item, Queue, review_queue
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
-from fieldapp.i18n.rules import reason_text
+from fieldapp.i18n.rules import refused_text, rejection_text
 from fieldapp.outputs.dashboard import Dashboard, build_dashboard
 from fieldapp.outputs.reports import (
     CaseFacts,
@@ -410,14 +410,14 @@ class SupervisorScreen(Screen[None]):
             return t(
                 "review.refused",
                 kind=vocab("case.op", d.get("op_kind")),
-                reason=reason_text(d.get("reason", "")),
+                reason=refused_text(d),
             )
         if item.kind == "fork":
             return t("review.fork", seq=d.get("seq"))
         if item.kind == "fork_settled":
             return t(f"review.fork_settled.{d.get('standing')}", seq=d.get("seq"))
         if item.kind == "rejected":
-            return t("review.rejected", reason=reason_text(str(d.get("reason", ""))))
+            return t("review.rejected", reason=rejection_text(d))
         return t("review.red_closure")
 
     def _draw_devices(self) -> None:

@@ -24,7 +24,7 @@ from fieldapp.domain.forks import SIDES
 from fieldapp.domain.review import escalated_by
 from fieldapp.i18n import has_key, t
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
-from fieldapp.i18n.rules import reason_text
+from fieldapp.i18n.rules import render
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
 from sync.merge import writer
@@ -291,7 +291,9 @@ def station_refusal(exc: StationError) -> CaseError:
     """A coded station refusal as the dialogs show refusals (`refusal_text`), in the UI language."""
     if not has_key(f"error.{exc.code}"):
         return CaseError(f"Not recorded: {exc}")
-    params = {k: reason_text(v) if k == "reason" else v for k, v in exc.params.items()}
+    params = dict(exc.params)
+    if exc.refusal is not None:
+        params["reason"] = render(exc.refusal.code, exc.refusal.params)
     return CaseError("Not recorded: " + t(f"error.{exc.code}", **params).rstrip(".。"))
 
 

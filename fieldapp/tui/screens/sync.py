@@ -24,7 +24,7 @@ from fieldapp.core.net import human_size, peer_arg, remembered_interface
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import tls_material
 from fieldapp.i18n import t
-from fieldapp.i18n.rules import sync_error_text
+from fieldapp.i18n.sync_errors import sync_error_text
 from fieldapp.tui.bindings import translate_bindings
 from sync.discovery import PeerBrowser
 from sync.lan import SERVICE_TYPE, sync_with, wanted_by

@@ -1,0 +1,113 @@
+"""One source of field checks: the intake form, the case dialogs, the command line and the reducer.
+
+Each check returns a coded `Refusal` (code and parameters, `fieldapp.domain.refusals`) or None;
+the reducer stores it in the view when it refuses an operation, the form, the dialogs and the
+command line show it translated (`fieldapp.i18n.rules.render`).
+
+Two levels. `FIELD_CHECKS` are what the reducer enforces at merge time, on every device: they
+must never refuse what an earlier version accepted and stored, or a store's state would change
+on upgrade. Entry checks (`phone_problem`, `party_problem`) are what a person
+may type now: the merge checks plus what earlier versions did not ask at merge time (a phone
+made of digits). docs/rules.md says which is which.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fieldapp.domain import model
+from sync.refusals import Refusal, refusal
+
+#: A phone as typed: digits, optionally after a plus, 5 to 20 of them (after `normalise_phone`).
+PHONE_MIN, PHONE_MAX = 5, 20
+#: What the reducer has always accepted as a phone (any text up to this length).
+PHONE_STORED_MAX = 32
+_PHONE = re.compile(r"\+?[0-9]+")
+# Chinese input methods often type full-width digits; the store keeps ASCII ones.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+
+
+def text(value: Any, name: str, limit: int, required: bool = False) -> Refusal | None:
+    """Text of at most `limit` characters (and, if `required`, not blank)."""
+    if required and (not isinstance(value, str) or len(value) > limit or not value or value.isspace()):
+        return refusal("text_required", field=name, limit=limit)
+    if not isinstance(value, str) or len(value) > limit:
+        return refusal("text_invalid", field=name, limit=limit)
+    return None
+
+
+def choice(value: Any, name: str, choices: tuple[Any, ...]) -> Refusal | None:
+    """One of `choices` (a vocabulary: `fieldapp.domain.model`)."""
+    return None if value in choices else refusal("choice_invalid", field=name)
+
+
+def normalise_phone(value: str) -> str:
+    """The phone as stored: trimmed, full-width digits and plus made ASCII."""
+    return value.strip().translate(_FULL_WIDTH)
+
+
+def phone_problem(value: str) -> Refusal | None:
+    """A phone as typed (empty: none given): digits, optionally after +, 5 to 20 of them."""
+    phone = normalise_phone(value)
+    if phone and not (_PHONE.fullmatch(phone) and PHONE_MIN <= len(phone) <= PHONE_MAX):
+        return refusal("phone_invalid", min=PHONE_MIN, max=PHONE_MAX)
+    return None
+
+
+def party_problem(name: str, phone: str, role: str = "party") -> Refusal | None:
+    """A party as typed: a name, a phone (or none) as `phone_problem` wants, a known role."""
+    return (
+        text(name.strip(), "party_name", model.MAX_SHORT, required=True)
+        or phone_problem(phone)
+        or choice(role, "party_role", model.PARTY_ROLES)
+    )
+
+
+def deadline(value: Any) -> Refusal | None:
+    """A deadline written exactly as YYYY-MM-DD (or none)."""
+    if value is None:
+        return None
+    try:
+        model.parse_deadline(value if isinstance(value, str) else "?")
+    except ValueError:
+        return refusal("deadline_invalid")
+    return None
+
+
+def parties(value: Any) -> Refusal | None:
+    """The parties as the reducer takes them (lenient on phones: see the module's docstring)."""
+    if not isinstance(value, list) or len(value) > model.MAX_PARTIES:
+        return refusal("parties_invalid", limit=model.MAX_PARTIES)
+    for party in value:
+        if not isinstance(party, dict):
+            return refusal("party_incomplete")
+        found = (
+            text(party.get("name"), "party_name", model.MAX_SHORT, required=True)
+            or text(party.get("phone", ""), "party_phone", PHONE_STORED_MAX)
+            or choice(party.get("role", "party"), "party_role", model.PARTY_ROLES)
+        )
+        if found:
+            return found
+    return None
+
+
+def flags(value: Any) -> Refusal | None:
+    """Risk flags drawn from the vocabulary."""
+    if not isinstance(value, list) or any(f not in model.FLAGS for f in value):
+        return refusal("flags_invalid")
+    return None
+
+
+#: What the reducer checks of each case field, at merge time.
+FIELD_CHECKS = {
+    "village": lambda v: text(v, "village", model.MAX_SHORT, required=True),
+    "category": lambda v: choice(v, "category", model.CATEGORIES),
+    "risk": lambda v: choice(v, "risk", model.RISKS),
+    "summary": lambda v: text(v, "summary", model.MAX_TEXT, required=True),
+    "source": lambda v: choice(v, "source", model.SOURCES),
+    "flags": flags,
+    "deadline": deadline,
+    "parties": parties,
+    "tier": lambda v: None if v is None else choice(v, "tier", model.TIERS),
+}
