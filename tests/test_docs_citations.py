@@ -3,7 +3,7 @@
 After the modules moved into subpackages, a stale citation sends a reader (or a reviewer's
 client written from docs/) to nothing. Every path with a directory in it, in any tracked
 Markdown or Python file, names a file of this repository (or the project brief beside it,
-`../shared/`); every dotted name under fieldapp., sync., storage. or harness. names a module
+`../shared/`; a path after a commit, `80c593f:fieldapp/station.py`, is that commit's); every dotted name under fieldapp., sync., storage. or harness. names a module
 or an attribute of one (when cited in backticks, as the docs cite code).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PATH = re.compile(r"(?<![\w./-])((?:\.\./)?(?:[A-Za-z_][\w-]*/)+[\w-]+\.(?:py|md|toml|tcss|sh))\b")
+PATH = re.compile(r"(?<![\w./:-])((?:\.\./)?(?:[A-Za-z_][\w-]*/)+[\w-]+\.(?:py|md|toml|tcss|sh))\b")
 #: A dotted name in backticks (how docs and docstrings cite code), e.g. `sync.lan.wanted_by`.
 DOTTED = re.compile(r"`((?:fieldapp|sync|storage|harness)(?:\.[A-Za-z_]\w*)+)[`(]")
 #: Not code: catalogue keys and file names that look dotted.
