@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "revoke_already": "the device is already revoked",
     "revoke_incomplete": "the revocation is incomplete",
     "revoke_not_signed": "the revocation is not signed by the station",
+    # a local operation this version would not fold in full (sync.replica.Replica.record)
+    "fields_not_read": "this version does not read every field of the {kind} operation",
 }
 
 

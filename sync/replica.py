@@ -449,10 +449,10 @@ class Replica(ForkQuarantine, RollbackRecovery):
                 self._standings.clear()  # memoised per call: a rolled-back transaction may have left it stale
                 op = self.make(kind, entity, payload)
                 if self._not_understood(op):  # a misspelt field: every device would ignore it
-                    raise OperationRefused(f"this version does not read every field of the {kind} operation")
-                refusal = self.revoked_reason(op.author, op.epoch, op.seq)
-                if refusal is not None:  # the merge skips such operations before any reducer sees them
-                    raise OperationRefused(refusal)
+                    raise OperationRefused(refusal("fields_not_read", kind=kind))
+                revoked = self.revoked_reason(op.author, op.epoch, op.seq)
+                if revoked is not None:  # the merge skips such operations before any reducer sees them
+                    raise OperationRefused(revoked)
                 reducer = self._reducers[kind]
                 probe = self.db.keyed(reducer.table).get_copy(entity)
                 probe = probe if probe is not None else reducer.initial(op)

@@ -3,8 +3,9 @@
 After the modules moved into subpackages, a stale citation sends a reader (or a reviewer's
 client written from docs/) to nothing. Every path with a directory in it, in any tracked
 Markdown or Python file, names a file of this repository (or the project brief beside it,
-`../shared/`; a path after a commit, `80c593f:fieldapp/station.py`, is that commit's); every dotted name under fieldapp., sync., storage. or harness. names a module
-or an attribute of one (when cited in backticks, as the docs cite code).
+`../shared/`; a path after a commit, `80c593f:fieldapp/station.py`, is that commit's); every
+dotted name under fieldapp., sync., storage. or harness. names a module or an attribute of
+one (when cited in backticks, as the docs cite code).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from harness.replicas import converge, exchange, station_devices
 from sync.devices import DeviceReducer
 from sync.merge import MergeEnv, PayloadFields, Reducer, set_field
 from sync.ops import Operation, decode_trusted
+from sync.refusals import Refusal, refusal
 from sync.replica import FOLDED_WITH_KEY, VIEW_FORMAT, VIEW_FORMAT_KEY, Replica
 from tests.test_sync_session import sync
 
@@ -48,12 +49,12 @@ class PinReducer:
     def initial(self, op: Operation) -> dict[str, Any]:
         return {"place": op.entity, "texts": []}
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
         if env.role(op.author, op.epoch, op.seq) is None:
-            return "the author's device is not known"
+            return refusal("author_unknown")
         text = op.payload.get("text")
         if not isinstance(text, str) or not text.strip():
-            return "a pinned note needs text"
+            return refusal("pin_needs_text")
         state["texts"].append({"op": op.key, "text": text})
         return None
 
@@ -71,18 +72,20 @@ class NewerCaseReducer(CaseReducer):
         SET: {"fields": frozenset({*NOT_SET, *FIELD_CHECKS, "dialect"}), "base": None},
     }
 
-    def _case_create(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_create(
+        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
+    ) -> Refusal | None:
         reason = super()._case_create(state, op, p, role)
         if reason is None and isinstance(p.get("dialect"), str):
             set_field(state, "dialect", p["dialect"], op, None)
         return reason
 
-    def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         fields = p.get("fields")
         if not isinstance(fields, dict) or "dialect" not in fields:
             return super()._case_set(state, op, p, role)
         if not isinstance(fields["dialect"], str):
-            return "the dialect must be text"
+            return refusal("dialect_not_text")
         rest = {name: value for name, value in fields.items() if name != "dialect"}
         reason = super()._case_set(state, op, {**p, "fields": rest}, role) if rest else None
         if reason is None:
@@ -104,13 +107,13 @@ class NewerDeviceReducer(DeviceReducer):
         PROMOTE: {"epoch": None},
     }
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
         if op.kind not in (LABEL, PROMOTE):
             return super().apply(state, op, env)
         if env.role(op.author, op.epoch, op.seq) != "supervisor":
-            return "only a supervisor labels or promotes a device"
+            return refusal("label_needs_supervisor")
         if "public_key" not in state:
-            return "the device is not known (yet)"
+            return refusal("label_device_unknown")
         if op.kind == LABEL:
             state["label"] = str(op.payload.get("label", ""))
         else:

@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.replicas import converge, station_devices
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import cases as kinds
 from fieldapp.domain.refusals import CODES, FIELD_NAMES
 from fieldapp.i18n import CATALOGUES
 from fieldapp.i18n.rules import refused_text, rejection_text, render
+from harness import PASSPHRASE
+from harness.replicas import converge, station_devices
 from sync import refusals as sync_refusals
 from sync.merge import field_base
 from sync.replica import VIEW_FORMAT_KEY
-from harness import PASSPHRASE
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -50,6 +50,7 @@ SAMPLE: dict[str, Any] = {
     "role": "boss",
     "min": 5,
     "max": 20,
+    "kind": "case.set",
 }
 
 

@@ -29,10 +29,10 @@ from fieldapp.domain.areas import VillageReducer
 from fieldapp.domain.cases import CaseReducer
 from fieldapp.domain.refusals import CODES
 from fieldapp.i18n.rules import refused_text
+from harness import FAST_KDF, PASSPHRASE
 from storage import FieldDB
 from sync.identity import DeviceIdentity
 from sync.replica import VIEW_FORMAT, VIEW_FORMAT_KEY, Replica
-from harness import FAST_KDF, PASSPHRASE
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Each earlier view format and the commit that made it (`git log -G"^VIEW_FORMAT = [0-9]"
@@ -47,7 +47,7 @@ from pathlib import Path
 from fieldapp import cases as kinds
 from sync.merge import field_base
 from sync.trust import REVOKE
-from harness.replicas import converge, exchange, station_devices
+from tests.replicas import converge, exchange, station_devices
 
 root = Path(sys.argv[1])
 with station_devices(root, 2) as station:

@@ -36,6 +36,7 @@ _SYNC_ZH: dict[str, str] = {
     "revoke_already": "该设备已被吊销",
     "revoke_incomplete": "吊销信息不完整",
     "revoke_not_signed": "吊销未经派出所签名",
+    "fields_not_read": "本版本不读取 {kind} 操作中的某些字段",
 }
 
 _STRINGS: dict[str, tuple[str, str]] = {
