@@ -224,7 +224,7 @@ def test_parties_round_trip_through_the_workbook(cases: list[dict[str, Any]], tm
     cases_sheet = book["cases"]
     names = [c.value for c in cases_sheet[1]].index("当事人")
     for row in cases_sheet.iter_rows(min_row=2, values_only=True):
-        assert split_names(row[names], "zh") == [p["name"] for p in by_id[row[0]]["parties"]]
+        assert split_names(str(row[names]), "zh") == [p["name"] for p in by_id[row[0]]["parties"]]
 
 
 def test_parties_round_trip_through_the_csv_files(

@@ -8,7 +8,7 @@ an existing one unless asked to. No Textual here; openpyxl loads only for XLSX.
   shows Chinese correctly; the visits and the parties go to further CSV files when they
   are named (`--visits-out`, `--parties-out`), since a CSV file holds one table.
 - XLSX: one workbook, sheets "cases", "visits" and "parties"; bold frozen header row;
-  set up to print (`PRINT`): A4, fitted to the page's width (landscape when a sheet is
+  set up to print (`_print_setup`): A4, fitted to the page's width (landscape when a sheet is
   too wide for portrait), the header row repeated on every printed page.
 - Parties: the cases' "parties" cell lists the names only, separated by "；" (Chinese)
   or "; " (English), never by a comma or "、", which names may hold; the exact form is
@@ -353,7 +353,7 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Table]], one_page: bool = False) -> b
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
     for title, (header, rows) in sheets:
         sheet = book.create_sheet(title)
         _put_row(sheet, 1, header)

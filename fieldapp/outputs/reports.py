@@ -524,9 +524,9 @@ def report_text(report: dict[str, Any], lang: str) -> str:
     # One change column, as "+3 (+50.0%)": the two spreadsheet columns side by side.
     header = header[:5]
     cells = []
-    for row in rows:
-        texts = [_cell_text(c) for c in row]
-        if isinstance(row[5], Number) and texts[4] not in (NONE, "0"):
+    for figures in rows:
+        texts = [_cell_text(c) for c in figures]
+        if isinstance(figures[5], Number) and texts[4] not in (NONE, "0"):
             texts[4] = f"{texts[4]} ({texts[5]})"
         cells.append(texts[:5])
     widths = [max([_width(header[i])] + [_width(r[i]) for r in cells]) for i in range(1, 5)]
@@ -552,7 +552,7 @@ def report_text(report: dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
-#: A report of at most this many rows prints on one A4 page (scaled down to fit); a longer
+#: A report of fewer rows than this prints on one A4 page (scaled down to fit); a longer
 #: one prints one page wide, as many tall as it needs, the header row on each.
 ONE_PAGE_ROWS = 80
 
