@@ -136,6 +136,13 @@ def truth_from_export(data: bytes) -> dict[str, Truth]:
     return cases
 
 
+def half_up(part: int, whole: int) -> float:
+    """100 * part / whole to one decimal, a half rounded away from zero, in integers only."""
+    sign = -1 if part * whole < 0 else 1
+    part, whole = abs(part), abs(whole)
+    return sign * ((2000 * part + whole) // (2 * whole)) / 10
+
+
 def bounds(kind: str, year: int, month: int) -> tuple[datetime, datetime]:
     """[start, end) of the month, quarter or half containing year-month, Beijing time."""
     size = {"month": 1, "quarter": 3, "half": 6}[kind]
@@ -169,7 +176,7 @@ def expected(truth: dict[str, Truth], kind: str, year: int, month: int) -> dict[
         "found": len(found),
         "resolved": len(resolved),
         "found_resolved": len(done_by_end),
-        "resolution_rate": round(100 * len(done_by_end) / len(found), 1) if found else None,
+        "resolution_rate": half_up(len(done_by_end), len(found)) if found else None,
         "hazards_found": len(hazards),
         "hazards_fixed": sum(c.status_at(end) in DONE for c in hazards),
         "overdue_at_end": len(overdue),
@@ -490,9 +497,9 @@ def test_report_figures_match_an_independent_pass_over_the_operations(
             if a is None or b is None:
                 assert change["diff"] is None
             else:
-                assert change["diff"] == round(a - b, 1)
+                assert change["diff"] == (a - b if name != "resolution_rate" else round(a - b, 1))
             if name != "resolution_rate" and a is not None and b:
-                assert change["pct"] == round(100 * (a - b) / b, 1)
+                assert change["pct"] == half_up(a - b, b)
             nonzero |= {name for name in reports.FIGURES if want_now[name] and want_then[name]}
         assert all(report["officers"][d] == station.officers[d] for d in report["officers"])
     # The data exercises every figure in both columns somewhere (else the check proves little).
@@ -708,7 +715,7 @@ def test_csv_export_holds_exactly_the_filtered_cases_with_chinese_intact(
         assert row["登记人"] == station.officers[case.creator]
         assert row["承办民警"] == (station.officers[case.assignee] if case.assignee else "")
         assert row["登记时间"] == case.created.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-        assert "、" in row["当事人"]  # two invented parties, joined the Chinese way
+        assert len(row["当事人"].split("；")) == 2  # two invented parties, apart by "；"
     with visits_csv.open(encoding="utf-8-sig", newline="") as fh:
         visits = list(csv.DictReader(fh))
     assert len(visits) == summary["visits"] == sum(station.truth[i].visits for i in want)
@@ -755,7 +762,7 @@ def test_xlsx_and_json_exports(station: Station, tmp_path: Path) -> None:
     want = independent_filter(station.truth, officer=officer)
     assert want and summary["cases"] == len(want)
     workbook = openpyxl.load_workbook(book)
-    assert workbook.sheetnames == ["cases", "visits"]
+    assert workbook.sheetnames == ["cases", "visits", "parties"]
     cases, visits = workbook["cases"], workbook["visits"]
     for sheet in (cases, visits):
         assert sheet.freeze_panes == "A2"

@@ -10,13 +10,17 @@ from typing import Any
 from fieldapp.cli.cases import AddCommon, service_for
 from fieldapp.core.service import officer_names
 from fieldapp.domain import model
-from fieldapp.i18n import detect_language
+from fieldapp.i18n import Translator, detect_language
+from fieldapp.i18n import reports as _strings  # noqa: F401  (registers the export strings)
 from fieldapp.outputs.exports import (
     FORMATS,
     CaseFilter,
     ExportError,
+    ExportResult,
+    UnknownVillage,
     build_export,
     check_writable,
+    close_villages,
     filter_cases,
     parse_date,
     write_new,
@@ -38,6 +42,46 @@ def _lang(args: argparse.Namespace) -> str:
     return str(args.lang or detect_language())
 
 
+def unknown_village(village: str, known: list[str], lang: str) -> UnknownVillage:
+    """The refusal of a `--village` no case has, naming the close names (or all, if few)."""
+    tr = Translator(lang)
+
+    def quoted(names: list[str]) -> str:
+        return tr.t("export.names_sep").join(tr.t("export.quoted", name=n) for n in names)
+
+    close = close_villages(village, known)
+    lines = [tr.t("export.unknown_village", village=quoted([village]))]
+    if close:
+        lines.append(tr.t("export.village_close", names=quoted(close)))
+    elif known:
+        lines.append(tr.t("export.village_known", names=quoted(sorted(known)[:12])))
+    else:
+        lines.append(tr.t("export.village_none"))
+    return UnknownVillage(village, close, sorted(known), "\n".join(lines))
+
+
+def export_message(result: ExportResult, fmt: str, lang: str) -> str:
+    """What an export wrote, naming every file, and that it is not encrypted."""
+    tr = Translator(lang)
+    paths = list(result.files)
+    if fmt == "csv":
+        counts = {"cases": result.cases, "visits": result.visits, "parties": result.parties}
+        parts = [
+            tr.t(f"export.wrote.{table}", count=counts[table], path=path)
+            for table, path in zip(result.tables, paths, strict=True)
+        ]
+        text = tr.t("export.wrote.csv", files=tr.t("export.wrote.sep").join(parts))
+    else:
+        text = tr.t(
+            f"export.wrote.{fmt}",
+            cases=result.cases,
+            visits=result.visits,
+            parties=result.parties,
+            path=paths[0],
+        )
+    return f"{text}\n{tr.t('export.not_encrypted')}"
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the filtered cases (and visits) as CSV, XLSX or JSON."""
     created_from = parse_date(args.date_from, "--from") if args.date_from else None
@@ -54,34 +98,37 @@ def cmd_export(args: argparse.Namespace) -> int:
         created_to=created_to,
         overdue=args.overdue,
     )
-    targets = [args.out] + ([args.visits_out] if args.visits_out else [])
+    targets = [p for p in (args.out, args.visits_out, args.parties_out) if p]
     check_writable(targets, args.force)  # before unlocking: a refusal costs no passphrase
     lang = _lang(args)
     with service_for(args) as service:
-        cases = filter_cases(service.cases(), wanted)
-        result = build_export(cases, args.format, lang, officer_names(service), args.out, args.visits_out)
+        every = service.cases()
+        known = {c["village"] for c in every}
+        if args.village is not None and args.village not in known:
+            raise unknown_village(args.village, sorted(known), lang)  # a misspelling writes nothing
+        cases = filter_cases(every, wanted)
+        result = build_export(
+            cases,
+            args.format,
+            lang,
+            officer_names(service),
+            args.out,
+            args.visits_out,
+            parties_out=args.parties_out,
+        )
     write_new(result.files, args.force)
     summary: dict[str, Any] = {
         "format": args.format,
         "cases": result.cases,
         "visits": result.visits,
+        "parties": result.parties,
         "out": str(args.out),
         "visits_out": str(args.visits_out) if args.visits_out else None,
+        "parties_out": str(args.parties_out) if args.parties_out else None,
+        "files": list(result.files),
         "lang": lang,
     }
-    if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
-        return 0
-    if args.format == "csv":
-        text = f"Wrote {result.cases} case(s) to {args.out}"
-        text += f" and {result.visits} visit(s) to {args.visits_out}." if args.visits_out else "."
-    elif args.format == "xlsx":
-        text = (
-            f"Wrote {result.cases} case(s) and {result.visits} visit(s) to {args.out} (sheets cases, visits)."
-        )
-    else:
-        text = f"Wrote {result.cases} case(s), with their {result.visits} visit(s), to {args.out}."
-    print(f"{text}\n{NOT_ENCRYPTED}")
+    print(json.dumps(summary, ensure_ascii=False) if args.json else export_message(result, args.format, lang))
     return 0
 
 
@@ -105,7 +152,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            print(f"Wrote the {period.code} report to {args.out}.")
+            print(Translator(lang).t("report.wrote", period=period.code, path=args.out))
         return 0
     print(json.dumps(report, ensure_ascii=False) if args.json else report_text(report, lang))
     return 0
@@ -118,6 +165,9 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", type=Path, required=True, metavar="FILE")
     p.add_argument("--visits-out", type=Path, metavar="FILE", help="with --format csv: the visits' file")
+    p.add_argument(
+        "--parties-out", type=Path, metavar="FILE", help="with --format csv: the parties' file (one row each)"
+    )
     p.add_argument("--status", choices=model.STATUSES)
     p.add_argument("--risk", choices=model.RISKS)
     p.add_argument("--village")

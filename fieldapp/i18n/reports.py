@@ -34,7 +34,51 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.col.visit_place": ("Place", "地点"),
     "export.col.visit_participants": ("Participants", "参加人员"),
     "export.col.visit_note": ("Note", "情况记录"),
+    # Export columns: parties
+    "export.col.party_name": ("Name", "姓名"),
+    "export.col.party_phone": ("Phone", "联系电话"),
+    "export.col.party_role": ("Role", "身份"),
     "export.list_sep": (", ", "、"),
+    #: Between the parties' names in the cases' "parties" cell: names may hold commas and "、".
+    "export.party_sep": ("; ", "；"),
+    # Export: what was written, and a village no case has
+    "export.wrote.cases": ("{count} case(s) to {path}", "{count}件案件写入 {path}"),
+    "export.wrote.visits": ("{count} visit(s) to {path}", "{count}次走访写入 {path}"),
+    "export.wrote.parties": ("{count} party(ies) to {path}", "{count}名当事人写入 {path}"),
+    "export.wrote.csv": ("Wrote {files}.", "已将{files}。"),
+    "export.wrote.sep": ("; ", "；"),
+    "export.wrote.xlsx": (
+        "Wrote {cases} case(s), {visits} visit(s) and {parties} party(ies) to {path} "
+        "(sheets cases, visits, parties).",
+        "已将{cases}件案件、{visits}次走访、{parties}名当事人写入 {path}（工作表 cases、visits、parties）。",
+    ),
+    "export.wrote.json": (
+        "Wrote {cases} case(s), with their {visits} visit(s), to {path}.",
+        "已将{cases}件案件（含{visits}次走访）写入 {path}。",
+    ),
+    "export.not_encrypted": (
+        "The file is not encrypted and names private people: keep it on the station's computer.",
+        "文件未加密，含当事人个人信息：请只保存在派出所的电脑上。",
+    ),
+    "export.unknown_village": (
+        "No case has the village {village}; nothing was written.",
+        "没有村（社区）为{village}的案件，未写入任何文件。",
+    ),
+    "export.village_close": (
+        "Did you mean: {names}? Run the export again with --village and one of these names.",
+        "是否要找：{names}？请用 --village 加其中一个名称重新导出。",
+    ),
+    "export.village_known": (
+        "Villages with cases: {names}. Run the export again with --village and one of these names.",
+        "有案件的村（社区）：{names}。请用 --village 加其中一个名称重新导出。",
+    ),
+    "export.village_none": (
+        "This store has no cases yet; run the export without --village once cases are recorded.",
+        "本设备尚无案件；登记案件后再导出（不加 --village）。",
+    ),
+    "export.names_sep": (", ", "、"),
+    "export.quoted": ('"{name}"', "“{name}”"),
+    "report.wrote": ("Wrote the {period} report to {path}.", "已将{period}统计表写入 {path}。"),
     # Report: periods
     "report.title": ("Dispute work report: {period}", "矛盾纠纷排查化解工作统计：{period}"),
     "report.timezone": ("Local time {offset}", "本地时间 {offset}"),
@@ -47,6 +91,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "report.col.current": ("This period ({period})", "本期（{period}）"),
     "report.col.previous": ("Same period last year ({period})", "去年同期（{period}）"),
     "report.col.change": ("Change", "增减"),
+    "report.col.change_pct": ("Change %", "增减幅度"),
     # Report: figures
     "report.section.overall": ("Overall", "总体情况"),
     "report.section.found.category": ("Found, by category", "发现纠纷：按类别"),
@@ -70,6 +115,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "report.fig.reopened": ("Reopened (flared up)", "反弹重启"),
     "report.fig.repeat_incidents": ("Repeat incidents", "重复发生事件"),
     "report.pp": ("{value:+.1f} pp", "{value:+.1f}个百分点"),
+    #: The same in a spreadsheet's number format (the unit in quotes; positive;negative;zero).
+    "report.pp_format": (
+        '+0.0" pp";-0.0" pp";0.0" pp"',
+        '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"',
+    ),
     "report.none": ("none", "无"),
     "report.note": (
         "Resolution rate = cases found in the period that were resolved or closed by its end ÷ "

@@ -5,9 +5,14 @@ with history), plus `write_new`, which writes a file atomically and never replac
 an existing one unless asked to. No Textual here; openpyxl loads only for XLSX.
 
 - CSV: one file of cases, UTF-8 with a byte-order mark (`utf-8-sig`) so that Excel
-  shows Chinese correctly; the visits go to a second CSV file when one is named
-  (`--visits-out`), since a CSV file holds one table.
-- XLSX: one workbook, sheet "cases" and sheet "visits"; bold frozen header row.
+  shows Chinese correctly; the visits and the parties go to further CSV files when they
+  are named (`--visits-out`, `--parties-out`), since a CSV file holds one table.
+- XLSX: one workbook, sheets "cases", "visits" and "parties"; bold frozen header row;
+  set up to print (`_print_setup`): A4, fitted to the page's width (landscape when a sheet is
+  too wide for portrait), the header row repeated on every printed page.
+- Parties: the cases' "parties" cell lists the names only, separated by "；" (Chinese)
+  or "; " (English), never by a comma or "、", which names may hold; the exact form is
+  the parties sheet (or CSV), one row per party: case id, name, phone, role.
 - JSON: a list of the filtered cases exactly as `fieldapp case show --json` prints them
   (their visits are inside).
 
@@ -24,6 +29,7 @@ second; deadlines and follow-up dates are calendar dates as recorded.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +41,7 @@ from typing import Any
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import Translator
 from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers outcome names)
+from fieldapp.i18n import intake as _intake_strings  # noqa: F401  (registers party role names)
 from fieldapp.i18n import reports as _strings  # noqa: F401  (registers the export strings)
 from storage.files import atomic_write
 
@@ -68,11 +75,28 @@ VISIT_COLUMNS = (
     "visit_participants",
     "visit_note",
 )
+PARTY_COLUMNS = ("id", "party_name", "party_phone", "party_role")
 #: Column widths in XLSX are capped at this many characters (long texts wrap in the cell).
 MAX_WIDTH = 60
 
 Names = Callable[[str], str]
-Cell = str | int | date | datetime | None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A figure a spreadsheet stores as a number shown through a number format.
+
+    `value` is what an XLSX cell holds (a rate of 6.3 % is 0.063, format "0.0%"); `text`
+    is how the plain-text report and a CSV show it ("6.3%", "+32"): composed by the
+    program from numbers alone, so a CSV writes it without the formula guard's quote.
+    """
+
+    value: int | float
+    number_format: str
+    text: str
+
+
+Cell = str | int | float | date | datetime | Number | None
 Table = tuple[list[str], list[list[Cell]]]
 
 
@@ -152,9 +176,14 @@ def _term(tr: Translator, prefix: str, value: str | None) -> str:
 
 
 def case_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tzinfo | None = None) -> Table:
-    """Header and one row per case, with vocabulary and officers named in `lang`."""
+    """Header and one row per case, with vocabulary and officers named in `lang`.
+
+    The parties' names are separated by `export.party_sep` ("；" or "; "); each party's
+    phone and role are in `party_table`.
+    """
     tr = Translator(lang)
     sep = tr.t("export.list_sep")
+    party_sep = tr.t("export.party_sep")
     rows: list[list[Cell]] = []
     for case in cases:
         outcome = case.get("outcome") or {}
@@ -166,7 +195,7 @@ def case_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tzi
                 _term(tr, "risk", case["risk"]),
                 _term(tr, "status", case["status"]),
                 case["summary"],
-                sep.join(p["name"] for p in case["parties"]),
+                party_sep.join(p["name"] for p in case["parties"]),
                 _term(tr, "source", case.get("source")),
                 sep.join(_term(tr, "flag", f) for f in case.get("flags", [])),
                 date.fromisoformat(case["deadline"]) if case.get("deadline") else None,
@@ -203,9 +232,27 @@ def visit_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tz
     return [tr.t(f"export.col.{c}") for c in VISIT_COLUMNS], rows
 
 
-def _text(cell: Cell) -> str | int:
+def party_table(cases: Sequence[dict[str, Any]], lang: str) -> Table:
+    """Header and one row per party of the given cases, in the order recorded: case id, name, phone, role."""
+    tr = Translator(lang)
+    rows: list[list[Cell]] = [
+        [
+            case["id"],
+            party["name"],
+            party.get("phone", ""),
+            _term(tr, "intake.role", party.get("role", "party")),
+        ]
+        for case in cases
+        for party in case["parties"]
+    ]
+    return [tr.t(f"export.col.{c}") for c in PARTY_COLUMNS], rows
+
+
+def _text(cell: Cell) -> str | int | float:
     if cell is None:
         return ""
+    if isinstance(cell, Number):
+        return cell.text
     if isinstance(cell, datetime):
         return cell.isoformat(sep=" ", timespec="seconds")
     if isinstance(cell, date):
@@ -219,26 +266,19 @@ def _text(cell: Cell) -> str | int:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class Figure(str):
-    """Text the program composed from numbers alone (a report's change, "+3 (+50.0%)").
-
-    It holds no typed text, so a CSV writes it as it is; everything else that is text
-    is treated as typed.
-    """
-
-
 def sheet_cell(cell: Cell, fmt: str) -> Cell:
     """A table's cell as the spreadsheet `fmt` ("csv" or "xlsx") must receive it.
 
     CSV: text starting with a `FORMULA_STARTS` character gets a leading `'` (Excel and
     LibreOffice then show the rest as text; the quote is visible in the cell); dates are
-    written YYYY-MM-DD [hh:mm:ss]; numbers as they are. XLSX: unchanged; `xlsx_bytes`
-    stores every str as a string cell, so here a leading `=` needs no quote.
+    written YYYY-MM-DD [hh:mm:ss]; numbers as they are; a `Number` as its text ("+32",
+    "6.3%"), composed from numbers alone, so without the quote. XLSX: unchanged;
+    `xlsx_bytes` stores every str as a string cell, so here a leading `=` needs no quote.
     """
     if fmt == "xlsx":
         return cell
     value = _text(cell)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not isinstance(cell, Figure):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not isinstance(cell, Number):
         return "'" + value
     return value
 
@@ -247,6 +287,10 @@ def _put_row(sheet: Any, row_number: int, row: Sequence[Cell]) -> None:
     """Write one XLSX row: text as string cells (never formulas), numbers and dates typed."""
     for column, value in enumerate(row, start=1):
         cell = sheet.cell(row=row_number, column=column)
+        if isinstance(value, Number):
+            cell.value = value.value
+            cell.number_format = value.number_format
+            continue
         cell.value = sheet_cell(value, "xlsx")
         if isinstance(value, str):
             # openpyxl makes any str starting with "=" a formula; a string cell it stays.
@@ -270,14 +314,46 @@ def _width(value: Cell) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in longest)
 
 
-def xlsx_bytes(sheets: Sequence[tuple[str, Table]]) -> bytes:
-    """A workbook with one sheet per (title, table): bold frozen header, fitted widths."""
+#: A4's paper size code in a workbook's page setup (ECMA-376's ST_PaperSize).
+A4 = 9
+#: Characters of column width (Excel's unit) that fit across portrait A4 at full size, within
+#: the margins `xlsx_bytes` sets (1.3 cm each side).
+PORTRAIT_WIDTH = 95
+#: A sheet wider than this (in the same unit) prints landscape: fitted to portrait A4 it
+#: would shrink below about two thirds of full size.
+LANDSCAPE_OVER = 140
+
+
+def _print_setup(sheet: Any, widths: Sequence[float], one_page: bool) -> None:
+    """A4, fitted to one page wide (landscape if wide), the header row on every page, gridlines."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    setup = sheet.page_setup
+    setup.paperSize = A4
+    setup.orientation = "landscape" if sum(widths) > LANDSCAPE_OVER else "portrait"
+    setup.fitToWidth = 1
+    setup.fitToHeight = 1 if one_page else 0  # 0: as many pages tall as the rows need
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+    sheet.print_options.horizontalCentered = True
+    margins = sheet.page_margins
+    margins.left = margins.right = 0.5  # inches
+    margins.top = margins.bottom = 0.6
+
+
+def xlsx_bytes(sheets: Sequence[tuple[str, Table]], one_page: bool = False) -> bytes:
+    """A workbook with one sheet per (title, table): bold frozen header, fitted widths, set up to print.
+
+    Every sheet prints on A4, one page wide, the header row repeated on each page
+    (`_print_setup`); `one_page` also fits it to one page tall (a report).
+    """
     from openpyxl import Workbook  # loaded only when a workbook is written
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
     for title, (header, rows) in sheets:
         sheet = book.create_sheet(title)
         _put_row(sheet, 1, header)
@@ -286,10 +362,12 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Table]]) -> bytes:
         for row_number, row in enumerate(rows, start=2):
             _put_row(sheet, row_number, row)
         sheet.freeze_panes = "A2"
+        widths = []
         for index, name in enumerate(header, start=1):
             column = [name, *(row[index - 1] for row in rows)]
             letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = min(MAX_WIDTH, max(_width(v) for v in column) + 2)
+            widths.append(min(MAX_WIDTH, max(_width(v) for v in column) + 2))
+            sheet.column_dimensions[letter].width = widths[-1]
             for cell in sheet[letter][1:]:
                 if isinstance(cell.value, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm:ss"
@@ -299,6 +377,7 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Table]]) -> bytes:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         if rows:
             sheet.auto_filter.ref = sheet.dimensions
+        _print_setup(sheet, widths, one_page)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -322,6 +401,10 @@ class ExportResult:
     cases: int
     visits: int
     files: dict[str, bytes]
+    parties: int = 0
+    #: What each file holds, in the order of `files`: "cases", "visits" or "parties"
+    #: (a workbook or a JSON file holds them all and is named "cases").
+    tables: tuple[str, ...] = ()
 
 
 def build_export(
@@ -332,30 +415,90 @@ def build_export(
     out: Path,
     visits_out: Path | None = None,
     tz: tzinfo | None = None,
+    parties_out: Path | None = None,
 ) -> ExportResult:
-    """The files (path → bytes) of an export of `cases` (already filtered)."""
+    """The files (path → bytes) of an export of `cases` (already filtered), in the order written:
+    the cases, then the visits and the parties (CSV, when named)."""
     if fmt not in FORMATS:
         raise ExportError(f"--format must be one of: {', '.join(FORMATS)}; got {fmt!r}.")
-    if visits_out is not None and fmt != "csv":
+    for option, path, sheet in (
+        ("--visits-out", visits_out, "visits"),
+        ("--parties-out", parties_out, "parties"),
+    ):
+        if path is not None and fmt != "csv":
+            raise ExportError(
+                f"{option} is for --format csv only: an xlsx workbook has a {sheet} sheet, "
+                f"and json holds the {sheet} inside each case."
+            )
+    targets = [Path(p).resolve() for p in (out, visits_out, parties_out) if p is not None]
+    if len(set(targets)) < len(targets):
         raise ExportError(
-            "--visits-out is for --format csv only: an xlsx workbook has a visits sheet, "
-            "and json holds the visits inside each case."
+            "--out, --visits-out and --parties-out name the same file; give each table its own file."
         )
-    if visits_out is not None and Path(visits_out).resolve() == Path(out).resolve():
-        raise ExportError("--out and --visits-out name the same file; give the visits their own file.")
     visits = sum(len(c["visits"]) for c in cases)
+    parties = sum(len(c["parties"]) for c in cases)
     files: dict[str, bytes] = {}
+    tables = ["cases"]
     if fmt == "csv":
         files[str(out)] = csv_bytes(case_table(cases, lang, names, tz))
         if visits_out is not None:
             files[str(visits_out)] = csv_bytes(visit_table(cases, lang, names, tz))
+            tables.append("visits")
+        if parties_out is not None:
+            files[str(parties_out)] = csv_bytes(party_table(cases, lang))
+            tables.append("parties")
     elif fmt == "xlsx":
         files[str(out)] = xlsx_bytes(
-            [("cases", case_table(cases, lang, names, tz)), ("visits", visit_table(cases, lang, names, tz))]
+            [
+                ("cases", case_table(cases, lang, names, tz)),
+                ("visits", visit_table(cases, lang, names, tz)),
+                ("parties", party_table(cases, lang)),
+            ]
         )
     else:
         files[str(out)] = json_bytes(cases)
-    return ExportResult(len(cases), visits, files)
+    return ExportResult(len(cases), visits, files, parties, tuple(tables))
+
+
+# ------------------------------------------------------------------ a village that no case has
+
+
+class UnknownVillage(ExportError):
+    """`--village` names a village no case of the store has (most likely a misspelling).
+
+    `close` holds the store's village names nearest to it, best first; `known` all of them.
+    The message is composed in the user's language by the command line (`message`).
+    """
+
+    code = "unknown_village"
+
+    def __init__(self, village: str, close: list[str], known: list[str], message: str) -> None:
+        super().__init__(message)
+        self.village, self.close, self.known = village, close, known
+
+
+def close_villages(wanted: str, known: Iterable[str], limit: int = 5) -> list[str]:
+    """The names in `known` nearest to `wanted`, best first: by the characters and by their pinyin.
+
+    A name typed with a homophone (东陵村 for 东岭村), in pinyin (dongling, dlc), or
+    without its suffix (东岭) finds the village; at most `limit` names, none far off.
+    """
+    from fieldapp.domain.search import pinyin_forms  # pypinyin loads only for this
+
+    typed = wanted.strip().lower()
+    typed_full, typed_initials = pinyin_forms(typed)
+    scored = []
+    for name in set(known):
+        full, initials = pinyin_forms(name)
+        score = max(
+            difflib.SequenceMatcher(None, typed, name.lower()).ratio(),
+            difflib.SequenceMatcher(None, typed_full, full).ratio(),
+            1.0 if typed and typed in (initials, full) else 0.0,
+            0.9 if typed and (typed in name.lower() or typed_full in full) else 0.0,
+        )
+        if score >= 0.6:
+            scored.append((-score, name))
+    return [name for _score, name in sorted(scored)[:limit]]
 
 
 def check_writable(paths: Iterable[Path], force: bool) -> None:

@@ -17,7 +17,9 @@ Definitions (they are also printed under the text report):
   the end of the period (replaying the status changes and reopenings of the history
   up to then) was `resolved` or `closed`.
 - **Resolution rate (化解率)** = found and resolved by period end ÷ found, as a
-  percentage to one decimal; none when nothing was found.
+  percentage to one decimal rounded half up (2 of 32 is 6.3 %, as a reader rounds by
+  hand; `round()` would give 6.2); none when nothing was found. Changes in percent and
+  percentage points are rounded the same way (`half_up`).
 - **Safety hazards found / fixed**: the same two counts for category `hazard`.
 - **Overdue at period end**: cases recorded before the end whose deadline was before
   the end's date and whose status then was not resolved or closed. For a period not
@@ -41,13 +43,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fieldapp.domain import model
 from fieldapp.domain.cases import STATUS_LOG
 from fieldapp.i18n import Translator
 from fieldapp.i18n import reports as _strings  # noqa: F401  (registers the report strings)
-from fieldapp.outputs.exports import Figure, csv_bytes, xlsx_bytes
+from fieldapp.outputs.exports import Cell, Number, csv_bytes, xlsx_bytes
 
 PERIODS = ("month", "quarter", "half")
 MONTHS = {"month": 1, "quarter": 3, "half": 6}
@@ -253,8 +256,14 @@ def state_facts(state: dict[str, Any]) -> CaseFacts:
 # ------------------------------------------------------------------ figures
 
 
+def half_up(value: Decimal) -> float:
+    """`value` to one decimal, a half rounded away from zero (6.25 -> 6.3, -6.25 -> -6.3)."""
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+    """`part` of `whole` in percent, to one decimal, rounded half up; None when `whole` is 0."""
+    return half_up(Decimal(100 * part) / Decimal(whole)) if whole else None
 
 
 def figure_cases(
@@ -333,9 +342,10 @@ def _change(current: Any, previous: Any) -> dict[str, Any]:
     if current is None or previous is None:
         return {"diff": None, "pct": None}
     if isinstance(current, float) or isinstance(previous, float):
-        return {"diff": round(current - previous, 1), "pct": None}
+        # Rates have one decimal; their difference is exact in decimal (no float residue).
+        return {"diff": half_up(Decimal(str(current)) - Decimal(str(previous))), "pct": None}
     diff = current - previous
-    return {"diff": diff, "pct": round(100 * diff / previous, 1) if previous else None}
+    return {"diff": diff, "pct": half_up(Decimal(100 * diff) / Decimal(previous)) if previous else None}
 
 
 def build_report(
@@ -387,23 +397,40 @@ def _period_from(doc: dict[str, Any]) -> Period:
     return Period(doc["kind"], first.year, first.month)
 
 
-def _show(value: Any) -> str | int:
+NONE = "—"
+#: Number formats of the report's cells in a workbook: a rate, a signed count, a signed percentage.
+RATE_FORMAT = "0.0%"
+SIGNED_FORMAT = "+0;-0;0"
+SIGNED_PERCENT_FORMAT = "+0.0%;-0.0%;0.0%"
+
+
+def _show(value: Any) -> Cell:
+    """A figure's cell: a count as an int, a rate as a `Number` (6.3 shown "6.3%", stored 0.063)."""
     if value is None:
-        return "—"
+        return NONE
     if isinstance(value, float):
-        return f"{value:.1f}%"
+        return Number(float(Decimal(str(value)) / 100), RATE_FORMAT, f"{value:.1f}%")
     return int(value)
 
 
-def _show_change(figure: str, change: dict[str, Any], tr: Translator) -> str:
-    """The change shown, e.g. +3 (+50.0%): a `Figure`, composed from numbers alone (CSV keeps its sign)."""
-    diff = change["diff"]
-    if diff is None:
-        return "—"
+def _show_change(figure: str, change: dict[str, Any], tr: Translator) -> tuple[Cell, Cell]:
+    """The change as two cells: the difference (+3; a rate's in percentage points) and the
+    percentage change of a count (+50.0%); "—" where there is none, "" for a rate's."""
+    diff, pct = change["diff"], change["pct"]
     if figure == "resolution_rate":
-        return Figure(tr.t("report.pp", value=diff))
+        shown = (
+            NONE if diff is None else Number(diff, tr.t("report.pp_format"), tr.t("report.pp", value=diff))
+        )
+        return shown, ""
+    if diff is None:
+        return NONE, NONE
     text = f"{diff:+d}" if diff else "0"
-    return Figure(f"{text} ({change['pct']:+.1f}%)" if change["pct"] is not None and diff else text)
+    percentage = (
+        NONE
+        if pct is None
+        else Number(float(Decimal(str(pct)) / 100), SIGNED_PERCENT_FORMAT, f"{pct:+.1f}%" if pct else "0.0%")
+    )
+    return Number(diff, SIGNED_FORMAT, text), percentage
 
 
 def _dimension_names(dimension: str, report: dict[str, Any], tr: Translator) -> Callable[[str], str]:
@@ -436,8 +463,10 @@ def _dimension_order(
     return sorted(keys, key=lambda k: (-count(now, k), -count(then, k), k))
 
 
-def report_table(report: dict[str, Any], lang: str) -> tuple[list[str], list[list[str | int]]]:
-    """The report as one table: section, item, this period, same period last year, change."""
+def report_table(report: dict[str, Any], lang: str) -> tuple[list[str], list[list[Cell]]]:
+    """The report as one table: section, item, this period, same period last year, change,
+    change in percent. Counts are ints; rates and changes are `Number`s (numbers with a
+    number format in a workbook, their text in a CSV)."""
     tr = Translator(lang)
     current, previous = _period_from(report["period"]), _period_from(report["previous_period"])
     header = [
@@ -446,8 +475,9 @@ def report_table(report: dict[str, Any], lang: str) -> tuple[list[str], list[lis
         tr.t("report.col.current", period=current.label(lang)),
         tr.t("report.col.previous", period=previous.label(lang)),
         tr.t("report.col.change"),
+        tr.t("report.col.change_pct"),
     ]
-    rows: list[list[str | int]] = []
+    rows: list[list[Cell]] = []
     overall = tr.t("report.section.overall")
     for figure in FIGURES:
         rows.append(
@@ -456,7 +486,7 @@ def report_table(report: dict[str, Any], lang: str) -> tuple[list[str], list[lis
                 tr.t(f"report.fig.{figure}"),
                 _show(report["current"][figure]),
                 _show(report["previous"][figure]),
-                _show_change(figure, report["change"][figure], tr),
+                *_show_change(figure, report["change"][figure], tr),
             ]
         )
     for measure in ("found", "resolved"):
@@ -469,8 +499,12 @@ def report_table(report: dict[str, Any], lang: str) -> tuple[list[str], list[lis
                 a = now_groups.get(key, {}).get(measure, 0)
                 b = then_groups.get(key, {}).get(measure, 0)
                 if a or b:
-                    rows.append([section, name(key), a, b, _show_change(measure, _change(a, b), tr)])
+                    rows.append([section, name(key), a, b, *_show_change(measure, _change(a, b), tr)])
     return header, rows
+
+
+def _cell_text(cell: Cell) -> str:
+    return cell.text if isinstance(cell, Number) else str(cell)
 
 
 def _width(text: str) -> int:
@@ -487,7 +521,14 @@ def report_text(report: dict[str, Any], lang: str) -> str:
     tr = Translator(lang)
     header, rows = report_table(report, lang)
     current = _period_from(report["period"])
-    cells = [[str(c) for c in row] for row in rows]
+    # One change column, as "+3 (+50.0%)": the two spreadsheet columns side by side.
+    header = header[:5]
+    cells = []
+    for figures in rows:
+        texts = [_cell_text(c) for c in figures]
+        if isinstance(figures[5], Number) and texts[4] not in (NONE, "0"):
+            texts[4] = f"{texts[4]} ({texts[5]})"
+        cells.append(texts[:5])
     widths = [max([_width(header[i])] + [_width(r[i]) for r in cells]) for i in range(1, 5)]
 
     def line(row: list[str]) -> str:
@@ -511,11 +552,20 @@ def report_text(report: dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
+#: A report of fewer rows than this prints on one A4 page (scaled down to fit); a longer
+#: one prints one page wide, as many tall as it needs, the header row on each.
+ONE_PAGE_ROWS = 80
+
+
 def report_file(report: dict[str, Any], fmt: str, lang: str) -> bytes:
-    """The report's table as a CSV (UTF-8 with BOM) or XLSX (sheet "report") file."""
+    """The report's table as a CSV (UTF-8 with BOM) or XLSX (sheet "report") file.
+
+    In the XLSX, counts, rates and changes are numbers with number formats (a rate
+    "0.0%", a change "+0;-0;0"); the sheet prints on A4, the labels beside the figures.
+    """
     table = report_table(report, lang)
     if fmt == "csv":
-        return csv_bytes(table)  # type: ignore[arg-type]
+        return csv_bytes(table)
     if fmt == "xlsx":
-        return xlsx_bytes([("report", table)])  # type: ignore[list-item]
+        return xlsx_bytes([("report", table)], one_page=len(table[1]) < ONE_PAGE_ROWS)
     raise ReportError(f"--format must be csv or xlsx for a report file; got {fmt!r}.")
