@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from sync.documents import DeviceDoc
 from sync.merge import MergeEnv
 from sync.ops import Operation
 from sync.trust import (
@@ -22,17 +21,17 @@ class DeviceReducer:
     table = "devices"
     kinds = frozenset({ANNOUNCE, REVOKE, SETTLE})
 
-    def initial(self, op: Operation) -> dict[str, Any]:
+    def initial(self, op: Operation) -> DeviceDoc:
         """A device not announced yet."""
         return {"device_id": op.entity, "roles": {}, "revoked": None}
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def apply(self, state: DeviceDoc, op: Operation, env: MergeEnv) -> str | None:
         """Record a device's key, role and officer, or its revocation."""
         if op.kind == ANNOUNCE:
             record = record_from_announce(op.author, op.payload, env.anchor)
             if isinstance(record, str):
                 return record
-            state.update(public_key=record.public_key, role=record.role, officer=record.officer)
+            state.update({"public_key": record.public_key, "role": record.role, "officer": record.officer})
             state["roles"][f"{op.epoch:016x}"] = record.role
             return None
         if op.kind == SETTLE:
@@ -40,7 +39,7 @@ class DeviceReducer:
         return self._revoke(state, op, env)
 
     @staticmethod
-    def _settle(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def _settle(state: DeviceDoc, op: Operation, env: MergeEnv) -> str | None:
         """A supervisor's decision on a fork of this device's log: which entry is the log."""
         if env.role(op.author, op.epoch, op.seq) != "supervisor":
             return "only a supervisor can settle a fork"
@@ -66,11 +65,11 @@ class DeviceReducer:
         }
         return None
 
-    def finish(self, state: dict[str, Any], last: Operation) -> None:
+    def finish(self, state: DeviceDoc, last: Operation) -> None:
         """Nothing depends on the newest announcement or revocation alone."""
 
     @staticmethod
-    def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def _revoke(state: DeviceDoc, op: Operation, env: MergeEnv) -> str | None:
         payload = op.payload
         if env.anchor is None:
             return "revocations need a station; this device is not enrolled at one"

@@ -8,9 +8,10 @@ person typing gets the refusal at once and nothing is written.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final, TypedDict, cast
 
 from fieldapp.domain import model
+from fieldapp.domain.documents import CaseDoc, FollowUp, HistoryEntry, Outcome, Referral, Visit
 from sync.merge import MergeEnv, field_base, set_field, set_new_fields
 from sync.ops import Operation
 
@@ -22,13 +23,13 @@ VISIT, NOTE = "visit.add", "note.add"
 #: Every accepted status change as [hlc, new status, 1 if a reopening else 0], in merge order:
 #: what period figures need of a case's history, kept so that dashboards need not decode its
 #: operations (the same facts `history` gives; `tests/test_exports_reports.py` checks both).
-STATUS_LOG = "_statuses"
+STATUS_LOG: Final = "_statuses"
 KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, REVIEW, VISIT, NOTE})
 #: Whether the case has been red at any moment since it was last opened, in the fold's order: a
 #: rule about history, so an officer cannot close a red case by reassessing its risk first. A
 #: case is opened by its intake, and again by a reopening *of a closed case*; reopening a resolved
 #: case continues the same period (else reopen, resolve, close would wash the red out).
-RED_SINCE_OPENED = "red_since_opened"
+RED_SINCE_OPENED: Final = "red_since_opened"
 
 
 def _text(value: Any, name: str, limit: int, required: bool = False) -> str | None:
@@ -106,6 +107,21 @@ def check_fields(fields: Any, allowed: tuple[str, ...]) -> str | None:
     return None
 
 
+class _StatusDetail(TypedDict, total=False):
+    """What a status change sets besides the status, by new status."""
+
+    tier: int | None
+    escalation_approved: bool | None
+    referral: Referral | None
+    outcome: Outcome | None
+    followups: list[FollowUp]
+
+
+def _fields(state: CaseDoc) -> dict[str, Any]:
+    """A case as the merge engine writes its fields: by name (`sync/merge.py`); the same dict."""
+    return cast("dict[str, Any]", state)
+
+
 class CaseReducer:
     """Folds case operations into the `cases` view."""
 
@@ -131,7 +147,7 @@ class CaseReducer:
         """The id a case creation made again at (author, epoch, seq) gets (Replica.reissue_pending)."""
         return model.case_id_for(author, epoch, seq) if op.kind == CREATE else None
 
-    def initial(self, op: Operation) -> dict[str, Any]:
+    def initial(self, op: Operation) -> CaseDoc:
         """A case not yet created (operations may arrive before the intake)."""
         return {
             "id": op.entity,
@@ -161,7 +177,7 @@ class CaseReducer:
             "updated_at": None,
         }
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> str | None:
+    def apply(self, state: CaseDoc, op: Operation, env: MergeEnv) -> str | None:
         """Check the rules, then fold; a refusal leaves `state` as it was.
 
         Operations past a revocation's cut-off never reach a reducer (`fold_into` and
@@ -174,13 +190,13 @@ class CaseReducer:
             return "the case does not exist (yet) on this device"
         return self._handlers[op.kind](state, op, op.payload, role)
 
-    def finish(self, state: dict[str, Any], last: Operation) -> None:
+    def finish(self, state: CaseDoc, last: Operation) -> None:
         """A case was last updated by the latest operation accepted into it."""
         state["updated_at"] = model.stamp_iso(last.hlc)
 
     # Each handler validates first and mutates only when everything is valid.
 
-    def _case_create(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_create(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         if state["exists"]:
             return "the case already exists"
         if op.entity != model.case_id_for(op.author, op.epoch, op.seq):
@@ -195,13 +211,15 @@ class CaseReducer:
         reason = check_fields(fields, tuple(fields))
         if reason:
             return reason
-        set_new_fields(state, fields, op)
-        state.update(exists=True, created_at=model.stamp_iso(op.hlc), created_by=op.author)
+        set_new_fields(_fields(state), fields, op)
+        state.update({"exists": True, "created_at": model.stamp_iso(op.hlc), "created_by": op.author})
         state[RED_SINCE_OPENED] = fields["risk"] == "red"
         return None
 
-    def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
-        fields, bases = p.get("fields"), p.get("base", {})
+    def _case_set(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
+        # Not a dict if the payload is malformed: `check_fields` refuses it then.
+        fields: dict[str, Any] = p.get("fields") or {}
+        bases = p.get("base", {})
         reason = check_fields(fields, model.EDITABLE)
         if reason:
             return reason
@@ -213,14 +231,14 @@ class CaseReducer:
         if raised and role != "supervisor" and state["status"] != "escalated":
             return "an officer raises a case's tier by escalating it, for a supervisor to approve"
         for name, value in fields.items():
-            set_field(state, name, value, op, bases.get(name) if isinstance(bases, dict) else None)
+            set_field(_fields(state), name, value, op, bases.get(name) if isinstance(bases, dict) else None)
         if raised and state["status"] == "escalated":
             state["escalation_approved"] = role == "supervisor"
         if fields.get("risk") == "red":
             state[RED_SINCE_OPENED] = True
         return None
 
-    def _case_status(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_status(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         new, current = p.get("status"), state["status"]
         if new not in model.STATUSES or new == "open":
             return f"status must be one of: {', '.join(model.STATUSES[1:])}"
@@ -229,7 +247,7 @@ class CaseReducer:
         reason = _text(p.get("reason", ""), "the reason", model.MAX_TEXT)
         if reason:
             return reason
-        extra: dict[str, Any] = {}
+        extra: _StatusDetail = {}
         if new == "escalated":
             if p.get("tier") not in (2, 3):
                 return "an escalation names tier 2 (joint team) or 3 (mediation room)"
@@ -264,12 +282,12 @@ class CaseReducer:
                 return "a red case can only be closed by a supervisor"
             if state.get(RED_SINCE_OPENED):
                 return "a case that has been red since it was last opened can only be closed by a supervisor"
-        set_field(state, "status", new, op, p.get("base"))
+        set_field(_fields(state), "status", new, op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, new, 0])
         state.update(extra)
         return None
 
-    def _case_reopen(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_reopen(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         if state["status"] not in model.REOPENABLE:
             return f"only a resolved or closed case can be reopened (this one is {state['status']})"
         if _text(p.get("reason"), "the reason for reopening", model.MAX_TEXT, required=True):
@@ -277,31 +295,31 @@ class CaseReducer:
         # Reopening a closed case opens a new period; a resolved one never closed continues its own.
         was_red = state["status"] != "closed" and state.get(RED_SINCE_OPENED, False)
         state[RED_SINCE_OPENED] = was_red or state["risk"] == "red"
-        set_field(state, "status", "in_progress", op, p.get("base"))
+        set_field(_fields(state), "status", "in_progress", op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, "in_progress", 1])
         state["reopened"] = {"reason": p["reason"], "by": op.author, "at": model.stamp_iso(op.hlc)}
         return None
 
-    def _case_assign(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_assign(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         if role != "supervisor":
             return "only a supervisor may assign a case"
         if _text(p.get("assignee"), "the assignee", 64, required=True) or _deadline(p.get("deadline")):
             return "an assignment names the officer's device (and optionally a valid deadline)"
-        set_field(state, "assignee", p["assignee"], op, p.get("base"))
+        set_field(_fields(state), "assignee", p["assignee"], op, p.get("base"))
         state["claimed_by"] = None
         if p.get("deadline"):
-            set_field(state, "deadline", p["deadline"], op, p.get("deadline_base"))
+            set_field(_fields(state), "deadline", p["deadline"], op, p.get("deadline_base"))
         return None
 
-    def _case_claim(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_claim(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         if state["assignee"] not in (None, op.author):
             return "the case is assigned to another officer"
         state["claimed_by"] = op.author
         if state["assignee"] is None:
-            set_field(state, "assignee", op.author, op, None)
+            set_field(_fields(state), "assignee", op.author, op, None)
         return None
 
-    def _case_approve(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_approve(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         if role != "supervisor":
             return "only a supervisor may approve an escalation"
         if state["status"] != "escalated" or state["escalation_approved"]:
@@ -313,7 +331,7 @@ class CaseReducer:
         state["escalation_approved"] = True
         return None
 
-    def _case_review(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _case_review(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         """Keep the value shown and settle the field's open conflicts (choosing another value is
         an ordinary write naming the shown one as its base, which settles them too)."""
         if role != "supervisor":
@@ -329,7 +347,7 @@ class CaseReducer:
             conflict["resolved_by"] = op.key
         return None
 
-    def _visit_add(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _visit_add(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         reason = (
             _choice(p.get("kind"), "the visit kind", model.VISIT_KINDS)
             or _text(p.get("note"), "the visit note", model.MAX_TEXT, required=True)
@@ -338,7 +356,7 @@ class CaseReducer:
         )
         if reason:
             return reason
-        visit = {
+        visit: Visit = {
             "id": op.key,
             "kind": p["kind"],
             "note": p["note"],
@@ -356,7 +374,7 @@ class CaseReducer:
                     break
         return None
 
-    def _note_add(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> str | None:
+    def _note_add(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> str | None:
         if _text(p.get("text"), "the note", model.MAX_TEXT, required=True):
             return "a note needs text"
         state["notes"].append(
@@ -365,7 +383,7 @@ class CaseReducer:
         return None
 
 
-def history(state: dict[str, Any], ops: list[Operation]) -> list[dict[str, Any]]:
+def history(state: CaseDoc, ops: list[Operation]) -> list[HistoryEntry]:
     """The timeline of a case: each accepted operation, with its author and time.
 
     Derived when a case is shown rather than stored in it, so that a merge does not
