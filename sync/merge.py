@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from sync.certs import Anchor
 from sync.documents import Conflict, Refused
@@ -24,12 +24,12 @@ from sync.ops import Operation, op_key
 from sync.trust import ALWAYS_FOLDED
 
 #: Keys the engine keeps in every entity state.
-OPS = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
+OPS: Final = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
 #: field -> the index in OPS of the operation whose write is the current value. (An index,
 #: not the op's key, hlc and author: those are in OPS already, and a case has ten fields.)
-WRITERS = "_w"
-CONFLICTS = "conflicts"
-REFUSED = "refused"
+WRITERS: Final = "_w"
+CONFLICTS: Final = "conflicts"
+REFUSED: Final = "refused"
 _ORDER = attrgetter("order")
 
 

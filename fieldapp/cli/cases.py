@@ -14,6 +14,7 @@ from fieldapp.core.device import default_store_dir
 from fieldapp.core.passphrase import read_passphrase
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import model
+from fieldapp.domain.documents import PublicCase
 from fieldapp.i18n import Translator, detect_language
 from fieldapp.i18n.bundle import bilingual
 from storage.files import atomic_write
@@ -32,7 +33,7 @@ def service_for(args: argparse.Namespace) -> Iterator[CaseService]:
         service.close()
 
 
-def _print_case(args: argparse.Namespace, case: dict[str, Any], headline: str) -> None:
+def _print_case(args: argparse.Namespace, case: PublicCase, headline: str) -> None:
     if args.json:
         print(json.dumps(case, ensure_ascii=False, default=_bytes_hex))
         return
