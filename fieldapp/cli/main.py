@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fieldapp import __version__, i18n
 from fieldapp.cli import agreement as cli_agreement
@@ -78,7 +79,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     try:
         store = db.store
         info = device_info(db)
-        data = {
+        data: dict[str, Any] = {
             "ok": True,
             "device_id": info.device_id if info else None,
             "generation": store.generation,
@@ -88,7 +89,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
         }
     finally:
         db.close()
-    counts = ", ".join(f"{name} {n}" for name, n in data["tables"].items())  # type: ignore[attr-defined]
+    counts = ", ".join(f"{name} {n}" for name, n in data["tables"].items())
     _emit(args, data, f"Store is intact: generation {data['generation']}; {counts or 'empty'}.")
     return 0
 

@@ -177,7 +177,9 @@ class CaseService:
     def present(self, state: CaseDoc) -> ShownCase:
         """A case of the `cases` view as `case()` shows it: public, with its history (derived
         from its operations)."""
-        return cast(ShownCase, public(state) | {"history": history(state, self.replica.load_ops(state["_ops"]))})
+        return cast(
+            ShownCase, public(state) | {"history": history(state, self.replica.load_ops(state["_ops"]))}
+        )
 
     def cases(
         self,
@@ -313,9 +315,7 @@ class CaseService:
         self._record(ops.ASSIGN, case_id, payload)
         return self.case(case_id)
 
-    def settle_conflict(
-        self, case_id: str, field: str, value: Any = None, keep: bool = True
-    ) -> ShownCase:
+    def settle_conflict(self, case_id: str, field: str, value: Any = None, keep: bool = True) -> ShownCase:
         """Supervisor: settle the open conflict on `field`, keeping the value shown or writing `value`.
 
         Writing another value is an ordinary edit (or assignment) that names the shown value as

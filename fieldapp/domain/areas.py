@@ -51,7 +51,8 @@ class VillageReducer:
         reason = area_problem(op.entity, area)
         if reason:
             return reason
-        set_field(cast("dict[str, Any]", state), "area", area.strip() if area else None, op, op.payload.get("base"))
+        fields = cast("dict[str, Any]", state)  # the merge engine writes fields by name
+        set_field(fields, "area", area.strip() if area else None, op, op.payload.get("base"))
         return None
 
     def finish(self, state: VillageDoc, last: Operation) -> None:

@@ -148,7 +148,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 ]
 
 #: The subjects the text and choice checks name (cases.FIELD_CHECKS and friends).
-_NAMES = {
+_NAMES: dict[str, str] = {
     "the village": "村名",
     "the summary": "摘要",
     "the category": "类别",

@@ -43,7 +43,7 @@ class CaseListScreen(Screen[None]):
         self.query_one("#case-list", DataTable).focus()
 
     def on_screen_resume(self) -> None:
-        self._relabel(self.app.language)
+        self._relabel(self.app.language)  # type: ignore[attr-defined]
 
     def title_text(self) -> str:
         """The list's title in the UI language."""

@@ -143,7 +143,7 @@ class HomeScreen(Screen[None]):
         self.watch(self.app, "language", self._relabel)
         # Cell widths measured before the first layout come out as wide as the headers only
         # (CJK cut to one character): fill once more after it.
-        self.call_after_refresh(self._relabel, self.app.language)
+        self.call_after_refresh(self._relabel, self.app.language)  # type: ignore[attr-defined]
         table = self.query_one("#due" if self._figures["due"] else "#mine", DataTable)
         table.focus()
 
@@ -153,7 +153,7 @@ class HomeScreen(Screen[None]):
             self._resumed = True
             return
         self._load()
-        self._relabel(self.app.language)
+        self._relabel(self.app.language)  # type: ignore[attr-defined]
 
     def _relabel(self, _language: str) -> None:
         figures = self._figures

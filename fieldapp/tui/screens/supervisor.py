@@ -283,7 +283,8 @@ class SupervisorScreen(Screen[None]):
         """
         self.gathering = True
         self._draw_loading()
-        self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)
+        # (The checker cannot infer Textual's WorkType union from an async method: arg-type.)
+        self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)  # type: ignore[arg-type]
 
     async def _load_in_slices(self) -> None:
         states = self._states()
@@ -295,7 +296,7 @@ class SupervisorScreen(Screen[None]):
         self.gathering = False
         # The screen may have been closed (or the store locked) while the figures were gathered.
         with contextlib.suppress(NoMatches):
-            self._relabel(self.app.language)
+            self._relabel(self.app.language)  # type: ignore[attr-defined]
 
     def _draw_loading(self) -> None:
         """Say that the figures are being gathered (over the old ones, on a refresh)."""
