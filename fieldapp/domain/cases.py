@@ -230,8 +230,9 @@ class CaseReducer:
         raised = "tier" in fields and _tier_rank(fields["tier"]) > _tier_rank(state["tier"])
         if raised and role != "supervisor" and state["status"] != "escalated":
             return "an officer raises a case's tier by escalating it, for a supervisor to approve"
+        doc = _fields(state)
         for name, value in fields.items():
-            set_field(_fields(state), name, value, op, bases.get(name) if isinstance(bases, dict) else None)
+            set_field(doc, name, value, op, bases.get(name) if isinstance(bases, dict) else None)
         if raised and state["status"] == "escalated":
             state["escalation_approved"] = role == "supervisor"
         if fields.get("risk") == "red":
