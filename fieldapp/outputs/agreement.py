@@ -145,7 +145,7 @@ def _content(case: PublicCase, names: Names, station_name: str, lang: str, tz: t
         category=term(f"category.{case.get('category')}", str(case.get("category", ""))),
         village=str(case.get("village", "")).strip(),
         summary=_lines(str(case.get("summary", ""))),
-        terms=_lines(str(outcome["terms"] if (outcome := case.get("outcome")) else "")),
+        terms=_lines(str(outcome.get("terms", "") if (outcome := case.get("outcome")) else "")),
         sessions=sessions,
         mediators=[names(author) for author in authors],
     )
