@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from sync.documents import DeviceDoc
 from sync.merge import MergeEnv, PayloadFields
 from sync.ops import Operation
 from sync.refusals import Refusal, refusal
@@ -29,17 +28,17 @@ class DeviceReducer:
         SETTLE: dict.fromkeys(("epoch", "seq", "keep", "reason")),
     }
 
-    def initial(self, op: Operation) -> dict[str, Any]:
+    def initial(self, op: Operation) -> DeviceDoc:
         """A device not announced yet."""
         return {"device_id": op.entity, "roles": {}, "revoked": None}
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
+    def apply(self, state: DeviceDoc, op: Operation, env: MergeEnv) -> Refusal | None:
         """Record a device's key, role and officer, or its revocation."""
         if op.kind == ANNOUNCE:
             record = record_from_announce(op.author, op.payload, env.anchor)
             if isinstance(record, Refusal):
                 return record
-            state.update(public_key=record.public_key, role=record.role, officer=record.officer)
+            state.update({"public_key": record.public_key, "role": record.role, "officer": record.officer})
             state["roles"][f"{op.epoch:016x}"] = record.role
             return None
         if op.kind == SETTLE:
@@ -47,7 +46,7 @@ class DeviceReducer:
         return self._revoke(state, op, env)
 
     @staticmethod
-    def _settle(state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
+    def _settle(state: DeviceDoc, op: Operation, env: MergeEnv) -> Refusal | None:
         """A supervisor's decision on a fork of this device's log: which entry is the log."""
         if env.role(op.author, op.epoch, op.seq) != "supervisor":
             return refusal("settle_not_supervisor")
@@ -73,11 +72,11 @@ class DeviceReducer:
         }
         return None
 
-    def finish(self, state: dict[str, Any], last: Operation) -> None:
+    def finish(self, state: DeviceDoc, last: Operation) -> None:
         """Nothing depends on the newest announcement or revocation alone."""
 
     @staticmethod
-    def _revoke(state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
+    def _revoke(state: DeviceDoc, op: Operation, env: MergeEnv) -> Refusal | None:
         payload = op.payload
         if env.anchor is None:
             return refusal("revoke_no_station")

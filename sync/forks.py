@@ -43,7 +43,8 @@ class ForkQuarantine:
     def settled(self: Replica, chain: str) -> dict[int, bytes]:
         """seq -> the SHA-256 of the entry a supervisor kept there, for the forks of `chain`."""
         author, _, epoch_hex = chain.rpartition(".")
-        decisions = (self.device(author) or {}).get("settled") or {}
+        record = self.device(author)
+        decisions = (record.get("settled") if record is not None else None) or {}
         prefix = f"{epoch_hex}."
         return {
             int(key[len(prefix) :]): bytes(d["keep"])

@@ -16,20 +16,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from sync.certs import Anchor
+from sync.documents import Conflict, Refused
 from sync.ops import Operation, op_key
-from sync.refusals import Refusal, as_record
+from sync.refusals import Refusal
 from sync.trust import ALWAYS_FOLDED
 
 #: Keys the engine keeps in every entity state.
-OPS = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
+OPS: Final = "_ops"  # sorted [hlc, author, epoch, seq] of every operation folded in
 #: field -> the index in OPS of the operation whose write is the current value. (An index,
 #: not the op's key, hlc and author: those are in OPS already, and a case has ten fields.)
-WRITERS = "_w"
-CONFLICTS = "conflicts"
-REFUSED = "refused"
+WRITERS: Final = "_w"
+CONFLICTS: Final = "conflicts"
+REFUSED: Final = "refused"
 _ORDER = attrgetter("order")
 
 
@@ -60,8 +61,17 @@ PayloadFields = Mapping[str, Mapping[str, frozenset[str] | None]]
 PayloadCheck = tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]
 
 
-class Reducer(Protocol):
-    """Folds operations of some kinds into entities of one view table."""
+#: The document type of a reducer's view (a TypedDict: `sync/documents.py` names the engine's keys
+#: every document has, the reducer's module the rest, e.g. `fieldapp/domain/documents.py`).
+DocT = TypeVar("DocT")
+
+
+class Reducer(Protocol[DocT]):
+    """Folds operations of some kinds into entities of one view table, documents of type DocT.
+
+    The engine holds every view's documents alike (`Reducer[Any]`): plain dicts, stored and
+    hashed as they are.
+    """
 
     table: str
     kinds: frozenset[str]
@@ -71,15 +81,15 @@ class Reducer(Protocol):
     #: The payload fields it reads, by kind (see `PayloadFields`).
     payload_fields: PayloadFields
 
-    def initial(self, op: Operation) -> dict[str, Any]:
+    def initial(self, op: Operation) -> DocT:
         """The empty state of the entity `op` names."""
         ...
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
+    def apply(self, state: DocT, op: Operation, env: MergeEnv) -> Refusal | None:
         """Fold `op` into `state` in place; return why it is refused (a coded `Refusal`) or None."""
         ...
 
-    def finish(self, state: dict[str, Any], last: Operation) -> None:
+    def finish(self, state: DocT, last: Operation) -> None:
         """After a fold that accepted operations: `last` is the latest of them in total order.
 
         For what depends only on the newest accepted operation (a case's `updated_at`): once
@@ -132,16 +142,15 @@ def set_field(state: dict[str, Any], name: str, value: Any, op: Operation, base:
         hlc, author, epoch, seq = state[OPS][index]
         current = op_key(author, epoch, seq)
     if current is not None and current != base:
-        state.setdefault(CONFLICTS, []).append(
-            {
-                "field": name,
-                "open": True,
-                "values": [
-                    {"value": state[name], "op": current, "hlc": hlc, "author": author},
-                    {"value": value, "op": op.key, "hlc": op.hlc, "author": op.author},
-                ],
-            }
-        )
+        conflict: Conflict = {
+            "field": name,
+            "open": True,
+            "values": [
+                {"value": state[name], "op": current, "hlc": hlc, "author": author},
+                {"value": value, "op": op.key, "hlc": op.hlc, "author": op.author},
+            ],
+        }
+        state.setdefault(CONFLICTS, []).append(conflict)
     elif base is not None:
         # A write that saw the current value settles any open conflict on the field.
         for conflict in state.get(CONFLICTS, []):
@@ -167,7 +176,7 @@ def set_new_fields(state: dict[str, Any], values: dict[str, Any], op: Operation)
     writers.update(dict.fromkeys(values, len(state.get(OPS, ()))))
 
 
-def field_base(state: dict[str, Any] | None, name: str) -> str | None:
+def field_base(state: Mapping[str, Any] | None, name: str) -> str | None:
     """The base a new local write of `name` should name (the current winner's op)."""
     current = writer(state, name)
     return None if current is None else current[0]
@@ -176,15 +185,21 @@ def field_base(state: dict[str, Any] | None, name: str) -> str | None:
 def refuse(state: dict[str, Any], op: Operation, reason: Refusal) -> None:
     """Record that an operation had no effect, and why: its code and parameters, as data
     (shown for review, rendered in the reader's language: `sync.refusals`)."""
-    state.setdefault(REFUSED, []).append(
-        {"op": op.key, "kind": op.kind, "author": op.author, "hlc": op.hlc, **as_record(reason)}
-    )
+    entry: Refused = {
+        "op": op.key,
+        "kind": op.kind,
+        "author": op.author,
+        "hlc": op.hlc,
+        "code": reason.code,
+        "params": dict(reason.params),
+    }
+    state.setdefault(REFUSED, []).append(entry)
 
 
 def fold_into(
     state: dict[str, Any] | None,
     new_ops: list[Operation],
-    reducer: Reducer,
+    reducer: Reducer[Any],
     env: MergeEnv,
     load_ops: Callable[[Iterable[list[Any]]], list[Operation]],
     *,

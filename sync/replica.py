@@ -32,6 +32,7 @@ from storage import FieldDB
 from storage.store import no_gc, pack
 from sync.certs import Anchor
 from sync.devices import DeviceReducer
+from sync.documents import DeviceDoc
 from sync.forks import ForkQuarantine
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
@@ -114,7 +115,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         db: FieldDB,
         identity: DeviceIdentity,
         station: str,
-        reducers: Iterable[Reducer],
+        reducers: Iterable[Reducer[Any]],
         clock: HybridClock | None = None,
         anchor: Anchor | None = None,
         on_epoch: Callable[[DeviceIdentity], None] | None = None,
@@ -127,7 +128,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         self.anchor = anchor
         self.identity = identity
         self.station = station
-        self._reducers: dict[str, Reducer] = {}
+        self._reducers: dict[str, Reducer[Any]] = {}
         for reducer in [DeviceReducer(), *reducers]:
             for kind in reducer.kinds:
                 self._reducers[kind] = reducer
@@ -312,7 +313,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
             self.fold_pending()
         return self.db.keyed(table).raw()
 
-    def device(self, device_id: str) -> dict[str, Any] | None:
+    def device(self, device_id: str) -> DeviceDoc | None:
         """The `devices` view entry of a device (read-only)."""
         devices = self._encrypted.tables.get("devices")
         return None if devices is None else devices.get(device_id)

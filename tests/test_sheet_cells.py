@@ -21,7 +21,7 @@ import pytest
 
 from fieldapp.core.service import CaseService, init_device, officer_names
 from fieldapp.outputs.exports import build_export, csv_bytes, xlsx_bytes
-from fieldapp.outputs.reports import build_report, period_of, report_file
+from fieldapp.outputs.reports import build_report, period_of, report_file, state_facts
 from harness import FAST_KDF, PASSPHRASE
 
 #: What a hostile or careless hand types: each starts a formula in Excel or LibreOffice.
@@ -76,8 +76,9 @@ def export(service: CaseService, fmt: str, tmp_path: Path) -> dict[str, bytes]:
 
 
 def report(service: CaseService, fmt: str) -> bytes:
-    states = [s for s in service.replica.view("cases").values() if s["exists"]]
-    return report_file(build_report(states, period_of("month"), officer_names(service)), fmt, "en")
+    states = [s for s in service.cases_view().values() if s["exists"]]
+    report = build_report(states, period_of("month"), officer_names(service), facts_of=state_facts)
+    return report_file(report, fmt, "en")
 
 
 def assert_no_formula(book_bytes: bytes) -> list[openpyxl.cell.cell.Cell]:

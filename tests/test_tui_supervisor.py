@@ -82,6 +82,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             first=first.identity.device_id,
             second=second.identity.device_id,
             first_name=first.officer,
+            second_name=second.officer,
         )
     return facts
 
@@ -293,6 +294,27 @@ def test_supervisor_approves_an_escalation_from_the_review_queue(
         assert service.case(station["escalated"])["escalation_approved"] is True
     finally:
         service.close()
+
+
+def test_the_approval_opened_from_the_case_names_the_officer_who_escalated(
+    station: dict[str, Any], tmp_path: Path
+) -> None:
+    """The case screen holds the case as shown (no writers): the dialog still finds who asked,
+    as the review queue's does, not the assignee (nobody here)."""
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        app.open_case(station["escalated"])
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ApproveDialog)
+        body = str(dialog.query_one("#approve-body").render())
+        assert station["second_name"] in body
+
+    run(store, scenario)
 
 
 def test_supervisor_settles_a_conflict_choosing_the_other_value(

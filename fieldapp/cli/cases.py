@@ -15,6 +15,7 @@ from fieldapp.core.device import default_store_dir
 from fieldapp.core.passphrase import read_passphrase
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import model
+from fieldapp.domain.documents import PublicCase
 from fieldapp.domain.fields import normalise_phone, party_problem
 from fieldapp.i18n import Translator, detect_language
 from fieldapp.i18n.bundle import bilingual
@@ -35,7 +36,7 @@ def service_for(args: argparse.Namespace) -> Iterator[CaseService]:
         service.close()
 
 
-def _print_case(args: argparse.Namespace, case: dict[str, Any], headline: str) -> None:
+def _print_case(args: argparse.Namespace, case: PublicCase, headline: str) -> None:
     if args.json:
         print(json.dumps(case, ensure_ascii=False, default=_bytes_hex))
         return

@@ -103,7 +103,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     try:
         store = db.store
         info = device_info(db)
-        data = {
+        data: dict[str, Any] = {
             "ok": True,
             "device_id": info.device_id if info else None,
             "generation": store.generation,
@@ -113,7 +113,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
         }
     finally:
         db.close()
-    counts = ", ".join(f"{name} {n}" for name, n in data["tables"].items())  # type: ignore[attr-defined]
+    counts = ", ".join(f"{name} {n}" for name, n in data["tables"].items())
     _emit(args, data, f"Store is intact: generation {data['generation']}; {counts or 'empty'}.")
     return 0
 

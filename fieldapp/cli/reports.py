@@ -141,7 +141,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         check_writable([args.out], args.force)
     lang = _lang(args)
     with service_for(args) as service:
-        states = [s for s in service.replica.view("cases").values() if s["exists"]]
+        states = [s for s in service.cases_view().values() if s["exists"]]
         report = build_report(states, period, officer_names(service), facts_of=state_facts)
     if args.out is not None:
         write_new({str(args.out): report_file(report, args.format, lang)}, args.force)

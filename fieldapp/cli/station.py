@@ -134,7 +134,7 @@ def cmd_area_list(args: argparse.Namespace) -> int:
     """Villages by police area, with every village a case names (unplaced ones too)."""
     with service_for(args) as service:
         areas = service.areas()
-        villages = {c["village"] for c in service.replica.view("cases").values() if c.get("exists")}
+        villages = {c["village"] for c in service.cases_view().values() if c.get("exists")}
     rows = [{"village": v, "area": areas.get(v)} for v in sorted(villages | set(areas))]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))

@@ -8,10 +8,10 @@ message a person can act on; nothing is recorded then.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast, overload
 
 from fieldapp import __version__
 from fieldapp.core.device import DEVICE_TABLE, LOCAL_STATION, DeviceInfo
@@ -19,6 +19,7 @@ from fieldapp.domain import cases as ops
 from fieldapp.domain import model
 from fieldapp.domain.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
 from fieldapp.domain.cases import CaseReducer, history
+from fieldapp.domain.documents import CaseDoc, PublicCase, ShownCase, VillageDoc
 from fieldapp.domain.fields import FIELD_CHECKS
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import t
@@ -28,6 +29,7 @@ from storage import DEFAULT_KDF, FieldDB, KdfParams
 from sync import bundle
 from sync.bundle import Entry, Recipient
 from sync.certs import Anchor
+from sync.documents import DeviceDoc
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
 from sync.merge import field_base
@@ -60,20 +62,48 @@ def refused(found: Refusal) -> CaseError:
     return CaseError(f"Not recorded: {render(found.code, found.params, 'en')}.", found)
 
 
-def public(state: dict[str, Any]) -> dict[str, Any]:
+def public(state: CaseDoc) -> PublicCase:
     """A case as shown to people and `--json`: the view without merge bookkeeping."""
-    return {k: v for k, v in state.items() if k not in PUBLIC_HIDDEN}
+    return cast(PublicCase, {k: v for k, v in state.items() if k not in PUBLIC_HIDDEN})
 
 
+#: A case as a caller of `find_cases` presents it.
+Shown = TypeVar("Shown", bound=PublicCase)
+
+
+@overload
 def find_cases(
-    view: dict[str, Any],
+    view: Mapping[str, CaseDoc],
     status: str | None = None,
     risk: str | None = None,
     village: str | None = None,
     overdue: bool = False,
     today: date | None = None,
-    present: Callable[[dict[str, Any]], dict[str, Any]] = public,
-) -> list[dict[str, Any]]:
+) -> list[PublicCase]: ...
+
+
+@overload
+def find_cases(
+    view: Mapping[str, CaseDoc],
+    status: str | None = None,
+    risk: str | None = None,
+    village: str | None = None,
+    overdue: bool = False,
+    today: date | None = None,
+    *,
+    present: Callable[[CaseDoc], Shown],
+) -> list[Shown]: ...
+
+
+def find_cases(
+    view: Mapping[str, CaseDoc],
+    status: str | None = None,
+    risk: str | None = None,
+    village: str | None = None,
+    overdue: bool = False,
+    today: date | None = None,
+    present: Callable[[CaseDoc], Any] = public,
+) -> list[Any]:
     """Cases of a `cases` view matching every given filter, newest first, as `present` shows them."""
     today = today or date.today()
     found = [
@@ -140,20 +170,34 @@ class CaseService:
 
     # ------------------------------------------------------------ reading
 
-    def _state(self, case_id: str) -> dict[str, Any]:
-        state = self.replica.view("cases").get(case_id)
+    def cases_view(self) -> dict[str, CaseDoc]:
+        """The documents of the `cases` view by case id (live and read-only), folded up to date."""
+        return self.replica.view(CaseReducer.table)
+
+    def villages_view(self) -> dict[str, VillageDoc]:
+        """The documents of the `villages` view by village (live and read-only)."""
+        return self.replica.view(VillageReducer.table)
+
+    def devices_view(self) -> dict[str, DeviceDoc]:
+        """The documents of the `devices` view by device id (live and read-only)."""
+        return self.replica.view("devices")
+
+    def _state(self, case_id: str) -> CaseDoc:
+        state = self.cases_view().get(case_id)
         if state is None or not state["exists"]:
             raise CaseError(f"No case {case_id!r} on this device. `fieldapp case list` shows the ids.")
         return state
 
-    def case(self, case_id: str) -> dict[str, Any]:
+    def case(self, case_id: str) -> ShownCase:
         """One case, with visits, conflicts and its history (derived from its operations)."""
         return self.present(self._state(case_id))
 
-    def present(self, state: dict[str, Any]) -> dict[str, Any]:
+    def present(self, state: CaseDoc) -> ShownCase:
         """A case of the `cases` view as `case()` shows it: public, with its history (derived
         from its operations)."""
-        return public(state) | {"history": history(state, self.replica.load_ops(state["_ops"]))}
+        return cast(
+            ShownCase, public(state) | {"history": history(state, self.replica.load_ops(state["_ops"]))}
+        )
 
     def cases(
         self,
@@ -162,9 +206,9 @@ class CaseService:
         village: str | None = None,
         overdue: bool = False,
         today: date | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ShownCase]:
         """Cases matching every given filter, newest first."""
-        return find_cases(self.replica.view("cases"), status, risk, village, overdue, today, self.present)
+        return find_cases(self.cases_view(), status, risk, village, overdue, today, present=self.present)
 
     def state_hash(self) -> str:
         """Digest of the materialized view."""
@@ -197,7 +241,7 @@ class CaseService:
         source: str = "patrol",
         flags: list[str] | None = None,
         deadline: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ShownCase:
         """Record an intake; returns the new case."""
         fields = {
             "village": village.strip(),
@@ -232,7 +276,7 @@ class CaseService:
         outcome: dict[str, str] | None = None,
         assign: str | None = None,
         note: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ShownCase:
         """Change fields, status, assignment, or add a note, all or nothing."""
         state = self._state(case_id)
         fields = dict(fields or {})
@@ -263,7 +307,7 @@ class CaseService:
 
     def add_visit(
         self, case_id: str, kind: str, note: str, place: str = "", participants: str = ""
-    ) -> dict[str, Any]:
+    ) -> ShownCase:
         """Log a visit (home, phone, mediation, follow-up, field)."""
         self._state(case_id)
         self._record(
@@ -271,13 +315,13 @@ class CaseService:
         )
         return self.case(case_id)
 
-    def reopen(self, case_id: str, reason: str) -> dict[str, Any]:
+    def reopen(self, case_id: str, reason: str) -> ShownCase:
         """Reopen a resolved or closed case that flared up again."""
         state = self._state(case_id)
         self._record(ops.REOPEN, case_id, {"reason": reason, "base": field_base(state, "status")})
         return self.case(case_id)
 
-    def claim(self, case_id: str) -> dict[str, Any]:
+    def claim(self, case_id: str) -> ShownCase:
         """Take ownership of a case (face-to-face claim)."""
         self._state(case_id)
         self._record(ops.CLAIM, case_id, {})
@@ -288,7 +332,7 @@ class CaseService:
         """Whether this device holds a supervisor's certificate (the merge checks it again)."""
         return self.device_role == "supervisor"
 
-    def assign(self, case_id: str, device_id: str, deadline: str | None = None) -> dict[str, Any]:
+    def assign(self, case_id: str, device_id: str, deadline: str | None = None) -> ShownCase:
         """Supervisor: hand a case to an officer's device (点对点交办), optionally with a deadline."""
         state = self._state(case_id)
         if not device_id or self.replica.device(device_id) is None:
@@ -300,9 +344,7 @@ class CaseService:
         self._record(ops.ASSIGN, case_id, payload)
         return self.case(case_id)
 
-    def settle_conflict(
-        self, case_id: str, field: str, value: Any = None, keep: bool = True
-    ) -> dict[str, Any]:
+    def settle_conflict(self, case_id: str, field: str, value: Any = None, keep: bool = True) -> ShownCase:
         """Supervisor: settle the open conflict on `field`, keeping the value shown or writing `value`.
 
         Writing another value is an ordinary edit (or assignment) that names the shown value as
@@ -326,7 +368,7 @@ class CaseService:
 
     def areas(self) -> dict[str, str]:
         """Village -> the police area (警务区) the supervisor placed it in."""
-        return areas_of(self.replica.view(VillageReducer.table))
+        return areas_of(self.villages_view())
 
     def place_village(self, village: str, area: str | None) -> dict[str, str]:
         """Supervisor: put a village in a police area (None or "" takes it out); returns all areas."""
@@ -334,10 +376,10 @@ class CaseService:
         reason = area_problem(village, area)
         if reason:
             raise refused(reason)
-        self._record(AREA_SET, village, place_payload(self.replica.view(VillageReducer.table), village, area))
+        self._record(AREA_SET, village, place_payload(self.villages_view(), village, area))
         return self.areas()
 
-    def approve_escalation(self, case_id: str, tier: int | None = None) -> dict[str, Any]:
+    def approve_escalation(self, case_id: str, tier: int | None = None) -> ShownCase:
         """Supervisor: approve a pending escalation to `tier`, the one the supervisor saw
         (default: the case's tier now); refused on every device if an officer's raise sorts first."""
         state = self._state(case_id)
@@ -354,7 +396,7 @@ class CaseService:
             raise CaseError(bilingual("bundle.not_enrolled"))
         found = [
             Recipient(device_id, bytes(doc["public_key"]))
-            for device_id, doc in self.replica.view("devices").items()
+            for device_id, doc in self.devices_view().items()
             if "public_key" in doc and doc.get("revoked") is None
         ]
         return [*found, Recipient(anchor.station_id, anchor.ca_public_key)]

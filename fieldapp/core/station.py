@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from fieldapp.core.device import DEVICE_TABLE, LOCAL_STATION
 from fieldapp.core.service import CaseService
@@ -228,11 +228,12 @@ def _adopt(service: CaseService, cert: Certificate, anchor: Anchor, tls_cert: by
     # The pre-station log holds only the local announcement (see require_fresh) and was
     # never accepted by any station device: drop it so every member's view is the same.
     old_chain = chain_key(service.identity.device_id, service.identity.epoch)
+    # (Keyed tables' document ids are their str keys: `KeyedTable.document_id_class`.)
     service.replica.ops.remove(
-        doc_ids=[key for key in service.replica.ops.raw() if key.startswith(old_chain)]
+        doc_ids=[key for key in service.replica.ops.raw() if key.startswith(old_chain)]  # type: ignore[misc]
     )
-    service.replica.chains.remove(doc_ids=[old_chain])
-    service.db.keyed("devices").remove(doc_ids=[service.identity.device_id])
+    service.replica.chains.remove(doc_ids=[old_chain])  # type: ignore[list-item]
+    service.db.keyed("devices").remove(doc_ids=[service.identity.device_id])  # type: ignore[list-item]
     epoch = int.from_bytes(os.urandom(8), "big") >> 1
     doc.update(
         station=anchor.station_id,
@@ -271,19 +272,38 @@ def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
         raise StationError(f"Not revoked: {render(found.code, found.params, 'en')}.", refusal=found) from None
 
 
-def fork_rows(service: CaseService) -> list[dict[str, Any]]:
+class ForkRow(TypedDict):
+    """A fork as the supervisor's screens and `fieldapp device forks --json` show it."""
+
+    #: The fork's key in the replica's forks table.
+    fork: str
+    device_id: str
+    #: The officer the device announced ("" if unknown).
+    officer: str
+    epoch: int
+    seq: int
+    #: `Replica.fork_standing`: "open", "kept" or "other".
+    standing: str
+    held_out: bool
+    seen_at: str | None
+    #: `ForkEntry.to_doc` of the entry held here and of the other one.
+    held: dict[str, Any]
+    other: dict[str, Any]
+
+
+def fork_rows(service: CaseService) -> list[ForkRow]:
     """Every fork seen here: the device, where, whether a supervisor settled it, and both
     entries (`fieldapp.domain.forks.ForkEntry` as documents) so that a supervisor can choose."""
-    rows = []
+    rows: list[ForkRow] = []
     for key, fork in sorted(service.replica.forks.raw().items()):
-        device = service.replica.device(str(fork["author"])) or {}
+        device = service.replica.device(str(fork["author"]))
         held, other = fork_entries(fork)
         seen = fork.get("seen_at")
         rows.append(
             {
                 "fork": key,
                 "device_id": fork["author"],
-                "officer": device.get("officer", ""),
+                "officer": device.get("officer", "") if device is not None else "",
                 "epoch": int(fork["epoch"]),
                 "seq": int(fork["seq"]),
                 "standing": service.replica.fork_standing(fork),
@@ -333,14 +353,33 @@ def settle_fork(service: CaseService, fork_key: str, keep: str, reason: str) -> 
         raise error from None
 
 
-def device_rows(service: CaseService) -> list[dict[str, Any]]:
+class RevokedBrief(TypedDict):
+    """Why and by whom a device was revoked, as a device row shows it."""
+
+    reason: str
+    by: str
+
+
+class DeviceRow(TypedDict):
+    """A device as the supervisor's screens and `fieldapp device list --json` show it."""
+
+    device_id: str
+    officer: str
+    role: str
+    this_device: bool
+    #: The newest operation of its logs held here (ISO UTC), None if none.
+    last_seen: str | None
+    revoked: RevokedBrief | None
+
+
+def device_rows(service: CaseService) -> list[DeviceRow]:
     """Every device known here: who, role, last seen, revoked (newest activity first)."""
     last_seen: dict[str, int] = {}
     for chain, doc in service.replica.chains.raw().items():
         author = chain.rsplit(".", 1)[0]
         last_seen[author] = max(last_seen.get(author, 0), int(doc.get("hlc", 0)))
-    rows = []
-    for device_id, doc in service.replica.view("devices").items():
+    rows: list[DeviceRow] = []
+    for device_id, doc in service.devices_view().items():
         if "public_key" not in doc:
             continue
         revoked = doc.get("revoked")

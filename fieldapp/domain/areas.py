@@ -9,9 +9,11 @@ and only a supervisor's certificate may make it (checked at merge time on every 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from fieldapp.domain import model
+from fieldapp.domain.documents import VillageDoc
 from sync.merge import MergeEnv, PayloadFields, field_base, set_field
 from sync.ops import Operation
 from sync.refusals import Refusal, refusal
@@ -38,11 +40,11 @@ class VillageReducer:
     version = 1
     payload_fields: PayloadFields = {AREA_SET: dict.fromkeys(("area", "base"))}
 
-    def initial(self, op: Operation) -> dict[str, Any]:
+    def initial(self, op: Operation) -> VillageDoc:
         """A village no area holds yet."""
         return {"village": op.entity, "area": None, "conflicts": []}
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
+    def apply(self, state: VillageDoc, op: Operation, env: MergeEnv) -> Refusal | None:
         """Only a supervisor places a village; the rest of the merge's rules as for cases."""
         role = env.role(op.author, op.epoch, op.seq)
         if role is None:
@@ -53,18 +55,19 @@ class VillageReducer:
         reason = area_problem(op.entity, area)
         if reason:
             return reason
-        set_field(state, "area", area.strip() if area else None, op, op.payload.get("base"))
+        fields = cast("dict[str, Any]", state)  # the merge engine writes fields by name
+        set_field(fields, "area", area.strip() if area else None, op, op.payload.get("base"))
         return None
 
-    def finish(self, state: dict[str, Any], last: Operation) -> None:
+    def finish(self, state: VillageDoc, last: Operation) -> None:
         """Nothing depends on the newest placement alone."""
 
 
-def place_payload(view: dict[str, Any], village: str, area: str | None) -> dict[str, Any]:
+def place_payload(view: Mapping[str, VillageDoc], village: str, area: str | None) -> dict[str, Any]:
     """The payload placing `village` in `area` (None: in no area), naming what it replaces."""
     return {"area": area, "base": field_base(view.get(village), "area")}
 
 
-def areas_of(view: dict[str, Any]) -> dict[str, str]:
+def areas_of(view: Mapping[str, VillageDoc]) -> dict[str, str]:
     """Village -> its police area, for the villages placed in one."""
-    return {village: doc["area"] for village, doc in view.items() if doc.get("area")}
+    return {village: area for village, doc in view.items() if (area := doc.get("area"))}

@@ -8,9 +8,10 @@ person typing gets the refusal at once and nothing is written.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final, TypedDict, cast
 
 from fieldapp.domain import model
+from fieldapp.domain.documents import CaseDoc, FollowUp, HistoryEntry, Outcome, Referral, Visit
 from fieldapp.domain.fields import FIELD_CHECKS
 from fieldapp.domain.fields import choice as _choice
 from fieldapp.domain.fields import deadline as _deadline
@@ -27,13 +28,13 @@ VISIT, NOTE = "visit.add", "note.add"
 #: Every accepted status change as [hlc, new status, 1 if a reopening else 0], in merge order:
 #: what period figures need of a case's history, kept so that dashboards need not decode its
 #: operations (the same facts `history` gives; `tests/test_exports_reports.py` checks both).
-STATUS_LOG = "_statuses"
+STATUS_LOG: Final = "_statuses"
 KINDS = frozenset({CREATE, SET, STATUS, REOPEN, ASSIGN, CLAIM, APPROVE, REVIEW, VISIT, NOTE})
 #: Whether the case has been red at any moment since it was last opened, in the fold's order: a
 #: rule about history, so an officer cannot close a red case by reassessing its risk first. A
 #: case is opened by its intake, and again by a reopening *of a closed case*; reopening a resolved
 #: case continues the same period (else reopen, resolve, close would wash the red out).
-RED_SINCE_OPENED = "red_since_opened"
+RED_SINCE_OPENED: Final = "red_since_opened"
 
 
 #: What a case holds that `case.set` does not write (other operations do): refused there. Any
@@ -109,6 +110,21 @@ PAYLOAD_FIELDS: PayloadFields = {
 }
 
 
+class _StatusDetail(TypedDict, total=False):
+    """What a status change sets besides the status, by new status."""
+
+    tier: int | None
+    escalation_approved: bool | None
+    referral: Referral | None
+    outcome: Outcome | None
+    followups: list[FollowUp]
+
+
+def _fields(state: CaseDoc) -> dict[str, Any]:
+    """A case as the merge engine writes its fields: by name (`sync/merge.py`); the same dict."""
+    return cast("dict[str, Any]", state)
+
+
 class CaseReducer:
     """Folds case operations into the `cases` view."""
 
@@ -137,7 +153,7 @@ class CaseReducer:
         """The id a case creation made again at (author, epoch, seq) gets (Replica.reissue_pending)."""
         return model.case_id_for(author, epoch, seq) if op.kind == CREATE else None
 
-    def initial(self, op: Operation) -> dict[str, Any]:
+    def initial(self, op: Operation) -> CaseDoc:
         """A case not yet created (operations may arrive before the intake)."""
         return {
             "id": op.entity,
@@ -167,7 +183,7 @@ class CaseReducer:
             "updated_at": None,
         }
 
-    def apply(self, state: dict[str, Any], op: Operation, env: MergeEnv) -> Refusal | None:
+    def apply(self, state: CaseDoc, op: Operation, env: MergeEnv) -> Refusal | None:
         """Check the rules, then fold; a refusal leaves `state` as it was.
 
         Operations past a revocation's cut-off never reach a reducer (`fold_into` and
@@ -180,15 +196,13 @@ class CaseReducer:
             return refusal("case_not_found")
         return self._handlers[op.kind](state, op, op.payload, role)
 
-    def finish(self, state: dict[str, Any], last: Operation) -> None:
+    def finish(self, state: CaseDoc, last: Operation) -> None:
         """A case was last updated by the latest operation accepted into it."""
         state["updated_at"] = model.stamp_iso(last.hlc)
 
     # Each handler validates first and mutates only when everything is valid.
 
-    def _case_create(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _case_create(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         if state["exists"]:
             return refusal("case_exists")
         if op.entity != model.case_id_for(op.author, op.epoch, op.seq):
@@ -203,22 +217,22 @@ class CaseReducer:
         reason = check_fields(fields, tuple(fields))
         if reason:
             return reason
-        set_new_fields(state, fields, op)
-        state.update(exists=True, created_at=model.stamp_iso(op.hlc), created_by=op.author)
+        set_new_fields(_fields(state), fields, op)
+        state.update({"exists": True, "created_at": model.stamp_iso(op.hlc), "created_by": op.author})
         state[RED_SINCE_OPENED] = fields["risk"] == "red"
         return None
 
-    def _case_set(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
-        fields, bases = p.get("fields"), p.get("base", {})
-        if isinstance(fields, dict) and fields:
-            fields = {
-                name: value for name, value in fields.items() if name in FIELD_CHECKS or name in NOT_SET
-            }
-            if not fields:
+    def _case_set(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
+        given: Any = p.get("fields")
+        bases = p.get("base", {})
+        if isinstance(given, dict) and given:
+            given = {name: value for name, value in given.items() if name in FIELD_CHECKS or name in NOT_SET}
+            if not given:
                 return None  # only fields from a newer version: folded once this device is upgraded
-        reason = check_fields(fields, model.EDITABLE)
+        reason = check_fields(given, model.EDITABLE)
         if reason:
             return reason
+        fields: dict[str, Any] = given  # a map: `check_fields` refused anything else
         if role != "supervisor" and model.SUPERVISOR_FIELDS & set(fields):
             return refusal("deadline_supervisor_only")
         # A higher tier is an escalation: an officer's awaits a supervisor's approval, as the
@@ -226,17 +240,16 @@ class CaseReducer:
         raised = "tier" in fields and _tier_rank(fields["tier"]) > _tier_rank(state["tier"])
         if raised and role != "supervisor" and state["status"] != "escalated":
             return refusal("tier_raise_needs_escalation")
+        doc = _fields(state)
         for name, value in fields.items():
-            set_field(state, name, value, op, bases.get(name) if isinstance(bases, dict) else None)
+            set_field(doc, name, value, op, bases.get(name) if isinstance(bases, dict) else None)
         if raised and state["status"] == "escalated":
             state["escalation_approved"] = role == "supervisor"
         if fields.get("risk") == "red":
             state[RED_SINCE_OPENED] = True
         return None
 
-    def _case_status(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _case_status(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         new, current = p.get("status"), state["status"]
         if new not in model.STATUSES or new == "open":
             return refusal("choice_invalid", field="status")
@@ -245,7 +258,7 @@ class CaseReducer:
         reason = _text(p.get("reason", ""), "reason", model.MAX_TEXT)
         if reason:
             return reason
-        extra: dict[str, Any] = {}
+        extra: _StatusDetail = {}
         if new == "escalated":
             if p.get("tier") not in (2, 3):
                 return refusal("escalation_tier")
@@ -280,14 +293,12 @@ class CaseReducer:
                 return refusal("red_close_needs_supervisor")
             if state.get(RED_SINCE_OPENED):
                 return refusal("red_since_opened_close_needs_supervisor")
-        set_field(state, "status", new, op, p.get("base"))
+        set_field(_fields(state), "status", new, op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, new, 0])
         state.update(extra)
         return None
 
-    def _case_reopen(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _case_reopen(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         if state["status"] not in model.REOPENABLE:
             return refusal("reopen_not_allowed", status=state["status"])
         if _text(p.get("reason"), "reopen_reason", model.MAX_TEXT, required=True):
@@ -295,37 +306,31 @@ class CaseReducer:
         # Reopening a closed case opens a new period; a resolved one never closed continues its own.
         was_red = state["status"] != "closed" and state.get(RED_SINCE_OPENED, False)
         state[RED_SINCE_OPENED] = was_red or state["risk"] == "red"
-        set_field(state, "status", "in_progress", op, p.get("base"))
+        set_field(_fields(state), "status", "in_progress", op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, "in_progress", 1])
         state["reopened"] = {"reason": p["reason"], "by": op.author, "at": model.stamp_iso(op.hlc)}
         return None
 
-    def _case_assign(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _case_assign(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         if role != "supervisor":
             return refusal("assign_supervisor_only")
         if _text(p.get("assignee"), "assignee", 64, required=True) or _deadline(p.get("deadline")):
             return refusal("assign_invalid")
-        set_field(state, "assignee", p["assignee"], op, p.get("base"))
+        set_field(_fields(state), "assignee", p["assignee"], op, p.get("base"))
         state["claimed_by"] = None
         if p.get("deadline"):
-            set_field(state, "deadline", p["deadline"], op, p.get("deadline_base"))
+            set_field(_fields(state), "deadline", p["deadline"], op, p.get("deadline_base"))
         return None
 
-    def _case_claim(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _case_claim(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         if state["assignee"] not in (None, op.author):
             return refusal("assigned_to_other")
         state["claimed_by"] = op.author
         if state["assignee"] is None:
-            set_field(state, "assignee", op.author, op, None)
+            set_field(_fields(state), "assignee", op.author, op, None)
         return None
 
-    def _case_approve(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _case_approve(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         if role != "supervisor":
             return refusal("approve_supervisor_only")
         if state["status"] != "escalated" or state["escalation_approved"]:
@@ -337,9 +342,7 @@ class CaseReducer:
         state["escalation_approved"] = True
         return None
 
-    def _case_review(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _case_review(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         """Keep the value shown and settle the field's open conflicts (choosing another value is
         an ordinary write naming the shown one as its base, which settles them too)."""
         if role != "supervisor":
@@ -355,9 +358,7 @@ class CaseReducer:
             conflict["resolved_by"] = op.key
         return None
 
-    def _visit_add(
-        self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str
-    ) -> Refusal | None:
+    def _visit_add(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         reason = (
             _choice(p.get("kind"), "visit_kind", model.VISIT_KINDS)
             or _text(p.get("note"), "visit_note", model.MAX_TEXT, required=True)
@@ -366,7 +367,7 @@ class CaseReducer:
         )
         if reason:
             return reason
-        visit = {
+        visit: Visit = {
             "id": op.key,
             "kind": p["kind"],
             "note": p["note"],
@@ -384,7 +385,7 @@ class CaseReducer:
                     break
         return None
 
-    def _note_add(self, state: dict[str, Any], op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
+    def _note_add(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
         if _text(p.get("text"), "note", model.MAX_TEXT, required=True):
             return refusal("note_empty")
         state["notes"].append(
@@ -393,7 +394,7 @@ class CaseReducer:
         return None
 
 
-def history(state: dict[str, Any], ops: list[Operation]) -> list[dict[str, Any]]:
+def history(state: CaseDoc, ops: list[Operation]) -> list[HistoryEntry]:
     """The timeline of a case: each accepted operation, with its author and time.
 
     Derived when a case is shown rather than stored in it, so that a merge does not

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+
+from fieldapp.domain.documents import PublicCase
 
 CATEGORIES = (
     "family",
@@ -137,7 +138,9 @@ def parse_deadline(text: str) -> str:
     return parsed
 
 
-def is_overdue(case: dict[str, Any], today: date) -> bool:
+def is_overdue(case: PublicCase, today: date) -> bool:
     """Past its deadline and not yet resolved or closed."""
     deadline = case.get("deadline")
-    return bool(deadline) and case["status"] not in ("resolved", "closed") and deadline < today.isoformat()
+    if not deadline:
+        return False
+    return case["status"] not in ("resolved", "closed") and deadline < today.isoformat()

@@ -32,6 +32,7 @@ from typing import Any
 
 from fieldapp.domain import model
 from fieldapp.domain.cases import RED_SINCE_OPENED
+from fieldapp.domain.documents import CaseDoc
 from sync.merge import OPS, WRITERS, writer
 
 DECISIONS = ("fork", "conflict", "escalation", "red_closure")
@@ -72,7 +73,7 @@ class Queue:
 
 
 def review_queue(
-    cases: Iterable[Mapping[str, Any]],
+    cases: Iterable[CaseDoc],
     forks: Iterable[Mapping[str, Any]] = (),
     rejections: Iterable[Mapping[str, Any]] = (),
 ) -> Queue:
@@ -180,13 +181,13 @@ def review_queue(
     return Queue(decisions + evidence[:MAX_EVIDENCE], counts)
 
 
-def _writer(case: Mapping[str, Any], name: str) -> str:
+def _writer(case: CaseDoc, name: str) -> str:
     """The device whose write set the field's current value."""
     current = writer(case, name)
     return current[2] if current else ""
 
 
-def escalated_by(case: Mapping[str, Any]) -> str:
+def escalated_by(case: CaseDoc) -> str:
     """The device that asked for the escalation awaiting approval: the later writer of the
     status (the escalation) and the tier (a raise of an escalated case's tier)."""
     writers = case.get(WRITERS, {})

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
 
 from pypinyin import Style, pinyin
+
+from fieldapp.domain.documents import PublicCase
 
 
 @lru_cache(maxsize=65536)
@@ -41,7 +42,7 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     return "".join(full), "".join(initials)
 
 
-def search_key(case: dict[str, Any]) -> str:
+def search_key(case: PublicCase) -> str:
     """Everything a query may match in a case, in one lower-case string (fields separated by \\n)."""
     parties = case.get("parties") or []
     names = [str(p.get("name", "")) for p in parties if isinstance(p, dict)]
@@ -64,9 +65,9 @@ class CaseIndex:
 
     KEEP = 32  # recent answers kept for narrowing and for backspace
 
-    def __init__(self, cases: Iterable[dict[str, Any]]) -> None:
+    def __init__(self, cases: Iterable[PublicCase]) -> None:
         self._entries = [(search_key(case), case) for case in cases]
-        self._recent: dict[tuple[str, str | None, str | None], list[tuple[str, dict[str, Any]]]] = {}
+        self._recent: dict[tuple[str, str | None, str | None], list[tuple[str, PublicCase]]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -76,7 +77,7 @@ class CaseIndex:
         query: str = "",
         status: str | None = None,
         risk: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[PublicCase]:
         """Cases matching every word of `query` (and the status and risk, if given), in index order."""
         text = " ".join(query.lower().split())
         key = (text, status, risk)
@@ -88,11 +89,11 @@ class CaseIndex:
             self._recent[key] = found
         return [case for _, case in found]
 
-    def _narrow(self, text: str, status: str | None, risk: str | None) -> list[tuple[str, dict[str, Any]]]:
+    def _narrow(self, text: str, status: str | None, risk: str | None) -> list[tuple[str, PublicCase]]:
         # Start from the kept answer of the longest query this one extends, with the same
         # filters: every case matching this query matched that one (each of its words is a
         # word of this query, or the start of one).
-        start: list[tuple[str, dict[str, Any]]] | None = None
+        start: list[tuple[str, PublicCase]] | None = None
         longest = -1
         for (old, old_status, old_risk), entries in self._recent.items():
             if (old_status, old_risk) == (status, risk) and text.startswith(old) and len(old) > longest:

@@ -17,8 +17,8 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
 
+from fieldapp.domain.documents import Outcome, PublicCase
 from fieldapp.i18n import Translator, normalise_language
 from fieldapp.i18n import agreement as _strings  # noqa: F401  (registers the agreement strings)
 from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers outcome names)
@@ -56,12 +56,12 @@ class AgreementError(ValueError):
         return tr.t(self.key, **params)
 
 
-def check_agreement(case: dict[str, Any]) -> None:
+def check_agreement(case: PublicCase) -> None:
     """Raise AgreementError unless the case was resolved with a mediation agreement."""
     status = str(case.get("status", ""))
     if status not in DONE:
         raise AgreementError("agreement.error.not_done", id=str(case["id"]), status=status)
-    outcome = case.get("outcome") or {}
+    outcome: Outcome | dict[str, str] = case.get("outcome") or {}
     if outcome.get("kind") != "agreement":
         raise AgreementError(
             "agreement.error.not_agreement",
@@ -107,7 +107,7 @@ def _lines(text: str) -> str:
     ).strip("\n")
 
 
-def _content(case: dict[str, Any], names: Names, station_name: str, lang: str, tz: tzinfo | None) -> _Content:
+def _content(case: PublicCase, names: Names, station_name: str, lang: str, tz: tzinfo | None) -> _Content:
     check_agreement(case)
     tr = Translator(lang)
 
@@ -145,7 +145,7 @@ def _content(case: dict[str, Any], names: Names, station_name: str, lang: str, t
         category=term(f"category.{case.get('category')}", str(case.get("category", ""))),
         village=str(case.get("village", "")).strip(),
         summary=_lines(str(case.get("summary", ""))),
-        terms=_lines(str((case.get("outcome") or {}).get("terms", ""))),
+        terms=_lines(str(outcome.get("terms", "") if (outcome := case.get("outcome")) else "")),
         sessions=sessions,
         mediators=[names(author) for author in authors],
     )
@@ -208,7 +208,7 @@ def _date_blank(tr: Translator) -> str:
 
 
 def agreement_html(
-    case: dict[str, Any], names: Names, station_name: str, lang: str = "zh", tz: tzinfo | None = None
+    case: PublicCase, names: Names, station_name: str, lang: str = "zh", tz: tzinfo | None = None
 ) -> bytes:
     """The agreement as one self-contained UTF-8 HTML page, A4, ready to print and sign.
 
@@ -317,7 +317,7 @@ _WIDE = "__________________"
 
 
 def agreement_text(
-    case: dict[str, Any], names: Names, station_name: str, lang: str = "zh", tz: tzinfo | None = None
+    case: PublicCase, names: Names, station_name: str, lang: str = "zh", tz: tzinfo | None = None
 ) -> str:
     """The same agreement as plain text (a preview); blanks are underscores."""
     lang = normalise_language(lang)

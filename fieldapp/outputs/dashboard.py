@@ -28,11 +28,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, overload
 
 from fieldapp.domain import model
+from fieldapp.domain.documents import PublicCase, ShownCase
 from fieldapp.outputs.reports import (
     DONE,
+    Case,
     CaseFacts,
     Period,
     case_facts,
@@ -75,22 +77,44 @@ class Dashboard:
     monthly_found: dict[date, list[str]] = field(default_factory=dict)
 
 
-def _newest_first(cases: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _newest_first(cases: Iterable[Case]) -> list[Case]:
     return sorted(cases, key=lambda c: (c.get("created_at") or "", c["id"]), reverse=True)
 
 
-def officer_of(case: dict[str, Any]) -> str:
+def officer_of(case: PublicCase) -> str:
     """Whose load a case counts in: its assignee, else the device that recorded it."""
     return str(case.get("assignee") or case.get("created_by") or "")
 
 
+@overload
 def build_dashboard(
-    cases: Iterable[dict[str, Any]],
+    cases: Iterable[ShownCase],
     today: date | None = None,
     tz: tzinfo | None = None,
     now: datetime | None = None,
     areas: dict[str, str] | None = None,
-    facts_of: Callable[[dict[str, Any]], CaseFacts] = case_facts,
+) -> Dashboard: ...
+
+
+@overload
+def build_dashboard(
+    cases: Iterable[Case],
+    today: date | None = None,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
+    areas: dict[str, str] | None = None,
+    *,
+    facts_of: Callable[[Case], CaseFacts],
+) -> Dashboard: ...
+
+
+def build_dashboard(
+    cases: Iterable[Any],
+    today: date | None = None,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
+    areas: dict[str, str] | None = None,
+    facts_of: Callable[[Any], CaseFacts] = case_facts,
 ) -> Dashboard:
     """All figures of the dashboard from the presented cases (with their history).
 

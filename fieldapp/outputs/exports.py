@@ -36,8 +36,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from fieldapp.domain.documents import Outcome, PublicCase
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import Translator
 from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers outcome names)
@@ -144,14 +145,17 @@ def parse_date(text: str, option: str) -> date:
     return parsed
 
 
-def filter_cases(
-    cases: Iterable[dict[str, Any]], wanted: CaseFilter, tz: tzinfo | None = None
-) -> list[dict[str, Any]]:
+#: A case as the caller of `filter_cases` has it (presented, or as the view holds it).
+Case = TypeVar("Case", bound=PublicCase)
+
+
+def filter_cases(cases: Iterable[Case], wanted: CaseFilter, tz: tzinfo | None = None) -> list[Case]:
     """The cases matching every condition of `wanted`, in the order given."""
     today = wanted.today or date.today()
     found = []
     for case in cases:
-        created = local_time(case.get("created_at"), tz)
+        shown: PublicCase = case  # (the checker reads a TypedDict's keys through its bound poorly)
+        created = local_time(shown.get("created_at"), tz)
         if (
             (wanted.status is None or case["status"] == wanted.status)
             and (wanted.risk is None or case["risk"] == wanted.risk)
@@ -175,7 +179,7 @@ def _term(tr: Translator, prefix: str, value: str | None) -> str:
     return tr.t(key) if tr.has(key) else value
 
 
-def case_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tzinfo | None = None) -> Table:
+def case_table(cases: Sequence[PublicCase], lang: str, names: Names, tz: tzinfo | None = None) -> Table:
     """Header and one row per case, with vocabulary and officers named in `lang`.
 
     The parties' names are separated by `export.party_sep` ("；" or "; "); each party's
@@ -186,7 +190,8 @@ def case_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tzi
     party_sep = tr.t("export.party_sep")
     rows: list[list[Cell]] = []
     for case in cases:
-        outcome = case.get("outcome") or {}
+        outcome: Outcome | dict[str, str] = case.get("outcome") or {}
+        deadline = case.get("deadline")
         rows.append(
             [
                 case["id"],
@@ -198,9 +203,9 @@ def case_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tzi
                 party_sep.join(p["name"] for p in case["parties"]),
                 _term(tr, "source", case.get("source")),
                 sep.join(_term(tr, "flag", f) for f in case.get("flags", [])),
-                date.fromisoformat(case["deadline"]) if case.get("deadline") else None,
-                names(case["assignee"]) if case.get("assignee") else "",
-                names(case["created_by"]) if case.get("created_by") else "",
+                date.fromisoformat(deadline) if deadline else None,
+                names(assignee) if (assignee := case.get("assignee")) else "",
+                names(created_by) if (created_by := case.get("created_by")) else "",
                 local_time(case.get("created_at"), tz),
                 local_time(case.get("updated_at"), tz),
                 len(case["visits"]),
@@ -211,7 +216,7 @@ def case_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tzi
     return [tr.t(f"export.col.{c}") for c in CASE_COLUMNS], rows
 
 
-def visit_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tzinfo | None = None) -> Table:
+def visit_table(cases: Sequence[PublicCase], lang: str, names: Names, tz: tzinfo | None = None) -> Table:
     """Header and one row per visit of the given cases, oldest first within each case."""
     tr = Translator(lang)
     rows: list[list[Cell]] = []
@@ -232,7 +237,7 @@ def visit_table(cases: Sequence[dict[str, Any]], lang: str, names: Names, tz: tz
     return [tr.t(f"export.col.{c}") for c in VISIT_COLUMNS], rows
 
 
-def party_table(cases: Sequence[dict[str, Any]], lang: str) -> Table:
+def party_table(cases: Sequence[PublicCase], lang: str) -> Table:
     """Header and one row per party of the given cases, in the order recorded: case id, name, phone, role."""
     tr = Translator(lang)
     rows: list[list[Cell]] = [
@@ -383,7 +388,7 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Table]], one_page: bool = False) -> b
     return out.getvalue()
 
 
-def json_bytes(cases: Sequence[dict[str, Any]]) -> bytes:
+def json_bytes(cases: Sequence[PublicCase]) -> bytes:
     """The cases as a JSON list, each exactly as `case show --json` prints it."""
     return (json.dumps(list(cases), ensure_ascii=False, indent=1, default=_bytes_hex) + "\n").encode()
 
@@ -408,7 +413,7 @@ class ExportResult:
 
 
 def build_export(
-    cases: Sequence[dict[str, Any]],
+    cases: Sequence[PublicCase],
     fmt: str,
     lang: str,
     names: Names,

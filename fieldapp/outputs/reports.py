@@ -44,10 +44,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from fieldapp.domain import model
 from fieldapp.domain.cases import STATUS_LOG
+from fieldapp.domain.documents import CaseDoc, PublicCase, ShownCase
 from fieldapp.i18n import Translator
 from fieldapp.i18n import reports as _strings  # noqa: F401  (registers the report strings)
 from fieldapp.outputs.exports import Cell, Number, csv_bytes, xlsx_bytes
@@ -201,7 +202,7 @@ def _when(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
-def _facts(case: dict[str, Any], changes: Iterable[tuple[str, str, bool]]) -> CaseFacts:
+def _facts(case: PublicCase, changes: Iterable[tuple[str, str, bool]]) -> CaseFacts:
     """CaseFacts of a case (presented or as the view holds it) and its status changes,
     given as (ISO time, new status, whether a reopening), in merge order."""
     statuses: list[tuple[datetime, str]] = []
@@ -211,9 +212,12 @@ def _facts(case: dict[str, Any], changes: Iterable[tuple[str, str, bool]]) -> Ca
         statuses.append((at, status))
         if reopening:
             reopenings.append(at)
+    created = case["created_at"]
+    if created is None:
+        raise TypeError(f"case {case['id']} has no intake folded: it has no figures")
     return CaseFacts(
         id=case["id"],
-        created=_when(case["created_at"]),
+        created=_when(created),
         category=case["category"],
         risk=case["risk"],
         village=case["village"],
@@ -226,7 +230,7 @@ def _facts(case: dict[str, Any], changes: Iterable[tuple[str, str, bool]]) -> Ca
     )
 
 
-def case_facts(case: dict[str, Any]) -> CaseFacts:
+def case_facts(case: ShownCase) -> CaseFacts:
     """The facts of a presented case (with its history)."""
     return _facts(
         case,
@@ -242,7 +246,7 @@ def case_facts(case: dict[str, Any]) -> CaseFacts:
     )
 
 
-def state_facts(state: dict[str, Any]) -> CaseFacts:
+def state_facts(state: CaseDoc) -> CaseFacts:
     """The same facts from a case as the `cases` view holds it (its status log, no history).
 
     What a dashboard uses: it needs no operation decoded. Equal to `case_facts` of the
@@ -348,13 +352,39 @@ def _change(current: Any, previous: Any) -> dict[str, Any]:
     return {"diff": diff, "pct": half_up(Decimal(100 * diff) / Decimal(previous)) if previous else None}
 
 
+#: A case as a caller of `build_report` (or the dashboard) gives it, with the `facts_of` it needs.
+Case = TypeVar("Case", bound=PublicCase)
+
+
+@overload
 def build_report(
-    cases: Iterable[dict[str, Any]],
+    cases: Iterable[ShownCase],
     period: Period,
     names: Names | None = None,
     tz: tzinfo | None = None,
     now: datetime | None = None,
-    facts_of: Callable[[dict[str, Any]], CaseFacts] | None = None,
+) -> dict[str, Any]: ...
+
+
+@overload
+def build_report(
+    cases: Iterable[Case],
+    period: Period,
+    names: Names | None = None,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
+    *,
+    facts_of: Callable[[Case], CaseFacts],
+) -> dict[str, Any]: ...
+
+
+def build_report(
+    cases: Iterable[Any],
+    period: Period,
+    names: Names | None = None,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
+    facts_of: Callable[[Any], CaseFacts] | None = None,
 ) -> dict[str, Any]:
     """The report: this period and the same period last year, their figures and the change.
 

@@ -188,7 +188,7 @@ class FieldApp(App[None]):
 
     def action_command_palette(self) -> None:
         """The command palette (ctrl+p), with a placeholder in the UI language."""
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from rich.cells import cell_len
 from rich.text import Text
 
 from fieldapp.domain import model
+from fieldapp.domain.documents import PublicCase
 from fieldapp.i18n import has_key, t
 
 #: Table columns in display order; each is a case-document field and an i18n key suffix.
@@ -45,7 +43,7 @@ def risk_cell(level: str | None) -> Text:
     return Text(text, style=style)
 
 
-def case_values(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+def case_values(doc: PublicCase) -> list[tuple[str, str]]:
     """One row for a case document as (text, style) pairs, in `COLUMNS` order; missing fields are blank."""
     cells = [risk_value(doc.get("risk"))]
     for field in COLUMNS[1:]:
@@ -57,7 +55,7 @@ def case_values(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     return cells
 
 
-def case_cells(doc: Mapping[str, Any]) -> list[Text]:
+def case_cells(doc: PublicCase) -> list[Text]:
     """One table row for a case document; missing fields are blank."""
     (risk, style), *rest = case_values(doc)
     return [Text(risk, style=style)] + [Text(text, no_wrap=True, overflow="ellipsis") for text, _ in rest]

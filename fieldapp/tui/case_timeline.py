@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from fieldapp.domain import model
+from fieldapp.domain.documents import HistoryEntry, Note, Outcome, Party, ShownCase, Visit
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import has_key, t
 from fieldapp.i18n.rules import refused_text
+from sync.documents import Conflict
 
 #: Officer name of a device id (the id itself when the device is not known).
 NameOf = Callable[[str], str]
@@ -57,8 +59,9 @@ def field_label(name: str) -> str:
     return name
 
 
-def party_text(party: Mapping[str, Any]) -> str:
-    """A party as "Name (role, phone)", the phone only when known."""
+def party_text(party: Party | Mapping[str, Any]) -> str:
+    """A party as "Name (role, phone)", the phone only when known (a `Party`, or a party among the
+    values a conflict kept: as its operation carried it)."""
     extra = [vocab("case.role", party.get("role", "party"))]
     if party.get("phone"):
         extra.append(str(party["phone"]))
@@ -80,7 +83,7 @@ def value_text(field: str, value: Any) -> str:
     return str(value)
 
 
-def outcome_text(outcome: Mapping[str, Any] | None) -> str:
+def outcome_text(outcome: Outcome | None) -> str:
     """A resolution's outcome, with the agreement's terms when it has them."""
     if not outcome:
         return t("case.none")
@@ -89,7 +92,7 @@ def outcome_text(outcome: Mapping[str, Any] | None) -> str:
     return f"{label} — {terms}" if terms else label
 
 
-def timeline(case: Mapping[str, Any], name_of: NameOf) -> list[Entry]:
+def timeline(case: ShownCase, name_of: NameOf) -> list[Entry]:
     """The case's timeline, oldest first."""
     visits = {v["id"]: v for v in case.get("visits", [])}
     notes = {n["id"]: n for n in case.get("notes", [])}
@@ -108,10 +111,10 @@ def timeline(case: Mapping[str, Any], name_of: NameOf) -> list[Entry]:
 
 
 def _describe(
-    item: Mapping[str, Any],
+    item: HistoryEntry,
     status: str,
-    visits: Mapping[str, Any],
-    notes: Mapping[str, Any],
+    visits: Mapping[str, Visit],
+    notes: Mapping[str, Note],
     name_of: NameOf,
 ) -> tuple[str, str]:
     """What one history item did, in words, and the status after it."""
@@ -170,7 +173,7 @@ def _status_text(old: str, new: str, what: Mapping[str, Any]) -> str:
     return t("case.tl.resolved", outcome=label)
 
 
-def _visit_text(visit: Mapping[str, Any]) -> str:
+def _visit_text(visit: Visit) -> str:
     text = t("case.tl.visit", kind=vocab("visit", visit["kind"]), note=visit["note"])
     if visit.get("place"):
         text += t("case.tl.place", place=visit["place"])
@@ -179,7 +182,7 @@ def _visit_text(visit: Mapping[str, Any]) -> str:
     return text
 
 
-def _conflict(conflict: Mapping[str, Any], case: Mapping[str, Any], name_of: NameOf) -> Entry:
+def _conflict(conflict: Conflict, case: ShownCase, name_of: NameOf) -> Entry:
     field = conflict["field"]
     first, second = conflict["values"][0], conflict["values"][-1]
     text = t(

@@ -48,12 +48,11 @@ def figure_rows(board: Dashboard, name_of: Callable[[str], str], language: str) 
 
     heading("open", t("dash.section.open"))
     for risk in model.RISKS:
-        label = Text("  ").append_text(risk_cell(risk))
         row(
             f"risk:{risk}",
             ("dash.open_risk", {"risk": t(f"risk.{risk}")}),
             board.open_by_risk[risk],
-            label,
+            Text("  ").append_text(risk_cell(risk)),
         )
     for status, ids in board.open_by_status.items():
         name = vocab("status", status)
@@ -118,7 +117,8 @@ def draw_charts(board: Dashboard, screen: Widget) -> None:
     intake.clear_data()
     intake.clear_figure()
     if series:
-        intake.stacked_bar(weeks, series, color=list(SERIES_COLOURS[: len(series)]), width=0.6)
+        # A colour per series: plotext takes a list here, though its annotation names one colour.
+        intake.stacked_bar(weeks, series, color=list(SERIES_COLOURS[: len(series)]), width=0.6)  # type: ignore[arg-type]
     intake.xticks(list(range(1, len(weeks) + 1, 3)), weeks[::3])
     screen.query_one("#intake-chart", PlotextPlot).refresh()
     legend = Text()

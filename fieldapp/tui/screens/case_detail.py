@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from fieldapp.core.service import CaseError, CaseService
+from fieldapp.domain.documents import ShownCase
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import t
@@ -84,7 +85,7 @@ class CaseScreen(Screen[None]):
         self.case_id = case_id
         self._today = today
         #: The case as last read (None if this device does not hold it).
-        self.case: dict[str, Any] | None = None
+        self.case: ShownCase | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="case-title")
@@ -114,8 +115,8 @@ class CaseScreen(Screen[None]):
         """The officer of a device, as the station's devices announced it; the id if unknown."""
         if not device_id:
             return t("case.nobody")
-        record = self.service.replica.device(device_id) or {}
-        return str(record.get("officer") or device_id)
+        record = self.service.replica.device(device_id)
+        return str((record.get("officer") if record else None) or device_id)
 
     # ------------------------------------------------------------ drawing
 
@@ -146,7 +147,7 @@ class CaseScreen(Screen[None]):
         self.query_one("#case-timeline-title", Static).update(t("case.timeline"))
         self._draw_timeline(timeline(case, self.officer_name))
 
-    def _title_text(self, case: dict[str, Any]) -> Text:
+    def _title_text(self, case: ShownCase) -> Text:
         title = Text(t("case.title", id=case["id"]), style="bold")
         for part in (case["village"], vocab("category", case["category"])):
             title.append(f"  ·  {part}")
@@ -155,7 +156,7 @@ class CaseScreen(Screen[None]):
         title.append(f"  {vocab('status', case['status'])}")
         return title
 
-    def _facts_text(self, case: dict[str, Any]) -> Text:
+    def _facts_text(self, case: ShownCase) -> Text:
         status = t("case.status", status=vocab("status", case["status"]))
         if case["tier"] is not None:
             tier = value_text("tier", case["tier"])
@@ -195,7 +196,7 @@ class CaseScreen(Screen[None]):
             lines.append(Text(t("case.reopened", name=by, at=at, reason=reopened["reason"])))
         return Text("\n").join(lines)
 
-    def _deadline_text(self, case: dict[str, Any]) -> Text:
+    def _deadline_text(self, case: ShownCase) -> Text:
         text = Text(t("case.deadline", date=case["deadline"] or t("case.none")))
         if is_overdue(case, self._today()):
             text.append("  ")
@@ -203,7 +204,7 @@ class CaseScreen(Screen[None]):
             text.append(f" {t('case.overdue')} ", style="bold #ffffff on #c62828")
         return text
 
-    def _alerts(self, case: dict[str, Any]) -> list[str]:
+    def _alerts(self, case: ShownCase) -> list[str]:
         alerts = []
         if is_overdue(case, self._today()):
             alerts.append(t("case.alert.overdue", date=case["deadline"]))
@@ -271,7 +272,8 @@ class CaseScreen(Screen[None]):
         if action == "approve":
             return case is not None and case["status"] == "escalated" and case["escalation_approved"] is False
         if action == "agreement":
-            return case is not None and (case.get("outcome") or {}).get("kind") == "agreement"
+            outcome = case.get("outcome") if case is not None else None
+            return outcome is not None and outcome.get("kind") == "agreement"
         return True
 
     def action_assign(self) -> None:
@@ -308,14 +310,14 @@ class CaseScreen(Screen[None]):
         self.last_agreement = target
         self.notify(t("agreement.done", path=target), timeout=15)
 
-    def _open(self, dialog: type[CaseDialog], done_key: str) -> None:
+    def _open(self, dialog: type[CaseDialog[Any, ShownCase]], done_key: str) -> None:
         if self.case is None:
             return
         if dialog in SUPERVISOR_DIALOGS and not self.service.is_supervisor:
             self.notify(t("sup.only_supervisor"), severity="warning")
             return
 
-        def recorded(case: dict[str, Any] | None) -> None:
+        def recorded(case: ShownCase | None) -> None:
             if case is None:
                 return
             self.case = case

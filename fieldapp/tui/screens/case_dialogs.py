@@ -7,7 +7,8 @@ nothing is recorded. On success the dialog dismisses with the case as it now sta
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from textual.widgets._select import SelectCurrent  # the chosen option's label (
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import fields as checks
 from fieldapp.domain import model
+from fieldapp.domain.documents import ShownCase
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import get_language, t
 from fieldapp.i18n.rules import render
@@ -34,6 +36,12 @@ FIELD_WIDGETS = "Input, TextArea, Select, RadioSet"
 Problem = tuple[str, dict[str, Any]]
 
 _REFUSAL_PREFIX = "Not recorded: "
+
+#: What a dialog is about: a case (`ShownCase`) for the case dialogs; a device, a village or a
+#: fork for the supervisor's other dialogs, standing in with an "id" and a "status".
+Subject = TypeVar("Subject", bound=Mapping[str, Any])
+#: What a dialog dismisses with once it has recorded (the case as it now stands, for a case).
+Result = TypeVar("Result")
 
 
 def refusal_text(error: CaseError) -> str:
@@ -63,8 +71,9 @@ def text_of(widget: Input | TextArea) -> str:
     return (widget.value if isinstance(widget, Input) else widget.text).strip()
 
 
-class CaseDialog(ModalScreen[dict[str, Any] | None]):
-    """A form about one case; subclasses give its fields, checks and the call that records it."""
+class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
+    """A form about one case (or another `Subject`); subclasses give its fields, checks and the
+    call that records it, which returns what the dialog dismisses with."""
 
     BINDINGS = [
         Binding("escape", "cancel", "binding.case_cancel"),
@@ -81,7 +90,7 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
     #: Input/TextArea id -> i18n key of its placeholder.
     PLACEHOLDERS: dict[str, str] = {}
 
-    def __init__(self, service: CaseService, case: dict[str, Any]) -> None:
+    def __init__(self, service: CaseService, case: Subject) -> None:
         super().__init__()
         self.service = service
         self.case = case
@@ -109,7 +118,7 @@ class CaseDialog(ModalScreen[dict[str, Any] | None]):
         """Problems with what was typed, by field name ("" for the form as a whole)."""
         return {}
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> Result:
         """Record through the service; returns the case, or raises CaseError."""
         raise NotImplementedError
 
@@ -206,7 +215,7 @@ def relabel_select(select: Select[Any], options: list[tuple[str, Any]], prompt: 
         select.query_one(SelectCurrent).update(label)
 
 
-class VisitDialog(CaseDialog):
+class VisitDialog(CaseDialog[ShownCase, ShownCase]):
     """Log a home visit, phone call, mediation session, follow-up or field visit."""
 
     TITLE_KEY = "case.visit.title"
@@ -242,7 +251,7 @@ class VisitDialog(CaseDialog):
             return {"note": ("case.visit.note_required", {})}
         return {"note": ("case.too_long", {"limit": model.MAX_TEXT})}
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         return self.service.add_visit(
             self.case["id"],
             str(self.query_one("#kind", Select).value),
@@ -252,7 +261,7 @@ class VisitDialog(CaseDialog):
         )
 
 
-class UpdateDialog(CaseDialog):
+class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
     """Move the case on: a new status (with its tier, referral or outcome), a reason, a note."""
 
     TITLE_KEY = "case.update.title"
@@ -355,7 +364,7 @@ class UpdateDialog(CaseDialog):
                 problems[name] = ("case.too_long", {"limit": model.MAX_TEXT})
         return problems
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         status = self._chosen("status")
         note = text_of(self.query_one("#note", TextArea))
         return self.service.update(
@@ -376,7 +385,7 @@ class UpdateDialog(CaseDialog):
         )
 
 
-class ClaimDialog(CaseDialog):
+class ClaimDialog(CaseDialog[ShownCase, ShownCase]):
     """Confirm taking the case on (face-to-face claim)."""
 
     TITLE_KEY = "case.claim.title"
@@ -395,11 +404,11 @@ class ClaimDialog(CaseDialog):
         # Textual runs CaseDialog.on_mount as well (handlers run along the class hierarchy).
         self.query_one("#case-dialog-save", Button).focus()
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         return self.service.claim(self.case["id"])
 
 
-class ReopenDialog(CaseDialog):
+class ReopenDialog(CaseDialog[ShownCase, ShownCase]):
     """Reopen a resolved or closed case that flared up again; the reason is required."""
 
     TITLE_KEY = "case.reopen.title"
@@ -417,5 +426,5 @@ class ReopenDialog(CaseDialog):
             return {"reason": ("case.reopen.reason_required", {})}
         return {"reason": ("case.too_long", {"limit": model.MAX_TEXT})}
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         return self.service.reopen(self.case["id"], text_of(self.query_one("#reason", TextArea)))

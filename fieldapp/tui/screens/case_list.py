@@ -43,7 +43,7 @@ class CaseListScreen(Screen[None]):
         self.query_one("#case-list", DataTable).focus()
 
     def on_screen_resume(self) -> None:
-        self._relabel(self.app.language)
+        self._relabel(self.app.language)  # type: ignore[attr-defined]
 
     def title_text(self) -> str:
         """The list's title in the UI language."""
@@ -60,7 +60,7 @@ class CaseListScreen(Screen[None]):
             table.add_column(
                 t(f"column.{column}"), key=column, width=SUMMARY_WIDTH if column == "summary" else None
             )
-        view = self.service.replica.view("cases")
+        view = self.service.cases_view()
         for case_id in self.ids:
             state = view.get(case_id)
             if state is not None and state.get("exists"):

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Select, Static
 
 from fieldapp.domain import model
+from fieldapp.domain.documents import CaseDoc, PublicCase
 from fieldapp.domain.search import CaseIndex
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
@@ -70,11 +71,12 @@ class CaseloadScreen(Screen[None]):
 
     def _load(self) -> None:
         self._device: dict[str, Any] | None = next(iter(self._db.table("device").all()), None)
-        cases = [c for c in self._db.keyed("cases").raw().values() if c.get("exists")]
+        view: dict[str, CaseDoc] = self._db.keyed("cases").raw()
+        cases = [c for c in view.values() if c.get("exists")]
         cases.sort(key=lambda c: (c.get("created_at") or "", c["id"]), reverse=True)
         self._index = CaseIndex(cases)
         self._village_width = max((cell_len(str(c.get("village") or "")) for c in cases), default=0)
-        self._shown: list[dict[str, Any]] = []
+        self._shown: list[PublicCase] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="caseload-header"):

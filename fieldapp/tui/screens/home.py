@@ -8,8 +8,9 @@ yet, last successful sync). Enter opens a case; the footer shows the rest.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from fieldapp.core.service import public
+from fieldapp.domain.documents import CaseDoc, PublicCase
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
@@ -32,7 +34,19 @@ RISKS = ("red", "orange", "yellow")
 OPEN = frozenset({"open", "in_progress", "escalated", "referred"})
 
 
-def due_items(case: dict[str, Any], today: str) -> list[tuple[str, str]]:
+class HomeFigures(TypedDict):
+    """What the home screen shows, from the `cases` view (`home_figures`)."""
+
+    #: This officer's cases not closed, most urgent first.
+    mine: list[CaseDoc]
+    #: (what, date, case) asked of the officer today (`due_items`), soonest first.
+    due: list[tuple[str, str, CaseDoc]]
+    #: Open cases by risk.
+    by_risk: dict[str, int]
+    total: int
+
+
+def due_items(case: PublicCase, today: str) -> list[tuple[str, str]]:
     """(what, date) a case asks of the officer today: follow-ups due or overdue, a passed deadline."""
     if case.get("status") == "closed":
         return []  # closed: nothing more is asked of anyone
@@ -40,21 +54,21 @@ def due_items(case: dict[str, Any], today: str) -> list[tuple[str, str]]:
         ("followup", f["due"]) for f in case.get("followups") or () if not f["done"] and f["due"] <= today
     ]
     if is_overdue(case, date.fromisoformat(today)):
-        items.append(("deadline", case["deadline"]))
+        items.append(("deadline", str(case["deadline"])))  # (is_overdue: it has one)
     return items
 
 
-def is_mine(case: dict[str, Any], me: str) -> bool:
+def is_mine(case: PublicCase, me: str) -> bool:
     """Assigned to me, claimed by me, or recorded by me and not assigned to anyone else."""
     if case.get("assignee") == me or case.get("claimed_by") == me:
         return True
     return case.get("created_by") == me and not case.get("assignee")
 
 
-def home_figures(view: dict[str, Any], me: str, today: str) -> dict[str, Any]:
+def home_figures(view: Mapping[str, CaseDoc], me: str, today: str) -> HomeFigures:
     """Everything the home screen shows, from the `cases` view, in one pass."""
-    mine: list[dict[str, Any]] = []
-    due: list[tuple[str, str, dict[str, Any]]] = []
+    mine: list[CaseDoc] = []
+    due: list[tuple[str, str, CaseDoc]] = []
     by_risk = dict.fromkeys(RISKS, 0)
     total = 0
     for case in view.values():
@@ -129,7 +143,7 @@ class HomeScreen(Screen[None]):
         self.watch(self.app, "language", self._relabel)
         # Cell widths measured before the first layout come out as wide as the headers only
         # (CJK cut to one character): fill once more after it.
-        self.call_after_refresh(self._relabel, self.app.language)
+        self.call_after_refresh(self._relabel, self.app.language)  # type: ignore[attr-defined]
         table = self.query_one("#due" if self._figures["due"] else "#mine", DataTable)
         table.focus()
 
@@ -139,7 +153,7 @@ class HomeScreen(Screen[None]):
             self._resumed = True
             return
         self._load()
-        self._relabel(self.app.language)
+        self._relabel(self.app.language)  # type: ignore[attr-defined]
 
     def _relabel(self, _language: str) -> None:
         figures = self._figures

@@ -37,7 +37,8 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from fieldapp.core.service import CaseService
-from fieldapp.core.station import authority, device_rows, fork_rows
+from fieldapp.core.station import DeviceRow, ForkRow, authority, device_rows, fork_rows
+from fieldapp.domain.documents import CaseDoc, ShownCase
 from fieldapp.domain.review import DECISIONS, Item, Queue, review_queue
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
@@ -139,16 +140,16 @@ class SupervisorScreen(Screen[None]):
         self._folder = folder or default_folder()
         self.board: Dashboard | None = None
         self.queue: Queue = Queue([], {})
-        self.devices: list[dict[str, Any]] = []
+        self.devices: list[DeviceRow] = []
         #: Fork key -> its row (`fieldapp.core.station.fork_rows`).
-        self.forks: dict[str, dict[str, Any]] = {}
+        self.forks: dict[str, ForkRow] = {}
         #: Dashboard row key -> (title key, its placeholders, case ids).
         self._drill: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
         self._items: dict[str, Item] = {}
         #: The review tab's hint when the highlighted item has none of its own.
         self._queue_hint = ""
         #: case id -> ((operations folded, updated at), the case with its history).
-        self._presented: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
+        self._presented: dict[str, tuple[tuple[int, Any], ShownCase]] = {}
         #: case id -> ((operations folded, updated at), its report facts).
         self._facts: dict[str, tuple[tuple[int, Any], CaseFacts]] = {}
         self._resumed = False
@@ -235,9 +236,9 @@ class SupervisorScreen(Screen[None]):
             return
         self.action_refresh()
 
-    def _cases(self) -> list[dict[str, Any]]:
+    def _cases(self) -> list[ShownCase]:
         """Every case with its history (for an export); only changed cases are read again."""
-        for case_id, state in self.service.replica.view("cases").items():
+        for case_id, state in self.service.cases_view().items():
             if not state.get("exists"):
                 continue
             mark = (len(state["_ops"]), state.get("updated_at"))
@@ -248,11 +249,11 @@ class SupervisorScreen(Screen[None]):
         cases.sort(key=lambda c: (c["created_at"] or "", c["id"]), reverse=True)  # as `cases()` lists them
         return cases
 
-    def _states(self) -> list[dict[str, Any]]:
+    def _states(self) -> list[CaseDoc]:
         """The cases as the view holds them (what the dashboard and the report read)."""
-        return [s for s in self.service.replica.view("cases").values() if s.get("exists")]
+        return [s for s in self.service.cases_view().values() if s.get("exists")]
 
-    def _facts_of(self, state: dict[str, Any]) -> CaseFacts:
+    def _facts_of(self, state: CaseDoc) -> CaseFacts:
         """The report facts of a case, derived again only when the case changed."""
         mark = (len(state["_ops"]), state.get("updated_at"))
         cached = self._facts.get(state["id"])
@@ -269,7 +270,7 @@ class SupervisorScreen(Screen[None]):
         replica = self.service.replica
         self.forks = {row["fork"]: row for row in fork_rows(self.service)}
         self.queue = review_queue(
-            replica.view("cases").values(), self.forks.values(), replica.rejections.all()
+            self.service.cases_view().values(), self.forks.values(), replica.rejections.all()
         )
         self.devices = device_rows(self.service)
 
@@ -282,7 +283,8 @@ class SupervisorScreen(Screen[None]):
         """
         self.gathering = True
         self._draw_loading()
-        self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)
+        # (The checker cannot infer Textual's WorkType union from an async method: arg-type.)
+        self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)  # type: ignore[arg-type]
 
     async def _load_in_slices(self) -> None:
         states = self._states()
@@ -294,7 +296,7 @@ class SupervisorScreen(Screen[None]):
         self.gathering = False
         # The screen may have been closed (or the store locked) while the figures were gathered.
         with contextlib.suppress(NoMatches):
-            self._relabel(self.app.language)
+            self._relabel(self.app.language)  # type: ignore[attr-defined]
 
     def _draw_loading(self) -> None:
         """Say that the figures are being gathered (over the old ones, on a refresh)."""
@@ -325,8 +327,8 @@ class SupervisorScreen(Screen[None]):
     def _officer_name(self, device_id: str | None) -> str:
         if not device_id:
             return t("dash.nobody")
-        record = self.service.replica.device(device_id) or {}
-        return str(record.get("officer") or device_id)
+        record = self.service.replica.device(device_id)
+        return str((record.get("officer") if record else None) or device_id)
 
     def _draw_figures(self) -> None:
         if self.board is None:
@@ -496,10 +498,10 @@ class SupervisorScreen(Screen[None]):
             self.notify(self._item_text(item), title=t(f"review.kind.{item.kind}"), timeout=15)
             return
         try:
-            case = self.service.replica.view("cases")[item.case_id]
+            case = self.service.cases_view()[item.case_id]
         except KeyError:
             return
-        dialog: CaseDialog
+        dialog: CaseDialog[Any, ShownCase]
         if item.kind == "conflict":
             dialog = ConflictDialog(self.service, case, str(item.detail["field"]))
             done = "conflict.done"
@@ -511,7 +513,7 @@ class SupervisorScreen(Screen[None]):
             self.app.open_case(item.case_id)  # type: ignore[attr-defined]
             return
 
-        def recorded(result: dict[str, Any] | None) -> None:
+        def recorded(result: ShownCase | None) -> None:
             if result is not None:
                 self.notify(t(done, id=item.case_id))
                 self.action_refresh()
@@ -545,7 +547,7 @@ class SupervisorScreen(Screen[None]):
             return
         village = key.removeprefix("village:")
 
-        def placed(result: dict[str, Any] | None) -> None:
+        def placed(result: dict[str, str | None] | None) -> None:
             if result is not None:
                 self.notify(t("area.done", village=village, area=result.get("area") or t("dash.no_area")))
                 self.action_refresh()
@@ -581,7 +583,7 @@ class SupervisorScreen(Screen[None]):
         if device is None:
             return
 
-        def revoked(result: dict[str, Any] | None) -> None:
+        def revoked(result: DeviceRow | None) -> None:
             if result is not None:
                 self.notify(t("revoke.done", officer=device["officer"]))
                 self.action_refresh()

@@ -18,8 +18,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static, TextArea
 
 from fieldapp.core.service import CaseError, CaseService
-from fieldapp.core.station import StationError, device_rows, revoke_device, settle_fork
+from fieldapp.core.station import DeviceRow, ForkRow, StationError, device_rows, revoke_device, settle_fork
 from fieldapp.domain import model
+from fieldapp.domain.documents import CaseDoc, PublicCase, ShownCase
 from fieldapp.domain.forks import SIDES
 from fieldapp.domain.review import escalated_by
 from fieldapp.i18n import has_key, t
@@ -27,6 +28,7 @@ from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the s
 from fieldapp.i18n.rules import render
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
+from sync.documents import ConflictValue
 from sync.merge import writer
 
 #: Fields whose conflicting value may be replaced by a value typed in the dialog.
@@ -34,8 +36,8 @@ WRITABLE = frozenset({"village", "summary", "deadline"})
 
 
 def _name(service: CaseService, device_id: str | None) -> str:
-    record = service.replica.device(device_id or "") or {}
-    return str(record.get("officer") or device_id or t("case.nobody"))
+    record = service.replica.device(device_id or "")
+    return str((record.get("officer") if record else None) or device_id or t("case.nobody"))
 
 
 def _deadline_problem(text: str, key: str) -> Problem | None:
@@ -46,7 +48,7 @@ def _deadline_problem(text: str, key: str) -> Problem | None:
     return None
 
 
-class AssignDialog(CaseDialog):
+class AssignDialog(CaseDialog[PublicCase, ShownCase]):
     """Hand the case to an officer (点对点交办), optionally with a deadline; shows the claim."""
 
     TITLE_KEY = "assign.title"
@@ -83,14 +85,14 @@ class AssignDialog(CaseDialog):
             problems["deadline"] = problem
         return problems
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         deadline = text_of(self.query_one("#deadline", Input))
         officer = str(self.query_one("#officer", Select).value)
         changed = deadline if deadline and deadline != self.case.get("deadline") else None
         return self.service.assign(self.case["id"], officer, deadline=changed)
 
 
-class DeadlineDialog(CaseDialog):
+class DeadlineDialog(CaseDialog[PublicCase, ShownCase]):
     """Set or change the deadline (明确办理时限)."""
 
     TITLE_KEY = "deadline.title"
@@ -103,13 +105,13 @@ class DeadlineDialog(CaseDialog):
         problem = _deadline_problem(text_of(self.query_one("#deadline", Input)), "deadline.required")
         return {"deadline": problem} if problem else {}
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         return self.service.update(
             self.case["id"], fields={"deadline": text_of(self.query_one("#deadline", Input))}
         )
 
 
-class ApproveDialog(CaseDialog):
+class ApproveDialog(CaseDialog[PublicCase, ShownCase]):
     """Approve an officer's escalation to the joint team or the mediation room."""
 
     TITLE_KEY = "approve.title"
@@ -119,18 +121,21 @@ class ApproveDialog(CaseDialog):
         yield Static(id="approve-body")
 
     def relabel(self) -> None:
-        officer = _name(self.service, escalated_by(self.case) or self.case.get("assignee"))
+        # Who asked is in the writers of the view's document (the case screen opens this
+        # dialog with the case as shown, which has none).
+        state = self.service.cases_view().get(self.case["id"])
+        officer = _name(self.service, (escalated_by(state) if state else "") or self.case.get("assignee"))
         tier = vocab("case.tier", self.case.get("tier"))
         self.query_one("#approve-body", Static).update(t("approve.body", officer=officer, tier=tier))
 
     def on_mount(self) -> None:
         self.query_one("#case-dialog-save", Button).focus()
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         return self.service.approve_escalation(self.case["id"], tier=self.case.get("tier"))
 
 
-class CloseDialog(CaseDialog):
+class CloseDialog(CaseDialog[PublicCase, ShownCase]):
     """Close a resolved red case (only a supervisor may); the reason is required."""
 
     TITLE_KEY = "close.title"
@@ -148,22 +153,22 @@ class CloseDialog(CaseDialog):
     def check(self) -> dict[str, Problem]:
         return {} if text_of(self.query_one("#reason", Input)) else {"reason": ("close.reason_required", {})}
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         reason = text_of(self.query_one("#reason", Input))
         return self.service.update(self.case["id"], status="closed", reason=reason)
 
 
-class ConflictDialog(CaseDialog):
+class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
     """Both values of a concurrent edit, who and when; keep one, or write the value."""
 
     TITLE_KEY = "conflict.title"
 
-    def __init__(self, service: CaseService, case: dict[str, Any], field_name: str) -> None:
+    def __init__(self, service: CaseService, case: CaseDoc, field_name: str) -> None:
         super().__init__(service, case)
         self.field_name = field_name
         conflicts = [c for c in case["conflicts"] if c["field"] == field_name and c["open"]]
         # Every value any open conflict on the field holds, each once, oldest first.
-        seen: dict[str, dict[str, Any]] = {}
+        seen: dict[str, ConflictValue] = {}
         for conflict in conflicts:
             for value in conflict["values"]:
                 seen.setdefault(value["op"], value)
@@ -177,7 +182,7 @@ class ConflictDialog(CaseDialog):
         if self.field_name in WRITABLE:
             yield field("write", Input(id="write", max_length=model.MAX_TEXT))
 
-    def _is_shown(self, value: dict[str, Any]) -> bool:
+    def _is_shown(self, value: ConflictValue) -> bool:
         current = writer(self.case, self.field_name)
         return current is not None and current[0] == value["op"]
 
@@ -201,7 +206,7 @@ class ConflictDialog(CaseDialog):
         if self.field_name in WRITABLE:
             self.query_one("#write-label", Static).update(t("conflict.write"))
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ShownCase:
         case_id = self.case["id"]
         if self.field_name in WRITABLE:
             typed = text_of(self.query_one("#write", Input))
@@ -214,14 +219,14 @@ class ConflictDialog(CaseDialog):
         return self.service.settle_conflict(case_id, self.field_name, chosen["value"], keep=False)
 
 
-class RevokeDialog(CaseDialog):
+class RevokeDialog(CaseDialog[dict[str, str], DeviceRow]):
     """Revoke an enrolled device (station authority only), with the reason."""
 
     TITLE_KEY = "revoke.title"
     SAVE_KEY = "revoke.confirm"
     LABELS = {"reason": "revoke.reason"}
 
-    def __init__(self, service: CaseService, device: dict[str, Any]) -> None:
+    def __init__(self, service: CaseService, device: DeviceRow) -> None:
         # CaseDialog's title placeholders are the case's id and status; a device stands in.
         super().__init__(service, {"id": device["device_id"], "status": "open"})
         self.device = device
@@ -241,7 +246,7 @@ class RevokeDialog(CaseDialog):
             {} if text_of(self.query_one("#reason", TextArea)) else {"reason": ("revoke.reason_required", {})}
         )
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> DeviceRow:
         try:
             revoke_device(
                 self.service, self.device["device_id"], text_of(self.query_one("#reason", TextArea))
@@ -251,7 +256,7 @@ class RevokeDialog(CaseDialog):
         return self.device
 
 
-class PlaceDialog(CaseDialog):
+class PlaceDialog(CaseDialog[dict[str, str], dict[str, str | None]]):
     """Place a village in a police area (警务区), or take it out (an empty name)."""
 
     TITLE_KEY = "area.title"
@@ -277,7 +282,7 @@ class PlaceDialog(CaseDialog):
             t("area.known", names="、".join(known)) if known else t("area.none_yet")
         )
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> dict[str, str | None]:
         area = text_of(self.query_one("#area", Input)) or None
         areas = self.service.place_village(self.village, area)
         return {"village": self.village, "area": areas.get(self.village)}
@@ -312,7 +317,7 @@ class Comparison(Static, can_focus=True):
             self.parent.scroll_relative(y=lines, animate=False)
 
 
-class ForkDialog(CaseDialog):
+class ForkDialog(CaseDialog[dict[str, str], dict[str, Any]]):
     """A fork's two entries side by side; the supervisor keeps one, with the reason.
 
     `settle_fork` records the decision (a `device.settle` operation that spreads); on an
@@ -329,7 +334,7 @@ class ForkDialog(CaseDialog):
     ForkDialog #keep { width: 100%; }
     """
 
-    def __init__(self, service: CaseService, row: dict[str, Any]) -> None:
+    def __init__(self, service: CaseService, row: ForkRow) -> None:
         # CaseDialog's title placeholders are the case's id and status; the fork stands in.
         super().__init__(service, {"id": row["fork"], "status": "open"})
         self.row = row

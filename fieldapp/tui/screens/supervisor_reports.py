@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.domain import model
+from fieldapp.domain.documents import CaseDoc, ShownCase
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
 from fieldapp.outputs.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
@@ -33,8 +34,6 @@ from fieldapp.tui.screens.case_dialogs import relabel_select
 EXPORT_FORMATS = ("xlsx", "csv", "json")
 REPORT_FORMATS = ("xlsx", "csv")
 
-Cases = Callable[[], list[dict[str, Any]]]
-
 
 class ReportsPane(VerticalScroll):
     """The export form, the report form and the report's preview."""
@@ -44,9 +43,9 @@ class ReportsPane(VerticalScroll):
         service: CaseService,
         folder: Path,
         today: date,
-        cases: Cases,
-        states: Cases,
-        facts_of: Callable[[dict[str, Any]], CaseFacts],
+        cases: Callable[[], list[ShownCase]],
+        states: Callable[[], list[CaseDoc]],
+        facts_of: Callable[[CaseDoc], CaseFacts],
     ) -> None:
         super().__init__(id="reports-body")
         self.service = service

@@ -182,8 +182,8 @@ class SyncScreen(Screen[None]):
                 await browser.close()
 
     def _peer_label(self, device_id: str) -> str:
-        known = self._service.replica.device(device_id) or {}
-        officer = known.get("officer")
+        known = self._service.replica.device(device_id)
+        officer = known.get("officer") if known is not None else None
         return f"{officer} ({device_id})" if officer else device_id
 
     def action_sync_now(self) -> None:
