@@ -362,7 +362,18 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "rep.period.quarter": ("Quarter", "季度"),
     "rep.period.half": ("Half year", "半年"),
     "rep.of": ("Month inside it (YYYY-MM)", "所含月份（年-月）"),
-    "rep.of_bad": ("Write the month like 2026-03.", "请按 2026-03 的格式填写月份。"),
+    "rep.of_bad": (
+        "No report: “{typed}” is not a month. Type it in the month box (the cursor is there) as "
+        "YYYY-MM, for example 2026-03, then press {show} or {write}.",
+        "未生成报表：“{typed}”不是月份。请在月份框（光标所在处）按“年-月”填写，例如 2026-03，"
+        "再按“{show}”或“{write}”。",
+    ),
+    "rep.of_missing": (
+        "No report: the month is empty. Type it in the month box (the cursor is there) as YYYY-MM, "
+        "for example 2026-03, then press {show} or {write}.",
+        "未生成报表：未填写月份。请在月份框（光标所在处）按“年-月”填写，例如 2026-03，"
+        "再按“{show}”或“{write}”。",
+    ),
     "rep.show": ("Show", "预览"),
     "rep.button": ("Write file", "写入文件"),
     "rep.done": ("Wrote the {period} report to {path}.", "已将 {period} 报表写入 {path}。"),
