@@ -156,6 +156,19 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "conflict.value": ("{value}  — {who}, {when}", "{value}  ——{who}，{when}"),
     "conflict.shown": ("shown now", "当前显示"),
     "conflict.write": ("Or write the value", "或填写新值"),
+    "conflict.choose": ("Value that stands", "应采用的值"),
+    "conflict.choose_required": (
+        "Nothing settled yet: choose the value that stands (↑/↓ to it, then Enter or Space), "
+        "then press ctrl+s. Esc closes without settling.",
+        "尚未处理：请选择应采用的值（用 ↑/↓ 移到该值，按回车或空格选中），再按 ctrl+s。"
+        "按 Esc 关闭，不作处理。",
+    ),
+    "conflict.choose_or_write": (
+        "Nothing settled yet: choose the value that stands (↑/↓ to it, then Enter or Space) or "
+        "write the value below, then press ctrl+s. Esc closes without settling.",
+        "尚未处理：请选择应采用的值（用 ↑/↓ 移到该值，按回车或空格选中）或在下方填写新值，再按 ctrl+s。"
+        "按 Esc 关闭，不作处理。",
+    ),
     "conflict.done": ("Conflict on case {id} settled.", "案件 {id} 的冲突已处理。"),
     "approve.title": ("Approve the escalation · case {id}", "批准上报 · 案件 {id}"),
     "approve.body": (
