@@ -157,6 +157,25 @@ def test_written_report_names_its_path_and_a_bad_month_clears_the_old_preview(
     run(store, scenario, lang)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_report_row_fits_80_columns(station: dict[str, Any], tmp_path: Path, lang: str) -> None:
+    """The buttons that the month's message names are on screen at 80x24, not past its edge."""
+    store = authority_copy(station, tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "reports")
+        pane = screen.query_one(ReportsPane)
+        for widget_id in ("#rep-period", "#rep-of", "#rep-format", "#rep-show", "#rep-button"):
+            region = pane.query_one(widget_id).region
+            assert region.width and region.right <= pane.scrollable_content_region.right, widget_id
+        pane.query_one("#rep-of", Input).value = "2026-03"
+        await pilot.pause()
+        month = pane.query_one("#rep-of", Input)
+        assert month.content_region.width > len("2026-03")  # the month whole, the cursor after it
+
+    run(store, scenario, lang, (80, 24))
+
+
 # ---------------------------------------------------------------- drill-down lists (item 4)
 
 

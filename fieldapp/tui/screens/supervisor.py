@@ -113,7 +113,9 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen .sup-form-row { height: auto; }
     SupervisorScreen .sup-form-row Select { width: 22; }
     SupervisorScreen .sup-form-row Input { width: 1fr; }
-    SupervisorScreen #rep-of { width: 22; }
+    SupervisorScreen #rep-of { width: 14; }
+    SupervisorScreen #rep-period { width: 17; }
+    SupervisorScreen #rep-format { width: 12; }
     SupervisorScreen #folder-label { width: auto; padding: 1 1 0 1; }
     SupervisorScreen .sup-form-row Button { margin: 1 0 0 1; }
     SupervisorScreen #exp-result, SupervisorScreen #rep-result { height: auto; padding: 0 1; }
