@@ -66,11 +66,12 @@ def emit(
 
 async def drive(store: Path) -> dict[str, Any]:
     """Unlock, home, `d`, the tabs, a refresh and one decision: seconds of each."""
-    from textual.widgets import DataTable, Input
+    from textual.widgets import DataTable, Input, RadioButton
 
     from fieldapp.tui.app import FieldApp
     from fieldapp.tui.screens.home import HomeScreen
     from fieldapp.tui.screens.supervisor import SupervisorScreen
+    from fieldapp.tui.screens.supervisor_dialogs import ConflictDialog
 
     frames = Frames()
     t_start = time.perf_counter()
@@ -123,6 +124,10 @@ async def drive(store: Path) -> dict[str, Any]:
             await timed(["enter"])  # the dialog opens
             if item.kind == "red_closure":
                 app.screen.query_one("#reason", Input).value = "所长审核结案"
+            if isinstance(app.screen, ConflictDialog):  # nothing is chosen beforehand: keep the shown value
+                dialog = app.screen
+                shown = next(i for i, value in enumerate(dialog.values) if dialog.is_shown(value))
+                dialog.query_one(f"#value-{shown}", RadioButton).value = True
             out["decide_s"] = await timed(["ctrl+s"])
             out["decided"] = item.kind
             if app.screen is not screen:

@@ -156,6 +156,19 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "conflict.value": ("{value}  — {who}, {when}", "{value}  ——{who}，{when}"),
     "conflict.shown": ("shown now", "当前显示"),
     "conflict.write": ("Or write the value", "或填写新值"),
+    "conflict.choose": ("Value that stands", "应采用的值"),
+    "conflict.choose_required": (
+        "Nothing settled yet: choose the value that stands (↑/↓ to it, then Enter or Space), "
+        "then press ctrl+s. Esc closes without settling.",
+        "尚未处理：请选择应采用的值（用 ↑/↓ 移到该值，按回车或空格选中），再按 ctrl+s。"
+        "按 Esc 关闭，不作处理。",
+    ),
+    "conflict.choose_or_write": (
+        "Nothing settled yet: choose the value that stands (↑/↓ to it, then Enter or Space) or "
+        "write the value below, then press ctrl+s. Esc closes without settling.",
+        "尚未处理：请选择应采用的值（用 ↑/↓ 移到该值，按回车或空格选中）或在下方填写新值，再按 ctrl+s。"
+        "按 Esc 关闭，不作处理。",
+    ),
     "conflict.done": ("Conflict on case {id} settled.", "案件 {id} 的冲突已处理。"),
     "approve.title": ("Approve the escalation · case {id}", "批准上报 · 案件 {id}"),
     "approve.body": (
@@ -362,7 +375,18 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "rep.period.quarter": ("Quarter", "季度"),
     "rep.period.half": ("Half year", "半年"),
     "rep.of": ("Month inside it (YYYY-MM)", "所含月份（年-月）"),
-    "rep.of_bad": ("Write the month like 2026-03.", "请按 2026-03 的格式填写月份。"),
+    "rep.of_bad": (
+        "No report: “{typed}” is not a month. Type it in the month box (the cursor is there) as "
+        "YYYY-MM, for example 2026-03, then press {show} or {write}.",
+        "未生成报表：“{typed}”不是月份。请在月份框（光标所在处）按“年-月”填写，例如 2026-03，"
+        "再按“{show}”或“{write}”。",
+    ),
+    "rep.of_missing": (
+        "No report: the month is empty. Type it in the month box (the cursor is there) as YYYY-MM, "
+        "for example 2026-03, then press {show} or {write}.",
+        "未生成报表：未填写月份。请在月份框（光标所在处）按“年-月”填写，例如 2026-03，"
+        "再按“{show}”或“{write}”。",
+    ),
     "rep.show": ("Show", "预览"),
     "rep.button": ("Write file", "写入文件"),
     "rep.done": ("Wrote the {period} report to {path}.", "已将 {period} 报表写入 {path}。"),

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -51,6 +51,7 @@ from fieldapp.outputs.reports import (
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
+from fieldapp.tui.column_fit import fill_width, natural_widths
 from fieldapp.tui.screens.case_dialogs import CaseDialog
 from fieldapp.tui.screens.case_list import CaseListScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
@@ -72,6 +73,10 @@ LOAD_SLICE = 500
 #: of rows takes seconds to draw, and nobody decides more than these in one sitting).
 QUEUE_DECISIONS = 200
 QUEUE_RECORDS = 50
+#: The review table's columns; "what" (the item's details) takes the width the others leave.
+QUEUE_COLUMNS = ("kind", "case", "what", "who", "when")
+#: The details' narrowest width (cells): below it the table scrolls sideways instead.
+WHAT_MIN_WIDTH = 8
 
 
 def default_folder() -> Path:
@@ -104,11 +109,14 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen .sup-hint { height: auto; color: $text-muted; padding: 0 1; }
     SupervisorScreen #review-counts { height: auto; padding: 0 1; }
     SupervisorScreen #queue, SupervisorScreen #devices-table { height: 1fr; }
+    SupervisorScreen #queue { scrollbar-gutter: stable; }
     SupervisorScreen .section-title { margin-top: 1; }
     SupervisorScreen .sup-form-row { height: auto; }
     SupervisorScreen .sup-form-row Select { width: 22; }
     SupervisorScreen .sup-form-row Input { width: 1fr; }
-    SupervisorScreen #rep-of { width: 22; }
+    SupervisorScreen #rep-of { width: 14; }
+    SupervisorScreen #rep-period { width: 17; }
+    SupervisorScreen #rep-format { width: 12; }
     SupervisorScreen #folder-label { width: auto; padding: 1 1 0 1; }
     SupervisorScreen .sup-form-row Button { margin: 1 0 0 1; }
     SupervisorScreen #exp-result, SupervisorScreen #rep-result { height: auto; padding: 0 1; }
@@ -229,6 +237,11 @@ class SupervisorScreen(Screen[None]):
         self.query_one("#figures", DataTable).focus()
         self.action_refresh()
 
+    def on_resize(self, _event: events.Resize) -> None:
+        """A new terminal width: the review's details take what its other columns leave."""
+        if "review" in self._built:
+            self._draw_queue()
+
     def on_screen_resume(self) -> None:
         """Back from a case or a list: the caseload may have changed."""
         if not self._resumed:
@@ -348,16 +361,18 @@ class SupervisorScreen(Screen[None]):
         self.query_one("#dash-hint", Static).update(t("dash.hint"))
 
     def _draw_queue(self) -> None:
+        """The review table; the cursor stays on the item it was on (or the row that took its
+        place), and each column is as wide as its cells, the details taking the rest."""
         counts = self.queue.counts
         self.query_one("#review-counts", Static).update(t("review.counts", **counts))
         table = self.query_one("#queue", DataTable)
-        table.clear(columns=True)
-        for column in ("kind", "case", "what", "who", "when"):
-            table.add_column(t(f"review.column.{column}"), key=column)
+        was_on = self._cursor_key(table)
+        was_row = table.cursor_row
         self._items = {}
         decisions = [i for i in self.queue.items if i.kind in DECISIONS]
         records = [i for i in self.queue.items if i.kind not in DECISIONS]
         shown = decisions[:QUEUE_DECISIONS] + records[:QUEUE_RECORDS]
+        rows: list[tuple[str, list[Text | str]]] = []
         for item in shown:
             kind = Text(
                 t(f"review.kind.{item.kind}"),
@@ -367,10 +382,25 @@ class SupervisorScreen(Screen[None]):
             if item.risk:
                 case = risk_cell(item.risk).append(f" {item.case_id}")
             what = Text(self._item_text(item), no_wrap=True, overflow="ellipsis")
-            table.add_row(
-                kind, case, what, self._officer_name(item.author), local_time(item.at), key=item.key
-            )
+            rows.append((item.key, [kind, case, what, self._officer_name(item.author), local_time(item.at)]))
             self._items[item.key] = item
+        labels = [t(f"review.column.{column}") for column in QUEUE_COLUMNS]
+        widths = fill_width(
+            natural_widths(labels, (cells for _key, cells in rows)),
+            QUEUE_COLUMNS.index("what"),
+            self.app.size.width - table.styles.scrollbar_size_vertical,
+            table.cell_padding,
+            WHAT_MIN_WIDTH,
+        )
+        table.clear(columns=True)
+        for column, label, width in zip(QUEUE_COLUMNS, labels, widths, strict=True):
+            table.add_column(label, key=column, width=width)
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if was_on in self._items:
+            table.move_cursor(row=table.get_row_index(was_on))
+        elif rows:
+            table.move_cursor(row=min(was_row, len(rows) - 1))
         self._queue_hint = t("review.hint") if self.queue.items else t("review.empty")
         if len(shown) < len(self.queue.items):
             self._queue_hint = (
@@ -378,13 +408,31 @@ class SupervisorScreen(Screen[None]):
             )
         self._hint_for(table)
 
+    @staticmethod
+    def _cursor_key(table: DataTable[Any]) -> str | None:
+        """The key of the row under the cursor (None in an empty table)."""
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _decided(self, item: Item) -> None:
+        """A decision was recorded: its row goes at once, the cursor on the item that followed
+        it and the keyboard in the list, before the queue is read again."""
+        table = self.query_one("#queue", DataTable)
+        if item.key in self._items:
+            row = table.get_row_index(item.key)
+            table.remove_row(item.key)
+            del self._items[item.key]
+            if table.row_count:
+                table.move_cursor(row=min(row, table.row_count - 1))
+            self._hint_for(table)
+        table.focus()
+
     def _hint_for(self, table: DataTable[Any]) -> None:
         """The review hint: what the highlighted fork is and what to do, else the queue's hint
         (a fork's row is cut short on a narrow terminal)."""
-        item = None
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            item = self._items.get(str(key))
+        key = self._cursor_key(table)
+        item = self._items.get(key) if key is not None else None
         if item is not None and item.kind == "fork":
             hint = t("review.fork_hint", officer=self._officer_name(item.author), seq=item.detail["seq"])
         else:
@@ -516,6 +564,7 @@ class SupervisorScreen(Screen[None]):
         def recorded(result: ShownCase | None) -> None:
             if result is not None:
                 self.notify(t(done, id=item.case_id))
+                self._decided(item)
                 self.action_refresh()
 
         self.app.push_screen(dialog, recorded)
@@ -532,6 +581,7 @@ class SupervisorScreen(Screen[None]):
         def settled(result: dict[str, Any] | None) -> None:
             if result is not None:
                 self.notify(t("fork.done", officer=row["officer"] or row["device_id"]))
+                self._decided(item)
                 self.action_refresh()
 
         self.app.push_screen(ForkDialog(self.service, row), settled)

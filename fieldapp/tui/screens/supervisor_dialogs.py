@@ -159,9 +159,14 @@ class CloseDialog(CaseDialog[PublicCase, ShownCase]):
 
 
 class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
-    """Both values of a concurrent edit, who and when; keep one, or write the value."""
+    """Both values of a concurrent edit, who and when; keep one, or write the value.
+
+    No value is chosen beforehand: saving with none chosen (and none written) says to
+    choose one, so a settlement is always the supervisor's own choice.
+    """
 
     TITLE_KEY = "conflict.title"
+    LABELS = {"choice": "conflict.choose"}
 
     def __init__(self, service: CaseService, case: CaseDoc, field_name: str) -> None:
         super().__init__(service, case)
@@ -176,13 +181,13 @@ class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
 
     def fields(self) -> ComposeResult:
         yield Static(id="conflict-body")
-        with RadioSet(id="choice"):
-            for index, value in enumerate(self.values):
-                yield RadioButton(id=f"value-{index}", value=self._is_shown(value))
+        buttons = [RadioButton(id=f"value-{index}") for index in range(len(self.values))]
+        yield field("choice", RadioSet(*buttons, id="choice"))
         if self.field_name in WRITABLE:
             yield field("write", Input(id="write", max_length=model.MAX_TEXT))
 
-    def _is_shown(self, value: ConflictValue) -> bool:
+    def is_shown(self, value: ConflictValue) -> bool:
+        """Whether `value` is the one the case shows now (the merge's deterministic winner)."""
         current = writer(self.case, self.field_name)
         return current is not None and current[0] == value["op"]
 
@@ -200,11 +205,20 @@ class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
                 who=_name(self.service, value["author"]),
                 when=local_time(model.stamp_iso(int(value["hlc"]))),
             )
-            if self._is_shown(value):
+            if self.is_shown(value):
                 label += f"  ({t('conflict.shown')})"
             self.query_one(f"#value-{index}", RadioButton).label = label
         if self.field_name in WRITABLE:
             self.query_one("#write-label", Static).update(t("conflict.write"))
+
+    def _written(self) -> str:
+        return text_of(self.query_one("#write", Input)) if self.field_name in WRITABLE else ""
+
+    def check(self) -> dict[str, Problem]:
+        if self.query_one("#choice", RadioSet).pressed_index < 0 and not self._written():
+            key = "conflict.choose_or_write" if self.field_name in WRITABLE else "conflict.choose_required"
+            return {"choice": (key, {})}
+        return {}
 
     def record(self) -> ShownCase:
         case_id = self.case["id"]
@@ -214,7 +228,7 @@ class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
                 return self.service.settle_conflict(case_id, self.field_name, typed, keep=False)
         pressed = self.query_one("#choice", RadioSet).pressed_index
         chosen = self.values[pressed] if 0 <= pressed < len(self.values) else None
-        if chosen is None or self._is_shown(chosen):
+        if chosen is None or self.is_shown(chosen):
             return self.service.settle_conflict(case_id, self.field_name)
         return self.service.settle_conflict(case_id, self.field_name, chosen["value"], keep=False)
 

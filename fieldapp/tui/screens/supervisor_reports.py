@@ -143,27 +143,37 @@ class ReportsPane(VerticalScroll):
         result.update(t("exp.done", cases=made.cases, visits=made.visits, path=target))
 
     def _report(self) -> dict[str, Any] | None:
-        result = self.query_one("#rep-result", Static)
+        """The report of the period asked for; None, with the preview cleared and the reason
+        shown, if the month is not one. Writes no result line otherwise: the caller does."""
+        typed = self.query_one("#rep-of", Input).value.strip()
         try:
-            period = period_of(
-                self._chosen("#rep-period") or "month", self.query_one("#rep-of", Input).value.strip()
-            )
+            period = period_of(self._chosen("#rep-period") or "month", typed)
         except ReportError:
-            result.update(t("rep.of_bad"))
+            # An old preview under a refused month would read as that month's report.
+            self.query_one("#rep-preview", Static).update("")
+            key = "rep.of_bad" if typed else "rep.of_missing"
+            self.query_one("#rep-result", Static).update(
+                t(key, typed=typed, show=t("rep.show"), write=t("rep.button"))
+            )
+            self.query_one("#rep-of", Input).focus()
             return None
-        result.update("")
         return build_report(self._states(), period, officer_names(self.service), facts_of=self._facts_of)
+
+    def _preview(self, report: dict[str, Any]) -> None:
+        self.query_one("#rep-preview", Static).update(report_text(report, self.app.language))  # type: ignore[attr-defined]
 
     @on(Button.Pressed, "#rep-show")
     def show_report(self) -> None:
         """The report as text, below the form."""
         report = self._report()
         if report is not None:
-            self.query_one("#rep-preview", Static).update(report_text(report, self.app.language))  # type: ignore[attr-defined]
+            self.query_one("#rep-result", Static).update("")
+            self._preview(report)
 
     @on(Button.Pressed, "#rep-button")
     def write_report(self) -> None:
-        """Write the report's table (XLSX or CSV) to a new file in the folder."""
+        """Write the report's table (XLSX or CSV) to a new file in the folder; say where, and
+        show the report below."""
         report = self._report()
         if report is None:
             return
@@ -181,4 +191,4 @@ class ReportsPane(VerticalScroll):
             return
         self.last_report = target
         result.update(t("rep.done", period=code, path=target))
-        self.show_report()
+        self._preview(report)
