@@ -66,7 +66,9 @@ Entry = tuple[bytes, bytes]
 #: 4: a case keeps whether it was red since last opened (`fieldapp.domain.cases.RED_SINCE_OPENED`), so an
 #:    officer's closure of such a case, or raise of an escalated case's tier, folds differently.
 #: 5: a refusal is stored as a code with parameters (`sync.refusals`), not an English sentence.
-VIEW_FORMAT = 5
+#: 6: a reopening ends the case's outcome (kept in `reopened`) and cancels its pending follow-ups
+#:    (`cancelled`: the reopening's op key), so follow-up visits and re-resolutions fold differently.
+VIEW_FORMAT = 6
 VIEW_FORMAT_KEY = "view_format"
 #: How the log keeps signatures. 2: only signatures checked here (`sync.verify`); a store of
 #: format 1 kept every received signature, checked or not, and is brought to 2 once on open.

@@ -290,3 +290,33 @@ def test_the_command_writes_the_page_once_and_its_advice_works(tmp_path: Path) -
     written = fieldapp("agreement", pending["id"], "--store", store, "--out", target, "--json")
     assert written.returncode == 0, written.stderr
     assert "测试调解内容" in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.timeout(300)
+def test_a_reopened_case_has_no_agreement_to_print_until_a_new_one_is_recorded(tmp_path: Path) -> None:
+    """Issue 15, item 2: the reopening ended the agreement; the command refuses it, in both
+    languages, and the command it suggests records a new one, which then prints."""
+    with station_devices(tmp_path / "station", 1, name=STATION) as services:
+        case_id = Station(services, fake_parties(11)).case["id"]
+    store = tmp_path / "station" / "officer0"
+    out = tmp_path / "协议书.html"
+    reopened = fieldapp("case", "reopen", case_id, "--reason", "界桩又被移动", "--store", store)
+    assert reopened.returncode == 0, reopened.stderr
+
+    refused = fieldapp("agreement", case_id, "--store", store, "--out", out)
+    assert refused.returncode == 1 and not out.exists()
+    assert f"Case {case_id} was reopened" in refused.stderr and "no longer holds" in refused.stderr
+    shown = json.loads(fieldapp("case", "show", case_id, "--store", store, "--json").stdout)
+    with pytest.raises(AgreementError) as caught:
+        check_agreement(shown)
+    assert "重新启动前记录的协议已失效" in caught.value.message("zh") and "按 u" in caught.value.message("zh")
+
+    suggested = re.findall(r"`fieldapp ([^`]+)`", refused.stderr)
+    assert [s.split()[:2] for s in suggested] == [["case", "update"]]
+    words = ["新的协议内容" if w == "TEXT" else w for w in suggested[0].split()]
+    ran = fieldapp(*words, "--store", store)
+    assert ran.returncode == 0, ran.stderr
+    written = fieldapp("agreement", case_id, "--store", store, "--out", out)
+    assert written.returncode == 0, written.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "新的协议内容" in page and html.escape(TERMS) not in page

@@ -122,8 +122,10 @@ def truth_from_export(data: bytes) -> dict[str, Truth]:
             case.changes.append((when, p["status"]))
             if p["status"] == "resolved":
                 day = when.astimezone(BEIJING).date()  # follow-ups count from the station's date
-                case.followups = [[(day + timedelta(days=n)).isoformat(), False] for n in (7, 30, 90)]
+                case.followups += [[(day + timedelta(days=n)).isoformat(), False] for n in (7, 30, 90)]
         elif op.kind == "case.reopen":
+            # Issue 15: a reopening cancels the pending follow-ups (neither due nor done since).
+            case.followups = [f for f in case.followups if f[1]]
             case.status = "in_progress"
             case.changes.append((when, "in_progress"))
             case.reopens.append(when)

@@ -313,6 +313,50 @@ def test_reopening_needs_a_reason(tmp_path: Path) -> None:
         run(store, case_id, scenario)
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "en",
+            (
+                "Outcome: ",
+                "Outcome ended by the reopening: mediation agreement",
+                "cancelled by the reopening",
+            ),
+        ),
+        ("zh", ("化解结果：", "重新启动前的化解结果（已失效）：人民调解协议", "因重新启动已取消")),
+    ],
+)
+def test_reopening_with_r_ends_the_agreement_and_cancels_the_follow_ups(
+    tmp_path: Path, lang: str, words: tuple[str, str, str]
+) -> None:
+    """Issue 15, item 2: after `r` the case shows no outcome, the ended one as such, and its
+    pending follow-ups as cancelled, not due."""
+    current, ended, cancelled = words
+    with station_devices(tmp_path, 1) as (_supervisor, officer):
+        case_id = visited(officer)
+        officer.update(case_id, status="resolved", outcome={"kind": "agreement", "terms": "界桩恢复原位"})
+        officer.add_visit(case_id, "follow_up", "第一次回访")
+        store = officer.db.store.directory
+        officer.close()
+
+        async def scenario(app: FieldApp, screen: CaseScreen, pilot: Pilot[None]) -> None:
+            assert app.service is not None
+            assert current in shown(screen, "#case-facts")
+            await open_dialog(app, pilot, "r", ReopenDialog)
+            await pilot.press(*"Drain blocked again")
+            await save(pilot)
+            assert app.screen is screen
+            facts = shown(screen, "#case-facts")
+            assert not [line for line in facts.splitlines() if line.startswith(current)]
+            assert f"{ended} — 界桩恢复原位" in facts
+            followups = next(line for line in facts.splitlines() if cancelled in line)
+            assert followups.count(cancelled) == 2
+            assert app.service.case(case_id)["outcome"] is None
+
+        run(store, case_id, scenario, lang=lang)
+
+
 def test_claiming_makes_the_officer_the_one_in_charge(tmp_path: Path) -> None:
     with station_devices(tmp_path, 1) as (supervisor, officer):
         exchange(supervisor, officer)

@@ -37,14 +37,18 @@ from sync.replica import VIEW_FORMAT, VIEW_FORMAT_KEY, Replica
 ROOT = Path(__file__).resolve().parent.parent
 #: Each earlier view format and the commit that made it (`git log -G"^VIEW_FORMAT = [0-9]"
 #: -- sync/replica.py`; format 1 is the parent of the commit that introduced 2).
-FORMATS = {1: "8047471^", 2: "8047471", 3: "4d08157", 4: "1cb19f5"}
+FORMATS = {1: "8047471^", 2: "8047471", 3: "4d08157", 4: "1cb19f5", 5: "495a637"}
 
-#: What the earlier version runs (its own modules and test helpers, the old flat layout):
-#: a station, its work and refusals, exchanged between every device; prints the stores.
+#: What the earlier version runs (its own modules and test helpers; the flat layout before
+#: format 5): a station, its work and refusals, and a reopening of a case resolved by agreement
+#: concurrent with a follow-up visit, exchanged between every device; prints the stores.
 SCENARIO = r"""
 import json, sys
 from pathlib import Path
-from fieldapp import cases as kinds
+try:
+    from fieldapp.domain import cases as kinds
+except ImportError:  # before the layout move
+    from fieldapp import cases as kinds
 from sync.merge import field_base
 from sync.trust import REVOKE
 from tests.replicas import converge, exchange, station_devices
@@ -70,6 +74,8 @@ with station_devices(root, 2) as station:
     converge(station)
     first.update(other, fields={"risk": "orange"})  # concurrent edits: a conflict
     second.update(other, fields={"risk": "red"})
+    first.reopen(red, "又起争执")  # ends the agreement, on one device...
+    second.add_visit(red, "follow_up", "回访")  # ...while another records a follow-up
     boss.place_village("东岭村", "一区")
     forced(second, "village.area", "西岭村", {"area": "二区", "base": None})  # an officer's: refused
     forced(first, REVOKE, second.identity.device_id, {"reason": "x", "cutoff": {}, "station_sig": b""})
@@ -174,6 +180,11 @@ def test_a_view_of_each_earlier_format_is_upgraded_and_hashes_like_a_fresh_fold(
             ], codes
             assert all("reason" not in r and r["code"] in CODES for r in refusals)
             assert "红色案件只能由所长结案" in [refused_text(r, "zh") for r in refusals]
+            # Format 6: the reopening ended the agreement and cancelled the pending follow-ups.
+            reopened = next(c for c in service.cases_view().values() if c.get("reopened"))
+            assert reopened["outcome"] is None
+            assert reopened["reopened"]["outcome"] == {"kind": "agreement", "terms": "按原界址"}
+            assert not [f for f in reopened["followups"] if not f["done"] and not f.get("cancelled")]
         finally:
             service.close()
     assert len(hashes) == 1  # and every device of the station still agrees

@@ -502,6 +502,96 @@ def test_reopen_sets_in_progress_and_records_the_reason(officer: CaseService, se
     assert case["history"][-1]["what"] == {"reason": "排水沟又被堵，双方再次争吵"}
 
 
+def _resolved_by_agreement_with_a_follow_up_done(svc: CaseService) -> dict[str, Any]:
+    case = visited(svc)
+    svc.update(case["id"], status="resolved", outcome={"kind": "agreement", "terms": "排水沟改道，费用各半"})
+    return svc.add_visit(case["id"], "follow_up", "第一次回访，未见反弹")
+
+
+def test_reopening_ends_the_outcome_and_cancels_the_pending_follow_ups(officer: CaseService) -> None:
+    """Issue 15, item 2: the agreement and the follow-ups of the resolution no longer hold."""
+    from fieldapp.outputs.agreement import AgreementError, check_agreement
+    from fieldapp.outputs.dashboard import build_dashboard
+    from fieldapp.outputs.exports import CASE_COLUMNS, case_table
+    from fieldapp.tui.screens.home import home_figures
+
+    case_id = _resolved_by_agreement_with_a_follow_up_done(officer)["id"]
+    case = officer.reopen(case_id, "排水沟又被堵，双方再次争吵")
+    reopen_op = case["history"][-1]["op"]
+    assert case["outcome"] is None
+    assert case["reopened"]["outcome"] == {"kind": "agreement", "terms": "排水沟改道，费用各半"}
+    resolution = [e for e in case["history"] if e["what"].get("status") == "resolved"]
+    assert resolution[0]["what"]["outcome"]["kind"] == "agreement"  # and in the history
+    assert [(f["done"], f.get("cancelled")) for f in case["followups"]] == [
+        (True, None),  # made before the reopening: stays done
+        (False, reopen_op),
+        (False, reopen_op),
+    ]
+    # A follow-up visit after the reopening marks nothing: nothing is pending.
+    assert officer.add_visit(case_id, "follow_up", "回访")["followups"] == case["followups"]
+
+    far = date(2099, 1, 1)  # every follow-up's date has passed
+    figures = home_figures(officer.cases_view(), officer.identity.device_id, far.isoformat())
+    assert [what for what, _, c in figures["due"] if c["id"] == case_id] == ["deadline"]  # no follow-up
+    assert build_dashboard(officer.cases(), today=far).followups_due == []
+    header, rows = case_table(officer.cases(), "en", str)
+    assert rows[0][CASE_COLUMNS.index("outcome")] == "" and rows[0][CASE_COLUMNS.index("terms")] == ""
+    for lang, words in (("en", "was reopened"), ("zh", "已重新启动")):
+        with pytest.raises(AgreementError) as refused:
+            check_agreement(officer.case(case_id))
+        assert words in refused.value.message(lang)
+        assert "fieldapp case update" in refused.value.message(lang)
+
+
+def test_a_new_resolution_after_a_reopening_keeps_the_cancelled_follow_ups(officer: CaseService) -> None:
+    from fieldapp.outputs.agreement import check_agreement
+
+    case_id = _resolved_by_agreement_with_a_follow_up_done(officer)["id"]
+    officer.reopen(case_id, "又吵起来了")
+    officer.add_visit(case_id, "mediation", "再次调解")
+    case = officer.update(case_id, status="resolved", outcome={"kind": "agreement", "terms": "重新约定"})
+    assert case["outcome"] == {"kind": "agreement", "terms": "重新约定"}
+    assert [(f["done"], bool(f.get("cancelled"))) for f in case["followups"]] == [
+        (True, False),
+        (False, True),
+        (False, True),
+        (False, False),
+        (False, False),
+        (False, False),
+    ]
+    check_agreement(case)  # the new agreement prints
+    case = officer.add_visit(case_id, "follow_up", "回访")
+    assert [f["done"] for f in case["followups"]] == [True, False, False, True, False, False]
+
+
+@pytest.mark.parametrize("visit_first", [True, False], ids=["visit-sorts-first", "reopening-sorts-first"])
+def test_a_reopening_and_a_concurrent_follow_up_visit_converge(tmp_path: Path, visit_first: bool) -> None:
+    """Either order of the fold gives every device the same case: no follow-up left pending; a
+    visit sorting before the reopening marks one done, one sorting after marks nothing."""
+    from harness.replicas import converge, station_devices
+
+    wall = ManualWall()
+    with station_devices(tmp_path, 2, wall=wall) as station:
+        _, first, second = station
+        case_id = visited(first)["id"]
+        first.update(case_id, status="resolved", outcome={"kind": "agreement", "terms": "排水沟改道"})
+        converge(station)
+        steps = [
+            lambda: second.add_visit(case_id, "follow_up", "回访，未见反弹"),
+            lambda: first.reopen(case_id, "又吵起来了"),
+        ]
+        for step in steps if visit_first else reversed(steps):
+            wall.now += 1000  # each later than everything before it, on neither device seen
+            step()
+        converge(station)
+        assert len({s.state_hash() for s in station}) == 1
+        case = first.case(case_id)
+        assert case["status"] == "in_progress" and case["outcome"] is None
+        assert [(f["done"], bool(f.get("cancelled"))) for f in case["followups"]] == (
+            [(True, False), (False, True), (False, True)] if visit_first else [(False, True)] * 3
+        )
+
+
 # ------------------------------------------------------------------ assignment, claim, deadline
 
 

@@ -131,7 +131,8 @@ class CaseReducer:
     table = "cases"
     kinds = KINDS
     #: Raise it with every change to how cases fold (`version` in `sync.merge.Reducer`).
-    version = 1
+    #: 2: a reopening ends the outcome and cancels the pending follow-ups (view format 6).
+    version = 2
     payload_fields = PAYLOAD_FIELDS
 
     def __init__(self) -> None:
@@ -282,11 +283,11 @@ class CaseReducer:
                 outcome.get("terms"), "terms", model.MAX_TEXT, required=True
             ):
                 return refusal("agreement_terms")
+            # Follow-ups of an earlier resolution (done, or cancelled by the reopening) are kept.
             extra = {
                 "outcome": {"kind": outcome["kind"], "terms": outcome.get("terms", "")},
-                "followups": [
-                    {"due": d, "done": False} for d in model.follow_up_dates(model.stamp_date(op.hlc))
-                ],
+                "followups": state["followups"]
+                + [{"due": d, "done": False} for d in model.follow_up_dates(model.stamp_date(op.hlc))],
             }
         elif new == "closed" and role != "supervisor":
             if state["risk"] == "red":
@@ -308,7 +309,18 @@ class CaseReducer:
         state[RED_SINCE_OPENED] = was_red or state["risk"] == "red"
         set_field(_fields(state), "status", "in_progress", op, p.get("base"))
         state.setdefault(STATUS_LOG, []).append([op.hlc, "in_progress", 1])
-        state["reopened"] = {"reason": p["reason"], "by": op.author, "at": model.stamp_iso(op.hlc)}
+        # The reopening ends the outcome (kept here and in the history: the resolution's entry)
+        # and cancels the follow-ups still pending, marked with the reopening's operation.
+        for followup in state["followups"]:
+            if model.followup_pending(followup):
+                followup["cancelled"] = op.key
+        state["reopened"] = {
+            "reason": p["reason"],
+            "by": op.author,
+            "at": model.stamp_iso(op.hlc),
+            "outcome": state["outcome"],
+        }
+        state["outcome"] = None
         return None
 
     def _case_assign(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
@@ -380,7 +392,7 @@ class CaseReducer:
         state["visits"].append(visit)
         if p["kind"] == "follow_up":
             for followup in state["followups"]:
-                if not followup["done"]:
+                if model.followup_pending(followup):
                     followup["done"] = True
                     break
         return None

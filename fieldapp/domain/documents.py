@@ -63,6 +63,9 @@ class FollowUp(TypedDict):
     #: ISO date (YYYY-MM-DD), station time.
     due: str
     done: bool
+    #: The key of the reopening that cancelled it while pending (view format 6); absent: not
+    #: cancelled. A cancelled follow-up is neither due nor done (`model.followup_pending`).
+    cancelled: NotRequired[str]
 
 
 class Referral(TypedDict):
@@ -87,6 +90,9 @@ class Reopened(TypedDict):
     reason: str
     by: str
     at: str
+    #: The outcome the reopening ended (None: the case had none, e.g. closed after a referral);
+    #: every earlier one is in the history, with the resolution that recorded it.
+    outcome: Outcome | None
 
 
 #: A status change of a case's `_statuses` log: [hlc, new status, 1 if a reopening else 0]

@@ -10,7 +10,7 @@ import hashlib
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from fieldapp.domain.documents import PublicCase
+from fieldapp.domain.documents import FollowUp, PublicCase
 
 CATEGORIES = (
     "family",
@@ -121,6 +121,12 @@ def stamp_iso(hlc: int) -> str:
 def follow_up_dates(resolved_on: date) -> list[str]:
     """Default follow-up visits after a resolution: +7, +30, +90 days."""
     return [(resolved_on + timedelta(days=d)).isoformat() for d in FOLLOW_UP_DAYS]
+
+
+def followup_pending(followup: FollowUp) -> bool:
+    """Whether a follow-up is still to be made: not done, and not cancelled by a reopening (what
+    the home screen, the dashboard and the reports count as due)."""
+    return not followup["done"] and not followup.get("cancelled")
 
 
 def parse_deadline(text: str) -> str:

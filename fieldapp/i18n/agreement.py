@@ -80,6 +80,17 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "再以 `fieldapp case update {id} --status resolved --outcome agreement --terms 协议内容` "
         "记录化解结果。",
     ),
+    "agreement.error.reopened": (
+        "Case {id} was reopened and is {status}: the agreement recorded before the reopening no "
+        "longer holds, and no new one has been recorded, so there is nothing to print. When the "
+        "parties sign a new agreement, record it on the case screen with u (Update: status "
+        "resolved, outcome agreement, its terms) or with "
+        "`fieldapp case update {id} --status resolved --outcome agreement --terms TEXT`.",
+        "案件 {id} 已重新启动，目前为“{status}”：重新启动前记录的协议已失效，且尚未记录新的协议，"
+        "无协议可打印。当事人签订新协议后，请在案件页按 u（更新进展：状态选“已化解”，"
+        "化解结果选“人民调解协议”并填写协议内容）"
+        "或用 `fieldapp case update {id} --status resolved --outcome agreement --terms 协议内容` 记录。",
+    ),
     "agreement.outcome.none": ("none recorded", "未记录"),
 }
 

@@ -47,7 +47,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "case.followups": ("Follow-ups: {dates}", "回访安排：{dates}"),
     "case.followup_done": ("{due} done", "{due} 已回访"),
     "case.followup_due": ("{due} due", "{due} 待回访"),
+    "case.followup_cancelled": ("{due} cancelled by the reopening", "{due} 因重新启动已取消"),
     "case.reopened": ("Reopened by {name} on {at}: {reason}", "{name} 于 {at} 重新启动：{reason}"),
+    "case.reopened_outcome": (
+        "Outcome ended by the reopening: {outcome}",
+        "重新启动前的化解结果（已失效）：{outcome}",
+    ),
     "case.summary": ("Summary: {summary}", "摘要：{summary}"),
     "case.alert.overdue": (
         "Overdue: the deadline {date} has passed and the case is not resolved.",

@@ -59,9 +59,12 @@ class AgreementError(ValueError):
 def check_agreement(case: PublicCase) -> None:
     """Raise AgreementError unless the case was resolved with a mediation agreement."""
     status = str(case.get("status", ""))
+    outcome: Outcome | dict[str, str] = case.get("outcome") or {}
+    if case.get("reopened") and outcome.get("kind") != "agreement":
+        # The reopening ended the earlier outcome: an agreement signed before it no longer holds.
+        raise AgreementError("agreement.error.reopened", id=str(case["id"]), status=status)
     if status not in DONE:
         raise AgreementError("agreement.error.not_done", id=str(case["id"]), status=status)
-    outcome: Outcome | dict[str, str] = case.get("outcome") or {}
     if outcome.get("kind") != "agreement":
         raise AgreementError(
             "agreement.error.not_agreement",

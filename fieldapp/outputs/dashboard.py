@@ -133,7 +133,7 @@ def build_dashboard(
         case_id = case["id"]
         is_open = case["status"] in OPEN
         if case["status"] != "closed" and any(
-            not f["done"] and f["due"] <= iso_today for f in case.get("followups") or ()
+            model.followup_pending(f) and f["due"] <= iso_today for f in case.get("followups") or ()
         ):
             board.followups_due.append(case_id)
         if not is_open:

@@ -224,7 +224,10 @@ def _facts(case: PublicCase, changes: Iterable[tuple[str, str, bool]]) -> CaseFa
         officer=case.get("assignee") or case.get("created_by") or "",
         flags=tuple(case.get("flags", [])),
         deadline=case.get("deadline"),
-        followups=tuple((f["due"], bool(f["done"])) for f in case.get("followups", [])),
+        # A follow-up cancelled by a reopening is neither due nor done.
+        followups=tuple(
+            (f["due"], bool(f["done"])) for f in case.get("followups", []) if not f.get("cancelled")
+        ),
         statuses=tuple(statuses),
         reopenings=tuple(reopenings),
     )

@@ -185,7 +185,14 @@ class CaseScreen(Screen[None]):
             lines.append(Text(t("case.outcome", outcome=outcome_text(case["outcome"]))))
         if case.get("followups"):
             dates = [
-                t("case.followup_done" if f["done"] else "case.followup_due", due=f["due"])
+                t(
+                    "case.followup_done"
+                    if f["done"]
+                    else "case.followup_cancelled"
+                    if f.get("cancelled")
+                    else "case.followup_due",
+                    due=f["due"],
+                )
                 for f in case["followups"]
             ]
             lines.append(Text(t("case.followups", dates=", ".join(dates))))
@@ -194,6 +201,8 @@ class CaseScreen(Screen[None]):
             at = local_time(reopened["at"])
             by = self.officer_name(reopened["by"])
             lines.append(Text(t("case.reopened", name=by, at=at, reason=reopened["reason"])))
+            if reopened.get("outcome"):
+                lines.append(Text(t("case.reopened_outcome", outcome=outcome_text(reopened["outcome"]))))
         return Text("\n").join(lines)
 
     def _deadline_text(self, case: ShownCase) -> Text:

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from fieldapp.core.service import public
 from fieldapp.domain.documents import CaseDoc, PublicCase
-from fieldapp.domain.model import is_overdue
+from fieldapp.domain.model import followup_pending, is_overdue
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells, risk_cell
@@ -51,7 +51,9 @@ def due_items(case: PublicCase, today: str) -> list[tuple[str, str]]:
     if case.get("status") == "closed":
         return []  # closed: nothing more is asked of anyone
     items = [
-        ("followup", f["due"]) for f in case.get("followups") or () if not f["done"] and f["due"] <= today
+        ("followup", f["due"])
+        for f in case.get("followups") or ()
+        if followup_pending(f) and f["due"] <= today
     ]
     if is_overdue(case, date.fromisoformat(today)):
         items.append(("deadline", str(case["deadline"])))  # (is_overdue: it has one)
