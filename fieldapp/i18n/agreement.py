@@ -44,6 +44,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "agreement.record": ("Mediation record", "调解情况"),
     "agreement.record.sessions": ("Mediation sessions", "调解时间"),
     "agreement.record.none": ("No mediation session is recorded.", "未记录调解。"),
+    "agreement.record.team": ("Escalated on {date} to {tier} for mediation.", "{date}上报，由{tier}调解。"),
+    "agreement.record.team_only": ("Mediated by {tier}.", "由{tier}调解。"),
     "agreement.closing.copies": (
         "This agreement is made in {blank} copies; each party and the people's mediation committee keep one.",
         "本协议一式{blank}份，当事人、人民调解委员会各持一份。",
@@ -58,6 +60,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "agreement.sign.parties": ("Parties (signature or seal)", "当事人（签名或盖章）"),
     "agreement.sign.mediators": ("People's mediator(s) (signature)", "人民调解员（签名）"),
     "agreement.sign.committee": ("People's mediation committee (seal)", "人民调解委员会（印章）"),
+    "agreement.sign.committee_named": ("{org} (seal)", "{org}（印章）"),
     "agreement.sign.date": ("Date", "日期"),
     "agreement.date_blank": ("{y}-{m}-{d}", "{y}年{m}月{d}日"),
     # Refusals (the CLI prints the English one; the UI may show either)
@@ -81,6 +84,15 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "记录化解结果。",
     ),
     "agreement.outcome.none": ("none recorded", "未记录"),
+    "agreement.error.reopened": (
+        "Case {id} was reopened ({at}) after its mediation agreement was recorded, so that "
+        "agreement no longer stands and is not printed. Once the parties agree again, record it "
+        "(`fieldapp case update {id} --status resolved --outcome agreement --terms TEXT`; in the "
+        "app: open the case and press u) and print that one.",
+        "案件 {id} 在记录调解协议后已重新启动（{at}），原协议不再有效，不予打印。"
+        "当事人重新达成协议后，请先记录（`fieldapp case update {id} --status resolved --outcome "
+        "agreement --terms 协议内容`；在应用中：打开案件后按 u），再打印新协议。",
+    ),
 }
 
 EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}
