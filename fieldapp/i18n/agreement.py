@@ -84,6 +84,38 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "记录化解结果。",
     ),
     "agreement.outcome.none": ("none recorded", "未记录"),
+    # The case screen's `g` where there is nothing to print
+    "agreement.tui.none": (
+        "Case {id} has no mediation agreement to print. g prints one once the case is resolved "
+        "with the outcome “mediation agreement”: press u, choose Resolved and that outcome, and "
+        "write the terms.",
+        "案件 {id} 没有可打印的调解协议书。案件以“调解协议”化解后才可按 g 打印："
+        "请按 u，选择“已化解”及该化解结果，并填写协议内容。",
+    ),
+    "agreement.tui.reopened": (
+        "Case {id} was reopened after its mediation agreement, so that agreement no longer stands "
+        "and g does not print it. Once the parties agree again, press u to record the new "
+        "agreement, then g.",
+        "案件 {id} 在达成调解协议后已重新启动，原协议不再有效，按 g 不会打印。"
+        "当事人重新达成协议后，请按 u 记录新协议，再按 g。",
+    ),
+    "error.mediation_org_too_long": (
+        "The mediation organisation's name is longer than {limit} characters; give a shorter one, "
+        "e.g. `fieldapp station set --mediation-org 城关镇人民调解委员会`.",
+        "调解组织名称超过 {limit} 个字符，请改短，例如 "
+        "`fieldapp station set --mediation-org 城关镇人民调解委员会`。",
+    ),
+    "station.set.done": (
+        "Agreements printed on this device now name {org} as the mediation organisation. "
+        "Set it on every device of the station the same way: it does not travel with sync.",
+        "本设备打印的调解协议书现以“{org}”为调解组织。请在本所每台设备上同样设置：此项不随同步传递。",
+    ),
+    "station.set.cleared": (
+        "No mediation organisation is set on this device: agreements leave the line blank to "
+        "write by hand. Set one with `fieldapp station set --mediation-org NAME`.",
+        "本设备未设置调解组织：协议书上该栏留空，可手工填写。设置方法："
+        "`fieldapp station set --mediation-org 名称`。",
+    ),
     "agreement.error.reopened": (
         "Case {id} was reopened ({at}) after its mediation agreement was recorded, so that "
         "agreement no longer stands and is not printed. Once the parties agree again, record it "

@@ -17,6 +17,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from pathlib import Path
 
 from fieldapp.domain.documents import Outcome, PublicCase
 from fieldapp.i18n import Translator, normalise_language
@@ -70,8 +71,9 @@ def check_agreement(case: PublicCase) -> None:
             outcome=outcome.get("kind") or "",
         )
     if reopened_after_agreement(case):
-        reopened = case.get("reopened") or {}
-        raise AgreementError("agreement.error.reopened", id=str(case["id"]), at=str(reopened.get("at", "")))
+        moment = local_time((case.get("reopened") or {}).get("at"), None)
+        at = f"{moment:%Y-%m-%d %H:%M}" if moment is not None else ""
+        raise AgreementError("agreement.error.reopened", id=str(case["id"]), at=at)
 
 
 def agreement_stands(case: PublicCase | None) -> bool:
@@ -106,6 +108,17 @@ def reopened_after_agreement(case: PublicCase) -> bool:
     if not reopens:
         return False
     return not agreed or max(reopens) > max(agreed)
+
+
+def free_path(path: Path) -> Path:
+    """Where to write an agreement without replacing one: `path` if nothing is there, else
+    the first of NAME-2.EXT, NAME-3.EXT, ... that is free."""
+    if not path.exists():
+        return path
+    n = 2
+    while (candidate := path.with_name(f"{path.stem}-{n}{path.suffix}")).exists():
+        n += 1
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -234,7 +247,8 @@ body {
 @media screen { body { max-width: 174mm; margin: 12mm auto; padding: 0 6mm; } }
 h1 { text-align: center; font-size: 18pt; margin: 0 0 0.3em; }
 :lang(zh) h1 { letter-spacing: 0.3em; }
-h2 { font-size: 11pt; font-weight: bold; margin: 0.6em 0 0.15em; break-after: avoid; page-break-after: avoid; }
+h2 { font-size: 11pt; font-weight: bold; margin: 0.6em 0 0.15em; }
+h2 { break-after: avoid; page-break-after: avoid; }
 .meta { display: flex; justify-content: space-between; gap: 2em; margin-bottom: 0.2em; }
 .meta .number { margin-left: auto; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; }
@@ -245,7 +259,7 @@ td.label { width: 5.5em; white-space: nowrap; padding-left: 0; }
 :lang(en) td.label { width: 6.5em; }
 td.value { border-bottom: 1px solid #000; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.1em 0 0.1em 2em; }
-.text p, .terms p { margin: 0; orphans: 2; widows: 2; }
+.terms { orphans: 2; widows: 2; }
 .fill { border-bottom: 1px solid #000; height: 1.6em; margin-left: 2em; }
 .blank { display: inline-block; min-width: 3em; border-bottom: 1px solid #000; }
 .blank.wide { min-width: 10em; }
@@ -277,10 +291,6 @@ def _date_blank(tr: Translator) -> str:
     return _e(tr.t("agreement.date_blank", y="{y}", m="{m}", d="{d}")).format(
         y=_blank(), m=_blank(), d=_blank()
     )
-
-
-def _paragraphs(lines: list[str]) -> str:
-    return "".join(f"<p>{_e(line) if line else '&nbsp;'}</p>" for line in lines)
 
 
 def agreement_html(
@@ -357,7 +367,7 @@ def agreement_html(
         f"<h2>{_e(tr.t('agreement.record'))}{colon}</h2>",
     ]
     if c.teams:
-        out.append('<div class="text teams">' + _paragraphs(c.teams) + "</div>")
+        out.append(f'<div class="text teams">{_e(chr(10).join(c.teams))}</div>')
     if c.sessions:
         out.append(f'<p class="text">{_e(tr.t("agreement.record.sessions"))}{colon}</p>')
         out.append('<ol class="sessions">' + "".join(f"<li>{_e(s)}</li>" for s in c.sessions) + "</ol>")
@@ -368,13 +378,13 @@ def agreement_html(
     head, tail = terms[:-TERMS_KEPT_WITH_SIGNATURES], terms[-TERMS_KEPT_WITH_SIGNATURES:]
     terms_title = f"<h2>{_e(tr.t('agreement.terms'))}{colon}</h2>"
     if head:
-        out += [terms_title, '<div class="text terms">' + _paragraphs(head) + "</div>"]
+        out += [terms_title, f'<div class="text terms">{_e(chr(10).join(head))}</div>']
     out.append('<div class="end">')
     if not head:
         out.append(terms_title)
     copies = _e(tr.t("agreement.closing.copies", blank="{blank}")).format(blank=_blank())
     out += [
-        '<div class="text terms">' + _paragraphs(tail) + "</div>",
+        f'<div class="text terms">{_e(chr(10).join(tail))}</div>',
         f"<h2>{_e(tr.t('agreement.performance'))}{colon}</h2>",
         '<div class="fill"></div>',
         '<div class="fill"></div>',
