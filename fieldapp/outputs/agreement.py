@@ -257,6 +257,7 @@ table.party caption { text-align: left; font-weight: bold; }
 td { padding: 0.05em 0.3em; vertical-align: bottom; overflow-wrap: anywhere; }
 td.label { width: 5.5em; white-space: nowrap; padding-left: 0; }
 :lang(en) td.label { width: 6.5em; }
+:lang(en) table.facts td.label { width: 8.5em; }
 td.value { border-bottom: 1px solid #000; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.1em 0 0.1em 2em; }
 .terms { orphans: 2; widows: 2; }
@@ -268,8 +269,8 @@ ol { margin: 0.1em 0 0.1em 2em; padding-left: 1.5em; }
 .end { break-inside: avoid; page-break-inside: avoid; }
 .signatures { margin-top: 0.8em; break-inside: avoid; page-break-inside: avoid; }
 .signatures p { margin: 0.4em 0 0.1em; }
-.signatures .signer { display: inline-block; min-width: 42%; margin: 0.4em 1.5em 0.1em 2em; }
-.signatures .seal { margin-top: 1.6em; display: flex; justify-content: space-between; gap: 2em; }
+.signatures .signer { display: inline-block; min-width: 36%; margin: 0.8em 1.5em 0.1em 2em; }
+.signatures .seal { margin-top: 3em; display: flex; justify-content: space-between; gap: 2em; }
 """
 
 
