@@ -437,6 +437,13 @@ def test_the_agreement_is_written_from_a_resolved_case(station: dict[str, Any], 
         app.open_case(station["overdue"])
         await pilot.pause()
         assert "agreement" not in shown_actions(app.screen)  # nothing agreed yet
+        await pilot.press("g")  # pressed anyway: says why, in the app's language, and writes nothing
+        await pilot.pause()
+        assert [str(n.message) for n in app._notifications] == [
+            i18n.t("agreement.tui.none", id=station["overdue"])
+        ]
+        assert "按 u" in str(next(iter(app._notifications)).message)
+        app._notifications.clear()
         await pilot.press("escape")
         app.open_case(station["red"])
         await pilot.pause()
