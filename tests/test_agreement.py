@@ -18,9 +18,14 @@ from typing import Any
 
 import pytest
 
-from fieldapp.cli.agreement import station_name
 from fieldapp.core.service import CaseService, officer_names
-from fieldapp.outputs.agreement import AgreementError, agreement_html, agreement_text, check_agreement
+from fieldapp.outputs.agreement import (
+    AgreementError,
+    agreement_html,
+    agreement_stands,
+    agreement_text,
+    check_agreement,
+)
 from fieldapp.outputs.exports import local_time
 from harness.replicas import exchange, station_devices
 from scripts.bench_common import fake_name, fake_phone
@@ -29,6 +34,8 @@ from tests.cli import fieldapp
 ROOT = Path(__file__).resolve().parent.parent
 BEIJING = timezone(timedelta(hours=8))
 STATION = "测试派出所"
+#: The people's mediation committee a station sets (`fieldapp station set --mediation-org`).
+ORG = "测试镇人民调解委员会"
 #: Terms with markup and an ampersand: they must reach the page as text, not as HTML.
 TERMS = '一、乙方于2026年3月31日前付给甲方3,000元 & 赔礼道歉；\n二、<script>alert("x")</script>界桩恢复原位。'
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr"}
@@ -126,12 +133,12 @@ def parse(page: bytes) -> Structure:
 def test_the_page_names_parties_terms_mediators_and_escapes_what_people_typed(station: Station) -> None:
     case = station.case
     names = officer_names(station.officer)
-    page = agreement_html(case, names, station_name(station.officer), tz=BEIJING)
+    page = agreement_html(case, names, ORG, tz=BEIJING)
     text = page.decode("utf-8")
 
     assert text.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in text
     assert '<html lang="zh-CN">' in text and "<h1>人民调解协议书</h1>" in text
-    assert case["id"] in text and STATION in text
+    assert case["id"] in text and f"调解组织：{ORG}" in text
     for party in station.parties:
         assert html.escape(party["name"]) in text and party["phone"] in text
     assert "申请人" in text and "被申请人" in text
@@ -150,7 +157,7 @@ def test_the_page_names_parties_terms_mediators_and_escapes_what_people_typed(st
         assert f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}" in text
     assert "测试村甲村委会" in text and "上门了解情况" not in text  # only mediation sessions
     assert "本协议一式" in text and "人民调解委员会各持一份" in text
-    assert "之日起生效" in text and "人民调解委员会（印章）" in text and "日期" in text
+    assert "之日起生效" in text and f"{ORG}（印章）" in text and "日期" in text
 
     parsed = parse(page)
     assert "script" not in parsed.tags and "link" not in parsed.tags and "img" not in parsed.tags
@@ -163,7 +170,7 @@ def test_the_page_is_self_contained_and_prints_on_a4(station: Station) -> None:
         lowered = page.lower()
         for external in ("http:", "https:", "src=", "href=", "url(", "@import", "<script", "<link"):
             assert external not in lowered, (lang, external)
-        assert "@page { size: A4; margin: 20mm; }" in page
+        assert "@page { size: A4; margin: 15mm 18mm; }" in page
         assert '"SimSun", "Songti SC", "Noto Serif CJK SC"' in page
         attrs = {name for name, _ in parse(page.encode()).attrs}
         assert not attrs & {"src", "href", "onload", "onclick", "onerror"}
@@ -243,6 +250,98 @@ def test_an_unresolved_case_or_another_outcome_is_refused(station: Station) -> N
     check_agreement({**station.case, "status": "closed"})
 
 
+def test_an_agreement_ended_by_a_reopening_is_not_printed(station: Station) -> None:
+    officer, names = station.officer, officer_names(station.officer)
+    case_id = station.case["id"]
+    assert agreement_stands(station.case)
+
+    reopened = officer.reopen(case_id, "一方反悔，纠纷再起")
+    assert not agreement_stands(reopened)
+    with pytest.raises(AgreementError):
+        agreement_html(reopened, names, ORG)
+
+    # Agreed again: the new agreement prints.
+    again = officer.update(
+        case_id,
+        status="resolved",
+        reason="再次调解成功",
+        outcome={"kind": "agreement", "terms": "新协议条款"},
+    )
+    assert agreement_stands(again) and "新协议条款" in agreement_html(again, names, ORG).decode()
+
+    # Reopened, then referred and closed without a new agreement: the old one must not print,
+    # whether a reopening keeps the old outcome on the case (as it did) or ends it.
+    officer.reopen(case_id, "又起争执")
+    officer.update(
+        case_id,
+        status="referred",
+        reason="移交司法所",
+        referral={"department": "司法所", "notified": "电话通知"},
+    )
+    closed = officer.update(case_id, status="closed", reason="司法所已受理")
+    assert closed["status"] == "closed" and not agreement_stands(closed)
+    with pytest.raises(AgreementError) as refused:
+        agreement_html(closed, names, ORG)
+    assert case_id in refused.value.message("zh") and case_id in str(refused.value)
+    chinese = re.sub(r"`[^`]*`", "", refused.value.message("zh")).replace(case_id, "")
+    assert "重新启动" in chinese and not re.search(r"[A-Za-z]{4,}", chinese)
+
+
+def test_a_case_mediated_by_a_tier_2_team_says_so_in_the_record(station: Station) -> None:
+    officer, boss = station.officer, station.authority
+    case = new_case(officer, fake_parties(11))
+    officer.add_visit(case["id"], "home", "上门了解情况")
+    escalated = officer.update(case["id"], status="escalated", tier=2, reason="需联合调解组调解")
+    exchange(officer, boss)
+    boss.approve_escalation(case["id"])
+    exchange(officer, boss)
+    resolved = officer.update(
+        case["id"],
+        status="resolved",
+        reason="联合调解组调解成功",
+        outcome={"kind": "agreement", "terms": "甲乙各让一步"},
+    )
+    page = agreement_html(resolved, officer_names(officer), ORG, tz=BEIJING).decode()
+    record = page.split("调解情况")[1].split("经调解，自愿达成如下协议")[0]
+    assert "未记录调解" not in record
+    escalation = next(e for e in escalated["history"] if e["what"].get("status") == "escalated")
+    day = local_time(escalation["at"], BEIJING)
+    assert day is not None
+    assert f"{day.year}年{day.month}月{day.day}日上报，由二级（联合调解组）调解。" in record
+    preview = agreement_text(resolved, officer_names(officer), ORG, tz=BEIJING)
+    assert "二级（联合调解组）" in preview and "未记录调解" not in preview
+    english = agreement_html(resolved, officer_names(officer), ORG, lang="en", tz=BEIJING).decode()
+    assert "to tier 2 (joint team) for mediation." in english
+
+
+def test_the_signatures_are_kept_with_the_end_of_the_terms(station: Station) -> None:
+    """The print rules (the page count itself: tests/test_agreement_print.py, with Chromium)."""
+    lines = [f"{n}、乙方于每月底前付给甲方500元。" for n in range(1, 41)]
+    long = {**station.case, "outcome": {"kind": "agreement", "terms": "\n".join(lines)}}
+    names = officer_names(station.officer)
+    for case, last in ((station.case, TERMS.split("\n")), (long, lines[-2:])):
+        page = agreement_html(case, names, ORG).decode()
+        parse(page.encode())
+        css = re.search(r"<style>(.*)</style>", page, re.S)
+        assert css is not None
+        assert re.search(r"\.end \{[^}]*break-inside: avoid;[^}]*page-break-inside: avoid;", css.group(1))
+        assert re.search(r"@page \{ size: A4; margin: 15mm 18mm; \}", css.group(1))
+        before, _, block = page.partition('<div class="end">')
+        assert block, "no block kept together"
+        # In the unbreakable block: the terms' last lines, performance, closing, every signature.
+        assert html.escape("\n".join(last)) in block
+        for words in (
+            "履行方式、时限",
+            "本协议一式",
+            "当事人（签名或盖章）",
+            "人民调解员（签名）",
+            f"{ORG}（印章）",
+        ):
+            assert words in block and words not in before
+        assert block.rstrip().endswith("</div>\n</div>\n</body>\n</html>")
+    assert html.escape(lines[0]) in before  # a long agreement's first terms may break before it
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -258,11 +357,13 @@ def test_the_command_writes_the_page_once_and_its_advice_works(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert str(out) in done.stdout and "not encrypted" in done.stdout
     page = out.read_bytes()
-    assert STATION.encode() in page and resolved["id"].encode() in page
+    assert resolved["id"].encode() in page
+    # No mediation organisation set: a line to fill by hand, never the police station's name.
+    assert STATION.encode() not in page and '调解组织：<span class="blank wide">'.encode() in page
     assert html.escape(TERMS).encode() in page
     parse(page)
 
-    again = fieldapp("agreement", resolved["id"], "--store", store, "--out", out, "--station-name", "别的所")
+    again = fieldapp("agreement", resolved["id"], "--store", store, "--out", out, "--mediation-org", "别的所")
     assert again.returncode == 1 and again.stdout == ""
     assert "already exists" in again.stderr and "--force" in again.stderr
     assert out.read_bytes() == page
@@ -320,3 +421,28 @@ def test_a_reopened_case_has_no_agreement_to_print_until_a_new_one_is_recorded(t
     assert written.returncode == 0, written.stderr
     page = out.read_text(encoding="utf-8")
     assert "新的协议内容" in page and html.escape(TERMS) not in page
+
+
+def test_the_mediation_organisation_is_a_station_setting(tmp_path: Path) -> None:
+    with station_devices(tmp_path / "station", 1, name=STATION) as services:
+        resolved = Station(services, fake_parties(12)).case
+        exchange(services[1], services[0])
+    authority, officer = tmp_path / "station" / "authority", tmp_path / "station" / "officer0"
+
+    for store in (authority, officer):
+        done = fieldapp("station", "set", "--mediation-org", f" {ORG} ", "--store", store, "--lang", "zh")
+        assert done.returncode == 0, done.stderr
+        assert f"“{ORG}”" in done.stdout and "每台设备" in done.stdout
+    for store in (authority, officer):
+        out = tmp_path / f"{store.name}.html"
+        assert fieldapp("agreement", resolved["id"], "--store", store, "--out", out).returncode == 0
+        page = out.read_text(encoding="utf-8")
+        assert f"调解组织：{ORG}" in page and f"{ORG}（印章）" in page and STATION not in page
+
+    long = fieldapp("station", "set", "--mediation-org", "长" * 65, "--store", officer, "--lang", "zh")
+    assert long.returncode == 1 and "64" in long.stderr and "调解组织名称" in long.stderr
+    cleared = fieldapp("station", "set", "--mediation-org", "", "--store", officer, "--json")
+    assert cleared.returncode == 0 and json.loads(cleared.stdout) == {"mediation_org": ""}
+    out = tmp_path / "cleared.html"
+    assert fieldapp("agreement", resolved["id"], "--store", officer, "--out", out).returncode == 0
+    assert ORG not in out.read_text(encoding="utf-8")

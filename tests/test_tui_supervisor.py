@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, RadioButton, Select, TextArea
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseService
-from fieldapp.core.station import device_rows
+from fieldapp.core.station import device_rows, set_mediation_org
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_list import CaseListScreen
@@ -430,25 +430,81 @@ def test_export_from_the_reports_tab_holds_exactly_the_filtered_cases(
 
 def test_the_agreement_is_written_from_a_resolved_case(station: dict[str, Any], tmp_path: Path) -> None:
     store = copy_store(station, "authority", tmp_path)
+    first = tmp_path / f"fieldapp-agreement-{station['red']}.html"
+    second = tmp_path / f"fieldapp-agreement-{station['red']}-2.html"
 
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
         app.open_case(station["overdue"])
         await pilot.pause()
         assert "agreement" not in shown_actions(app.screen)  # nothing agreed yet
+        await pilot.press("g")  # pressed anyway: says why, in the app's language, and writes nothing
+        await pilot.pause()
+        assert [str(n.message) for n in app._notifications] == [
+            i18n.t("agreement.tui.none", id=station["overdue"])
+        ]
+        assert "按 u" in str(next(iter(app._notifications)).message)
+        app._notifications.clear()
         await pilot.press("escape")
         app.open_case(station["red"])
         await pilot.pause()
         case_screen = app.screen
         assert isinstance(case_screen, CaseScreen)
         case_screen.agreement_folder = tmp_path
+        set_mediation_org(case_screen.service, "测试镇人民调解委员会")
         assert "agreement" in shown_actions(case_screen)
         await pilot.press("g")
         await pilot.pause()
-        assert case_screen.last_agreement == tmp_path / f"fieldapp-agreement-{station['red']}.html"
+        assert case_screen.last_agreement == first
+        printed = first.read_bytes()
+        # A second g never replaces the first file (it may be printed and signed): a new one.
+        await pilot.press("g")
+        await pilot.pause()
+        assert case_screen.last_agreement == second and first.read_bytes() == printed
+        messages = [str(n.message) for n in app._notifications]
+        assert any(str(first) in m for m in messages) and any(str(second) in m for m in messages)
+        assert all("调解协议书已写入" in m for m in messages)
 
     run(store, scenario, lang="zh")
-    html = (tmp_path / f"fieldapp-agreement-{station['red']}.html").read_text(encoding="utf-8")
+    html = first.read_text(encoding="utf-8")
     assert "人民调解协议书" in html and "兄弟二人每月各承担八百元" in html and station["first_name"] in html
+    assert "调解组织：测试镇人民调解委员会" in html and "测试镇人民调解委员会（印章）" in html
+    assert second.read_text(encoding="utf-8") == html
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_g_is_not_offered_on_a_case_reopened_after_its_agreement(
+    station: dict[str, Any], tmp_path: Path, lang: str
+) -> None:
+    store = copy_store(station, "authority", tmp_path)
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        app.open_case(station["red"])
+        await pilot.pause()
+        case_screen = app.screen
+        assert isinstance(case_screen, CaseScreen)
+        case_screen.agreement_folder = tmp_path
+        assert "agreement" in shown_actions(case_screen)
+        await pilot.press("r")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#reason", TextArea).text = "赡养费未按时支付，纠纷再起"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is case_screen and case_screen.case is not None
+        assert case_screen.case["reopened"] is not None
+        assert "agreement" not in shown_actions(case_screen)
+        app._notifications.clear()
+        await pilot.press("g")
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        assert messages == [i18n.t("agreement.tui.reopened", id=station["red"])]
+        if lang == "zh":
+            assert "重新启动" in messages[0] and "按 u" in messages[0]
+        else:
+            assert "reopened after its mediation agreement" in messages[0] and "press u" in messages[0]
+
+    run(store, scenario, lang=lang)
+    assert list(tmp_path.glob("fieldapp-agreement-*")) == []
 
 
 def test_supervisor_places_a_village_in_a_police_area_from_the_dashboard(

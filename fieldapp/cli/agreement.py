@@ -10,6 +10,7 @@ from typing import Any
 from fieldapp.cli.cases import AddCommon, service_for
 from fieldapp.cli.reports import NOT_ENCRYPTED
 from fieldapp.core.service import CaseService, officer_names
+from fieldapp.core.station import mediation_org
 from fieldapp.outputs.agreement import agreement_html
 from fieldapp.outputs.exports import check_writable, write_new
 
@@ -26,8 +27,8 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     lang = args.lang or "zh"  # the document is Chinese unless asked otherwise
     with service_for(args) as service:
         case = service.case(args.case_id)
-        name = args.station_name if args.station_name is not None else station_name(service)
-        data = agreement_html(case, officer_names(service), name, lang)
+        org = args.mediation_org if args.mediation_org is not None else mediation_org(service)
+        data = agreement_html(case, officer_names(service), org, lang)
     write_new({str(args.out): data}, args.force)
     if args.json:
         print(json.dumps({"path": str(args.out), "case": case["id"]}, ensure_ascii=False))
@@ -47,6 +48,13 @@ def register(sub: Any, common: AddCommon) -> None:
     common(p)
     p.add_argument("case_id", metavar="CASE_ID")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the HTML file to write")
-    p.add_argument("--station-name", metavar="NAME", help="default: the station this device is enrolled at")
+    p.add_argument(
+        "--mediation-org",
+        "--station-name",
+        dest="mediation_org",
+        metavar="NAME",
+        help="the people's mediation committee (人民调解委员会) to print; default: what "
+        "`fieldapp station set --mediation-org` set on this device, else a blank line",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(handler=cmd_agreement)

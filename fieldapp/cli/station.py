@@ -1,4 +1,5 @@
-"""Command-line commands of the station: station create, device list/revoke/forks/settle, area set/list."""
+"""Command-line commands of the station: station create/set, device list/revoke/forks/settle, area
+set/list."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ def cmd_station_create(args: argparse.Namespace) -> int:
         "Enrol the officers' devices with `fieldapp enrol open`."
     )
     print(json.dumps(data, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def cmd_station_set(args: argparse.Namespace) -> int:
+    """Set this device's station settings (the mediation organisation agreements name)."""
+    with service_for(args) as service:
+        org = station.set_mediation_org(service, args.mediation_org)
+    if args.json:
+        print(json.dumps({"mediation_org": org}, ensure_ascii=False))
+        return 0
+    tr = Translator(args.lang or detect_language())
+    print(tr.t("station.set.done", org=org) if org else tr.t("station.set.cleared"))
     return 0
 
 
@@ -153,6 +166,19 @@ def register(sub: Any, common: AddCommon) -> None:
     common(p)
     p.add_argument("--name", required=True, help="the station's name, e.g. 城关派出所")
     p.set_defaults(handler=cmd_station_create)
+    p = group.add_parser(
+        "set", help="this device's station settings: the mediation organisation agreements name"
+    )
+    common(p)
+    p.add_argument(
+        "--mediation-org",
+        required=True,
+        metavar="NAME",
+        help="the people's mediation committee (人民调解委员会) printed on agreements, e.g. "
+        '城关镇人民调解委员会; "" clears it (the line is then left blank to fill by hand); '
+        "kept on this device only: set it on each device",
+    )
+    p.set_defaults(handler=cmd_station_set)
 
     group = sub.add_parser("device", help="devices of the station").add_subparsers(
         dest="device_command", metavar="ACTION", required=True

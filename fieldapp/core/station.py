@@ -20,6 +20,7 @@ from fieldapp.core.service import CaseService
 from fieldapp.domain import model
 from fieldapp.domain.forks import fork_entries
 from fieldapp.i18n import Translator
+from fieldapp.i18n import agreement as _agreement_strings  # noqa: F401  (the settings' refusals)
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the settle refusals)
 from fieldapp.i18n.rules import render
 from sync.certs import Anchor, Certificate, CertificateError, StationAuthority, decode_certificate
@@ -38,6 +39,10 @@ from sync.trust import REVOKE, SETTLE, revocation_statement, settle_payload
 
 AUTHORITY_TABLE = "station_authority"
 ISSUED_TABLE = "issued_certificates"
+#: This device's copy of the station's settings (key -> {"value": ...}), in the encrypted store.
+SETTINGS_TABLE = "station_settings"
+#: The longest mediation organisation name (as a station's name).
+MAX_ORG = 64
 
 
 class StationError(Exception):
@@ -70,6 +75,31 @@ def authority(service: CaseService) -> StationAuthority | None:
     """This device's CA, if it is the station authority."""
     doc = service.db.keyed(AUTHORITY_TABLE).get_copy("ca")
     return None if doc is None else StationAuthority(bytes(doc["private_key"]), str(doc["name"]))
+
+
+def mediation_org(service: CaseService) -> str:
+    """The people's mediation committee (人民调解委员会) the agreement names; "" if not set.
+
+    Kept on this device only (`fieldapp station set --mediation-org NAME` on each device):
+    it is printed text that the committee's seal confirms, not a claim the merge must check,
+    so it does not travel as an operation (docs/exports.md, "Mediation agreement").
+    """
+    doc = service.db.keyed(SETTINGS_TABLE).get_copy("mediation_org")
+    return str(doc.get("value") or "") if doc else ""
+
+
+def set_mediation_org(service: CaseService, name: str) -> str:
+    """Set (or with "" clear) this device's mediation organisation; returns what is kept."""
+    name = " ".join(name.split())
+    if len(name) > MAX_ORG:
+        raise _refusal("mediation_org_too_long", limit=MAX_ORG)
+    table = service.db.keyed(SETTINGS_TABLE)
+    with service.db.transaction():
+        if name:
+            table.put("mediation_org", {"value": name})
+        else:
+            table.remove_keys(["mediation_org"])
+    return name
 
 
 def _tls_certificates(service: CaseService, ca: StationAuthority, device_key: bytes) -> tuple[bytes, bytes]:

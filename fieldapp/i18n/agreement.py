@@ -44,6 +44,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "agreement.record": ("Mediation record", "调解情况"),
     "agreement.record.sessions": ("Mediation sessions", "调解时间"),
     "agreement.record.none": ("No mediation session is recorded.", "未记录调解。"),
+    "agreement.record.team": ("Escalated on {date} to {tier} for mediation.", "{date}上报，由{tier}调解。"),
+    "agreement.record.team_only": ("Mediated by {tier}.", "由{tier}调解。"),
     "agreement.closing.copies": (
         "This agreement is made in {blank} copies; each party and the people's mediation committee keep one.",
         "本协议一式{blank}份，当事人、人民调解委员会各持一份。",
@@ -58,6 +60,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "agreement.sign.parties": ("Parties (signature or seal)", "当事人（签名或盖章）"),
     "agreement.sign.mediators": ("People's mediator(s) (signature)", "人民调解员（签名）"),
     "agreement.sign.committee": ("People's mediation committee (seal)", "人民调解委员会（印章）"),
+    "agreement.sign.committee_named": ("{org} (seal)", "{org}（印章）"),
     "agreement.sign.date": ("Date", "日期"),
     "agreement.date_blank": ("{y}-{m}-{d}", "{y}年{m}月{d}日"),
     # Refusals (the CLI prints the English one; the UI may show either)
@@ -92,6 +95,47 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "或用 `fieldapp case update {id} --status resolved --outcome agreement --terms 协议内容` 记录。",
     ),
     "agreement.outcome.none": ("none recorded", "未记录"),
+    # The case screen's `g` where there is nothing to print
+    "agreement.tui.none": (
+        "Case {id} has no mediation agreement to print. g prints one once the case is resolved "
+        "with the outcome “mediation agreement”: press u, choose Resolved and that outcome, and "
+        "write the terms.",
+        "案件 {id} 没有可打印的调解协议书。案件以“调解协议”化解后才可按 g 打印："
+        "请按 u，选择“已化解”及该化解结果，并填写协议内容。",
+    ),
+    "agreement.tui.reopened": (
+        "Case {id} was reopened after its mediation agreement, so that agreement no longer stands "
+        "and g does not print it. Once the parties agree again, press u to record the new "
+        "agreement, then g.",
+        "案件 {id} 在达成调解协议后已重新启动，原协议不再有效，按 g 不会打印。"
+        "当事人重新达成协议后，请按 u 记录新协议，再按 g。",
+    ),
+    "error.mediation_org_too_long": (
+        "The mediation organisation's name is longer than {limit} characters; give a shorter one, "
+        "e.g. `fieldapp station set --mediation-org 城关镇人民调解委员会`.",
+        "调解组织名称超过 {limit} 个字符，请改短，例如 "
+        "`fieldapp station set --mediation-org 城关镇人民调解委员会`。",
+    ),
+    "station.set.done": (
+        "Agreements printed on this device now name {org} as the mediation organisation. "
+        "Set it on every device of the station the same way: it does not travel with sync.",
+        "本设备打印的调解协议书现以“{org}”为调解组织。请在本所每台设备上同样设置：此项不随同步传递。",
+    ),
+    "station.set.cleared": (
+        "No mediation organisation is set on this device: agreements leave the line blank to "
+        "write by hand. Set one with `fieldapp station set --mediation-org NAME`.",
+        "本设备未设置调解组织：协议书上该栏留空，可手工填写。设置方法："
+        "`fieldapp station set --mediation-org 名称`。",
+    ),
+    "agreement.error.reopened_after": (
+        "Case {id} was reopened ({at}) after its mediation agreement was recorded, so that "
+        "agreement no longer stands and is not printed. Once the parties agree again, record it "
+        "(`fieldapp case update {id} --status resolved --outcome agreement --terms TEXT`; in the "
+        "app: open the case and press u) and print that one.",
+        "案件 {id} 在记录调解协议后已重新启动（{at}），原协议不再有效，不予打印。"
+        "当事人重新达成协议后，请先记录（`fieldapp case update {id} --status resolved --outcome "
+        "agreement --terms 协议内容`；在应用中：打开案件后按 u），再打印新协议。",
+    ),
 }
 
 EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}

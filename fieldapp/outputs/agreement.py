@@ -17,6 +17,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from pathlib import Path
 
 from fieldapp.domain.documents import Outcome, PublicCase
 from fieldapp.i18n import Translator, normalise_language
@@ -72,6 +73,55 @@ def check_agreement(case: PublicCase) -> None:
             status=status,
             outcome=outcome.get("kind") or "",
         )
+    if reopened_after_agreement(case):
+        moment = local_time((case.get("reopened") or {}).get("at"), None)
+        at = f"{moment:%Y-%m-%d %H:%M}" if moment is not None else ""
+        raise AgreementError("agreement.error.reopened_after", id=str(case["id"]), at=at)
+
+
+def agreement_stands(case: PublicCase | None) -> bool:
+    """True if the case has a mediation agreement to print now (what `g` is offered on)."""
+    if case is None:
+        return False
+    try:
+        check_agreement(case)
+    except AgreementError:
+        return False
+    return True
+
+
+def reopened_after_agreement(case: PublicCase) -> bool:
+    """True if the case's latest reopening came after the resolution that recorded its agreement.
+
+    Read from the case's own fields (`reopened`) and timeline (`history`, when the case has one),
+    so it holds whether a reopening keeps the old outcome or ends it. Without a timeline, a
+    reopened case whose status is resolved or closed is taken to have been resolved again after.
+    """
+    if not case.get("reopened"):
+        return False
+    entries = case.get("history") or []  # type: ignore[typeddict-item]
+    reopens = [int(e.get("hlc", 0)) for e in entries if e.get("kind") == "case.reopen"]
+    agreed = [
+        int(e.get("hlc", 0))
+        for e in entries
+        if e.get("kind") == "case.status"
+        and (e.get("what") or {}).get("status") == "resolved"
+        and ((e.get("what") or {}).get("outcome") or {}).get("kind") == "agreement"
+    ]
+    if not reopens:
+        return False
+    return not agreed or max(reopens) > max(agreed)
+
+
+def free_path(path: Path) -> Path:
+    """Where to write an agreement without replacing one: `path` if nothing is there, else
+    the first of NAME-2.EXT, NAME-3.EXT, ... that is free."""
+    if not path.exists():
+        return path
+    n = 2
+    while (candidate := path.with_name(f"{path.stem}-{n}{path.suffix}")).exists():
+        n += 1
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -87,13 +137,16 @@ class _Content:
 
     lang: str
     case_id: str
-    station: str
+    #: The people's mediation committee named on the agreement ("" : a line to fill by hand).
+    org: str
     parties: list[_Party]
     category: str
     village: str
     summary: str
     terms: str
     sessions: list[str]
+    #: The mediation by a tier-2 team or tier-3 room the case was escalated to, one line each.
+    teams: list[str]
     mediators: list[str]
 
 
@@ -110,7 +163,28 @@ def _lines(text: str) -> str:
     ).strip("\n")
 
 
-def _content(case: PublicCase, names: Names, station_name: str, lang: str, tz: tzinfo | None) -> _Content:
+def _teams(case: PublicCase, tr: Translator, lang: str, tz: tzinfo | None) -> list[str]:
+    """Where the case was escalated for mediation (tier 2 or 3), from its timeline, oldest first.
+
+    A case without a timeline but with a tier names that tier alone.
+    """
+    lines: list[str] = []
+    for entry in case.get("history") or []:  # type: ignore[typeddict-item]
+        what = entry.get("what") or {}
+        if entry.get("kind") != "case.status" or what.get("status") != "escalated":
+            continue
+        tier = what.get("tier")
+        if tier not in (2, 3):
+            continue
+        moment = local_time(entry.get("at"), tz)
+        day = _when(moment, lang).split(" ")[0] if moment is not None else ""
+        lines.append(tr.t("agreement.record.team", tier=tr.t(f"case.tier.{tier}"), date=day).strip())
+    if not lines and case.get("tier") in (2, 3):
+        lines.append(tr.t("agreement.record.team_only", tier=tr.t(f"case.tier.{case.get('tier')}")))
+    return lines
+
+
+def _content(case: PublicCase, names: Names, org: str, lang: str, tz: tzinfo | None) -> _Content:
     check_agreement(case)
     tr = Translator(lang)
 
@@ -143,50 +217,63 @@ def _content(case: PublicCase, names: Names, station_name: str, lang: str, tz: t
     return _Content(
         lang=lang,
         case_id=str(case["id"]),
-        station=station_name.strip(),
+        org=org.strip(),
         parties=parties,
         category=term(f"category.{case.get('category')}", str(case.get("category", ""))),
         village=str(case.get("village", "")).strip(),
         summary=_lines(str(case.get("summary", ""))),
         terms=_lines(str(outcome.get("terms", "") if (outcome := case.get("outcome")) else "")),
         sessions=sessions,
+        teams=_teams(case, tr, lang, tz),
         mediators=[names(author) for author in authors],
     )
 
 
 # ---------------------------------------------------------------- HTML
 
+#: How many of the terms' last lines print on the page of the signatures, at least.
+TERMS_KEPT_WITH_SIGNATURES = 2
+
+# Sized so that the usual agreement (two parties, a few lines of terms, a few sessions) fits one
+# A4 page in Chromium (`tests/test_agreement_print.py`). The terms' last lines, the performance,
+# the closing and the signatures form one block (`.end`) that never breaks across pages, so a
+# long agreement moves that block to the next page with the end of its terms instead of leaving
+# the signatures and seal alone there.
 _CSS = """
-@page { size: A4; margin: 20mm; }
+@page { size: A4; margin: 15mm 18mm; }
 * { box-sizing: border-box; }
 body {
   font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", "Source Han Serif SC", "Noto Serif SC",
     "STSong", "Times New Roman", serif;
-  font-size: 12pt; line-height: 1.8; color: #000; background: #fff; margin: 0;
+  font-size: 11pt; line-height: 1.5; color: #000; background: #fff; margin: 0;
 }
-@media screen { body { max-width: 170mm; margin: 12mm auto; padding: 0 6mm; } }
-h1 { text-align: center; font-size: 22pt; margin: 0 0 0.4em; }
+@media screen { body { max-width: 174mm; margin: 12mm auto; padding: 0 6mm; } }
+h1 { text-align: center; font-size: 18pt; margin: 0 0 0.3em; }
 :lang(zh) h1 { letter-spacing: 0.3em; }
-h2 { font-size: 12pt; font-weight: bold; margin: 1.1em 0 0.3em; }
-.meta { display: flex; justify-content: space-between; gap: 2em; margin-bottom: 0.4em; }
+h2 { font-size: 11pt; font-weight: bold; margin: 0.6em 0 0.15em; }
+h2 { break-after: avoid; page-break-after: avoid; }
+.meta { display: flex; justify-content: space-between; gap: 2em; margin-bottom: 0.2em; }
 .meta .number { margin-left: auto; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; }
-table.party { margin: 0.2em 0 0.6em; break-inside: avoid; page-break-inside: avoid; }
+table.party { margin: 0 0 0.3em; break-inside: avoid; page-break-inside: avoid; }
 table.party caption { text-align: left; font-weight: bold; }
-td { padding: 0.15em 0.3em; vertical-align: bottom; overflow-wrap: anywhere; }
+td { padding: 0.05em 0.3em; vertical-align: bottom; overflow-wrap: anywhere; }
 td.label { width: 5.5em; white-space: nowrap; padding-left: 0; }
 :lang(en) td.label { width: 6.5em; }
+:lang(en) table.facts td.label { width: 8.5em; }
 td.value { border-bottom: 1px solid #000; }
-.text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.2em 0 0.2em 2em; }
-.fill { border-bottom: 1px solid #000; height: 1.8em; margin-left: 2em; }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.1em 0 0.1em 2em; }
+.terms { orphans: 2; widows: 2; }
+.fill { border-bottom: 1px solid #000; height: 1.6em; margin-left: 2em; }
 .blank { display: inline-block; min-width: 3em; border-bottom: 1px solid #000; }
-.blank.wide { min-width: 12em; }
-ol { margin: 0.2em 0 0.2em 2em; padding-left: 1.5em; }
-.closing p { text-indent: 2em; margin: 0.3em 0; }
-.signatures { margin-top: 1.5em; break-inside: avoid; page-break-inside: avoid; }
-.signatures p { margin: 0.8em 0 0.2em; }
-.signatures .signer { display: inline-block; min-width: 38%; margin: 0.6em 1.5em 0.2em 2em; }
-.signatures .seal { margin-top: 2.5em; display: flex; justify-content: space-between; gap: 2em; }
+.blank.wide { min-width: 10em; }
+ol { margin: 0.1em 0 0.1em 2em; padding-left: 1.5em; }
+.closing p { text-indent: 2em; margin: 0.2em 0; }
+.end { break-inside: avoid; page-break-inside: avoid; }
+.signatures { margin-top: 0.8em; break-inside: avoid; page-break-inside: avoid; }
+.signatures p { margin: 0.4em 0 0.1em; }
+.signatures .signer { display: inline-block; min-width: 36%; margin: 0.8em 1.5em 0.1em 2em; }
+.signatures .seal { margin-top: 3em; display: flex; justify-content: space-between; gap: 2em; }
 """
 
 
@@ -211,17 +298,19 @@ def _date_blank(tr: Translator) -> str:
 
 
 def agreement_html(
-    case: PublicCase, names: Names, station_name: str, lang: str = "zh", tz: tzinfo | None = None
+    case: PublicCase, names: Names, org: str, lang: str = "zh", tz: tzinfo | None = None
 ) -> bytes:
     """The agreement as one self-contained UTF-8 HTML page, A4, ready to print and sign.
 
     `case` as `CaseService.case()` presents it; `names` gives an officer's name from a
     device id (the mediators are the officers who recorded the mediation visits);
-    `station_name` may be "" (a line to fill by hand); times in local time (or `tz`).
-    Raises AgreementError if the case was not resolved with a mediation agreement.
+    `org` is the people's mediation committee (人民调解委员会) the station set
+    (`fieldapp station set --mediation-org NAME`), "" for a line to fill by hand;
+    times in local time (or `tz`).
+    Raises AgreementError if the case has no mediation agreement to print.
     """
     lang = normalise_language(lang)
-    c = _content(case, names, station_name, lang, tz)
+    c = _content(case, names, org, lang, tz)
     tr = Translator(lang)
     colon = _e(tr.t("agreement.colon"))
 
@@ -240,8 +329,8 @@ def agreement_html(
         "<body>",
         f"<h1>{_e(tr.t('agreement.title'))}</h1>",
         '<div class="meta">',
-        f'<span class="station">{_e(tr.t("agreement.station"))}{colon}'
-        f"{_e(c.station) if c.station else _blank(wide=True)}</span>",
+        f'<span class="org">{_e(tr.t("agreement.station"))}{colon}'
+        f"{_e(c.org) if c.org else _blank(wide=True)}</span>",
         f'<span class="number">{_e(tr.t("agreement.number"))}{colon}{_e(c.case_id)}</span>',
         "</div>",
         f"<h2>{_e(tr.t('agreement.parties'))}</h2>",
@@ -260,8 +349,14 @@ def agreement_html(
             + label("agreement.phone")
             + _cell(party.phone)
             + "</tr>",
-            "<tr>" + label("agreement.sex") + _cell("") + label("agreement.age") + _cell("") + "</tr>",
-            "<tr>" + label("agreement.address") + _cell("", span=5) + "</tr>",
+            "<tr>"
+            + label("agreement.sex")
+            + _cell("")
+            + label("agreement.age")
+            + _cell("")
+            + label("agreement.address")
+            + _cell("")
+            + "</tr>",
             "</table>",
         ]
     out += [
@@ -273,21 +368,30 @@ def agreement_html(
         + _cell(c.village)
         + "</tr></table>",
         f'<div class="text summary">{_e(c.summary)}</div>',
-        f"<h2>{_e(tr.t('agreement.terms'))}{colon}</h2>",
-        f'<div class="text terms">{_e(c.terms)}</div>',
-        f"<h2>{_e(tr.t('agreement.performance'))}{colon}</h2>",
-        '<div class="fill"></div>',
-        '<div class="fill"></div>',
-        '<div class="fill"></div>',
         f"<h2>{_e(tr.t('agreement.record'))}{colon}</h2>",
     ]
+    if c.teams:
+        out.append(f'<div class="text teams">{_e(chr(10).join(c.teams))}</div>')
     if c.sessions:
         out.append(f'<p class="text">{_e(tr.t("agreement.record.sessions"))}{colon}</p>')
         out.append('<ol class="sessions">' + "".join(f"<li>{_e(s)}</li>" for s in c.sessions) + "</ol>")
-    else:
+    if not c.teams and not c.sessions:
         out.append(f'<p class="text">{_e(tr.t("agreement.record.none"))}</p>')
+    # The terms: all but their last lines before the block that never breaks, the rest in it.
+    terms = c.terms.split("\n") if c.terms else [""]
+    head, tail = terms[:-TERMS_KEPT_WITH_SIGNATURES], terms[-TERMS_KEPT_WITH_SIGNATURES:]
+    terms_title = f"<h2>{_e(tr.t('agreement.terms'))}{colon}</h2>"
+    if head:
+        out += [terms_title, f'<div class="text terms">{_e(chr(10).join(head))}</div>']
+    out.append('<div class="end">')
+    if not head:
+        out.append(terms_title)
     copies = _e(tr.t("agreement.closing.copies", blank="{blank}")).format(blank=_blank())
     out += [
+        f'<div class="text terms">{_e(chr(10).join(tail))}</div>',
+        f"<h2>{_e(tr.t('agreement.performance'))}{colon}</h2>",
+        '<div class="fill"></div>',
+        '<div class="fill"></div>',
         '<div class="closing">',
         f"<p>{copies}</p>",
         f"<p>{_e(tr.t('agreement.closing.effect'))}</p>",
@@ -300,10 +404,14 @@ def agreement_html(
     out.append(f"<p>{_e(tr.t('agreement.sign.mediators'))}{colon}</p>")
     for mediator in c.mediators or [""]:
         out.append(f'<span class="signer">{_e(mediator)} {_blank(wide=True)}</span>')
+    committee = (
+        tr.t("agreement.sign.committee_named", org=c.org) if c.org else tr.t("agreement.sign.committee")
+    )
     out += [
         '<div class="seal">',
-        f"<span>{_e(tr.t('agreement.sign.committee'))}</span>",
+        f"<span>{_e(committee)}</span>",
         f"<span>{_e(tr.t('agreement.sign.date'))}{colon}{_date_blank(tr)}</span>",
+        "</div>",
         "</div>",
         "</div>",
         "</body>",
@@ -320,11 +428,11 @@ _WIDE = "__________________"
 
 
 def agreement_text(
-    case: PublicCase, names: Names, station_name: str, lang: str = "zh", tz: tzinfo | None = None
+    case: PublicCase, names: Names, org: str, lang: str = "zh", tz: tzinfo | None = None
 ) -> str:
     """The same agreement as plain text (a preview); blanks are underscores."""
     lang = normalise_language(lang)
-    c = _content(case, names, station_name, lang, tz)
+    c = _content(case, names, org, lang, tz)
     tr = Translator(lang)
     colon = tr.t("agreement.colon")
     sep = "　" if lang == "zh" else "   "
@@ -338,7 +446,7 @@ def agreement_text(
     out = [
         tr.t("agreement.title"),
         field("agreement.number", c.case_id),
-        field("agreement.station", c.station, _WIDE),
+        field("agreement.station", c.org, _WIDE),
         "",
         tr.t("agreement.parties"),
     ]
@@ -371,20 +479,21 @@ def agreement_text(
         "    " + sep.join([field("agreement.category", c.category), field("agreement.village", c.village)]),
         *indent(c.summary),
         "",
-        tr.t("agreement.terms") + colon.rstrip(),
-        *indent(c.terms),
-        "",
-        tr.t("agreement.performance") + colon.rstrip(),
-        *(["    " + _WIDE * 2] * 3),
-        "",
         tr.t("agreement.record") + colon.rstrip(),
+        *["    " + line for line in c.teams],
     ]
     if c.sessions:
         out.append("    " + tr.t("agreement.record.sessions") + colon.rstrip())
         out += [f"    {n}. {s}" for n, s in enumerate(c.sessions, start=1)]
-    else:
+    if not c.teams and not c.sessions:
         out.append("    " + tr.t("agreement.record.none"))
     out += [
+        "",
+        tr.t("agreement.terms") + colon.rstrip(),
+        *indent(c.terms),
+        "",
+        tr.t("agreement.performance") + colon.rstrip(),
+        *(["    " + _WIDE * 2] * 2),
         "",
         tr.t("agreement.closing.copies", blank=_BLANK),
         tr.t("agreement.closing.effect"),
@@ -393,7 +502,7 @@ def agreement_text(
         *[f"    {p.name} {_WIDE}" for p in c.parties or [_Party("", "", "")]],
         tr.t("agreement.sign.mediators") + colon.rstrip(),
         *[f"    {m} {_WIDE}" for m in c.mediators or [""]],
-        tr.t("agreement.sign.committee"),
+        tr.t("agreement.sign.committee_named", org=c.org) if c.org else tr.t("agreement.sign.committee"),
         f"{tr.t('agreement.sign.date')}{colon}{tr.t('agreement.date_blank', y=_BLANK, m='____', d='____')}",
     ]
     return "\n".join(out) + "\n"

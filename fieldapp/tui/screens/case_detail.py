@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,8 +24,10 @@ from textual.widgets import Button, Footer, Static
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain.documents import ShownCase
 from fieldapp.domain.model import is_overdue
+from fieldapp.i18n import agreement as _agreement_strings  # noqa: F401  (the agreement's messages)
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import t
+from fieldapp.outputs.agreement import agreement_stands, reopened_after_agreement
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import (
@@ -281,9 +283,16 @@ class CaseScreen(Screen[None]):
         if action == "approve":
             return case is not None and case["status"] == "escalated" and case["escalation_approved"] is False
         if action == "agreement":
-            outcome = case.get("outcome") if case is not None else None
-            return outcome is not None and outcome.get("kind") == "agreement"
+            return agreement_stands(case)
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """`g` where there is no agreement to print: say why instead of doing nothing."""
+        if event.key == "g" and self.case is not None and not agreement_stands(self.case):
+            event.stop()
+            event.prevent_default()
+            key = "agreement.tui.reopened" if reopened_after_agreement(self.case) else "agreement.tui.none"
+            self.notify(t(key, id=self.case_id), severity="warning", timeout=15)
 
     def action_assign(self) -> None:
         """Supervisor: assign the case to an officer, with a deadline."""
@@ -301,14 +310,16 @@ class CaseScreen(Screen[None]):
         """Write the printable mediation agreement (HTML) next to the station's exports."""
         if self.case is None:
             return
-        from fieldapp.outputs.agreement import AgreementError, agreement_html
+        from fieldapp.core.station import mediation_org
+        from fieldapp.outputs.agreement import AgreementError, agreement_html, free_path
         from fieldapp.outputs.exports import ExportError, write_new
 
-        station = self.service.replica.anchor.station_name if self.service.replica.anchor else ""
-        target = self.agreement_folder / f"fieldapp-agreement-{self.case_id}.html"
+        # A second `g` writes a new file (NAME-2.html, ...): one printed and signed is never replaced.
+        target = free_path(self.agreement_folder / f"fieldapp-agreement-{self.case_id}.html")
         try:
-            html = agreement_html(self.case, self.officer_name, station, lang=self.app.language)  # type: ignore[attr-defined]
-            write_new({str(target): html}, force=True)
+            org = mediation_org(self.service)
+            html = agreement_html(self.case, self.officer_name, org, lang=self.app.language)  # type: ignore[attr-defined]
+            write_new({str(target): html})
         except AgreementError as exc:
             reason = exc.message(self.app.language)  # type: ignore[attr-defined]
             self.notify(t("agreement.failed", reason=reason), severity="warning", timeout=15)
