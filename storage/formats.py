@@ -29,6 +29,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
@@ -95,7 +96,7 @@ def _check_header(
     store_id: bytes,
     generation: int | None,
     versions: tuple[int, ...] = (FORMAT_VERSION,),
-) -> tuple:
+) -> tuple[Any, ...]:
     if len(raw) < head.size:
         raise error(path, f"its header is cut short ({len(raw)} bytes)")
     fields = head.unpack_from(raw)

@@ -300,7 +300,8 @@ class EncryptedStore:
             raise
         del raw  # the ciphertext is not needed while the plaintext is unpacked
         with no_gc():
-            return unpack(plaintext)
+            tables: Tables = unpack(plaintext)
+            return tables
 
     def _has_previous(self, generation: int) -> bool:
         return generation > 0 and all(

@@ -194,7 +194,7 @@ class KeyedTable(JournalTable):
 
     def raw(self) -> dict[str, Any]:
         """The live documents by key: read-only, no copy (for scans and hashing)."""
-        return self._read_table()  # type: ignore[return-value]
+        return self._read_table()
 
 
 class FieldDB(TinyDB):
@@ -214,7 +214,7 @@ class FieldDB(TinyDB):
 
     def keyed(self, name: str) -> KeyedTable:
         """The table `name` with string keys (created on first write)."""
-        tables = self.__dict__.setdefault("_keyed", {})
+        tables: dict[str, KeyedTable] = self.__dict__.setdefault("_keyed", {})
         if name not in tables:
             tables[name] = KeyedTable(self.storage, name)
         return tables[name]

@@ -161,9 +161,18 @@ def _refuse_ext(code: int, data: bytes) -> Any:
     raise ValueError("extension types are not allowed")
 
 
-def _unpack(data: bytes, **limits: int) -> Any:
+def _unpack(data: bytes, *, max_str_len: int, max_bin_len: int, max_array_len: int, max_map_len: int) -> Any:
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=True, ext_hook=_refuse_ext, **limits)
+        return msgpack.unpackb(
+            data,
+            raw=False,
+            strict_map_key=True,
+            ext_hook=_refuse_ext,
+            max_str_len=max_str_len,
+            max_bin_len=max_bin_len,
+            max_array_len=max_array_len,
+            max_map_len=max_map_len,
+        )
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
         return None
 

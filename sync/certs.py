@@ -68,7 +68,10 @@ class Anchor:
     def from_doc(cls, doc: dict[str, object]) -> Anchor:
         """Inverse of `to_doc`; checks the id against the key."""
         try:
-            anchor = cls(str(doc["station_id"]), str(doc["station_name"]), bytes(doc["ca_key"]))  # type: ignore[arg-type]
+            ca_key = doc["ca_key"]
+            if not isinstance(ca_key, bytes):  # bytes(an int) would be that many zero bytes
+                raise TypeError("ca_key")
+            anchor = cls(str(doc["station_id"]), str(doc["station_name"]), ca_key)
         except (KeyError, TypeError, ValueError):
             raise CertificateError("the station anchor is incomplete") from None
         anchor.check()

@@ -22,12 +22,16 @@ Entry = tuple[bytes, bytes]
 class ForkQuarantine:
     """What a replica does about forks: which logs are held out, and letting them back in."""
 
-    def quarantined(self: Replica, author: str) -> bool:
+    # Each method runs on a `Replica` (`self: Replica`, checked against all of Replica). Ignored
+    # [misc] on each: mypy takes as self-type only a supertype of the class, and Replica is
+    # this mixin's subclass.
+
+    def quarantined(self: Replica, author: str) -> bool:  # type: ignore[misc]
         """True while a fork of one of `author`'s logs holds its work out of the view."""
         prefix = f"{author}."
         return any(chain.startswith(prefix) for chain in self.held_out)
 
-    def fork_standing(self: Replica, fork: dict[str, Any]) -> str:
+    def fork_standing(self: Replica, fork: dict[str, Any]) -> str:  # type: ignore[misc]
         """ "open" (not settled); "kept" (settled for the entry this device holds there);
         "other" (settled for the other entry: this device holds the branch not kept, until it
         sets it aside); "awaiting" (set aside: the kept entry comes with the next sync)."""
@@ -40,7 +44,7 @@ class ForkQuarantine:
             return "awaiting"
         return "kept" if decision == hashlib.sha256(bytes(stored["b"])).digest() else "other"
 
-    def settled(self: Replica, chain: str) -> dict[int, bytes]:
+    def settled(self: Replica, chain: str) -> dict[int, bytes]:  # type: ignore[misc]
         """seq -> the SHA-256 of the entry a supervisor kept there, for the forks of `chain`."""
         author, _, epoch_hex = chain.rpartition(".")
         record = self.device(author)
@@ -52,7 +56,7 @@ class ForkQuarantine:
             if key.startswith(prefix)
         }
 
-    def _set_aside_branches(self: Replica) -> None:
+    def _set_aside_branches(self: Replica) -> None:  # type: ignore[misc]
         """Where a supervisor kept the other entry, take this device's branch out of its log
         (kept in the fork's record as `set_aside`): the kept one comes with the next sync."""
         for key, fork in list(self.forks.raw().items()):
@@ -62,7 +66,7 @@ class ForkQuarantine:
                 aside = [*fork.get("set_aside", []), *([op.body, op.sig] for op in cut)]
                 self.forks.put(key, {**fork, "set_aside": aside})
 
-    def _held_out_changed(self: Replica) -> set[str]:
+    def _held_out_changed(self: Replica) -> set[str]:  # type: ignore[misc]
         """Recompute `held_out` from the forks seen and the settlements; the chains whose
         held-out part changed."""
         held: dict[str, int] = {}
@@ -76,7 +80,7 @@ class ForkQuarantine:
             self.held_out.update(held)
         return changed
 
-    def _refold_chains(self: Replica, chains: set[str]) -> dict[str, Any]:
+    def _refold_chains(self: Replica, chains: set[str]) -> dict[str, Any]:  # type: ignore[misc]
         """Dirty markers re-folding every entity with operations of `chains` (a fork's log was
         held out of the view, or let back in): their operations go back into `_pending`."""
         markers: dict[str, Any] = {}
@@ -94,7 +98,7 @@ class ForkQuarantine:
                 self._pending[(reducer.table, op.entity)].append(op)
         return markers
 
-    def _proof(self: Replica, key: str) -> list[Entry]:
+    def _proof(self: Replica, key: str) -> list[Entry]:  # type: ignore[misc]
         """The stored entries from `key` on, up to the first that keeps its signature."""
         ops = self.ops.raw()
         author, epoch_hex, seq = key.split(".")
@@ -106,7 +110,7 @@ class ForkQuarantine:
                 return proof
         return []  # no checked signature after it: not proof (a store damaged by hand)
 
-    def _mark_refold(self: Replica, chains: set[str]) -> None:
+    def _mark_refold(self: Replica, chains: set[str]) -> None:  # type: ignore[misc]
         markers = self._refold_chains(chains)
         if markers:
             self.dirty.put_many(markers)

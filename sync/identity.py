@@ -50,10 +50,14 @@ class DeviceIdentity:
 
     @classmethod
     def from_doc(cls, doc: dict[str, object]) -> DeviceIdentity:
-        """Inverse of `to_doc`."""
+        """Inverse of `to_doc`; TypeError if a field has the wrong type."""
+        signing_key, public_key, epoch = doc["signing_key"], doc["public_key"], doc["epoch"]
+        if (
+            not isinstance(signing_key, bytes)
+            or not isinstance(public_key, bytes)
+            or not isinstance(epoch, int)
+        ):
+            raise TypeError("the device identity document has a field of the wrong type")
         return cls(
-            device_id=str(doc["device_id"]),
-            signing_key=bytes(doc["signing_key"]),  # type: ignore[arg-type]
-            public_key=bytes(doc["public_key"]),  # type: ignore[arg-type]
-            epoch=int(doc["epoch"]),  # type: ignore[call-overload]
+            device_id=str(doc["device_id"]), signing_key=signing_key, public_key=public_key, epoch=epoch
         )

@@ -15,7 +15,7 @@ the receiver checks (`sync.verify`).
 from __future__ import annotations
 
 import hashlib
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 import msgpack
 import ormsgpack
@@ -28,8 +28,19 @@ SIG_LEN = 64
 
 #: The largest operation body taken from a peer (ormsgpack then checks what is inside it).
 MAX_BODY_BYTES = 64 * 1024
+
+
+class _Limits(TypedDict):
+    """The size limits `msgpack.unpackb` takes, by name."""
+
+    max_str_len: int
+    max_bin_len: int
+    max_array_len: int
+    max_map_len: int
+
+
 #: Limits for other msgpack from peers (`unpack_untrusted`: certificate bodies).
-_LIMITS = {
+_LIMITS: _Limits = {
     "max_str_len": 16 * 1024,
     "max_bin_len": 16 * 1024,
     "max_array_len": 1024,
@@ -54,13 +65,10 @@ def canonical(value: Any) -> Any:
     return value
 
 
-_UNPACK = {"raw": False, "strict_map_key": True, "ext_hook": _refuse_ext, **_LIMITS}
-
-
 def unpack_untrusted(data: bytes) -> Any:
     """Decode msgpack from a peer: size limits, no extension types, str map keys only."""
     try:
-        return msgpack.unpackb(data, **_UNPACK)
+        return msgpack.unpackb(data, raw=False, strict_map_key=True, ext_hook=_refuse_ext, **_LIMITS)
     except MalformedOperation:
         raise
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
@@ -167,8 +175,26 @@ class Operation(_OperationFields):
 
     __slots__ = ()
 
-    #: Built by `_build` (the decoders call it directly, without the class call).
-    __new__ = _build
+    if TYPE_CHECKING:
+        # The checker's view of `_build`: the eleven fields, not NamedTuple's fifteen.
+        def __new__(
+            cls,
+            station: str,
+            author: str,
+            epoch: int,
+            seq: int,
+            prev: bytes,
+            hlc: int,
+            kind: str,
+            entity: str,
+            payload: dict[str, Any],
+            body: bytes,
+            sig: bytes,
+        ) -> Operation: ...
+
+    else:
+        #: Built by `_build` (the decoders call it directly, without the class call).
+        __new__ = _build
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         """The eleven fields `__new__` takes (for copy and pickle)."""

@@ -43,7 +43,11 @@ def _renamed(value: Any, renamed: dict[str, str]) -> Any:
 class RollbackRecovery:
     """What a replica does when it finds its own store was rolled back."""
 
-    def start_epoch(self: Replica) -> None:
+    # Each method runs on a `Replica` (`self: Replica`, checked against all of Replica). Ignored
+    # [misc] on each: mypy takes as self-type only a supertype of the class, and Replica is
+    # this mixin's subclass.
+
+    def start_epoch(self: Replica) -> None:  # type: ignore[misc]
         """Go on writing in a new log epoch of this device (announced like the first).
 
         After a rollback of this store its current log may hold entries other devices hold
@@ -66,7 +70,7 @@ class RollbackRecovery:
                 self.identity = old
                 raise
 
-    def own_log_behind(self: Replica, claims: dict[str, tuple[int, bytes]]) -> list[str]:
+    def own_log_behind(self: Replica, claims: dict[str, tuple[int, bytes]]) -> list[str]:  # type: ignore[misc]
         """This device's logs that a peer holds more of, or differently, than this device.
 
         `claims`: chain -> (seq, hash of the entry there) as the peer holds them. Such a log
@@ -84,7 +88,7 @@ class RollbackRecovery:
                 self.start_epoch()
         return behind
 
-    def behind(self: Replica, claims: dict[str, tuple[int, bytes]]) -> list[str]:
+    def behind(self: Replica, claims: dict[str, tuple[int, bytes]]) -> list[str]:  # type: ignore[misc]
         """Of `claims` (chain -> (seq, entry hash) a peer holds), this device's own logs the peer
         holds more of, or differently, than this device does."""
         me, ops = self.identity, self.ops.raw()
@@ -100,7 +104,7 @@ class RollbackRecovery:
             found.append(chain)
         return found
 
-    def heads(self: Replica, author: str | None = None) -> dict[str, tuple[int, bytes]]:
+    def heads(self: Replica, author: str | None = None) -> dict[str, tuple[int, bytes]]:  # type: ignore[misc]
         """chain -> (head seq, hash of the head entry), of one author's logs or of all."""
         prefix = None if author is None else f"{author}."
         return {
@@ -109,17 +113,17 @@ class RollbackRecovery:
             if prefix is None or chain.startswith(prefix)
         }
 
-    def recovering(self: Replica) -> set[str]:
+    def recovering(self: Replica) -> set[str]:  # type: ignore[misc]
         """This device's logs being taken back from peers after a rollback."""
         return set(self.local.get_copy(RECOVERING) or {})
 
-    def recovered(self: Replica, chains: Iterable[str]) -> None:
+    def recovered(self: Replica, chains: Iterable[str]) -> None:  # type: ignore[misc]
         """These logs were taken back (a session with a peer holding them ended)."""
         marks = dict(self.local.get_copy(RECOVERING) or {})
         if any(marks.pop(chain, None) for chain in list(chains)):
             self.local.put(RECOVERING, marks)
 
-    def sync_vector(self: Replica) -> dict[str, int]:
+    def sync_vector(self: Replica) -> dict[str, int]:  # type: ignore[misc]
         """The vector a sync sends: logs being taken back are asked for from their start."""
         vector = self.vector()
         for chain in self.recovering():
@@ -127,7 +131,7 @@ class RollbackRecovery:
                 vector[chain] = 0
         return vector
 
-    def _authentic_rollbacks(
+    def _authentic_rollbacks(  # type: ignore[misc]
         self: Replica, candidates: list[Operation], entries: list[Entry]
     ) -> list[Operation]:
         """Of entries of this device's own log that differ from what it holds, those that are
@@ -152,7 +156,7 @@ class RollbackRecovery:
                 found.append(ours[0])
         return found
 
-    def _take_back(self: Replica, rollbacks: list[Operation]) -> list[Operation]:
+    def _take_back(self: Replica, rollbacks: list[Operation]) -> list[Operation]:  # type: ignore[misc]
         """Put a peer's entries of this device's own log in place of the ones held here.
 
         The held entries from the first position that differs on are this device's writes
@@ -170,7 +174,7 @@ class RollbackRecovery:
             taken += cut
         return taken
 
-    def _cut_log(self: Replica, chain: str, seq: int) -> list[Operation]:
+    def _cut_log(self: Replica, chain: str, seq: int) -> list[Operation]:  # type: ignore[misc]
         """Take the entries of `chain` from `seq` on out of the log (returned, for the caller to
         keep) and out of what waits to be folded; rebuild what they touched from the log."""
         author, _, epoch_hex = chain.rpartition(".")
@@ -201,7 +205,7 @@ class RollbackRecovery:
             self._standings.clear()
         return cut
 
-    def reissue_pending(self: Replica) -> None:
+    def reissue_pending(self: Replica) -> None:  # type: ignore[misc]
         """Make again, in this device's current epoch, the operations a rollback took out.
 
         Each keeps its kind and payload; a case it created gets the id of its new creation,

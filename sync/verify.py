@@ -146,9 +146,9 @@ def verify_batch(entries: Iterable[Entry], ctx: VerifyContext) -> Verified:
             rivals[op.chain].append(op)
         elif op.sig and not same.sig:
             chain[op.seq] = op  # the same entry, once with its signature: keep that copy
-    for chain in sorted(chains):
-        ops = chains[chain]
-        _verify_chain([ops[s] for s in sorted(ops)], rivals.get(chain, []), ctx, out)
+    for name in sorted(chains):
+        ops = chains[name]
+        _verify_chain([ops[s] for s in sorted(ops)], rivals.get(name, []), ctx, out)
     return out
 
 
