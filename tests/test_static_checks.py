@@ -20,9 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _tree(tmp_path: Path) -> Path:
     """A copy of what scripts/check checks, with this test run's environment as its .venv."""
     tree = tmp_path / "tree"
-    for name in ("sync", "storage", "fieldapp", "scripts", "tests"):
-        shutil.copytree(ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    caches = (".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "__pycache__", "*.egg-info")
+    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".git", ".venv", "bench-out", *caches))
     (tree / ".venv").symlink_to(sys.prefix, target_is_directory=True)
     return tree
 
