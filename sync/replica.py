@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage import FieldDB
+from storage import FieldDB, KeyedTable
 from storage.store import no_gc, pack
 from sync.certs import Anchor
 from sync.devices import DeviceReducer
@@ -128,7 +128,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         self.on_epoch = on_epoch
         self._encrypted = db.store  # looked up for every operation folded
         self.anchor = anchor
-        self.identity = identity
+        self.identity: DeviceIdentity = identity
         self.station = station
         self._reducers: dict[str, Reducer[Any]] = {}
         for reducer in [DeviceReducer(), *reducers]:
@@ -143,7 +143,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
             "kinds": sorted(self._reducers),
             "versions": {r.table: r.version for r in self._reducers.values()},
         }
-        self.ops = db.keyed("ops")
+        self.ops: KeyedTable = db.keyed("ops")
         self.chains = db.keyed("chains")
         self.forks = db.keyed("forks")
         self.local = db.keyed("local")
@@ -708,7 +708,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
                 self.db.keyed(table).remove_keys([k for k in gone if self.db.keyed(table).has(k)])
         self.dirty.remove_keys(markers)
 
-    def _scan_log(self, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], list[Operation]]:
+    def _scan_log(self, wanted: Container[tuple[str, ...]]) -> dict[tuple[str, ...], list[Operation]]:
         """Stored operations of the `wanted` (table, entity) pairs: one pass over the log."""
         found: dict[tuple[str, ...], list[Operation]] = defaultdict(list)
         for entry in self.ops.raw().values():

@@ -35,7 +35,7 @@ import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 import msgpack
 
@@ -361,7 +361,11 @@ class Endpoint:
             return await _to_thread_to_the_end(self.replica.apply, entries)
 
 
-async def _to_thread_to_the_end(function: Callable[..., Any], *args: Any) -> Any:
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
+
+
+async def _to_thread_to_the_end(function: Callable[[*_Ts], _T], *args: *_Ts) -> _T:
     """Run `function` in a worker thread; if cancelled meanwhile, wait for the thread before giving up.
 
     A thread cannot be stopped: returning at once would release the endpoint's lock
