@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from fieldapp.domain.documents import Outcome, PublicCase
+from fieldapp.domain.documents import HistoryEntry, Outcome, PublicCase
 from fieldapp.i18n import Translator, normalise_language
 from fieldapp.i18n import agreement as _strings  # noqa: F401  (registers the agreement strings)
 from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers outcome names)
@@ -74,7 +74,8 @@ def check_agreement(case: PublicCase) -> None:
             outcome=outcome.get("kind") or "",
         )
     if reopened_after_agreement(case):
-        moment = local_time((case.get("reopened") or {}).get("at"), None)
+        reopened = case.get("reopened")
+        moment = local_time(reopened.get("at") if reopened else None, None)
         at = f"{moment:%Y-%m-%d %H:%M}" if moment is not None else ""
         raise AgreementError("agreement.error.reopened_after", id=str(case["id"]), at=at)
 
@@ -90,6 +91,12 @@ def agreement_stands(case: PublicCase | None) -> bool:
     return True
 
 
+def _history(case: PublicCase) -> list[HistoryEntry]:
+    """The case's timeline when it has one (a `ShownCase`), else none."""
+    entries = case.get("history")  # not a key of PublicCase: read as `object`
+    return entries if isinstance(entries, list) else []
+
+
 def reopened_after_agreement(case: PublicCase) -> bool:
     """True if the case's latest reopening came after the resolution that recorded its agreement.
 
@@ -99,7 +106,7 @@ def reopened_after_agreement(case: PublicCase) -> bool:
     """
     if not case.get("reopened"):
         return False
-    entries = case.get("history") or []  # type: ignore[typeddict-item]
+    entries = _history(case)
     reopens = [int(e.get("hlc", 0)) for e in entries if e.get("kind") == "case.reopen"]
     agreed = [
         int(e.get("hlc", 0))
@@ -169,7 +176,7 @@ def _teams(case: PublicCase, tr: Translator, lang: str, tz: tzinfo | None) -> li
     A case without a timeline but with a tier names that tier alone.
     """
     lines: list[str] = []
-    for entry in case.get("history") or []:  # type: ignore[typeddict-item]
+    for entry in _history(case):
         what = entry.get("what") or {}
         if entry.get("kind") != "case.status" or what.get("status") != "escalated":
             continue
