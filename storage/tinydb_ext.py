@@ -120,6 +120,7 @@ class JournalTable(Table):
         raw = tables.setdefault(self.name, {})
         tracked = _TrackedTable(raw, self.document_id_class)
         try:
+            # Ignored [arg-type]: TinyDB's updaters take its dict; the tracking view acts as one.
             updater(tracked)  # type: ignore[arg-type]
             store.record_changes(self.name, tracked.changes(), tracked.before, new_table=created)
         except BaseException:
@@ -134,6 +135,7 @@ class JournalTable(Table):
 class KeyedTable(JournalTable):
     """A table keyed by string ids chosen by the caller (operation keys, case ids)."""
 
+    # Ignored [assignment]: TinyDB declares int ids; keyed tables use their str keys as ids.
     document_id_class = str  # type: ignore[assignment]
 
     def put_many(self, docs: dict[str, Any]) -> None:
@@ -142,7 +144,7 @@ class KeyedTable(JournalTable):
         Whole documents are replaced, never mutated in place, so the replaced objects
         themselves serve as the undo record and only the new ones are packed.
         """
-        store = self._storage.store  # type: ignore[attr-defined]
+        store = self._storage.store  # type: ignore[attr-defined]  # a JournalStorage (FieldDB)
         created = self.name not in store.tables
         raw = store.tables.setdefault(self.name, {})
         before = {key: raw.get(key, MISSING) for key in docs}
@@ -166,7 +168,7 @@ class KeyedTable(JournalTable):
         Like `put_many`, the removed objects themselves are the undo record (documents of
         keyed tables are replaced whole, never mutated in place), so nothing is packed.
         """
-        store = self._storage.store  # type: ignore[attr-defined]
+        store = self._storage.store  # type: ignore[attr-defined]  # a JournalStorage (FieldDB)
         raw = store.tables.get(self.name)
         if not raw:
             return

@@ -490,6 +490,7 @@ async def enrol_join(
         answer = await _expect(reader, "spake", left())
         msg_b = answer.get("spake")
         try:
+            # Ignored [arg-type]: msg_b is whatever the peer sent; a wrong type raises TypeError below.
             keys = _keys(spake.finish(msg_b), nameplate, msg_a, msg_b)  # type: ignore[arg-type]
         except (SPAKEError, ValueError, TypeError):
             raise EnrolError("the station's answer is malformed; nothing was enrolled.") from None
