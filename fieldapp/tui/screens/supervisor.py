@@ -528,6 +528,15 @@ class SupervisorScreen(Screen[None]):
     def _device_row_highlighted(self) -> None:
         self.refresh_bindings()
 
+    @on(events.Key)
+    def _x_on_own_row(self, event: events.Key) -> None:
+        # x is not offered on this device's own row (the binding is off there); say why if pressed.
+        if event.key == "x" and self.query_one(TabbedContent).active == "devices":
+            device = self._selected_device()
+            if device is not None and device["this_device"]:
+                event.stop()
+                self.notify(t("revoke.own_device"), severity="warning")
+
     @on(TabbedContent.TabActivated)
     async def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         await self._build_tab(str(event.pane.id))
