@@ -156,12 +156,13 @@ def test_the_rate_of_2_in_32_is_6_3_in_the_text_the_csv_and_the_dashboard(
 def test_the_report_workbook_stores_rates_and_changes_as_numbers_with_formats(
     cases: list[dict[str, Any]],
 ) -> None:
-    for lang, rate_item, found_item, unit in (
-        ("zh", "化解率", "排查发现纠纷", '"个百分点"'),
-        ("en", "Resolution rate", "Disputes found", '" pp"'),
+    for lang, sheet_name, rate_item, found_item, unit in (
+        ("zh", "报表", "化解率", "排查发现纠纷", '"个百分点"'),
+        ("en", "report", "Resolution rate", "Disputes found", '" pp"'),
     ):
         book = openpyxl.load_workbook(io.BytesIO(reports.report_file(march_report(cases), "xlsx", lang)))
-        sheet = book["report"]
+        assert book.sheetnames == [sheet_name]  # named in the report's language
+        sheet = book[sheet_name]
         rows = rows_by_item(sheet)
         _section, _item, now, then, change, change_pct = rows[rate_item]
         assert (now.data_type, now.value, now.number_format) == ("n", 0.063, "0.0%")
@@ -193,13 +194,13 @@ def test_both_workbooks_print_on_a4_one_page_wide_with_the_header_on_every_page(
     cases: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     report = openpyxl.load_workbook(io.BytesIO(reports.report_file(march_report(cases), "xlsx", "zh")))
-    assert_prints_on_a4(report["report"], "portrait", one_page=True)
+    assert_prints_on_a4(report["报表"], "portrait", one_page=True)
     files = build_export(cases, "xlsx", "zh", lambda d: d, tmp_path / "cases.xlsx", tz=BEIJING).files
     book = openpyxl.load_workbook(io.BytesIO(files[str(tmp_path / "cases.xlsx")]))
-    assert book.sheetnames == ["cases", "visits", "parties"]
-    assert_prints_on_a4(book["cases"], "landscape", one_page=False)  # 17 columns: too wide upright
-    assert_prints_on_a4(book["visits"], "portrait", one_page=False)
-    assert_prints_on_a4(book["parties"], "portrait", one_page=False)
+    assert book.sheetnames == ["案件", "走访", "当事人"]  # a Chinese export's sheets are named in Chinese
+    assert_prints_on_a4(book["案件"], "landscape", one_page=False)  # 17 columns: too wide upright
+    assert_prints_on_a4(book["走访"], "portrait", one_page=False)
+    assert_prints_on_a4(book["当事人"], "portrait", one_page=False)
 
 
 # ---------------------------------------------------------------- parties
@@ -212,16 +213,16 @@ def split_names(cell: str, lang: str) -> list[str]:
 def test_parties_round_trip_through_the_workbook(cases: list[dict[str, Any]], tmp_path: Path) -> None:
     out = tmp_path / "cases.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(build_export(cases, "xlsx", "zh", str, out).files[str(out)]))
-    header = [c.value for c in book["parties"][1]]
+    header = [c.value for c in book["当事人"][1]]
     assert header == ["案件编号", "姓名", "联系电话", "身份"]
-    rows = [tuple(r) for r in book["parties"].iter_rows(min_row=2, values_only=True)]
+    rows = [tuple(r) for r in book["当事人"].iter_rows(min_row=2, values_only=True)]
     want = [
         (c["id"], p["name"], p["phone"] or None, ROLES_ZH[p["role"]]) for c in cases for p in c["parties"]
     ]
     assert rows == want
     assert sum(1 for r in rows if r[1] == "李某, 某") == 4 + 7  # every fifth case of 16 and of 32
     by_id = {c["id"]: c for c in cases}
-    cases_sheet = book["cases"]
+    cases_sheet = book["案件"]
     names = [c.value for c in cases_sheet[1]].index("当事人")
     for row in cases_sheet.iter_rows(min_row=2, values_only=True):
         assert split_names(str(row[names]), "zh") == [p["name"] for p in by_id[row[0]]["parties"]]

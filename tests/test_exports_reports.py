@@ -619,7 +619,7 @@ def test_report_command_text_json_and_files(station: Station, tmp_path: Path) ->
         "report", "--store", store, "--of", "2025-03", "--format", "xlsx", "--out", out, "--lang", "zh"
     )
     assert written["out"] == str(out)
-    sheet = openpyxl.load_workbook(out)["report"]
+    sheet = openpyxl.load_workbook(out)["报表"]  # the sheet named in the report's language
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
     rows = {(r[0], r[1]): r[2:] for r in sheet.iter_rows(min_row=2, values_only=True)}
     month = expected(station.truth, "month", 2025, 3)
@@ -764,8 +764,8 @@ def test_xlsx_and_json_exports(station: Station, tmp_path: Path) -> None:
     want = independent_filter(station.truth, officer=officer)
     assert want and summary["cases"] == len(want)
     workbook = openpyxl.load_workbook(book)
-    assert workbook.sheetnames == ["cases", "visits", "parties"]
-    cases, visits = workbook["cases"], workbook["visits"]
+    assert workbook.sheetnames == ["案件", "走访", "当事人"]  # named in the export's language
+    cases, visits = workbook["案件"], workbook["走访"]
     for sheet in (cases, visits):
         assert sheet.freeze_panes == "A2"
         assert all(cell.font.b for cell in sheet[1])

@@ -60,3 +60,35 @@ def test_the_sync_reasons_listed_are_the_ones_the_code_gives() -> None:
     ):
         assert fixed in sources
     assert "is `fieldapp serve` running there?" in sources
+
+
+@pytest.mark.parametrize(
+    ("reason", "detail"),
+    [
+        ("cannot reach 10.0.0.9:7000 (No route to host)", "没有通往该主机的路由"),
+        ("cannot reach 10.0.0.9:7000 (Network is unreachable)", "网络不可达"),
+        ("the connection was lost (ConnectionResetError)", "连接被对方重置"),
+        ("the connection was lost during the handshake (BrokenPipeError)", "连接已断开"),
+        ("cannot reach 10.0.0.9:7000 (Some new errno text)", "系统信息：Some new errno text"),
+    ],
+)
+def test_the_systems_own_words_in_a_sync_error_are_translated_or_led_in_chinese(
+    reason: str, detail: str
+) -> None:
+    from fieldapp.i18n.sync_errors import sync_reason_text
+
+    chinese = sync_reason_text(reason, "zh")
+    assert detail in chinese, chinese
+    if "Some new" not in reason:  # a known detail: no English word left
+        assert not re.search(r"[A-Za-z]{2,}", chinese.replace("fieldapp", "")), chinese
+
+
+def test_an_error_without_a_code_says_in_chinese_that_the_systems_text_follows() -> None:
+    from fieldapp import i18n
+
+    error = OSError(28, "No space left on device")
+    i18n.set_language("zh")
+    assert i18n.error_message(error).startswith("系统错误")
+    assert str(error) in i18n.error_message(error)
+    i18n.set_language("en")
+    assert i18n.error_message(error) == str(error)  # English: the system's text, as it is

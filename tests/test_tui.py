@@ -234,7 +234,8 @@ def test_store_errors_map_to_catalogue_entries_by_class_hierarchy(tmp_path: Path
     damaged = StoreCorrupted(tmp_path / "snapshot.0", "bad tag", salvageable=True)
     assert i18n.error_message(damaged).startswith("snapshot.0 已损坏")
     assert "salvage" in i18n.error_message(damaged)
-    assert i18n.error_message(ValueError("plain")) == "plain"
+    # No code: the system's own text, after a Chinese line saying so.
+    assert i18n.error_message(ValueError("plain")) == i18n.ZH["error.system"].format(detail="plain")
 
 
 def test_throttle_allows_three_tries_then_doubles_the_wait() -> None:

@@ -290,7 +290,7 @@ def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
     if target is None:
         raise StationError(f"No device {device_id!r} is known here; `fieldapp device list` shows them.")
     if device_id == service.identity.device_id:
-        raise StationError("The station authority cannot revoke its own device.")
+        raise _refusal("revoke_own_device")
     prefix = device_id + "."
     cutoff = {chain: seq for chain, seq in service.replica.vector().items() if chain.startswith(prefix)}
     statement = revocation_statement(ca.anchor.station_id, device_id, reason, cutoff)

@@ -36,6 +36,7 @@ EN: dict[str, str] = {
     "binding.sync": "Sync",
     "binding.palette": "Commands",
     "palette.placeholder": "Type a command: intake, find, sync, lock…",
+    "palette.no_matches": "No command matches; Escape closes the command list.",
     "palette.new_intake": "New intake",
     "palette.new_intake_help": "Record a new dispute (n)",
     "palette.find": "Find cases",
@@ -152,6 +153,8 @@ EN: dict[str, str] = {
         "the file was left untouched."
     ),
     "error.store_closed": "The store is locked. Unlock it with the passphrase first.",
+    # An error without a code of its own: what the system said, as it said it.
+    "error.system": "{detail}",
 }
 
 ZH: dict[str, str] = {
@@ -173,6 +176,7 @@ ZH: dict[str, str] = {
     "binding.sync": "同步",
     "binding.palette": "命令",
     "palette.placeholder": "输入命令：登记、查找、同步、锁定…",
+    "palette.no_matches": "没有匹配的命令；按 Esc 关闭命令面板。",
     "palette.new_intake": "新登记",
     "palette.new_intake_help": "登记一起新的矛盾纠纷（n）",
     "palette.find": "查找案件",
@@ -181,7 +185,7 @@ ZH: dict[str, str] = {
     "palette.sync_help": "与局域网内本所设备同步（s）",
     "palette.lock": "锁定",
     "palette.lock_help": "关闭数据库，需重新输入密码（l）",
-    "palette.language": "English interface",
+    "palette.language": "English 英文界面",
     "palette.language_help": "将界面切换为英文（F2）",
     "palette.theme": "浅色或深色主题",
     "palette.theme_help": "在浅色和深色配色之间切换",
@@ -277,6 +281,7 @@ ZH: dict[str, str] = {
         "数据文件由更新版本的 fieldapp 写入。请更新本设备上的 fieldapp；该文件未被改动。"
     ),
     "error.store_closed": "数据已锁定。请先输入密码解锁。",
+    "error.system": "系统错误（以下为系统原文，可报给技术人员）：{detail}",
 }
 
 EN.update(vocabulary.EN)
@@ -364,7 +369,8 @@ def next_language(language: str) -> str:
 
 
 def error_message(exc: BaseException) -> str:
-    """A user-facing message for a store error in the current language; str(exc) if unknown.
+    """A user-facing message for a store error in the current language; str(exc) if unknown
+    (in Chinese after a lead line saying it is the system's own text).
 
     Looks up `error.<code>` along the class hierarchy, so a subclass without its own
     entry (e.g. JournalCorrupted) uses its parent's (store_corrupted).
@@ -383,7 +389,7 @@ def error_message(exc: BaseException) -> str:
             key = f"{key}.salvageable"
         if has_key(key) and _placeholders(t(key)) <= fields.keys():
             return t(key, **fields)
-    return str(exc)
+    return t("error.system", detail=str(exc))
 
 
 def _placeholders(template: str) -> set[str]:

@@ -41,6 +41,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.list_sep": (", ", "、"),
     #: Between the parties' names in the cases' "parties" cell: names may hold commas and "、".
     "export.party_sep": ("; ", "；"),
+    # The workbooks' sheet names (a sheet name holds at most 31 characters).
+    "export.sheet.cases": ("cases", "案件"),
+    "export.sheet.visits": ("visits", "走访"),
+    "export.sheet.parties": ("parties", "当事人"),
+    "report.sheet": ("report", "报表"),
     # Export: what was written, and a village no case has
     "export.wrote.cases": ("{count} case(s) to {path}", "{count}件案件写入 {path}"),
     "export.wrote.visits": ("{count} visit(s) to {path}", "{count}次走访写入 {path}"),
@@ -50,7 +55,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.wrote.xlsx": (
         "Wrote {cases} case(s), {visits} visit(s) and {parties} party(ies) to {path} "
         "(sheets cases, visits, parties).",
-        "已将{cases}件案件、{visits}次走访、{parties}名当事人写入 {path}（工作表 cases、visits、parties）。",
+        "已将{cases}件案件、{visits}次走访、{parties}名当事人写入 {path}（工作表：案件、走访、当事人）。",
     ),
     "export.wrote.json": (
         "Wrote {cases} case(s), with their {visits} visit(s), to {path}.",

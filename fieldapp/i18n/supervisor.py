@@ -150,7 +150,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "conflict.body": (
         "Two devices changed {field} without seeing each other's change. {shown} is shown now. "
         "Choose the value that stands and save (ctrl+s); both stay on record.",
-        "两台设备在互不知情的情况下修改了{field}。当前显示：{shown}。选择应采用的值后保存（ctrl+s）；"
+        "两台设备在互不知情的情况下修改了{field}。当前显示：{shown}。选择应采用的值后按 ctrl+s 保存；"
         "两个值都会保留在记录中。",
     ),
     "conflict.value": ("{value}  — {who}, {when}", "{value}  ——{who}，{when}"),
@@ -316,6 +316,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "裁定须填写理由，例如 --reason '设备从备份恢复，副本已销毁'。未记录任何内容。",
     ),
     "error.fork_refused": ("Not settled: {reason}.", "未裁定：{reason}。"),
+    "error.revoke_own_device": (
+        "The station authority cannot revoke its own device; nothing was recorded.",
+        "派出所管理设备不能吊销本机；未记录任何内容。",
+    ),
     "case.op.village.area": ("police area", "警务区划分"),
     "case.op.device.announce": ("device announcement", "设备登记"),
     "case.op.device.revoke": ("device revocation", "吊销设备"),
@@ -352,6 +356,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "revoke.reason_required": ("Write why the device is revoked.", "请填写吊销原因。"),
     "revoke.confirm": ("Revoke", "吊销"),
     "revoke.done": ("Device of {officer} revoked.", "{officer} 的设备已吊销。"),
+    "revoke.own_device": (
+        "This is the station authority's own device: it cannot be revoked. Choose another "
+        "device's row (up/down) and press x.",
+        "这是派出所管理设备本机，不能吊销。请用上下键选择其他设备所在行，再按 x。",
+    ),
     # Reports and exports
     "exp.title": ("Export cases and visits", "导出案件与走访记录"),
     "exp.status": ("Status", "状态"),

@@ -57,6 +57,39 @@ _SYNC_FIXED: dict[str, str] = {
     ),
 }
 
+#: What the operating system or Python said (an errno's text, an exception's class name),
+#: which the session puts in brackets after its own sentence.
+_SYSTEM_DETAILS: dict[str, str] = {
+    "Connection refused": "连接被拒绝",
+    "ConnectionRefusedError": "连接被拒绝",
+    "No route to host": "没有通往该主机的路由",
+    "Network is unreachable": "网络不可达",
+    "Host is down": "对方主机未开机或不在网络上",
+    "Connection timed out": "连接超时",
+    "TimeoutError": "超时",
+    "Connection reset by peer": "连接被对方重置",
+    "ConnectionResetError": "连接被对方重置",
+    "ConnectionAbortedError": "连接被中止",
+    "Software caused connection abort": "连接被中止",
+    "Broken pipe": "连接已断开",
+    "BrokenPipeError": "连接已断开",
+    "IncompleteReadError": "数据未收全连接即断开",
+    "EOFError": "连接意外结束",
+    "Name or service not known": "无法解析该主机名",
+    "Temporary failure in name resolution": "暂时无法解析主机名",
+    "gaierror": "无法解析该主机名",
+    "Cannot assign requested address": "无法使用该地址",
+    "Permission denied": "权限不足",
+    "OSError": "系统错误",
+    "SSLError": "安全连接错误",
+}
+
+
+def system_detail_text(detail: str) -> str:
+    """An operating-system detail in Chinese; one not known here keeps a Chinese lead."""
+    return _SYSTEM_DETAILS.get(detail) or f"系统信息：{detail}"
+
+
 _SYNC_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"nothing is listening at (?P<at>\S+) \(is `fieldapp serve` running there\?\)"),
@@ -64,13 +97,20 @@ _SYNC_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     ),
     (
         re.compile(r"cannot reach (?P<at>\S+) \((?P<why>.*)\)"),
-        lambda m: f"无法连接 {m.group('at')}（{m.group('why')}）",
+        lambda m: f"无法连接 {m.group('at')}（{system_detail_text(m.group('why'))}）",
     ),
     (
         re.compile(r"the secure connection failed \((?P<why>.*)\)"),
-        lambda m: f"安全连接失败（{m.group('why')}）",
+        lambda m: f"安全连接失败（{system_detail_text(m.group('why'))}）",
     ),
-    (re.compile(r"the connection was lost \((?P<why>.*)\)"), lambda m: f"连接中断（{m.group('why')}）"),
+    (
+        re.compile(r"the connection was lost during the handshake \((?P<why>.*)\)"),
+        lambda m: f"建立安全连接时连接中断（{system_detail_text(m.group('why'))}）",
+    ),
+    (
+        re.compile(r"the connection was lost \((?P<why>.*)\)"),
+        lambda m: f"连接中断（{system_detail_text(m.group('why'))}）",
+    ),
     (
         re.compile(r"device (?P<id>\S+) was revoked by the station(?: \((?P<why>.*)\))?"),
         lambda m: (

@@ -7,7 +7,8 @@ an existing one unless asked to. No Textual here; openpyxl loads only for XLSX.
 - CSV: one file of cases, UTF-8 with a byte-order mark (`utf-8-sig`) so that Excel
   shows Chinese correctly; the visits and the parties go to further CSV files when they
   are named (`--visits-out`, `--parties-out`), since a CSV file holds one table.
-- XLSX: one workbook, sheets "cases", "visits" and "parties"; bold frozen header row;
+- XLSX: one workbook, sheets named in the export's language ("cases", "visits" and
+  "parties"; 案件, 走访, 当事人); bold frozen header row;
   set up to print (`_print_setup`): A4, fitted to the page's width (landscape when a sheet is
   too wide for portrait), the header row repeated on every printed page.
 - Parties: the cases' "parties" cell lists the names only, separated by "；" (Chinese)
@@ -453,11 +454,12 @@ def build_export(
             files[str(parties_out)] = csv_bytes(party_table(cases, lang))
             tables.append("parties")
     elif fmt == "xlsx":
+        tr = Translator(lang)
         files[str(out)] = xlsx_bytes(
             [
-                ("cases", case_table(cases, lang, names, tz)),
-                ("visits", visit_table(cases, lang, names, tz)),
-                ("parties", party_table(cases, lang)),
+                (tr.t("export.sheet.cases"), case_table(cases, lang, names, tz)),
+                (tr.t("export.sheet.visits"), visit_table(cases, lang, names, tz)),
+                (tr.t("export.sheet.parties"), party_table(cases, lang)),
             ]
         )
     else:

@@ -591,7 +591,7 @@ ONE_PAGE_ROWS = 80
 
 
 def report_file(report: dict[str, Any], fmt: str, lang: str) -> bytes:
-    """The report's table as a CSV (UTF-8 with BOM) or XLSX (sheet "report") file.
+    """The report's table as a CSV (UTF-8 with BOM) or XLSX (sheet "report", 报表 in Chinese) file.
 
     In the XLSX, counts, rates and changes are numbers with number formats (a rate
     "0.0%", a change "+0;-0;0"); the sheet prints on A4, the labels beside the figures.
@@ -600,5 +600,6 @@ def report_file(report: dict[str, Any], fmt: str, lang: str) -> bytes:
     if fmt == "csv":
         return csv_bytes(table)
     if fmt == "xlsx":
-        return xlsx_bytes([("report", table)], one_page=len(table[1]) < ONE_PAGE_ROWS)
+        sheet = Translator(lang).t("report.sheet")
+        return xlsx_bytes([(sheet, table)], one_page=len(table[1]) < ONE_PAGE_ROWS)
     raise ReportError(f"--format must be csv or xlsx for a report file; got {fmt!r}.")

@@ -8,12 +8,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from rich.align import Align
+from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets.option_list import Option
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseError, CaseService
@@ -28,6 +31,25 @@ from storage import FieldDB
 #: Auto-lock after five idle minutes unless `fieldapp --lock-after` says otherwise.
 DEFAULT_LOCK_AFTER = 300.0
 IDLE_CHECK_SECONDS = 5.0
+
+
+class Palette(CommandPalette):
+    """Textual's command palette, saying "no matches" in the UI language (Textual writes it in English)."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        # Textual 8's countdown with the text from the catalogue; the option keeps Textual's id,
+        # so the palette removes it as it removes its own when the query changes.
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                no_matches = Text(t("palette.no_matches"), style="not bold")
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(no_matches), disabled=True, id=self._NO_MATCHES)
+                )
+            self._list_visible = bool(search_value)
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
 class FieldApp(App[None]):
@@ -189,7 +211,7 @@ class FieldApp(App[None]):
     def action_command_palette(self) -> None:
         """The command palette (ctrl+p), with a placeholder in the UI language."""
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
+            self.push_screen(Palette(id="--command-palette", placeholder=t("palette.placeholder")))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The main actions, in the UI language; those needing an unlocked store only when it is."""

@@ -507,9 +507,35 @@ class SupervisorScreen(Screen[None]):
             return tab == "review"
         if action == "place_village":
             return tab == "dashboard"
-        if action == "revoke":
-            return tab == "devices" and authority(self.service) is not None
+        if action == "revoke":  # never offered on this device's own row: it cannot revoke itself
+            device = self._selected_device() if tab == "devices" else None
+            return (
+                tab == "devices"
+                and authority(self.service) is not None
+                and not (device is not None and device["this_device"])
+            )
         return True
+
+    def _selected_device(self) -> DeviceRow | None:
+        """The device under the cursor on the devices tab."""
+        table = self.query_one("#devices-table", DataTable)
+        if not table.row_count:
+            return None
+        device_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return next((r for r in self.devices if r["device_id"] == device_id), None)
+
+    @on(DataTable.RowHighlighted, "#devices-table")
+    def _device_row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    @on(events.Key)
+    def _x_on_own_row(self, event: events.Key) -> None:
+        # x is not offered on this device's own row (the binding is off there); say why if pressed.
+        if event.key == "x" and self.query_one(TabbedContent).active == "devices":
+            device = self._selected_device()
+            if device is not None and device["this_device"]:
+                event.stop()
+                self.notify(t("revoke.own_device"), severity="warning")
 
     @on(TabbedContent.TabActivated)
     async def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
@@ -625,12 +651,11 @@ class SupervisorScreen(Screen[None]):
         if authority(self.service) is None:
             self.notify(t("devices.not_authority"), severity="warning")
             return
-        table = self.query_one("#devices-table", DataTable)
-        if not table.row_count:
-            return
-        device_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        device = next((r for r in self.devices if r["device_id"] == device_id), None)
+        device = self._selected_device()
         if device is None:
+            return
+        if device["this_device"]:
+            self.notify(t("revoke.own_device"), severity="warning")
             return
 
         def revoked(result: DeviceRow | None) -> None:

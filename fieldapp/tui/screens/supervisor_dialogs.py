@@ -266,7 +266,7 @@ class RevokeDialog(CaseDialog[dict[str, str], DeviceRow]):
                 self.service, self.device["device_id"], text_of(self.query_one("#reason", TextArea))
             )
         except StationError as exc:
-            raise CaseError(f"Not recorded: {exc}") from None
+            raise station_refusal(exc) from None
         return self.device
 
 

@@ -94,6 +94,8 @@ class SyncScreen(Screen[None]):
         self._interface = remembered_interface(self._service.replica)
         self._rows: dict[str, PeerRow] = {}
         self.running = False
+        #: (succeeded, tried) of the last round, drawn in the UI language (F2 redraws it).
+        self._finished: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="sync-title")
@@ -133,7 +135,9 @@ class SyncScreen(Screen[None]):
             )
         self.query_one("#peer-input", Input).placeholder = t("sync.peer_placeholder")
         summary = self.query_one("#sync-summary", Static)
-        if not summary.has_class("-finished"):
+        if summary.has_class("-finished"):
+            summary.update(self._finished_text())
+        else:
             summary.update(t("sync.hint") if self._rows else t("sync.no_peers"))
         for row in self._rows.values():
             row.relabel()
@@ -219,9 +223,16 @@ class SyncScreen(Screen[None]):
         finally:
             self.running = False
         summary.add_class("-finished")
-        notice = self._service.waiting_notice()
-        summary.update(t("sync.finished", ok=ok, total=len(rows)) + (f"\n{notice}" if notice else ""))
+        self._finished = (ok, len(rows))
+        summary.update(self._finished_text())
         self.post_message(self.Finished(ok, len(rows)))
+
+    def _finished_text(self) -> str:
+        if self._finished is None:
+            return ""
+        ok, total = self._finished
+        notice = self._service.waiting_notice()
+        return t("sync.finished", ok=ok, total=total) + (f"\n{notice}" if notice else "")
 
     class Finished(Message):
         """A sync round ended (other screens reload what they show)."""
