@@ -52,6 +52,7 @@ from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
 from fieldapp.tui.column_fit import fill_width, natural_widths
+from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog
 from fieldapp.tui.screens.case_list import CaseListScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
@@ -236,6 +237,10 @@ class SupervisorScreen(Screen[None]):
         self.watch(self.app, "language", self._relabel)
         self.query_one("#figures", DataTable).focus()
         self.action_refresh()
+
+    def resume_place(self) -> Place:
+        """This screen on its tab, to come back to after a lock."""
+        return Place("supervisor", tab=self.query_one(TabbedContent).active)
 
     def on_resize(self, _event: events.Resize) -> None:
         """A new terminal width: the review's details take what its other columns leave."""
