@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import DataTable, Input, Select, TabbedContent, TextArea
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseService
@@ -25,9 +25,11 @@ from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import UpdateDialog, VisitDialog
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.intake import IntakeScreen
+from fieldapp.tui.screens.supervisor import SupervisorScreen
+from fieldapp.tui.screens.supervisor_dialogs import RevokeDialog
 from fieldapp.tui.screens.unlock import UnlockScreen
 from harness import PASSPHRASE
-from harness.replicas import station_devices
+from harness.replicas import exchange, station_devices
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -285,3 +287,47 @@ def test_a_lock_right_after_typing_keeps_the_intake_form_and_returns_to_it(tmp_p
         assert app.screen.query_one("#village", Input).value == "西河村"
 
     run(store, scenario)
+
+
+def test_the_supervisors_revoke_dialog_comes_back_on_its_tab_with_the_reason(tmp_path: Path) -> None:
+    """A supervisor's dialog too: the devices tab and the revoke dialog with its reason come back;
+    the reason is stored only encrypted, and cancelling drops it."""
+    with station_devices(tmp_path, 1) as (authority, officer):
+        exchange(authority, officer)  # the station's device learns the officer's
+        store, officer_id = authority.db.store.directory, officer.identity.device_id
+        authority.close()
+        officer.close()
+    reason = "巡逻中遗失已报备"
+
+    async def scenario(app: FieldApp, pilot: Pilot[None], idle: Idle) -> None:
+        await pilot.press("d")
+        await app.workers.wait_for_complete()
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        table = screen.query_one("#devices-table", DataTable)
+        table.move_cursor(row=table.get_row_index(officer_id))
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, RevokeDialog)
+        app.screen.query_one("#reason", TextArea).focus()
+        await pilot.press(*reason)
+        await idle.lock(pilot)
+        assert files_holding(tmp_path, reason) == []
+        assert list(stored_drafts(store)) == [draft_key("revoke", officer_id)]
+
+        await unlock(app, pilot)
+        await app.workers.wait_for_complete()  # the caseload is read, then the dialog opens
+        await pilot.pause()
+        assert stack(app) == ["HomeScreen", "SupervisorScreen", "RevokeDialog"]
+        back = app.screen
+        assert isinstance(back, RevokeDialog) and back.device["device_id"] == officer_id
+        assert back.query_one("#reason", TextArea).text == reason
+        assert app.screen_stack[-2].query_one(TabbedContent).active == "devices"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, SupervisorScreen)
+
+    run(store, scenario, "zh")
+    assert stored_drafts(store) == {}

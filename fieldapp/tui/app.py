@@ -177,7 +177,8 @@ class FieldApp(App[None]):
             elif place.screen == "intake":
                 self.action_new_intake()
             elif place.screen == "supervisor":
-                self.action_supervise(tab=place.tab)
+                then = (place.dialog, place.subject) if place.dialog else None
+                self.action_supervise(tab=place.tab, then=then)
 
     # ------------------------------------------------------------ navigation
 
@@ -226,7 +227,7 @@ class FieldApp(App[None]):
         """Whether the unlocked device holds a supervisor's certificate."""
         return self.service is not None and self.service.is_supervisor
 
-    def action_supervise(self, tab: str = "") -> None:
+    def action_supervise(self, tab: str = "", then: tuple[str, str] | None = None) -> None:
         """The supervisor's screen (dashboard, review, devices, reports); refused on an officer's device."""
         from fieldapp.tui.screens.supervisor import SupervisorScreen
 
@@ -236,10 +237,7 @@ class FieldApp(App[None]):
         if not service.is_supervisor:
             self.notify(t("sup.only_supervisor"), severity="warning")
             return
-        screen = SupervisorScreen(service)
-        self.push_screen(screen)
-        if tab:
-            screen.call_after_refresh(screen.action_tab, tab)
+        self.push_screen(SupervisorScreen(service, then=then, tab=tab))
 
     def action_switch_language(self) -> None:
         """Cycle to the next UI language."""

@@ -22,8 +22,11 @@ class Place:
     screen: str
     #: The case shown ("case" only).
     case_id: str = ""
-    #: The case screen's action whose dialog was open over it ("visit", "update", ...).
+    #: The dialog open over the screen: the case screen's action ("visit", "update", ...),
+    #: or the supervisor's decision ("revoke", "conflict", ...).
     dialog: str = ""
+    #: What that dialog is about, if the screen does not say (a device, a village, a fork).
+    subject: str = ""
     #: The supervisor's tab.
     tab: str = ""
 
@@ -32,7 +35,8 @@ def places_of(screens: Sequence[Any]) -> list[Place]:
     """The screens above home as places, bottom first, up to the first one that cannot come back.
 
     A screen that can come back has `resume_place() -> Place | None`; one that can reopen a
-    dialog over it has `resumed_dialog(dialog) -> str` (the action's name, "" if not).
+    dialog over it has `resumed_dialog(dialog) -> tuple[str, str] | None` (its name and
+    subject, None if it cannot).
     """
     places: list[Place] = []
     index = 0
@@ -44,9 +48,9 @@ def places_of(screens: Sequence[Any]) -> list[Place]:
             break
         above = screens[index + 1] if index + 1 < len(screens) else None
         dialog_of = getattr(screen, "resumed_dialog", None)
-        name = dialog_of(above) if above is not None and dialog_of is not None else ""
-        if name:
-            place = replace(place, dialog=name)
+        dialog = dialog_of(above) if above is not None and dialog_of is not None else None
+        if dialog is not None:
+            place = replace(place, dialog=dialog[0], subject=dialog[1])
             index += 1
         places.append(place)
         index += 1

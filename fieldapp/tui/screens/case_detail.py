@@ -126,9 +126,10 @@ class CaseScreen(Screen[None]):
         """This case, to come back to after a lock."""
         return Place("case", self.case_id)
 
-    def resumed_dialog(self, screen: object) -> str:
-        """The action reopening `screen` over this case after a lock ("" if not one of its dialogs)."""
-        return DIALOG_ACTIONS.get(type(screen), "")
+    def resumed_dialog(self, screen: object) -> tuple[str, str] | None:
+        """The action reopening `screen` over this case after a lock (None: not one of its dialogs)."""
+        action = DIALOG_ACTIONS.get(type(screen))
+        return (action, self.case_id) if action else None
 
     def _load(self) -> None:
         try:
