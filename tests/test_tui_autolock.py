@@ -181,6 +181,7 @@ def test_auto_lock_keeps_the_visit_note_encrypted_and_unlock_returns_to_the_dial
         assert isinstance(back, VisitDialog) and back.case["id"] == case_id
         assert back.query_one("#note", TextArea).text == note
         assert back.query_one("#place", Input).value == "Group 3"
+        assert app.focused is back.query_one("#place", Input)  # the cursor where the typing was
         said = notifications(app)
         assert i18n.t("app.resumed_after_lock", minutes=f"{0.2 / 60:g}") in said
         if lang == "zh":
@@ -324,6 +325,11 @@ def test_the_supervisors_revoke_dialog_comes_back_on_its_tab_with_the_reason(tmp
         back = app.screen
         assert isinstance(back, RevokeDialog) and back.device["device_id"] == officer_id
         assert back.query_one("#reason", TextArea).text == reason
+        assert notifications(app) == [
+            i18n.t("app.resumed_after_lock", minutes=f"{0.2 / 60:g}"),
+            i18n.t("case.dialog.draft_restored"),
+        ]
+        assert "自动锁定" in notifications(app)[0]
         assert app.screen_stack[-2].query_one(TabbedContent).active == "devices"
         await pilot.press("escape")
         await pilot.pause()

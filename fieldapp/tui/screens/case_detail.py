@@ -119,8 +119,9 @@ class CaseScreen(Screen[None]):
         self._load()
         self.watch(self.app, "language", self._relabel)
         self.query_one("#case-body").focus()
-        if self._then in DIALOG_ACTIONS.values() and self.check_action(self._then, ()):
-            getattr(self, f"action_{self._then}")()
+        then = self._then
+        if then is not None and then in DIALOG_ACTIONS.values() and self.check_action(then, ()):
+            getattr(self, f"action_{then}")()
 
     def resume_place(self) -> Place:
         """This case, to come back to after a lock."""

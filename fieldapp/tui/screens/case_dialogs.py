@@ -22,9 +22,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, RadioSet, Select, Static, TextArea
 from textual.widgets._select import SelectCurrent  # the chosen option's label (no public handle)
-from textual.widgets.select import InvalidSelectValueError
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import fields as checks
@@ -36,6 +35,7 @@ from fieldapp.i18n import get_language, t
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
+from fieldapp.tui.dialog_fields import focus_last_typed, read_fields, write_fields
 from storage import StoreError
 
 #: The widgets of a field that take its problem's mark and the focus.
@@ -148,8 +148,10 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
             local = self.service.replica.local
             self._drafts = DialogDraftKeeper(local, self.DRAFT_KIND, self.draft_subject())
             if self._drafts.restored:
-                self.show_values(self._drafts.restored)
-                self.notify(t("case.dialog.draft_restored"))
+                write_fields(self._draft_fields(), self._drafts.restored)
+                self._values = self.field_values()
+                focus_last_typed(self._draft_fields(), self._opened_with, self._values)
+                self.notify(t("case.dialog.draft_restored"), timeout=15)
 
     # ------------------------------------------------------------ drafts
 
@@ -162,35 +164,7 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
 
     def field_values(self) -> DialogValues:
         """The dialog's fields as they stand, by widget id (what a draft keeps)."""
-        values: DialogValues = {}
-        for widget in self._draft_fields():
-            key = str(widget.id)
-            if isinstance(widget, Input):
-                values[key] = widget.value
-            elif isinstance(widget, TextArea):
-                values[key] = widget.text
-            elif isinstance(widget, Select):
-                chosen = widget.value
-                values[key] = chosen if isinstance(chosen, str | int) else None
-            elif isinstance(widget, RadioSet):
-                values[key] = widget.pressed_index
-        return values
-
-    def show_values(self, values: DialogValues) -> None:
-        """Put a draft's values back in the fields (a value the field no longer offers is skipped)."""
-        for widget in self._draft_fields():
-            value = values.get(str(widget.id))
-            if isinstance(widget, Input) and isinstance(value, str):
-                widget.value = value
-            elif isinstance(widget, TextArea) and isinstance(value, str):
-                widget.text = value
-            elif isinstance(widget, Select) and value is not None:
-                with suppress(InvalidSelectValueError):
-                    widget.value = value
-            elif isinstance(widget, RadioSet) and isinstance(value, int):
-                buttons = list(widget.query(RadioButton))
-                if 0 <= value < len(buttons):
-                    buttons[value].value = True
+        return read_fields(self._draft_fields())
 
     @on(Input.Changed)
     @on(TextArea.Changed)
