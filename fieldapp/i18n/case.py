@@ -128,6 +128,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     # Dialogs, shared
     "case.dialog.save": ("Save", "保存"),
     "case.dialog.cancel": ("Cancel", "取消"),
+    "case.dialog.draft_restored": (
+        "Draft restored: what was typed here before the app locked. Cancel (Esc) discards it.",
+        "已恢复草稿：锁定前在此输入的内容。按取消（Esc）可丢弃。",
+    ),
     "case.dialog.hint": (
         "Tab: next field · ctrl+s: save · Esc: cancel",
         "Tab 切换输入项 · ctrl+s 保存 · Esc 取消",

@@ -23,10 +23,11 @@ from fieldapp.core.service import CaseError, CaseService
 from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.resume import Place, places_of
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
-from storage import FieldDB
+from storage import FieldDB, StoreError
 
 #: Auto-lock after five idle minutes unless `fieldapp --lock-after` says otherwise.
 DEFAULT_LOCK_AFTER = 300.0
@@ -82,6 +83,10 @@ class FieldApp(App[None]):
         self.db: FieldDB | None = None
         #: This device's cases once unlocked (None for a store without a device identity).
         self.service: CaseService | None = None
+        #: Where the officer was when the app locked: opened again after unlock.
+        self._places: list[Place] = []
+        #: The idle minutes after which the app locked itself ("" for a lock by hand).
+        self._idle_minutes = ""
         # No decorative animation (tab underlines, smooth scrolling): officers' devices are
         # low-powered and on battery; a screen is drawn once, at once. TEXTUAL_ANIMATIONS overrides.
         if "TEXTUAL_ANIMATIONS" not in os.environ:
@@ -111,8 +116,10 @@ class FieldApp(App[None]):
             return
         if any(worker.group == "sync" and worker.is_running for worker in self.workers):
             return
+        minutes = f"{self.lock_after / 60:g}"
         self.action_lock()
-        self.notify(t("app.auto_locked", minutes=f"{self.lock_after / 60:g}"), timeout=30)
+        self._idle_minutes = minutes
+        self.notify(t("app.auto_locked", minutes=minutes), timeout=30)
 
     def _unlock_screen(self) -> UnlockScreen:
         return UnlockScreen(self.store_dir, self._open_store, self._clock)
@@ -134,16 +141,66 @@ class FieldApp(App[None]):
         self._last_input = self._clock()
         # Screens pushed over home (a case, the sync screen) go with the unlock screen.
         self.switch_screen(HomeScreen(message.db))
+        self.clear_notifications()  # "locked, enter the passphrase" is done with
+        places, minutes = self._places, self._idle_minutes
+        self._places, self._idle_minutes = [], ""
+        self._return_to(places)
+        if minutes:
+            self.notify(t("app.resumed_after_lock", minutes=minutes), timeout=30)
         notice = self.service.waiting_notice() if self.service is not None else None
         if notice:
             self.notify(notice, severity="warning", timeout=30)
 
     def action_lock(self) -> None:
-        """Close the store and ask for the passphrase again (screens over home are closed too)."""
+        """Keep what was typed in open forms and dialogs (encrypted, as drafts), note where the
+        officer was, close the store and ask for the passphrase again."""
+        failed: StoreError | OSError | None = None
+        if self.db is not None:
+            above_home = self.screen_stack[2:]
+            self._places = places_of(above_home)
+            for screen in reversed(above_home):
+                keep = getattr(screen, "keep_draft", None)
+                try:
+                    if keep is not None:
+                        keep()
+                except (StoreError, OSError) as exc:  # lock all the same: the device may be left alone
+                    failed = exc
+        self._idle_minutes = ""
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self._close_store()
         self.switch_screen(self._unlock_screen())
+        # Nothing said before the lock stays on the locked screen (it may name a case).
+        self.clear_notifications()
+        if failed is not None:
+            reason = i18n.error_message(failed)
+            self.notify(t("app.draft_failed", reason=reason), severity="error", timeout=30)
+
+    def _return_to(self, places: list[Place]) -> None:
+        """Open again the screens the officer was on when the app locked (home if a case is gone)."""
+        service = self.service
+        if service is None:
+            return
+        for place in places:
+            if place.screen != "case":
+                continue
+            try:
+                service.case(place.case_id)
+            except CaseError:
+                self.notify(t("app.resume_case_gone", id=place.case_id), severity="warning", timeout=30)
+                return
+        for place in places:
+            if place.screen == "case":
+                self.open_case(place.case_id, then=place.dialog or None)
+            elif place.screen == "find":
+                self.action_find()
+            elif place.screen == "sync":
+                self.action_sync()
+            elif place.screen == "intake":
+                self.action_new_intake()
+            elif place.screen == "supervisor":
+                then = (place.dialog, place.subject) if place.dialog else None
+                self.action_supervise(tab=place.tab, then=then)
 
     # ------------------------------------------------------------ navigation
 
@@ -180,19 +237,19 @@ class FieldApp(App[None]):
 
             self.push_screen(IntakeScreen(service), saved)
 
-    def open_case(self, case_id: str) -> None:
-        """A case's detail and actions."""
+    def open_case(self, case_id: str, then: str | None = None) -> None:
+        """A case's detail and actions (with `then`, the dialog of that action open over it)."""
         from fieldapp.tui.screens.case_detail import CaseScreen
 
         service = self._need_service()
         if service is not None:
-            self.push_screen(CaseScreen(service, case_id))
+            self.push_screen(CaseScreen(service, case_id, then=then))
 
     def is_supervisor(self) -> bool:
         """Whether the unlocked device holds a supervisor's certificate."""
         return self.service is not None and self.service.is_supervisor
 
-    def action_supervise(self) -> None:
+    def action_supervise(self, tab: str = "", then: tuple[str, str] | None = None) -> None:
         """The supervisor's screen (dashboard, review, devices, reports); refused on an officer's device."""
         from fieldapp.tui.screens.supervisor import SupervisorScreen
 
@@ -202,7 +259,7 @@ class FieldApp(App[None]):
         if not service.is_supervisor:
             self.notify(t("sup.only_supervisor"), severity="warning")
             return
-        self.push_screen(SupervisorScreen(service))
+        self.push_screen(SupervisorScreen(service, then=then, tab=tab))
 
     def action_switch_language(self) -> None:
         """Cycle to the next UI language."""

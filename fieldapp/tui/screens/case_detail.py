@@ -39,12 +39,24 @@ from fieldapp.tui.case_timeline import (
     value_text,
     vocab,
 )
+from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog, ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
 from fieldapp.tui.screens.supervisor_dialogs import ApproveDialog, AssignDialog, DeadlineDialog
 
 #: Actions (and their dialogs) for a supervisor's certificate only; the merge checks again.
 SUPERVISOR_ACTIONS = frozenset({"assign", "deadline", "approve"})
 SUPERVISOR_DIALOGS = (AssignDialog, DeadlineDialog, ApproveDialog)
+
+#: The dialogs the case screen opens, by the action that opens them.
+DIALOG_ACTIONS: dict[type, str] = {
+    VisitDialog: "visit",
+    UpdateDialog: "update",
+    ClaimDialog: "claim",
+    ReopenDialog: "reopen",
+    AssignDialog: "assign",
+    DeadlineDialog: "deadline",
+    ApproveDialog: "approve",
+}
 
 #: The action buttons: (button id, label key, action).
 ACTIONS: tuple[tuple[str, str, str], ...] = (
@@ -79,8 +91,11 @@ class CaseScreen(Screen[None]):
         case_id: str,
         today: Callable[[], date] = date.today,
         agreement_folder: Path | None = None,
+        then: str | None = None,
     ) -> None:
         super().__init__()
+        #: The action whose dialog opens over the case at once (coming back after a lock).
+        self._then = then
         #: Where `g` writes the printable mediation agreement.
         self.agreement_folder = agreement_folder or Path.home()
         self.service = service
@@ -106,6 +121,18 @@ class CaseScreen(Screen[None]):
         self._load()
         self.watch(self.app, "language", self._relabel)
         self.query_one("#case-body").focus()
+        then = self._then
+        if then is not None and then in DIALOG_ACTIONS.values() and self.check_action(then, ()):
+            getattr(self, f"action_{then}")()
+
+    def resume_place(self) -> Place:
+        """This case, to come back to after a lock."""
+        return Place("case", self.case_id)
+
+    def resumed_dialog(self, screen: object) -> tuple[str, str] | None:
+        """The action reopening `screen` over this case after a lock (None: not one of its dialogs)."""
+        action = DIALOG_ACTIONS.get(type(screen))
+        return (action, self.case_id) if action else None
 
     def _load(self) -> None:
         try:

@@ -3,31 +3,40 @@
 Each dialog checks its own fields first (the message appears beside the field), then
 records through `CaseService`; a refusal by the rules is shown in the dialog and
 nothing is recorded. On success the dialog dismisses with the case as it now stands.
+
+A dialog that takes typed text keeps it as a draft (`fieldapp.domain.dialog_drafts`,
+encrypted in the store) when the app locks or quits with it open, and shows it again
+the next time it opens on the same subject; saving or cancelling removes the draft.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any, Generic, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, RadioSet, Select, Static, TextArea
 from textual.widgets._select import SelectCurrent  # the chosen option's label (no public handle)
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import fields as checks
 from fieldapp.domain import model
+from fieldapp.domain.dialog_drafts import DialogDraftKeeper, DialogValues
 from fieldapp.domain.documents import ShownCase
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import get_language, t
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
+from fieldapp.tui.dialog_fields import focus_last_typed, read_fields, write_fields
+from storage import StoreError
 
 #: The widgets of a field that take its problem's mark and the focus.
 FIELD_WIDGETS = "Input, TextArea, Select, RadioSet"
@@ -89,6 +98,9 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
     LABELS: dict[str, str] = {}
     #: Input/TextArea id -> i18n key of its placeholder.
     PLACEHOLDERS: dict[str, str] = {}
+    #: The draft's name (the case screen's action that opens the dialog); "" for a dialog
+    #: that takes no typed text, which keeps no draft.
+    DRAFT_KIND = ""
 
     def __init__(self, service: CaseService, case: Subject) -> None:
         super().__init__()
@@ -96,6 +108,13 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
         self.case = case
         self._problems: dict[str, Problem] = {}
         self._refusal: CaseError | None = None
+        self._drafts: DialogDraftKeeper | None = None
+        #: The fields as the dialog opened (a draft is kept only if they changed).
+        self._opened_with: DialogValues = {}
+        #: The fields as last changed: kept if the dialog goes away with its widgets (the app quits).
+        self._values: DialogValues = {}
+        #: Saved, cancelled, or its draft kept: nothing left to keep.
+        self._finished = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="case-dialog"):
@@ -124,6 +143,61 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
+        if self.DRAFT_KIND:
+            self._opened_with = self._values = self.field_values()
+            local = self.service.replica.local
+            self._drafts = DialogDraftKeeper(local, self.DRAFT_KIND, self.draft_subject())
+            if self._drafts.restored:
+                write_fields(self._draft_fields(), self._drafts.restored)
+                self._values = self.field_values()
+                focus_last_typed(self._draft_fields(), self._opened_with, self._values)
+                self.notify(t("case.dialog.draft_restored"), timeout=15)
+
+    # ------------------------------------------------------------ drafts
+
+    def draft_subject(self) -> str:
+        """What the draft is about (the case's id unless a dialog says more)."""
+        return str(self.case["id"])
+
+    def _draft_fields(self) -> list[Widget]:
+        return [w for w in self.query_one(".case-dialog-body").query(FIELD_WIDGETS) if w.id]
+
+    def field_values(self) -> DialogValues:
+        """The dialog's fields as they stand, by widget id (what a draft keeps)."""
+        return read_fields(self._draft_fields())
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    @on(RadioSet.Changed)
+    def _field_changed(self) -> None:
+        if self._drafts is not None:
+            self._values = self.field_values()
+
+    def keep_draft(self) -> None:
+        """Keep what was typed as the draft (the app is locking): nothing typed is lost, and
+        nothing of it is written outside the encrypted store. Raises StoreError or OSError."""
+        if self._drafts is None or self._finished:
+            return
+        with suppress(NoMatches):  # the widgets are gone already (the app is quitting)
+            self._values = self.field_values()
+        values = self._values
+        if values != self._opened_with:
+            self._drafts.keep(values)
+        else:
+            self._drafts.drop()
+        self._finished = True
+
+    def _drop_draft(self) -> None:
+        """Forget the draft (the dialog is saved or cancelled)."""
+        self._finished = True
+        if self._drafts is not None:
+            self._drafts.drop()
+
+    def on_unmount(self) -> None:
+        """Closed without saving or cancelling (the app quit): keep the draft while the store is open."""
+        with suppress(StoreError, OSError):  # a closed store: the lock kept it already
+            self.keep_draft()
 
     def _relabel(self, _language: str) -> None:
         self.query_one(".case-dialog-title", Static).update(t(self.TITLE_KEY, **self.title_args()))
@@ -170,8 +244,12 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
         self._refusal = None
         if not self._problems:
             try:
-                case = self.record()
+                # One transaction: recorded and the draft gone, or neither.
+                with self.service.db.transaction():
+                    case = self.record()
+                    self._drop_draft()
             except CaseError as refused:
+                self._finished = False
                 self._refusal = refused
             else:
                 self.dismiss(case)
@@ -185,7 +263,11 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
             self.call_after_refresh(first.scroll_visible, animate=False)
 
     def action_cancel(self) -> None:
-        """Close without recording anything."""
+        """Close without recording anything; what was typed is discarded."""
+        # A store failing to remove it leaves the (encrypted) draft to come back next time.
+        with suppress(StoreError, OSError):
+            self._drop_draft()
+        self._finished = True
         self.dismiss(None)
 
     @on(Button.Pressed, "#case-dialog-save")
@@ -219,6 +301,7 @@ class VisitDialog(CaseDialog[ShownCase, ShownCase]):
     """Log a home visit, phone call, mediation session, follow-up or field visit."""
 
     TITLE_KEY = "case.visit.title"
+    DRAFT_KIND = "visit"
     LABELS = {
         "kind": "case.visit.kind",
         "note": "case.visit.note",
@@ -265,6 +348,7 @@ class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
     """Move the case on: a new status (with its tier, referral or outcome), a reason, a note."""
 
     TITLE_KEY = "case.update.title"
+    DRAFT_KIND = "update"
     LABELS = {
         "status": "case.update.status",
         "tier": "case.update.tier",
@@ -412,6 +496,7 @@ class ReopenDialog(CaseDialog[ShownCase, ShownCase]):
     """Reopen a resolved or closed case that flared up again; the reason is required."""
 
     TITLE_KEY = "case.reopen.title"
+    DRAFT_KIND = "reopen"
     SAVE_KEY = "case.reopen.confirm"
     LABELS = {"reason": "case.reopen.reason"}
 

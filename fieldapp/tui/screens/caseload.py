@@ -27,6 +27,7 @@ from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, case_values, column_widths
 from fieldapp.tui.results import CaseResults
+from fieldapp.tui.resume import Place
 from storage import FieldDB
 
 #: Rows listed per keystroke: a screenful and some. More matches than this: the count
@@ -94,6 +95,10 @@ class CaseloadScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
         self.query_one("#filter", Input).focus()
+
+    def resume_place(self) -> Place:
+        """Find, to come back to after a lock (the filter is not kept: it may hold a name)."""
+        return Place("find")
 
     def on_screen_resume(self) -> None:
         """Back from a case or a sync: search the store as it is now."""

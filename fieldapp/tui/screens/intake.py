@@ -39,6 +39,7 @@ from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form'
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.intake_widgets import PartyRow, choice_options, relabel_select, show_error
+from fieldapp.tui.resume import Place
 from storage import StoreError
 
 #: Fields with one error line each, in form order (party rows carry their own).
@@ -355,6 +356,16 @@ class IntakeScreen(Screen[str | None]):
         if not self._finished:
             with suppress(StoreError, OSError):  # Escape reports a failure; autosave retries
                 self._drafts.keep(self._values)
+
+    def keep_draft(self) -> None:
+        """Keep the form as the draft now (the app is locking); raises StoreError or OSError."""
+        if not self._finished:
+            self._drafts.keep(self._read_form())
+            self._finished = True
+
+    def resume_place(self) -> Place:
+        """The form, to come back to after a lock (its draft holds what was typed)."""
+        return Place("intake")
 
     def on_unmount(self) -> None:
         """Closed some other way (the app quit): keep the draft if the store is still open."""

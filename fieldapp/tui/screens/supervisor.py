@@ -52,6 +52,7 @@ from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
 from fieldapp.tui.column_fit import fill_width, natural_widths
+from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog
 from fieldapp.tui.screens.case_list import CaseListScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
@@ -67,6 +68,15 @@ from fieldapp.tui.supervisor_dashboard import draw_charts, figure_rows
 from sync.session import last_synced_with
 
 TABS = ("dashboard", "review", "devices", "reports")
+#: The decisions' dialogs, by the name a lock keeps to reopen them (`resumed_dialog`).
+DIALOG_KINDS: dict[type, str] = {
+    ConflictDialog: "conflict",
+    ApproveDialog: "approve",
+    CloseDialog: "close",
+    ForkDialog: "fork",
+    PlaceDialog: "place",
+    RevokeDialog: "revoke",
+}
 #: Cases read between two turns of the app's event loop while loading (~0.1 s of work).
 LOAD_SLICE = 500
 #: Review rows drawn: the most urgent decisions and the newest records (a table of thousands
@@ -141,9 +151,15 @@ class SupervisorScreen(Screen[None]):
         service: CaseService,
         today: Callable[[], date] = date.today,
         folder: Path | None = None,
+        then: tuple[str, str] | None = None,
+        tab: str = "",
     ) -> None:
         super().__init__()
         self.service = service
+        #: The tab shown first ("": the dashboard).
+        self._first_tab = tab if tab in TABS else ""
+        #: The decision (kind, subject) whose dialog opens once the caseload is read (after a lock).
+        self._then = then
         self._today = today
         self._folder = folder or default_folder()
         self.board: Dashboard | None = None
@@ -171,7 +187,7 @@ class SupervisorScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="sup-title")
-        with TabbedContent(initial="dashboard", id="sup-tabs"):
+        with TabbedContent(initial=self._first_tab or "dashboard", id="sup-tabs"):
             with TabPane("", id="dashboard"), Horizontal(id="dash-body"):
                 with Vertical(id="dash-left"):
                     yield DataTable(id="figures", cursor_type="row", zebra_stripes=True)
@@ -234,8 +250,37 @@ class SupervisorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
-        self.query_one("#figures", DataTable).focus()
         self.action_refresh()
+        if self._first_tab:  # built and given the cursor (focusing the figures would show the dashboard)
+            self.call_later(self.action_tab, self._first_tab)
+        else:
+            self.query_one("#figures", DataTable).focus()
+
+    def resume_place(self) -> Place:
+        """This screen on its tab, to come back to after a lock."""
+        return Place("supervisor", tab=self.query_one(TabbedContent).active)
+
+    def resumed_dialog(self, screen: object) -> tuple[str, str] | None:
+        """The decision whose dialog is `screen` (kind, subject), to reopen after a lock."""
+        kind = DIALOG_KINDS.get(type(screen))
+        return (kind, screen.draft_subject()) if kind and isinstance(screen, CaseDialog) else None
+
+    def _reopen(self) -> None:
+        """Open the dialog that was open when the app locked, if what it decides is still there."""
+        if self._then is None:
+            return
+        kind, subject = self._then
+        self._then = None
+        if kind == "revoke":
+            device = next((row for row in self.devices if row["device_id"] == subject), None)
+            if device is not None:
+                self._revoke(device)
+        elif kind == "place":
+            self._place(subject)
+        else:
+            item = next((i for i in self.queue.items if _decision_of(i) == (kind, subject)), None)
+            if item is not None:
+                self.decide(item)
 
     def on_resize(self, _event: events.Resize) -> None:
         """A new terminal width: the review's details take what its other columns leave."""
@@ -310,6 +355,7 @@ class SupervisorScreen(Screen[None]):
         # The screen may have been closed (or the store locked) while the figures were gathered.
         with contextlib.suppress(NoMatches):
             self._relabel(self.app.language)  # type: ignore[attr-defined]
+            self._reopen()
 
     def _draw_loading(self) -> None:
         """Say that the figures are being gathered (over the old ones, on a refresh)."""
@@ -621,8 +667,9 @@ class SupervisorScreen(Screen[None]):
         if not key.startswith("village:"):
             self.notify(t("area.choose_village"), severity="warning")
             return
-        village = key.removeprefix("village:")
+        self._place(key.removeprefix("village:"))
 
+    def _place(self, village: str) -> None:
         def placed(result: dict[str, str | None] | None) -> None:
             if result is not None:
                 self.notify(t("area.done", village=village, area=result.get("area") or t("dash.no_area")))
@@ -657,10 +704,25 @@ class SupervisorScreen(Screen[None]):
         if device["this_device"]:
             self.notify(t("revoke.own_device"), severity="warning")
             return
+        self._revoke(device)
 
+    def _revoke(self, device: DeviceRow) -> None:
         def revoked(result: DeviceRow | None) -> None:
             if result is not None:
                 self.notify(t("revoke.done", officer=device["officer"]))
                 self.action_refresh()
 
         self.app.push_screen(RevokeDialog(self.service, device), revoked)
+
+
+def _decision_of(item: Item) -> tuple[str, str] | None:
+    """The dialog deciding a review item, as `resumed_dialog` names it (None: it has none)."""
+    if item.kind == "fork":
+        return ("fork", str(item.detail["fork"]))
+    if item.kind == "conflict":
+        return ("conflict", f"{item.case_id}:{item.detail['field']}")
+    if item.kind == "escalation":
+        return ("approve", item.case_id)
+    if item.kind == "red_closure":
+        return ("close", item.case_id)
+    return None

@@ -52,6 +52,7 @@ class AssignDialog(CaseDialog[PublicCase, ShownCase]):
     """Hand the case to an officer (点对点交办), optionally with a deadline; shows the claim."""
 
     TITLE_KEY = "assign.title"
+    DRAFT_KIND = "assign"
     SAVE_KEY = "assign.confirm"
     LABELS = {"officer": "assign.officer", "deadline": "assign.deadline"}
 
@@ -96,6 +97,7 @@ class DeadlineDialog(CaseDialog[PublicCase, ShownCase]):
     """Set or change the deadline (明确办理时限)."""
 
     TITLE_KEY = "deadline.title"
+    DRAFT_KIND = "deadline"
     LABELS = {"deadline": "deadline.date"}
 
     def fields(self) -> ComposeResult:
@@ -139,6 +141,7 @@ class CloseDialog(CaseDialog[PublicCase, ShownCase]):
     """Close a resolved red case (only a supervisor may); the reason is required."""
 
     TITLE_KEY = "close.title"
+    DRAFT_KIND = "close"
     SAVE_KEY = "close.confirm"
     LABELS = {"reason": "close.reason"}
 
@@ -166,6 +169,7 @@ class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
     """
 
     TITLE_KEY = "conflict.title"
+    DRAFT_KIND = "conflict"
     LABELS = {"choice": "conflict.choose"}
 
     def __init__(self, service: CaseService, case: CaseDoc, field_name: str) -> None:
@@ -185,6 +189,9 @@ class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
         yield field("choice", RadioSet(*buttons, id="choice"))
         if self.field_name in WRITABLE:
             yield field("write", Input(id="write", max_length=model.MAX_TEXT))
+
+    def draft_subject(self) -> str:
+        return f"{self.case['id']}:{self.field_name}"
 
     def is_shown(self, value: ConflictValue) -> bool:
         """Whether `value` is the one the case shows now (the merge's deterministic winner)."""
@@ -237,6 +244,7 @@ class RevokeDialog(CaseDialog[dict[str, str], DeviceRow]):
     """Revoke an enrolled device (station authority only), with the reason."""
 
     TITLE_KEY = "revoke.title"
+    DRAFT_KIND = "revoke"
     SAVE_KEY = "revoke.confirm"
     LABELS = {"reason": "revoke.reason"}
 
@@ -274,6 +282,7 @@ class PlaceDialog(CaseDialog[dict[str, str], dict[str, str | None]]):
     """Place a village in a police area (警务区), or take it out (an empty name)."""
 
     TITLE_KEY = "area.title"
+    DRAFT_KIND = "place"
     LABELS = {"area": "area.area"}
 
     def __init__(self, service: CaseService, village: str) -> None:
@@ -340,6 +349,7 @@ class ForkDialog(CaseDialog[dict[str, str], dict[str, Any]]):
     """
 
     TITLE_KEY = "fork.title"
+    DRAFT_KIND = "fork"
     SAVE_KEY = "fork.confirm"
     LABELS = {"keep": "fork.keep", "reason": "fork.reason"}
     DEFAULT_CSS = """

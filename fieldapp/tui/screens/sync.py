@@ -26,6 +26,7 @@ from fieldapp.core.station import tls_material
 from fieldapp.i18n import t
 from fieldapp.i18n.sync_errors import sync_error_text
 from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.resume import Place
 from sync.discovery import PeerBrowser
 from sync.lan import SERVICE_TYPE, sync_with, wanted_by
 from sync.session import Endpoint, SessionReport
@@ -106,6 +107,10 @@ class SyncScreen(Screen[None]):
         yield VerticalScroll(id="peer-rows")
         yield Static(id="sync-summary")
         yield Footer()
+
+    def resume_place(self) -> Place:
+        """The sync screen, to come back to after a lock."""
+        return Place("sync")
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
