@@ -100,8 +100,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     targets = [p for p in (args.out, args.visits_out, args.parties_out) if p]
     check_writable(targets, args.force)  # before unlocking: a refusal costs no passphrase
-    lang = _lang(args)
     with service_for(args) as service:
+        lang = _lang(args)  # once the store is open: the device's remembered language too
         every = service.cases()
         known = {c["village"] for c in every}
         if args.village is not None and args.village not in known:
@@ -139,8 +139,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ReportError("--format and --out go together: e.g. --format xlsx --out report.xlsx.")
     if args.out is not None:
         check_writable([args.out], args.force)
-    lang = _lang(args)
     with service_for(args) as service:
+        lang = _lang(args)  # once the store is open: the device's remembered language too
         states = [s for s in service.cases_view().values() if s["exists"]]
         report = build_report(states, period, officer_names(service), facts_of=state_facts)
     if args.out is not None:
