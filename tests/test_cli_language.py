@@ -7,6 +7,7 @@ Language precedence (README.md, "Language"): `--lang`, else the device's remembe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import date, timedelta
@@ -260,10 +261,12 @@ def test_the_daily_commands_speak_chinese_with_lang_zh(tmp_path: Path) -> None:
     checked = json.loads(run("store", "check", "--json", *zh).stdout)
     devices = json.loads(run("device", "list", "--json", *zh).stdout)
     known = {case["id"], *checked["tables"], *(d["device_id"] for d in devices)}
+    known |= {"nosuchcase", "nosuchdevice", "not-a-peer"}  # what was typed, said back
     known |= set(re.findall(r"st-[a-z0-9]+", "".join(said)))  # the station's id
     lines = "".join(said).splitlines()
     # A refusal of the rules is said in both languages, the reader's first (`refusal_message`).
-    lines = [line for before, line in zip(["", *lines], lines, strict=True) if not _second_half(before, line)]
+    pairs = zip(["", *lines[:-1]], lines, strict=True)
+    lines = [line for before, line in pairs if not _second_half(before, line)]
     leftover = [line for line in lines if _english_words(line, known)]
     assert leftover == [], "\n".join(leftover)
 
@@ -271,3 +274,37 @@ def test_the_daily_commands_speak_chinese_with_lang_zh(tmp_path: Path) -> None:
 def _second_half(before: str, line: str) -> bool:
     """`line` is the English after the Chinese of a bilingual refusal."""
     return "未记录：" in before and line.startswith("Not recorded: ")
+
+
+@pytest.mark.timeout(60)
+def test_the_app_speaks_the_remembered_language_once_unlocked_and_remembers_f2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldapp.core.service import init_device
+    from fieldapp.core.settings import remembered_language
+    from fieldapp.tui.app import FieldApp
+    from harness import FAST_KDF
+    from tests.test_tui import submit
+
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    store = tmp_path / "store"
+    init_device(store, PASSPHRASE, "王警官", FAST_KDF, language="zh")  # `init --lang zh`
+    app = FieldApp(store)
+
+    async def scenario() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert app.language == "en"  # locked: only the locale is known
+            await submit(app, pilot, PASSPHRASE)
+            assert app.language == "zh"  # the device's choice
+            await pilot.press("f2")
+            await pilot.pause()
+            assert app.language == "en"
+
+    asyncio.run(scenario())
+    service = CaseService.open(store, PASSPHRASE)
+    try:
+        assert remembered_language(service.replica) == "en"
+    finally:
+        service.close()

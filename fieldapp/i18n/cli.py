@@ -155,6 +155,27 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Enrol the officers' devices with `fieldapp enrol open`.",
         "本设备现为派出所 {name}（{station_id}）的管理设备。\n请用 `fieldapp enrol open` 登记民警的设备。",
     ),
+    # refusals of the station's commands (`StationError.code`, fieldapp/core/station.py)
+    "error.revoke_not_authority": (
+        "Only the station authority's device can revoke devices.",
+        "只有派出所管理设备可以吊销设备。",
+    ),
+    "error.revoke_reason": (
+        "A revocation needs a reason (e.g. 'device lost on patrol').",
+        "吊销须写明原因（例如“巡逻中遗失”）。",
+    ),
+    "error.revoke_unknown_device": (
+        "No device {device!r} is known here; `fieldapp device list` shows them.",
+        "本设备不认识设备 {device!r}；`fieldapp device list` 可列出已知设备。",
+    ),
+    "error.revoke_own_device": (
+        "The station authority cannot revoke its own device.",
+        "派出所管理设备不能吊销自己。",
+    ),
+    "error.station_name": (
+        "The station needs a name of 1 to 64 characters, e.g. --name '城关派出所'.",
+        "派出所名称须为 1 至 64 个字，例如 --name '城关派出所'。",
+    ),
     "cli.device.revoked_mark": ("REVOKED: {reason}", "已吊销：{reason}"),
     "cli.device.count": ("{count} device(s).", "共 {count} 台设备。"),
     "cli.device.revoked": (
