@@ -95,8 +95,9 @@ def _print_case(args: argparse.Namespace, case: ShownCase, headline: str, name_o
     if model.is_overdue(case, station_today()):
         deadline += f"  {t('case.overdue')}"
     lines.append(deadline)
-    if case.get("referral"):
-        lines.append(t("case.referral", **case["referral"]))
+    referral = case.get("referral")
+    if referral:
+        lines.append(t("case.referral", **referral))
     if case.get("outcome"):
         lines.append(t("case.outcome", outcome=outcome_text(case["outcome"])))
     reason = closure_reason(case)
