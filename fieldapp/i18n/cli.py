@@ -189,6 +189,15 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "cli.area.placed": ("{village}: {area}.", "{village}：{area}。"),
     "cli.area.none": ("no police area", "未划入警务区"),
     "cli.area.unplaced": ("(no area)", "（未划入）"),
+    # export, report
+    "cli.export.from_after_to": (
+        "--from {start} is after --to {end}; no case could match.",
+        "--from {start} 晚于 --to {end}，没有案件能符合。",
+    ),
+    "cli.report.format_and_out": (
+        "--format and --out go together: e.g. --format xlsx --out report.xlsx.",
+        "--format 与 --out 须一起使用，例如 --format xlsx --out report.xlsx。",
+    ),
     # enrol
     "cli.enrol.count": ("--count must be between 1 and {max}.", "--count 须在 1 到 {max} 之间。"),
     "cli.enrol.not_authority": (
