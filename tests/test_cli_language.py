@@ -200,6 +200,7 @@ def test_a_devices_language_is_remembered_until_another_is_chosen(tmp_path: Path
     assert "共 0 件案件。" in ok("case", "list", "--store", store)  # remembered over the locale
     missing = run("case", "show", "nosuchcase", "--store", store)
     assert "本设备上没有案件 nosuchcase" in missing.stderr  # errors once unlocked too
+    assert "数据库完好" in ok("store", "check", "--store", store)
     assert "0 case(s)." in ok("case", "list", "--store", store, "--lang", "en")
     assert "0 case(s)." in ok("case", "list", "--store", store, env=CHINESE)  # English remembered
     chosen = tmp_path / "chosen"
@@ -305,6 +306,6 @@ def test_the_app_speaks_the_remembered_language_once_unlocked_and_remembers_f2(
     asyncio.run(scenario())
     service = CaseService.open(store, PASSPHRASE)
     try:
-        assert remembered_language(service.replica) == "en"
+        assert remembered_language(service.replica.local) == "en"
     finally:
         service.close()

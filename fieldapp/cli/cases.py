@@ -59,10 +59,10 @@ def service_for(args: argparse.Namespace) -> Iterator[CaseService]:
     given = getattr(args, "lang", None)
     service = CaseService.open(store_dir, read_passphrase(args.passphrase_file))
     try:
-        args.lang = device_language(service.replica, given)
+        args.lang = device_language(service.replica.local, given)
         yield service
         if given is not None:
-            remember_language(service.replica, given)
+            remember_language(service.replica.local, given)
     finally:
         service.close()
 

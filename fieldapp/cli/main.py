@@ -27,6 +27,7 @@ from fieldapp.core import net as cli_net
 from fieldapp.core.device import default_store_dir, device_info
 from fieldapp.core.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.core.service import CaseError, init_device
+from fieldapp.core.settings import device_language
 from fieldapp.core.station import StationError
 from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.rules import refusal_message, render
@@ -102,6 +103,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     passphrase = read_passphrase(args.passphrase_file)
     db = FieldDB.open(_store_dir(args), passphrase)
     try:
+        args.lang = device_language(db.keyed("local"), args.lang)  # the device's, once unlocked
         store = db.store
         info = device_info(db)
         data: dict[str, Any] = {

@@ -516,7 +516,7 @@ def init_device(
             replica = CaseService(db, clock).replica
             replica.ensure_announced(role, officer)
             if language is not None:
-                remember_language(replica, language)
+                remember_language(replica.local, language)
     finally:
         db.close()
     return DeviceInfo(identity.device_id, officer, created_at)

@@ -10,31 +10,32 @@ unlocked only `--lang` and the locale are known.
 from __future__ import annotations
 
 from fieldapp import i18n
-from sync.replica import Replica
+from storage import KeyedTable
 
 #: The `local` document holding this device's interface language.
 LANGUAGE_DOC = "interface"
 
 
-def remember_language(replica: Replica, language: str) -> None:
-    """Keep `language` as this device's choice (written only when it changes)."""
-    doc = replica.local.get_copy(LANGUAGE_DOC) or {}
+def remember_language(local: KeyedTable, language: str) -> None:
+    """Keep `language` as this device's choice in its `local` table (written only when it
+    changes)."""
+    doc = local.get_copy(LANGUAGE_DOC) or {}
     chosen = i18n.normalise_language(language)
     if doc.get("language") != chosen:
-        replica.local.put(LANGUAGE_DOC, {**doc, "language": chosen})
+        local.put(LANGUAGE_DOC, {**doc, "language": chosen})
 
 
-def remembered_language(replica: Replica) -> str | None:
-    """The language this device's user last chose, or None."""
-    doc = replica.local.get_copy(LANGUAGE_DOC) or {}
+def remembered_language(local: KeyedTable) -> str | None:
+    """The language this device's user last chose (its `local` table), or None."""
+    doc = local.get_copy(LANGUAGE_DOC) or {}
     language = doc.get("language")
     return language if language in i18n.LANGUAGES else None
 
 
-def device_language(replica: Replica, given: str | None) -> str:
+def device_language(local: KeyedTable, given: str | None) -> str:
     """The language a command speaks once the store is open: `given`, else the remembered
     choice, else the locale's. (The caller remembers `given` once its work is done, so that a
     refused command writes nothing.)"""
     if given is not None:
         return i18n.normalise_language(given)
-    return remembered_language(replica) or i18n.detect_language()
+    return remembered_language(local) or i18n.detect_language()

@@ -105,7 +105,7 @@ class FieldApp(App[None]):
         self.title = i18n.t("app.title")
         translate_bindings(self)
         if self.service is not None and self._language_chosen:
-            remember_language(self.service.replica, language)
+            remember_language(self.service.replica.local, language)
 
     def on_unlock_screen_unlocked(self, message: UnlockScreen.Unlocked) -> None:
         """Keep the opened store and show the caseload."""
@@ -116,9 +116,9 @@ class FieldApp(App[None]):
         except CaseError:
             self.service = None
         if self.service is not None:
-            remembered = remembered_language(self.service.replica)
+            remembered = remembered_language(self.service.replica.local)
             if self._language_chosen:
-                remember_language(self.service.replica, self.language)
+                remember_language(self.service.replica.local, self.language)
             elif remembered is not None:
                 self.language = remembered
         self._last_input = self._clock()
