@@ -640,7 +640,7 @@ def test_report_command_text_json_and_files(station: Station, tmp_path: Path) ->
     )
     assert out_csv.read_bytes().startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
-    assert lines[0][:2] == ["Section", "Item"]  # no --lang and no locale: English
+    assert lines[0][:2] == ["分组", "项目"]  # no --lang: the language this device last chose (zh)
     again = fieldapp("report", "--store", store, "--of", "2025-03", "--format", "csv", "--out", out_csv)
     assert again.returncode == 1 and "already exists" in again.stderr and "--force" in again.stderr
 

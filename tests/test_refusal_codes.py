@@ -51,6 +51,12 @@ SAMPLE: dict[str, Any] = {
     "min": 5,
     "max": 20,
     "kind": "case.set",
+    "date": "2026-13-45",
+    "month": 13,
+    "day": 30,
+    "days": 28,
+    "today": "2026-12-07",
+    "latest": "2028-12-06",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseService, init_device
+from fieldapp.domain.fields import station_today
 from fieldapp.domain.intake_form import (
     DRAFT_KEY,
     IntakeValues,
@@ -29,6 +31,9 @@ from fieldapp.tui.intake_widgets import PartyRow
 from fieldapp.tui.screens.intake import IntakeScreen
 from fieldapp.tui.screens.unlock import UnlockScreen
 from harness import FAST_KDF, PASSPHRASE
+
+#: A deadline the form takes whenever the test runs (not before today, not two years ahead).
+DUE = (station_today() + timedelta(days=30)).isoformat()
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -129,7 +134,10 @@ def test_bad_fields_are_explained_beside_them_and_nothing_is_recorded_until_fixe
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert error_of(screen, "summary") == "Describe the dispute in a few words."
-        assert error_of(screen, "deadline") == "Write the date as year-month-day, e.g. 2026-12-31."
+        assert error_of(screen, "deadline") == (  # the format is right: which part does not exist
+            "2026-13-45 is not a date: there is no month 13 (months run 01 to 12); write it as "
+            "year-month-day, e.g. 2026-12-31."
+        )
         party_error = row.query_one(".field-error", Static)
         assert str(party_error.render()) == "Phone: 5 to 20 digits, optionally starting with +."
         assert error_of(screen, "village") == error_of(screen, "category") == error_of(screen, "risk") == ""
@@ -146,7 +154,7 @@ def test_bad_fields_are_explained_beside_them_and_nothing_is_recorded_until_fixe
         summary.insert("，")  # Pilot cannot press full-width punctuation (a terminal sends it as text)
         await type_into(pilot, summary, "张三称邻居占地 30 厘米")
         screen.query_one("#deadline", Input).value = ""
-        await type_into(pilot, screen.query_one("#deadline", Input), "2026-12-31")
+        await type_into(pilot, screen.query_one("#deadline", Input), DUE)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is not screen
@@ -169,7 +177,7 @@ def test_bad_fields_are_explained_beside_them_and_nothing_is_recorded_until_fixe
             "risk": "orange",
             "summary": "两户因宅基地墙界争执，张三称邻居占地 30 厘米",
             "flags": ["petition_threat"],
-            "deadline": "2026-12-31",
+            "deadline": DUE,
         }
         assert case["parties"] == [{"name": "张三", "phone": "+8613800138000", "role": "applicant"}]
         assert len(service.cases()) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from textual.widgets import DataTable, Input, RadioButton, Select, TextArea
 from fieldapp import i18n
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import device_rows, set_mediation_org
+from fieldapp.domain.fields import station_today
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_list import CaseListScreen
@@ -36,6 +38,11 @@ from fieldapp.tui.screens.supervisor_dialogs import (
 from fieldapp.tui.screens.supervisor_reports import ReportsPane
 from harness import PASSPHRASE
 from harness.replicas import converge, station_devices
+
+#: A deadline a supervisor may type whenever the test runs, and a day that does not exist (a
+#: February has no 30th: refused as such before the date is compared with today).
+DUE = (station_today() + timedelta(days=60)).isoformat()
+NO_DAY = "2027-02-30"
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -244,19 +251,21 @@ def test_supervisor_assigns_a_case_with_a_deadline(station: dict[str, Any], tmp_
         dialog = app.screen
         assert isinstance(dialog, AssignDialog)
         dialog.query_one("#officer", Select).value = station["second"]
-        dialog.query_one("#deadline", Input).value = "2031-02-30"
+        dialog.query_one("#deadline", Input).value = NO_DAY
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is dialog  # not a date: said beside the field, nothing recorded
-        assert "2026-12-31" in str(dialog.query_one("#deadline-error").render())
-        dialog.query_one("#deadline", Input).value = "2031-02-28"
+        assert f"{NO_DAY} is not a date: that month has 28 days, so there is no day 30." == str(
+            dialog.query_one("#deadline-error").render()
+        )
+        dialog.query_one("#deadline", Input).value = DUE
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is case_screen
         assert case_screen.case is not None
         assert case_screen.case["assignee"] == station["second"]
-        assert case_screen.case["deadline"] == "2031-02-28"
-        assert any("2031-02-28" in text for text in case_screen.timeline_texts())
+        assert case_screen.case["deadline"] == DUE
+        assert any(DUE in text for text in case_screen.timeline_texts())
 
     run(store, scenario)
     service = reopened(store)
@@ -264,7 +273,7 @@ def test_supervisor_assigns_a_case_with_a_deadline(station: dict[str, Any], tmp_
         case = service.case(station["overdue"])
         assert (case["assignee"], case["deadline"], case["claimed_by"]) == (
             station["second"],
-            "2031-02-28",
+            DUE,
             None,
         )
     finally:

@@ -10,52 +10,134 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
+
 from fieldapp import i18n
 from fieldapp.core.device import default_store_dir
 from fieldapp.core.passphrase import read_passphrase
-from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService, officer_names
+from fieldapp.core.settings import device_language, remember_language
 from fieldapp.domain import model
-from fieldapp.domain.documents import PublicCase
-from fieldapp.domain.fields import normalise_phone, party_problem
+from fieldapp.domain.documents import ShownCase
+from fieldapp.domain.fields import deadline_problem, normalise_phone, party_problem, station_today
 from fieldapp.i18n import Translator, detect_language
+from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.bundle import bilingual
-from fieldapp.i18n.rules import refused_text, rejection_text, render
+from fieldapp.i18n.rules import rejection_text, render
+from fieldapp.tui.case_timeline import NameOf, local_time, outcome_text, timeline, value_text, vocab
 from storage.files import atomic_write
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
 
 
+class CommandLineError(ValueError):
+    """Wrong input to a command, said in the command's language (exit code 1)."""
+
+    code = "command_error"
+
+
+def language(args: argparse.Namespace) -> str:
+    """The language a command speaks: --lang, else (once `service_for` has opened the store) the
+    device's remembered choice, else the locale's (`fieldapp.core.settings`)."""
+    return i18n.normalise_language(getattr(args, "lang", None) or detect_language())
+
+
+def tr(args: argparse.Namespace) -> Translator:
+    """A translator into the command's language (`language`)."""
+    return Translator(language(args))
+
+
 @contextmanager
 def service_for(args: argparse.Namespace) -> Iterator[CaseService]:
-    """This device's case service for a command, closed (locked) afterwards."""
+    """This device's case service for a command, closed (locked) afterwards.
+
+    Once the store is open the command speaks the device's language (`args.lang` is set to
+    it); a `--lang` given is remembered when the command has done its work, so that a refused
+    command writes nothing.
+    """
     store_dir = args.store if args.store is not None else default_store_dir()
+    given = getattr(args, "lang", None)
     service = CaseService.open(store_dir, read_passphrase(args.passphrase_file))
     try:
+        args.lang = device_language(service.replica.local, given)
         yield service
+        if given is not None:
+            remember_language(service.replica.local, given)
     finally:
         service.close()
 
 
-def _print_case(args: argparse.Namespace, case: PublicCase, headline: str) -> None:
+def _print_case(args: argparse.Namespace, case: ShownCase, headline: str, name_of: NameOf) -> None:
+    """The case as `case show` prints it (`--json`: the document): its facts, then its history
+    (visits, notes, status changes with their reasons, conflicts and refusals), in the command's
+    language. The case screen's wording (`fieldapp.tui.case_timeline`, no Textual there)."""
     if args.json:
         print(json.dumps(case, ensure_ascii=False, default=_bytes_hex))
         return
+    i18n.set_language(language(args))
+    t = i18n.t
     print(headline)
-    print(f"  {case['id']}  {case['status']}  {case['risk']}  {case['village']}  {case['category']}")
-    print(f"  {case['summary']}")
-    for party in case["parties"]:
-        print(f"  party: {party['name']} {party.get('phone', '')}")
-    if case["deadline"]:
-        print(f"  deadline: {case['deadline']}")
-    for visit in case["visits"]:
-        print(f"  visit {visit['at']} {visit['kind']}: {visit['note']}")
-    for conflict in case["conflicts"]:
-        if conflict["open"]:
-            values = " / ".join(str(v["value"]) for v in conflict["values"])
-            print(f"  CONFLICT on {conflict['field']}: {values} (review needed)")
-    language = getattr(args, "lang", None) or detect_language()
-    for refused in case.get("refused", []):
-        print(f"  refused {refused['kind']} by {refused['author']}: {refused_text(refused, language)}")
+    print(
+        "  "
+        + "  ".join(
+            [case["id"], vocab("status", case["status"]), vocab("risk", case["risk"]), case["village"]]
+            + [vocab("category", case["category"])]
+        )
+    )
+    lines = [t("case.summary", summary=case["summary"])]
+    status = t("case.status", status=vocab("status", case["status"]))
+    if case["tier"] is not None:
+        status += "   " + t("case.tier", tier=value_text("tier", case["tier"]))
+    lines.append(status)
+    lines.append(t("case.parties", parties=value_text("parties", case["parties"])))
+    lines.append(t("case.assignee", name=name_of(case["assignee"]) if case["assignee"] else t("case.nobody")))
+    deadline = t("case.deadline", date=case["deadline"] or t("case.none"))
+    if model.is_overdue(case, station_today()):
+        deadline += f"  {t('case.overdue')}"
+    lines.append(deadline)
+    referral = case.get("referral")
+    if referral:
+        lines.append(t("case.referral", **referral))
+    if case.get("outcome"):
+        lines.append(t("case.outcome", outcome=outcome_text(case["outcome"])))
+    reason = closure_reason(case)
+    if reason:
+        lines.append(t("cli.case.closed", reason=reason))
+    if case.get("followups"):
+        dates = [
+            t("case.followup_done" if f["done"] else "case.followup_due", due=f["due"])
+            for f in case["followups"]
+        ]
+        lines.append(t("case.followups", dates=", ".join(dates)))
+    reopened = case.get("reopened")
+    if reopened and case["status"] != "resolved":
+        by, at = name_of(reopened["by"]), local_time(reopened["at"])
+        lines.append(t("case.reopened", name=by, at=at, reason=reopened["reason"]))
+    lines.append(t("cli.case.visits", count=len(case["visits"])))
+    for line in lines:
+        print(f"  {line}")
+    print(f"  {t('cli.case.history')}")
+    entries = timeline(case, name_of)
+    if not entries:
+        print(f"    {t('case.timeline_empty')}")
+    for entry in entries:
+        print("  " + t("cli.case.history_line", at=entry.at, author=entry.author, text=entry.text))
+
+
+def closure_reason(case: ShownCase) -> str:
+    """Why a closed case was closed: the reason of the status change that closed it ("" if none)."""
+    if case["status"] != "closed":
+        return ""
+    for item in reversed(case.get("history", [])):
+        what = item.get("what", {})
+        if item["kind"] == "case.status" and what.get("status") == "closed":
+            return str(what.get("reason") or "")
+    return ""
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to `width` screen cells (a Chinese character takes two)."""
+    return text + " " * max(0, width - cell_len(text))
 
 
 def _bytes_hex(value: object) -> str:
@@ -74,11 +156,20 @@ def _party(text: str) -> dict[str, str]:
     return {"name": name.strip(), "phone": normalise_phone(phone), "role": "party"}
 
 
+def _deadline(text: str) -> str:
+    """`--deadline YYYY-MM-DD` as a person may type it now (`fields.deadline_problem`: a day that
+    exists, not before the station's today, at most two years ahead); refused in both languages."""
+    problem = deadline_problem(text)
+    if problem is not None:
+        raise CaseError(f"--deadline {text}: " + render(problem.code, problem.params, "en"), problem)
+    return text.strip()
+
+
 def cmd_case_new(args: argparse.Namespace) -> int:
     """Record an intake."""
     parties = [_party(p) for p in args.party]  # checked before the store is opened
+    deadline = _deadline(args.deadline) if args.deadline else None
     with service_for(args) as service:
-        deadline = model.parse_deadline(args.deadline) if args.deadline else None
         case = service.new_case(
             village=args.village,
             category=args.category,
@@ -89,7 +180,7 @@ def cmd_case_new(args: argparse.Namespace) -> int:
             flags=args.flag,
             deadline=deadline,
         )
-    _print_case(args, case, f"Recorded case {case['id']}.")
+        _print_case(args, case, tr(args).t("cli.case.recorded", id=case["id"]), officer_names(service))
     return 0
 
 
@@ -100,12 +191,14 @@ def cmd_case_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found, ensure_ascii=False, default=_bytes_hex))
         return 0
+    i18n.set_language(language(args))
     for case in found:
+        status, risk = vocab("status", case["status"]), vocab("risk", case["risk"])
         print(
-            f"{case['id']}  {case['status']:<11} {case['risk']:<6} {case['deadline'] or '-':<10}  "
+            f"{case['id']}  {pad(status, 11)} {pad(risk, 6)} {case['deadline'] or '-':<10}  "
             f"{case['village']}  {case['summary'][:40]}"
         )
-    print(f"{len(found)} case(s).")
+    print(tr(args).t("cli.case.count", count=len(found)))
     return 0
 
 
@@ -113,7 +206,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     """Show one case with visits, history and conflicts."""
     with service_for(args) as service:
         case = service.case(args.id)
-    _print_case(args, case, f"Case {case['id']}")
+        _print_case(args, case, tr(args).t("case.title", id=case["id"]), officer_names(service))
     return 0
 
 
@@ -124,7 +217,7 @@ def cmd_case_update(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     if args.deadline is not None:
-        fields["deadline"] = model.parse_deadline(args.deadline)
+        fields["deadline"] = _deadline(args.deadline)
     if args.tier is not None and args.status != "escalated":
         fields["tier"] = args.tier
     outcome = {"kind": args.outcome, "terms": args.terms or ""} if args.outcome else None
@@ -143,7 +236,7 @@ def cmd_case_update(args: argparse.Namespace) -> int:
             assign=args.assign,
             note=args.note,
         )
-    _print_case(args, case, f"Updated case {case['id']}.")
+        _print_case(args, case, tr(args).t("cli.case.updated", id=case["id"]), officer_names(service))
     return 0
 
 
@@ -151,7 +244,7 @@ def cmd_case_reopen(args: argparse.Namespace) -> int:
     """Reopen a case that flared up again."""
     with service_for(args) as service:
         case = service.reopen(args.id, args.reason)
-    _print_case(args, case, f"Reopened case {case['id']}.")
+        _print_case(args, case, tr(args).t("cli.case.reopened", id=case["id"]), officer_names(service))
     return 0
 
 
@@ -159,7 +252,7 @@ def cmd_case_claim(args: argparse.Namespace) -> int:
     """Claim a case."""
     with service_for(args) as service:
         case = service.claim(args.id)
-    _print_case(args, case, f"Claimed case {case['id']}.")
+        _print_case(args, case, tr(args).t("cli.case.claimed", id=case["id"]), officer_names(service))
     return 0
 
 
@@ -167,7 +260,7 @@ def cmd_case_approve(args: argparse.Namespace) -> int:
     """Approve a pending escalation (supervisor)."""
     with service_for(args) as service:
         case = service.approve_escalation(args.id)
-    _print_case(args, case, f"Approved the escalation of case {case['id']}.")
+        _print_case(args, case, tr(args).t("cli.case.approved", id=case["id"]), officer_names(service))
     return 0
 
 
@@ -175,7 +268,9 @@ def cmd_visit_add(args: argparse.Namespace) -> int:
     """Log a visit."""
     with service_for(args) as service:
         case = service.add_visit(args.id, args.kind, args.note, args.place, args.participants)
-    _print_case(args, case, f"Logged a {args.kind} visit on case {case['id']}.")
+        i18n.set_language(language(args))
+        headline = tr(args).t("cli.visit.logged", kind=vocab("visit", args.kind), id=case["id"])
+        _print_case(args, case, headline, officer_names(service))
     return 0
 
 
@@ -183,7 +278,7 @@ def cmd_state_hash(args: argparse.Namespace) -> int:
     """Print the digest of the materialized view."""
     with service_for(args) as service:
         print(service.state_hash())
-        i18n.set_language(args.lang or detect_language())
+        i18n.set_language(language(args))
         notice = service.waiting_notice()
     if notice:  # the hash is of what this version folds: say that more is held
         print(notice, file=sys.stderr)
@@ -212,7 +307,7 @@ def cmd_ops_export(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    translator = Translator(args.lang or detect_language())
+    translator = tr(args)
     fields = {"count": count, "size": len(data), "out": args.out}
     if args.plaintext:
         print(translator.t("bundle.exported_plain", **fields))
@@ -227,7 +322,11 @@ def cmd_ops_import(args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        raise CaseError(f"Cannot read {args.file}: {exc.strerror}.") from None
+        raise CaseError(
+            f"Cannot read {args.file}: {exc.strerror}.",
+            key="cli.error.read_file",
+            params={"file": str(args.file), "why": str(exc.strerror)},
+        ) from None
     with service_for(args) as service:
         report = service.import_ops(data)
     refused = [
@@ -251,12 +350,14 @@ def cmd_ops_import(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"Applied {report.applied} new operations ({report.duplicates} already held).")
-        language = getattr(args, "lang", None) or detect_language()
+        t = tr(args).t
+        print(t("cli.ops.applied", applied=report.applied, duplicates=report.duplicates))
         for r in refused:
-            print(f"  refused {r['author']} #{r['seq']}: {rejection_text(r, language)}")
+            print(
+                t("cli.ops.refused", author=r["author"], seq=r["seq"], why=rejection_text(r, language(args)))
+            )
         if report.held_back:
-            print(f"  {report.held_back} waiting for earlier operations of their device.")
+            print(t("cli.ops.held_back", count=report.held_back))
     return 0
 
 

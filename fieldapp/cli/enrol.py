@@ -18,9 +18,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from fieldapp.cli.cases import service_for
+from fieldapp.cli.cases import service_for, tr
 from fieldapp.core import station
 from fieldapp.core.net import NetCliError, interface_arg, peer_arg, positive_seconds, print_json
+from fieldapp.i18n import Translator
+from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
+from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (the roles' names)
 from sync.enrol import EnrolServer, IssueRefused, discover, enrol_join
 from sync.enrol_codes import EnrolError, parse_code
 
@@ -35,10 +38,11 @@ class EnrolCliError(NetCliError):
     code = "enrol_error"
 
 
-def _banner(code: str, port: int, interface: str | None, ttl: float) -> str:
+def _banner(code: str, port: int, interface: str | None, ttl: float, t: Translator) -> str:
     big = "  -  ".join(part.upper() for part in code.split("-"))
     width = len(big) + 12
-    where = "" if interface else f" --peer <this device's address>:{port}"
+    where = "" if interface else f" --peer {t.t('cli.enrol.this_address')}:{port}"
+    listening = interface or t.t("cli.serve.all_addresses")
     lines = [
         "",
         "    +" + "-" * width + "+",
@@ -47,13 +51,19 @@ def _banner(code: str, port: int, interface: str | None, ttl: float) -> str:
         "    |" + " " * width + "|",
         "    +" + "-" * width + "+",
         "",
-        "Read this code aloud to the officer holding the new device. On that device run:",
-        f"    fieldapp enrol join --code {code}{where}" + (" --interface <its address>" if interface else ""),
-        f"The code works once and expires in {ttl / 60:g} min "
-        f"(listening on {interface or 'all addresses'}, port {port}).",
+        t.t("cli.enrol.read_aloud"),
+        f"    fieldapp enrol join --code {code}{where}"
+        + (f" --interface {t.t('cli.enrol.its_address')}" if interface else ""),
+        t.t("cli.enrol.expires", minutes=f"{ttl / 60:g}", where=listening, port=port),
         "",
     ]
     return "\n".join(lines)
+
+
+def _role(args: argparse.Namespace, role: str) -> str:
+    """A role's name in the command's language (the code if unknown)."""
+    t = tr(args)
+    return t.t(f"devices.role.{role}") if t.has(f"devices.role.{role}") else role
 
 
 def _reporter(
@@ -65,9 +75,13 @@ def _reporter(
         if kind in ("open", "enrolled") and args.json:
             print_json(data)
         elif kind == "open":
-            print(_banner(data["code"], data["port"], interface, ttl), flush=True)
+            print(_banner(data["code"], data["port"], interface, ttl, tr(args)), flush=True)
         elif kind == "enrolled":
-            print(f"Enrolled {data['officer']} ({data['role']}), device {data['enrolled']}.", flush=True)
+            role = _role(args, str(data["role"]))
+            text = tr(args).t(
+                "cli.enrol.enrolled", officer=data["officer"], role=role, device=data["enrolled"]
+            )
+            print(text, flush=True)
         elif args.json:
             print_json({"warning": kind, **data}, sys.stderr)
         else:
@@ -84,16 +98,13 @@ def cmd_enrol_open(args: argparse.Namespace) -> int:
         args.code_ttl if args.code_ttl is not None else timeout, "--code-ttl", EnrolCliError
     )
     if not 1 <= args.count <= MAX_COUNT:
-        raise EnrolCliError(f"--count must be between 1 and {MAX_COUNT}.")
+        raise EnrolCliError(tr(args).t("cli.enrol.count", max=MAX_COUNT))
     officer = args.officer.strip() if args.officer else None
     if args.officer is not None and not officer:
-        raise EnrolCliError("--officer needs the officer's name, e.g. --officer '王小明'.")
+        raise EnrolCliError(tr(args).t("cli.init.officer_required"))
     with service_for(args) as service:
         if station.authority(service) is None:
-            raise EnrolCliError(
-                "Only the station authority's device can enrol devices. On the supervisor's device run "
-                "`fieldapp station create --name NAME` first."
-            )
+            raise EnrolCliError(tr(args).t("cli.enrol.not_authority"))
 
         def issue(device_key: bytes, name: str, role: str) -> tuple[list[bytes], dict[str, Any]]:
             try:
@@ -117,12 +128,13 @@ def cmd_enrol_open(args: argparse.Namespace) -> int:
         except EnrolError as exc:
             raise EnrolCliError(str(exc)) from None
         except OSError as exc:
+            where = interface or tr(args).t("cli.serve.all_addresses")
+            why = exc.strerror or str(exc)
             raise EnrolCliError(
-                f"Cannot listen on {interface or 'all addresses'} port {args.port}: {exc.strerror or exc}. "
-                "Check --interface (an address of this device) and --port."
+                tr(args).t("cli.serve.cannot_listen", where=where, port=args.port, why=why)
             ) from None
     if not args.json:
-        print(f"Done: {len(enrolled)} device(s) enrolled.")
+        print(tr(args).t("cli.enrol.done", count=len(enrolled)))
     return 0
 
 
@@ -148,10 +160,7 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
         raise EnrolCliError(str(exc)) from None
     peer = peer_arg(args.peer, EnrolCliError) if args.peer else None
     if peer is None and interface is None:
-        raise EnrolCliError(
-            "Give --interface ADDR (this device's address on the station network) to find the "
-            "supervisor's device, or --peer HOST:PORT as shown on its screen."
-        )
+        raise EnrolCliError(tr(args).t("cli.enrol.no_interface"))
     with service_for(args) as service:
         # An enrolled device joins again only to renew its TLS certificates (docs/sync.md).
         renewing = station.is_member(service)
@@ -162,29 +171,34 @@ def cmd_enrol_join(args: argparse.Namespace) -> int:
                 _join(peer, interface, args.code, service.identity.public_key, service.officer, timeout)
             )
         except EnrolError as exc:
-            raise EnrolCliError(f"Not enrolled: {exc}") from None
+            raise EnrolCliError(tr(args).t("cli.enrol.not_enrolled", why=exc)) from None
         try:
             if renewing:
                 station.renew_enrolment(service, cert_wire, anchor_doc)
             else:
                 cert = station.adopt_enrolment(service, cert_wire, anchor_doc)
         except station.StationError as exc:
-            raise EnrolCliError(f"Not {'renewed' if renewing else 'enrolled'}: {exc}") from None
+            key = "cli.enrol.not_renewed" if renewing else "cli.enrol.not_enrolled"
+            raise EnrolCliError(tr(args).t(key, why=exc)) from None
         if renewing:
             station_id = service.device_station
             if args.json:
                 print_json({"device_id": service.identity.device_id, "renewed": True, "station": station_id})
             else:
-                print(f"This device's certificates at {station_id} were renewed; its records are unchanged.")
+                print(tr(args).t("cli.enrol.renewed", station=station_id))
             return 0
         data = {"device_id": service.identity.device_id, "role": cert.role, "station": cert.station_id}
     if args.json:
         print_json(data)
     else:
-        print(
-            f"This device is now enrolled at {cert.station_name} ({cert.station_id}) "
-            f"as {cert.role} for {cert.officer}."
+        text = tr(args).t(
+            "cli.enrol.joined",
+            name=cert.station_name,
+            station=cert.station_id,
+            role=_role(args, cert.role),
+            officer=cert.officer,
         )
+        print(text)
     return 0
 
 

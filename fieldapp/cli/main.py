@@ -22,12 +22,14 @@ from fieldapp.cli import enrol as cli_enrol
 from fieldapp.cli import reports as cli_reports
 from fieldapp.cli import station as cli_station
 from fieldapp.cli import sync as cli_sync
+from fieldapp.cli.cases import language, tr
 from fieldapp.core import net as cli_net
 from fieldapp.core.device import default_store_dir, device_info
 from fieldapp.core.passphrase import PassphraseError, check_new_passphrase, read_passphrase
 from fieldapp.core.service import CaseError, init_device
+from fieldapp.core.settings import device_language
 from fieldapp.core.station import StationError
-from fieldapp.i18n import detect_language
+from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.rules import refusal_message, render
 from storage import EncryptedStore, FieldDB, StoreError
 
@@ -83,15 +85,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     """Create this device's store and identity."""
     officer = args.officer.strip()
     if not officer:
-        raise CommandError("--officer needs the officer's name, e.g. --officer '王小明'.")
+        raise CommandError(tr(args).t("cli.init.officer_required"))
     passphrase = read_passphrase(args.passphrase_file, confirm=True)
-    check_new_passphrase(passphrase, args.lang or detect_language())
+    check_new_passphrase(passphrase, language(args))
     store_dir = _store_dir(args)
-    info = init_device(store_dir, passphrase, officer, role=args.role)
+    info = init_device(store_dir, passphrase, officer, role=args.role, language=args.lang)
     _emit(
         args,
         {"device_id": info.device_id, "store": str(store_dir)},
-        f"Created the store in {store_dir}.\nDevice id: {info.device_id}",
+        tr(args).t("cli.init.created", store=store_dir, device_id=info.device_id),
     )
     return 0
 
@@ -101,6 +103,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     passphrase = read_passphrase(args.passphrase_file)
     db = FieldDB.open(_store_dir(args), passphrase)
     try:
+        args.lang = device_language(db.keyed("local"), args.lang)  # the device's, once unlocked
         store = db.store
         info = device_info(db)
         data: dict[str, Any] = {
@@ -113,8 +116,15 @@ def cmd_store_check(args: argparse.Namespace) -> int:
         }
     finally:
         db.close()
-    counts = ", ".join(f"{name} {n}" for name, n in data["tables"].items())
-    _emit(args, data, f"Store is intact: generation {data['generation']}; {counts or 'empty'}.")
+    t = tr(args).t
+    counts = t("cli.store.table_sep").join(
+        t("cli.store.table", name=name, count=n) for name, n in data["tables"].items()
+    )
+    _emit(
+        args,
+        data,
+        t("cli.store.intact", generation=data["generation"], counts=counts or t("cli.store.empty")),
+    )
     return 0
 
 
@@ -129,25 +139,27 @@ def cmd_store_salvage(args: argparse.Namespace) -> int:
         "damage": report.damage,
         "moved_aside": report.moved_aside,
     }
-    lines = ["Salvage finished; the store opens again."]
-    lines += [f"  damage: {d}" for d in report.damage] or ["  no damage found"]
+    t = tr(args).t
+    lines = [t("cli.salvage.done")]
+    lines += [t("cli.salvage.damage", what=d) for d in report.damage] or [t("cli.salvage.no_damage")]
     if report.moved_aside:
-        lines.append(f"  damaged files kept in a damaged-* folder: {', '.join(report.moved_aside)}")
+        lines.append(t("cli.salvage.moved", files=", ".join(report.moved_aside)))
     _emit(args, data, "\n".join(lines))
     return 0
 
 
 def cmd_store_passphrase(args: argparse.Namespace) -> int:
     """Change the passphrase; only the small key file is rewritten."""
-    old = read_passphrase(args.passphrase_file, prompt="Current passphrase: ")
-    new = read_passphrase(args.new_passphrase_file, confirm=True, prompt="New passphrase: ")
-    check_new_passphrase(new, args.lang or detect_language())
+    t = tr(args).t
+    old = read_passphrase(args.passphrase_file, prompt=t("cli.passphrase.current"))
+    new = read_passphrase(args.new_passphrase_file, confirm=True, prompt=t("cli.passphrase.new"))
+    check_new_passphrase(new, language(args))
     store = EncryptedStore.open(_store_dir(args), old)
     try:
         store.change_passphrase(old, new)
     finally:
         store.close()
-    _emit(args, {"ok": True}, "Passphrase changed.")
+    _emit(args, {"ok": True}, t("cli.passphrase.changed"))
     return 0
 
 
@@ -159,7 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _emit(
         args,
         {"store": str(store_dir), "passphrase": passphrase},
-        f"Demo station store: {store_dir}\nPassphrase: {passphrase}",
+        tr(args).t("cli.demo.built", store=store_dir, passphrase=passphrase),
     )
     if args.no_open:
         return 0
@@ -175,7 +187,7 @@ def _run_tui(store_dir: Path, lang: str | None, lock_after: float) -> int:
     from fieldapp.tui.app import run_app  # Textual loads only for the TUI
 
     if lock_after < 0:
-        raise CommandError("--lock-after takes minutes (0 turns auto-lock off).")
+        raise CommandError(i18n.Translator(lang or i18n.detect_language()).t("cli.lock_after"))
     run_app(store_dir, lang, lock_after * 60 or None)
     return 0
 
@@ -245,6 +257,9 @@ def _localised(exc: BaseException, args: argparse.Namespace) -> str:
     a coded station refusal (`StationError.code`) in the user's language."""
     language = i18n.normalise_language(getattr(args, "lang", None) or i18n.detect_language())
     refusal = getattr(exc, "refusal", None)
+    key = getattr(exc, "key", None)
+    if refusal is None and isinstance(key, str) and i18n.has_key(key):  # written in English, keyed
+        return i18n.Translator(language).t(key, **getattr(exc, "params", {}))
     if isinstance(exc, StationError) and i18n.has_key(f"error.{exc.code}"):
         params = dict(exc.params)
         if refusal is not None:
@@ -287,5 +302,5 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         return 0
     except KeyboardInterrupt:
-        print("fieldapp: interrupted; nothing was left half-saved.", file=sys.stderr)
+        print(f"fieldapp: {tr(args).t('cli.interrupted')}", file=sys.stderr)
         return 130

@@ -11,6 +11,7 @@ from fieldapp.cli.cases import AddCommon, service_for
 from fieldapp.core.service import officer_names
 from fieldapp.domain import model
 from fieldapp.i18n import Translator, detect_language
+from fieldapp.i18n import cli as _cli_strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n import reports as _strings  # noqa: F401  (registers the export strings)
 from fieldapp.outputs.exports import (
     FORMATS,
@@ -87,7 +88,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     created_from = parse_date(args.date_from, "--from") if args.date_from else None
     created_to = parse_date(args.date_to, "--to") if args.date_to else None
     if created_from and created_to and created_from > created_to:
-        raise ExportError(f"--from {created_from} is after --to {created_to}; no case could match.")
+        raise ExportError(
+            Translator(_lang(args)).t("cli.export.from_after_to", start=created_from, end=created_to)
+        )
     wanted = CaseFilter(
         status=args.status,
         risk=args.risk,
@@ -100,8 +103,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     targets = [p for p in (args.out, args.visits_out, args.parties_out) if p]
     check_writable(targets, args.force)  # before unlocking: a refusal costs no passphrase
-    lang = _lang(args)
     with service_for(args) as service:
+        lang = _lang(args)  # once the store is open: the device's remembered language too
         every = service.cases()
         known = {c["village"] for c in every}
         if args.village is not None and args.village not in known:
@@ -136,11 +139,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     """The period report: this period beside the same period last year."""
     period = period_of(args.period, args.of)
     if (args.format is None) != (args.out is None):
-        raise ReportError("--format and --out go together: e.g. --format xlsx --out report.xlsx.")
+        raise ReportError(Translator(_lang(args)).t("cli.report.format_and_out"))
     if args.out is not None:
         check_writable([args.out], args.force)
-    lang = _lang(args)
     with service_for(args) as service:
+        lang = _lang(args)  # once the store is open: the device's remembered language too
         states = [s for s in service.cases_view().values() if s["exists"]]
         report = build_report(states, period, officer_names(service), facts_of=state_facts)
     if args.out is not None:

@@ -8,10 +8,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fieldapp.cli.cases import service_for
+from fieldapp.cli.cases import CommandLineError, language, pad, service_for, tr
 from fieldapp.core import station
-from fieldapp.i18n import Translator, detect_language
+from fieldapp.i18n import Translator
 from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers the operation kinds' names)
+from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
+from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (the roles' names)
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
 
@@ -22,10 +24,7 @@ def cmd_station_create(args: argparse.Namespace) -> int:
         anchor = station.create_station(service, args.name)
         device_id = service.identity.device_id
     data = {"station_id": anchor.station_id, "name": anchor.station_name, "device_id": device_id}
-    text = (
-        f"This device is now the authority of station {anchor.station_name} ({anchor.station_id}).\n"
-        "Enrol the officers' devices with `fieldapp enrol open`."
-    )
+    text = tr(args).t("cli.station.created", name=anchor.station_name, station_id=anchor.station_id)
     print(json.dumps(data, ensure_ascii=False) if args.json else text)
     return 0
 
@@ -37,7 +36,7 @@ def cmd_station_set(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"mediation_org": org}, ensure_ascii=False))
         return 0
-    tr = Translator(args.lang or detect_language())
+    tr = Translator(language(args))
     print(tr.t("station.set.done", org=org) if org else tr.t("station.set.cleared"))
     return 0
 
@@ -49,12 +48,14 @@ def cmd_device_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
+    t = tr(args)
     for row in rows:
         mark = "*" if row["this_device"] else " "
-        state = f"REVOKED: {row['revoked']['reason']}" if row["revoked"] else ""
+        state = t.t("cli.device.revoked_mark", reason=row["revoked"]["reason"]) if row["revoked"] else ""
         seen = row["last_seen"] or "-"
-        print(f"{mark} {row['device_id']}  {row['role']:<10} {seen:<25} {row['officer']}  {state}")
-    print(f"{len(rows)} device(s).")
+        role = t.t(f"devices.role.{row['role']}") if t.has(f"devices.role.{row['role']}") else row["role"]
+        print(f"{mark} {row['device_id']}  {pad(role, 10)} {seen:<25} {row['officer']}  {state}")
+    print(t.t("cli.device.count", count=len(rows)))
     return 0
 
 
@@ -63,7 +64,7 @@ def cmd_device_revoke(args: argparse.Namespace) -> int:
     with service_for(args) as service:
         station.revoke_device(service, args.id, args.reason)
     result: dict[str, Any] = {"revoked": args.id, "reason": args.reason}
-    text = f"Device {args.id} is revoked. The revocation reaches other devices as they sync."
+    text = tr(args).t("cli.device.revoked", id=args.id)
     print(json.dumps(result, ensure_ascii=False) if args.json else text)
     return 0
 
@@ -83,7 +84,7 @@ def cmd_device_forks(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
-    tr = Translator(args.lang or detect_language())
+    tr = Translator(language(args))
     if not rows:
         print(tr.t("fork.cli.none"))
         return 0
@@ -123,7 +124,7 @@ def cmd_device_settle(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    tr = Translator(args.lang or detect_language())
+    tr = Translator(language(args))
     side = tr.t(f"fork.cli.side.{args.keep}")
     print(tr.t("fork.cli.settled", fork=args.fork, side=side, officer=row["officer"] or row["device_id"]))
     print("  " + tr.t(f"fork.standing.{row['standing']}"))
@@ -134,12 +135,14 @@ def cmd_area_set(args: argparse.Namespace) -> int:
     """Supervisor: place a village in a police area (or take it out with --none)."""
     area = None if args.none else args.area
     if area is None and not args.none:
-        raise ValueError("Name the police area (e.g. 第一警务区), or give --none to take the village out.")
+        raise CommandLineError(tr(args).t("cli.area.needed"))
     with service_for(args) as service:
         areas = service.place_village(args.village, area)
     result = {"village": args.village.strip(), "area": areas.get(args.village.strip())}
-    where = result["area"] or "no police area"
-    print(json.dumps(result, ensure_ascii=False) if args.json else f"{result['village']}: {where}.")
+    t = tr(args).t
+    where = result["area"] or t("cli.area.none")
+    text = t("cli.area.placed", village=result["village"], area=where)
+    print(json.dumps(result, ensure_ascii=False) if args.json else text)
     return 0
 
 
@@ -153,7 +156,7 @@ def cmd_area_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     for row in sorted(rows, key=lambda r: (r["area"] is None, r["area"] or "", r["village"])):
-        print(f"{row['area'] or '(no area)'}\t{row['village']}")
+        print(f"{row['area'] or tr(args).t('cli.area.unplaced')}\t{row['village']}")
     return 0
 
 

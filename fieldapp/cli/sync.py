@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fieldapp import i18n
-from fieldapp.cli.cases import service_for
+from fieldapp.cli.cases import language, service_for, tr
 from fieldapp.core import station
 from fieldapp.core.net import (
     NetCliError,
@@ -35,7 +35,8 @@ from fieldapp.core.net import (
     remembered_interface,
 )
 from fieldapp.core.service import CaseService
-from fieldapp.i18n import detect_language
+from fieldapp.i18n import Translator
+from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.sync_errors import sync_error_text
 from sync.lan import SyncServer, find_peers, sync_with
 from sync.session import Endpoint, SessionReport
@@ -50,31 +51,35 @@ class SyncCliError(NetCliError):
     code = "sync_error"
 
 
-def _material(service: CaseService) -> TlsMaterial:
+def _material(service: CaseService, args: argparse.Namespace) -> TlsMaterial:
     material = station.tls_material(service)
     if material is None:
-        raise SyncCliError(
-            "This device is not enrolled at a station, so no station device will sync with it. Ask the "
-            "supervisor to run `fieldapp enrol open`, then run `fieldapp enrol join --code CODE` here."
-        )
+        raise SyncCliError(tr(args).t("cli.sync.not_enrolled"))
     return material
 
 
 def _line(report: SessionReport, language: str) -> str:
+    """One peer's session in a line, in `language`: what was sent and received, or why it failed."""
+    t = Translator(language).t
     if report.error:
-        done = (
-            f" after sending {report.sent} and receiving {report.received}"
-            if report.sent or report.received
-            else ""
-        )
-        why = report.error
-        if report.error_code == "protocol_major":  # what to do, in the user's language
-            why = sync_error_text(report.error, report.error_code, report.error_params, language)
-        return f"  {report.peer}: FAILED{done}: {why}"
-    refused = f", {report.refused} refused ({'; '.join(report.refusals[:3])})" if report.refused else ""
-    return (
-        f"  {report.peer}: sent {report.sent}, received {report.received} (new {report.applied}{refused}), "
-        f"{human_size(report.bytes_sent + report.bytes_received)}, {report.seconds:.1f} s"
+        why = sync_error_text(report.error, report.error_code, report.error_params, language)
+        if report.sent or report.received:
+            return t(
+                "cli.sync.failed_after", peer=report.peer, sent=report.sent, received=report.received, why=why
+            )
+        return t("cli.sync.failed", peer=report.peer, why=why)
+    refused = ""
+    if report.refused:
+        refused = t("cli.sync.line_refused", count=report.refused, why="; ".join(report.refusals[:3]))
+    return t(
+        "cli.sync.line",
+        peer=report.peer,
+        sent=report.sent,
+        received=report.received,
+        applied=report.applied,
+        refused=refused,
+        size=human_size(report.bytes_sent + report.bytes_received),
+        seconds=f"{report.seconds:.1f}",
     )
 
 
@@ -95,33 +100,27 @@ def cmd_sync(args: argparse.Namespace) -> int:
     wait = positive_seconds(args.wait, "--wait", SyncCliError)
     given = [peer_arg(text, SyncCliError) for text in args.peer or []]
     with service_for(args) as service:
-        material = _material(service)
+        material = _material(service, args)
         peers: list[tuple[str, int, str | None]] = [(host, port, None) for host, port in given]
         if not peers:
             interface = remembered_interface(service.replica, interface)
             if interface is None:
-                raise SyncCliError(
-                    "Give --interface ADDR (this device's address on the station network) to find the "
-                    "station's devices, or --peer HOST:PORT of a device running `fieldapp serve`."
-                )
+                raise SyncCliError(tr(args).t("cli.sync.no_interface"))
             found = asyncio.run(find_peers(interface, material.station_id, service.identity.device_id, wait))
             if not found:
-                raise SyncCliError(
-                    f"No device of this station answered on {interface} within {wait:g} s. Check that the "
-                    "station's computer runs `fieldapp serve --interface ADDR` here, or use --peer."
-                )
+                raise SyncCliError(tr(args).t("cli.sync.nobody", interface=interface, wait=f"{wait:g}"))
             peers = [(host, port, device_id) for device_id, (host, port) in sorted(found.items())]
         reports = asyncio.run(_sync_all(service, material, peers, timeout))
         state_hash = service.state_hash()
-        i18n.set_language(args.lang or detect_language())
+        i18n.set_language(language(args))
         waiting, notice = service.replica.waiting(), service.waiting_notice()
     failed = [r for r in reports if r.error]
     if args.json:
         print_json({"peers": [r.as_json() for r in reports], "state_hash": state_hash, "waiting": waiting})
     else:
-        print(f"Synced with {len(reports) - len(failed)} of {len(reports)} device(s):")
+        print(tr(args).t("cli.sync.summary", ok=len(reports) - len(failed), total=len(reports)))
         for report in reports:
-            print(_line(report, args.lang or detect_language()))
+            print(_line(report, language(args)))
         if notice:
             print(notice)
     return 1 if failed else 0
@@ -132,16 +131,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     interface = interface_arg(args.interface, SyncCliError)
     duration = positive_seconds(args.duration, "--duration", SyncCliError) if args.duration else None
     with service_for(args) as service:
-        material = _material(service)
+        material = _material(service, args)
+        t = tr(args).t
 
         def on_event(kind: str, data: dict[str, Any]) -> None:
             if args.json:
                 print_json({"event": kind, **data})
             elif kind == "listening":
-                where = data["host"] if interface else "all addresses"
-                seen = f", advertised on {interface}" if interface else ""
+                where = data["host"] if interface else t("cli.serve.all_addresses")
+                seen = t("cli.serve.advertised", interface=interface) if interface else ""
                 print(
-                    f"Serving device {data['device_id']} on {where} port {data['port']}{seen}. Ctrl-C stops."
+                    t(
+                        "cli.serve.listening",
+                        device=data["device_id"],
+                        where=where,
+                        port=data["port"],
+                        seen=seen,
+                    ),
+                    flush=True,
                 )
             elif kind == "session":
                 report = SessionReport(
@@ -151,9 +158,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         if k in SessionReport.__dataclass_fields__ and k != "refusals"
                     }
                 )
-                print(_line(report, args.lang or detect_language()), flush=True)
+                print(_line(report, language(args)), flush=True)
             elif kind == "refused":
-                print(f"  refused {data['address']}: {data['reason']}", flush=True)
+                reason = sync_error_text(str(data["reason"]), language=language(args))
+                print(t("cli.serve.refused", address=data["address"], reason=reason), flush=True)
 
         async def run() -> None:
             stop = asyncio.Event()
@@ -171,9 +179,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             try:
                 await server.start()
             except OSError as exc:
+                where = interface or t("cli.serve.all_addresses")
+                why = exc.strerror or str(exc)
                 raise SyncCliError(
-                    f"Cannot listen on {interface or 'all addresses'} port {args.port}: "
-                    f"{exc.strerror or exc}. Check --interface (an address of this device) and --port."
+                    t("cli.serve.cannot_listen", where=where, port=args.port, why=why)
                 ) from None
             try:
                 with contextlib.suppress(TimeoutError):
@@ -183,7 +192,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         asyncio.run(run())
     if not args.json:
-        print("Stopped; everything received is saved.", file=sys.stderr)
+        print(tr(args).t("cli.serve.stopped"), file=sys.stderr)
     return 0
 
 

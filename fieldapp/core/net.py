@@ -17,6 +17,18 @@ class NetCliError(Exception):
     """A network command that could not be done; the message says what to do."""
 
     code = "network_error"
+    #: The catalogue key of the message (`fieldapp/i18n/cli.py`) and its parameters, when the
+    #: message was not already written in the user's language.
+    key: str | None = None
+    params: dict[str, Any] = {}
+
+
+def _keyed(error: type[Exception], message: str, key: str, **params: Any) -> Exception:
+    """`error(message)` that also carries the catalogue key of its text, for the command line
+    to show it in the user's language."""
+    exc = error(message)
+    exc.key, exc.params = key, params  # type: ignore[attr-defined]
+    return exc
 
 
 def interface_arg(text: str | None, error: type[Exception] = NetCliError) -> str | None:
@@ -26,9 +38,12 @@ def interface_arg(text: str | None, error: type[Exception] = NetCliError) -> str
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
-        raise error(
+        raise _keyed(
+            error,
             f"--interface takes this device's IP address on the station network (e.g. 192.168.1.20), "
-            f"not {text!r}."
+            f"not {text!r}.",
+            "cli.error.interface",
+            text=text,
         ) from None
 
 
@@ -37,14 +52,21 @@ def peer_arg(text: str, error: type[Exception] = NetCliError) -> tuple[str, int]
     host, sep, port = text.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise error(f"--peer takes HOST:PORT as shown on the other device's screen, not {text!r}.")
+        raise _keyed(
+            error,
+            f"--peer takes HOST:PORT as shown on the other device's screen, not {text!r}.",
+            "cli.error.peer",
+            text=text,
+        )
     return host, int(port)
 
 
 def positive_seconds(value: float, option: str, error: type[Exception] = NetCliError) -> float:
     """A timeout or duration option."""
     if not value > 0:
-        raise error(f"{option} must be a positive number of seconds.")
+        raise _keyed(
+            error, f"{option} must be a positive number of seconds.", "cli.error.seconds", option=option
+        )
     return value
 
 

@@ -22,10 +22,19 @@ class PassphraseError(Exception):
 
     code = "passphrase_error"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        key: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        #: The catalogue key of the message (`fieldapp/i18n/cli.py`) and its parameters.
+        self.key = key
+        self.params = params or {}
 
 
 def read_passphrase(file: Path | None, *, confirm: bool = False, prompt: str = "Passphrase: ") -> str:
@@ -34,7 +43,11 @@ def read_passphrase(file: Path | None, *, confirm: bool = False, prompt: str = "
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise PassphraseError(f"Cannot read the passphrase file {file}: {exc.strerror}.") from None
+            raise PassphraseError(
+                f"Cannot read the passphrase file {file}: {exc.strerror}.",
+                key="cli.error.read_file",
+                params={"file": str(file), "why": str(exc.strerror)},
+            ) from None
         passphrase = text.splitlines()[0] if text else ""
     elif os.environ.get(ENV_VAR):
         passphrase = os.environ[ENV_VAR]
@@ -45,7 +58,8 @@ def read_passphrase(file: Path | None, *, confirm: bool = False, prompt: str = "
     else:
         raise PassphraseError(
             f"No passphrase given. Use --passphrase-file FILE, set {ENV_VAR}, "
-            "or run in a terminal to be prompted."
+            "or run in a terminal to be prompted.",
+            key="cli.error.no_passphrase",
         )
     if not passphrase:
         raise PassphraseError("The passphrase is empty.")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast, overload
 
 from fieldapp import __version__
 from fieldapp.core.device import DEVICE_TABLE, LOCAL_STATION, DeviceInfo
+from fieldapp.core.settings import remember_language
 from fieldapp.domain import cases as ops
 from fieldapp.domain import model
 from fieldapp.domain.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
@@ -49,12 +50,21 @@ class CaseError(Exception):
     """A request that cannot be recorded; the message says why (in English).
 
     A refusal of the rules also carries its code and parameters (`refusal`), for the command
-    line and the screens to show in the user's language (`fieldapp.i18n.rules.render`).
+    line and the screens to show in the user's language (`fieldapp.i18n.rules.render`); other
+    errors a catalogue key and its parameters (`key`, `params`; `fieldapp/i18n/cli.py`).
     """
 
-    def __init__(self, message: str, refusal: Refusal | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        refusal: Refusal | None = None,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.refusal = refusal
+        self.key = key
+        self.params = params or {}
 
 
 def refused(found: Refusal) -> CaseError:
@@ -131,7 +141,10 @@ class CaseService:
         """(Re)read this device's identity and membership, and rebuild the replica."""
         device = self.db.table(DEVICE_TABLE).all()
         if not device:
-            raise CaseError("This store has no device identity; create stores with `fieldapp init`.")
+            raise CaseError(
+                "This store has no device identity; create stores with `fieldapp init`.",
+                key="cli.error.no_identity",
+            )
         doc = device[0]
         self.identity = DeviceIdentity.from_doc(doc)
         self.officer = str(doc["officer"])
@@ -185,7 +198,11 @@ class CaseService:
     def _state(self, case_id: str) -> CaseDoc:
         state = self.cases_view().get(case_id)
         if state is None or not state["exists"]:
-            raise CaseError(f"No case {case_id!r} on this device. `fieldapp case list` shows the ids.")
+            raise CaseError(
+                f"No case {case_id!r} on this device. `fieldapp case list` shows the ids.",
+                key="cli.error.no_case",
+                params={"id": case_id},
+            )
         return state
 
     def case(self, case_id: str) -> ShownCase:
@@ -281,7 +298,10 @@ class CaseService:
         state = self._state(case_id)
         fields = dict(fields or {})
         if not (fields or status or assign or note):
-            raise CaseError("Nothing to update: give a field, --status, --assign or --note.")
+            raise CaseError(
+                "Nothing to update: give a field, --status, --assign or --note.",
+                key="cli.error.nothing_to_update",
+            )
         with self.db.transaction():
             if fields:
                 base = {name: field_base(state, name) for name in fields}
@@ -336,7 +356,11 @@ class CaseService:
         """Supervisor: hand a case to an officer's device (点对点交办), optionally with a deadline."""
         state = self._state(case_id)
         if not device_id or self.replica.device(device_id) is None:
-            raise CaseError(f"No device {device_id!r} is known here; choose one of the station's officers.")
+            raise CaseError(
+                f"No device {device_id!r} is known here; choose one of the station's officers.",
+                key="cli.error.no_device",
+                params={"id": device_id},
+            )
         payload: dict[str, Any] = {"assignee": device_id, "base": field_base(state, "assignee")}
         if deadline:
             payload["deadline"] = deadline
@@ -470,10 +494,12 @@ def init_device(
     kdf: KdfParams = DEFAULT_KDF,
     role: str = "officer",
     clock: HybridClock | None = None,
+    language: str | None = None,
 ) -> DeviceInfo:
     """Create this device's encrypted store with a new identity; return its info.
 
-    The device's log starts with its announcement (key, role, officer name).
+    The device's log starts with its announcement (key, role, officer name). `language`, when
+    given, is remembered as the device's interface language (`fieldapp.core.settings`).
     """
     identity = DeviceIdentity.generate()
     db = FieldDB.create(store_dir, passphrase, kdf)
@@ -487,7 +513,10 @@ def init_device(
         }
         with db.transaction():
             db.table(DEVICE_TABLE).insert(doc)
-            CaseService(db, clock).replica.ensure_announced(role, officer)
+            replica = CaseService(db, clock).replica
+            replica.ensure_announced(role, officer)
+            if language is not None:
+                remember_language(replica.local, language)
     finally:
         db.close()
     return DeviceInfo(identity.device_id, officer, created_at)

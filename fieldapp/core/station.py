@@ -162,7 +162,9 @@ def create_station(service: CaseService, name: str) -> Anchor:
     """Make this device the station authority (a supervisor's device)."""
     name = name.strip()
     if not name or len(name) > 64:
-        raise StationError("The station needs a name of 1 to 64 characters, e.g. --name '城关派出所'.")
+        raise StationError(
+            "The station needs a name of 1 to 64 characters, e.g. --name '城关派出所'.", "station_name"
+        )
     require_fresh(service)
     ca, private = StationAuthority.generate(name)
     with service.db.transaction():
@@ -282,13 +284,17 @@ def revoke_device(service: CaseService, device_id: str, reason: str) -> None:
     """Authority only: a station-signed revocation that spreads with sync."""
     ca = authority(service)
     if ca is None:
-        raise StationError("Only the station authority's device can revoke devices.")
+        raise StationError("Only the station authority's device can revoke devices.", "revoke_not_authority")
     reason = reason.strip()
     if not reason:
-        raise StationError("A revocation needs a reason (e.g. 'device lost on patrol').")
+        raise StationError("A revocation needs a reason (e.g. 'device lost on patrol').", "revoke_reason")
     target = service.replica.device(device_id)
     if target is None:
-        raise StationError(f"No device {device_id!r} is known here; `fieldapp device list` shows them.")
+        raise StationError(
+            f"No device {device_id!r} is known here; `fieldapp device list` shows them.",
+            "revoke_unknown_device",
+            {"device": device_id},
+        )
     if device_id == service.identity.device_id:
         raise _refusal("revoke_own_device")
     prefix = device_id + "."

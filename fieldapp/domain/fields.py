@@ -6,14 +6,17 @@ command line show it translated (`fieldapp.i18n.rules.render`).
 
 Two levels. `FIELD_CHECKS` are what the reducer enforces at merge time, on every device: they
 must never refuse what an earlier version accepted and stored, or a store's state would change
-on upgrade. Entry checks (`phone_problem`, `party_problem`) are what a person
+on upgrade. Entry checks (`phone_problem`, `party_problem`, `deadline_problem`) are what a person
 may type now: the merge checks plus what earlier versions did not ask at merge time (a phone
-made of digits). docs/rules.md says which is which.
+made of digits; a deadline that exists on the calendar, not before today and not more than
+`DEADLINE_MAX_DAYS` ahead). docs/rules.md says which is which.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fieldapp.domain import model
@@ -25,6 +28,10 @@ PHONE_MIN, PHONE_MAX = 5, 20
 PHONE_STORED_MAX = 32
 _PHONE = re.compile(r"\+?[0-9]+")
 # Chinese input methods often type full-width digits; the store keeps ASCII ones.
+#: How far ahead a deadline may be typed: two years. A 办理时限 is weeks or months away; a date
+#: further off is a typing slip (2062 for 2026) that would keep a case from ever being overdue.
+DEADLINE_MAX_DAYS = 730
+_DATE_SHAPE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
 
@@ -72,6 +79,43 @@ def deadline(value: Any) -> Refusal | None:
         model.parse_deadline(value if isinstance(value, str) else "?")
     except ValueError:
         return refusal("deadline_invalid")
+    return None
+
+
+def station_today() -> date:
+    """Today's date at the station (China Standard Time, `model.STATION_TZ`), whatever the
+    device's own time zone: the day an entry check compares a typed deadline with."""
+    return datetime.now(model.STATION_TZ).date()
+
+
+def deadline_problem(value: str, today: date | None = None) -> Refusal | None:
+    """A deadline as typed now (empty: none given): YYYY-MM-DD, a day that exists, not before
+    `today` (default: `station_today`) and at most `DEADLINE_MAX_DAYS` after it.
+
+    Only for new input (the intake form, the dialogs, the command line): the reducer keeps
+    `deadline`, which accepts any well-formed date, so a deadline typed offline yesterday that
+    arrives today is still folded (docs/rules.md).
+    """
+    text = value.strip()
+    if not text:
+        return None
+    shape = _DATE_SHAPE.fullmatch(text)
+    if shape is None:
+        return refusal("deadline_invalid")
+    year, month, day = (int(part) for part in shape.groups())
+    if not 1 <= month <= 12:
+        return refusal("deadline_no_month", date=text, month=month)
+    days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+    if not 1 <= day <= days:
+        return refusal("deadline_no_day", date=text, day=day, days=days)
+    if deadline(text) is not None:  # year 0000
+        return refusal("deadline_invalid")
+    today = today or station_today()
+    if text < today.isoformat():
+        return refusal("deadline_past", date=text, today=today.isoformat())
+    latest = (today + timedelta(days=DEADLINE_MAX_DAYS)).isoformat()
+    if text > latest:
+        return refusal("deadline_too_far", date=text, latest=latest)
     return None
 
 

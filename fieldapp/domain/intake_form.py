@@ -11,7 +11,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fieldapp.domain import fields, model
@@ -73,7 +73,7 @@ class Problem:
 
     field: str
     key: str
-    params: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     index: int | None = None
 
 
@@ -88,8 +88,9 @@ def _text_problem(
     return Problem(name, "intake.error.too_long", {"limit": limit}, index)
 
 
-def validate(values: IntakeValues) -> list[Problem]:
-    """What must be fixed before the intake can be saved, in the order of the form.
+def validate(values: IntakeValues, today: date | None = None) -> list[Problem]:
+    """What must be fixed before the intake can be saved, in the order of the form (`today`: the
+    station's date a deadline may not be before, default `fields.station_today`).
 
     The checks are the shared ones (`fieldapp.domain.fields`, as the command line and the
     reducer use them); the form says them in its own words, next to the field.
@@ -124,8 +125,14 @@ def validate(values: IntakeValues) -> list[Problem]:
         )
     if values.risk is None:
         problems.append(Problem("risk", "intake.error.risk_required"))
-    if values.deadline.strip() and fields.deadline(values.deadline.strip()):
-        problems.append(Problem("deadline", "intake.error.deadline"))
+    deadline = fields.deadline_problem(values.deadline, today)
+    if deadline is not None:  # a malformed one as the form always said it; the others by their rule
+        key = (
+            "intake.error.deadline"
+            if deadline.code == "deadline_invalid"
+            else f"rule.{deadline.code}.sentence"
+        )
+        problems.append(Problem("deadline", key, deadline.params))
     return [p for p in problems if p is not None]
 
 

@@ -37,6 +37,11 @@ DOMAIN_CODES: dict[str, tuple[str, ...]] = {
     "flags_invalid": (),
     "deadline_invalid": (),
     "deadline_supervisor_only": (),
+    # entry checks of a typed deadline (fields.deadline_problem; never returned by a reducer)
+    "deadline_no_month": ("date", "month"),
+    "deadline_no_day": ("date", "day", "days"),
+    "deadline_past": ("date", "today"),
+    "deadline_too_far": ("date", "latest"),
     # status changes
     "status_not_allowed": ("from", "to"),
     "tier_raise_needs_escalation": (),

@@ -74,6 +74,23 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "the deadline is not a date like 2026-12-31 (year-month-day)",
         "办理时限须为 2026-12-31 这样的日期",
     ),
+    "rule.deadline_no_month": (
+        "{date} is not a date: there is no month {month} (months run 01 to 12); write it as "
+        "year-month-day, e.g. 2026-12-31",
+        "{date} 不是有效日期：没有 {month} 月（月份为 01 至 12）；请按 年-月-日 填写，如 2026-12-31",
+    ),
+    "rule.deadline_no_day": (
+        "{date} is not a date: that month has {days} days, so there is no day {day}",
+        "{date} 不是有效日期：该月只有 {days} 天，没有 {day} 日",
+    ),
+    "rule.deadline_past": (
+        "the deadline {date} is before today ({today}): give today's date or a later one",
+        "办理时限 {date} 早于今天（{today}）：请填写今天或以后的日期",
+    ),
+    "rule.deadline_too_far": (
+        "the deadline {date} is more than two years ahead: give a date up to {latest}",
+        "办理时限 {date} 超过两年：请填写不晚于 {latest} 的日期",
+    ),
     "rule.deadline_supervisor_only": (
         "only a supervisor may change the deadline",
         "只有所长可以更改办理时限",
@@ -221,6 +238,13 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "a rule of a newer version of fieldapp ({code}); update the app to read it",
         "较新版本 fieldapp 的规则（{code}）；请更新本应用后查看",
     ),
+}
+
+#: The entry checks' refusals said alone, beside a field of a form or a dialog: as sentences.
+ENTRY_CODES = ("deadline_no_month", "deadline_no_day", "deadline_past", "deadline_too_far")
+_STRINGS |= {
+    f"rule.{code}.sentence": (_STRINGS[f"rule.{code}"][0] + ".", _STRINGS[f"rule.{code}"][1] + "。")
+    for code in ENTRY_CODES
 }
 
 EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.settings import remember_language, remembered_language
 from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
@@ -91,6 +92,9 @@ class FieldApp(App[None]):
         # low-powered and on battery; a screen is drawn once, at once. TEXTUAL_ANIMATIONS overrides.
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"
+        #: A language was chosen here (--lang or F2): remembered for the device once unlocked;
+        #: otherwise the device's remembered choice is taken on unlock (`fieldapp.core.settings`).
+        self._language_chosen = lang is not None
         self.set_reactive(FieldApp.language, i18n.normalise_language(lang or i18n.detect_language()))
         i18n.set_language(self.language)
         self.title = i18n.t("app.title")
@@ -129,6 +133,8 @@ class FieldApp(App[None]):
         i18n.set_language(language)
         self.title = i18n.t("app.title")
         translate_bindings(self)
+        if self.service is not None and self._language_chosen:
+            remember_language(self.service.replica.local, language)
 
     def on_unlock_screen_unlocked(self, message: UnlockScreen.Unlocked) -> None:
         """Keep the opened store and show the caseload."""
@@ -138,6 +144,12 @@ class FieldApp(App[None]):
             self.service = CaseService(message.db)
         except CaseError:
             self.service = None
+        if self.service is not None:
+            remembered = remembered_language(self.service.replica.local)
+            if self._language_chosen:
+                remember_language(self.service.replica.local, self.language)
+            elif remembered is not None:
+                self.language = remembered
         self._last_input = self._clock()
         # Screens pushed over home (a case, the sync screen) go with the unlock screen.
         self.switch_screen(HomeScreen(message.db))
@@ -262,7 +274,8 @@ class FieldApp(App[None]):
         self.push_screen(SupervisorScreen(service, then=then, tab=tab))
 
     def action_switch_language(self) -> None:
-        """Cycle to the next UI language."""
+        """Cycle to the next UI language (remembered as this device's choice)."""
+        self._language_chosen = True
         self.language = i18n.next_language(self.language)
 
     def action_command_palette(self) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.core.station import DeviceRow, ForkRow, StationError, device_rows, revoke_device, settle_fork
-from fieldapp.domain import model
+from fieldapp.domain import fields, model
 from fieldapp.domain.documents import CaseDoc, PublicCase, ShownCase
 from fieldapp.domain.forks import SIDES
 from fieldapp.domain.review import escalated_by
@@ -41,11 +41,16 @@ def _name(service: CaseService, device_id: str | None) -> str:
 
 
 def _deadline_problem(text: str, key: str) -> Problem | None:
-    try:
-        model.parse_deadline(text)
-    except ValueError:
+    """A typed deadline's problem (`fields.deadline_problem`): a malformed one said with `key`,
+    a nonexistent, past or far-off one by its rule."""
+    if not text.strip():
         return (key, {})
-    return None
+    found = fields.deadline_problem(text)
+    if found is None:
+        return None
+    return (
+        (key, {}) if found.code == "deadline_invalid" else (f"rule.{found.code}.sentence", dict(found.params))
+    )
 
 
 class AssignDialog(CaseDialog[PublicCase, ShownCase]):
