@@ -304,3 +304,105 @@ def test_the_command_palette_offers_the_main_actions_in_the_ui_language(store_di
             assert isinstance(app.screen, CaseloadScreen)
 
     asyncio.run(main())
+
+
+#: A summary of 50 cells (CJK: 2 each): cut at the old fixed width of 36, whole at 120 wide.
+LONG_SUMMARY = "两户因田界石移位发生争执双方互不相让村委会多次协调"
+
+
+def _store_with_due_cases(store_dir: Path, count: int) -> list[str]:
+    """`count` of my cases, each past its deadline (one due row each); returns their summaries."""
+    init_device(store_dir, PASSPHRASE, "王小明", FAST_KDF)
+    service = CaseService.open(store_dir, PASSPHRASE)
+    summaries = [f"{n:02d}{LONG_SUMMARY}" for n in range(count)]
+    try:
+        for summary in summaries:  # the service takes a past deadline (only typed ones are refused)
+            service.new_case("东岭村", "land", "yellow", summary, deadline="2026-01-05")
+    finally:
+        service.close()
+    return summaries
+
+
+async def _unlock(app: FieldApp, pilot: Any) -> None:
+    app.screen.query_one("#passphrase").focus()
+    await pilot.press(*PASSPHRASE, "enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_home_shows_every_due_row_and_whole_summaries_at_120x36(store_dir: Path, lang: str) -> None:
+    summaries = _store_with_due_cases(store_dir, 11)
+
+    async def main() -> None:
+        app = FieldApp(store_dir, lang=lang)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await _unlock(app, pilot)
+            assert isinstance(app.screen, HomeScreen)
+            due = app.screen.query_one("#due", DataTable)
+            mine = app.screen.query_one("#mine", DataTable)
+            assert due.row_count == 11 and mine.row_count == 11
+            # Every due row on screen (header + 11 lines, nothing to scroll), "My cases" below.
+            assert due.region.height == 12 and due.max_scroll_y == 0
+            assert mine.region.y >= due.region.bottom and mine.region.bottom <= app.screen.size.height
+            shown = {
+                line for table in (due, mine) for line in (table.render_line(y).text for y in range(1, 12))
+            }
+            for summary in summaries:  # each whole, in both tables, not ended with "…"
+                assert sum(summary in line for line in shown) == 2, summary
+            await pilot.press("f2")  # the other language: still whole
+            await pilot.pause()
+            assert any(summaries[0] in due.render_line(y).text for y in range(1, 12))
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_home_summary_takes_the_width_left_at_80_columns(store_dir: Path, lang: str) -> None:
+    _store_with_due_cases(store_dir, 11)
+
+    async def main() -> None:
+        app = FieldApp(store_dir, lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _unlock(app, pilot)
+            for table in app.screen.query(DataTable):
+                line = table.render_line(1).text  # the first row: ends with the summary cut to fit
+                assert cell_len(line) <= 80
+                assert "…" in line or LONG_SUMMARY in line
+                # The row fills the width (the summary takes what the other columns leave).
+                assert cell_len(line.rstrip()) > 80 - 12, line
+            due = app.screen.query_one("#due", DataTable)
+            mine = app.screen.query_one("#mine", DataTable)
+            # Not enough room for both: the due list takes most, "My cases" keeps a few rows.
+            assert due.region.height > 8 and mine.region.height >= 4
+            assert mine.region.bottom <= app.screen.size.height - 1  # the footer stays
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_unlock_shows_the_passphrase_of_a_demo_store_only(tmp_path: Path, lang: str) -> None:
+    from fieldapp.core.demo import DEMO_PASSPHRASE, build_demo_store
+
+    demo_dir, _ = build_demo_store(tmp_path / "demo")
+    real_dir = tmp_path / "real"
+    init_device(real_dir, DEMO_PASSPHRASE, "王小明", FAST_KDF)  # even with the same passphrase
+
+    async def hint(store: Path) -> str | None:
+        app = FieldApp(store, lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            line = app.screen.query_one("#unlock-demo", Static)
+            return str(line.render()) if line.display and line.region.height else None
+
+    async def main() -> None:
+        shown = await hint(demo_dir)
+        assert shown is not None and DEMO_PASSPHRASE in shown
+        assert shown == i18n.Translator(lang).t("unlock.demo", passphrase=DEMO_PASSPHRASE)
+        assert await hint(real_dir) is None
+
+    asyncio.run(main())

@@ -24,6 +24,10 @@ from sync.hlc import HybridClock
 DEMO_PASSPHRASE = "demo-station"
 DEMO_OFFICER = "林所长（演示）"
 DEMO_STATION = "东岭派出所（演示）"
+#: A file in a demo store's folder, written only by `build_demo_store`: the unlock screen,
+#: which cannot read the encrypted `local` table before the store is open, shows the demo
+#: passphrase when it is there. It holds no secret (the passphrase is the constant above).
+DEMO_MARKER = "demo-store"
 _HELPER_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)  # throwaway stores only
 _DAY_MS = 86_400_000
 
@@ -114,6 +118,7 @@ def _build_station(work: Path, store_dir: Path) -> None:
         # A real station: the supervisor's device is its authority and certifies each officer,
         # so roles, revocation and LAN sync work in the demo as at a station.
         create_station(station, DEMO_STATION)
+        station.db.keyed("local").put("demo", {"demo": True})  # this device's own settings (never synced)
         for village, area in zip(
             VILLAGES, ["第一警务区", "第一警务区", "第二警务区", "第二警务区", "第三警务区"], strict=True
         ):
@@ -202,6 +207,11 @@ def _showcase(station: CaseService, officers: list[CaseService], wall: _Wall) ->
     )
 
 
+def is_demo_store(store_dir: Path) -> bool:
+    """True for a store `build_demo_store` made (its marker file is there)."""
+    return (Path(store_dir) / DEMO_MARKER).is_file()
+
+
 def build_demo_store(store_dir: Path | None = None) -> tuple[Path, str]:
     """Create a demo station store (in a new temporary folder unless given); return it and its passphrase."""
     if store_dir is None:
@@ -209,6 +219,7 @@ def build_demo_store(store_dir: Path | None = None) -> tuple[Path, str]:
     work = Path(tempfile.mkdtemp(prefix="fieldapp-demo-devices-"))
     try:
         _build_station(work, store_dir)
+        (store_dir / DEMO_MARKER).write_text("fieldapp demo store: generated people only\n", encoding="utf-8")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return store_dir, DEMO_PASSPHRASE

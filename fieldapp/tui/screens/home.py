@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, TypedDict
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -24,7 +25,8 @@ from fieldapp.domain.documents import CaseDoc, PublicCase
 from fieldapp.domain.model import followup_pending, is_overdue
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
-from fieldapp.tui.case_rows import COLUMNS, SUMMARY_WIDTH, case_cells, risk_cell
+from fieldapp.tui.case_rows import COLUMNS, VILLAGE_MAX_WIDTH, case_cells, risk_cell
+from fieldapp.tui.column_fit import cell_width, fill_width, natural_widths
 from storage import FieldDB
 from sync.session import sync_status
 
@@ -32,6 +34,11 @@ from sync.session import sync_status
 MAX_ROWS = 200
 RISKS = ("red", "orange", "yellow")
 OPEN = frozenset({"open", "in_progress", "escalated", "referred"})
+#: Lines of the screen outside the two tables: the header, sync and risk lines, the two
+#: section titles with the blank line above each, the footer (app.tcss, "Home").
+CHROME_LINES = 8
+#: Narrowest summary column (cells); a narrower screen ends the summary with "…".
+SUMMARY_MIN_WIDTH = 4
 
 
 class HomeFigures(TypedDict):
@@ -87,6 +94,20 @@ def home_figures(view: Mapping[str, CaseDoc], me: str, today: str) -> HomeFigure
     mine.sort(key=lambda c: (risk_rank.get(c["risk"], 9), c.get("deadline") or "9999", c["id"]))
     due.sort(key=lambda item: (item[1], risk_rank.get(item[2]["risk"], 9)))
     return {"mine": mine, "due": due, "by_risk": by_risk, "total": total}
+
+
+def due_height(room: int, due_rows: int, mine_rows: int) -> int:
+    """Lines (header included) the due table takes of the `room` lines both tables share.
+
+    All due rows when they fit beside all of "My cases"; else "My cases" keeps its header and
+    up to a third of the room (at least 3 rows) and the due list takes the rest.
+    """
+    due_need = due_rows + 1
+    mine_need = mine_rows + 1 if mine_rows else 0
+    if due_need + mine_need <= room:
+        return due_need
+    mine_keep = min(mine_need, max(4, room // 3))
+    return max(2, min(due_need, room - mine_keep))
 
 
 class HomeScreen(Screen[None]):
@@ -149,6 +170,12 @@ class HomeScreen(Screen[None]):
         table = self.query_one("#due" if self._figures["due"] else "#mine", DataTable)
         table.focus()
 
+    def on_resize(self, _event: events.Resize) -> None:
+        """Column widths and table heights follow the terminal's size."""
+        self._fill_due()
+        self._fill_mine()
+        self._share_height()
+
     def on_screen_resume(self) -> None:
         """Back from a case, an intake or a sync: show the store as it is now."""
         if not self._resumed:  # the first resume is the first showing: loaded just now
@@ -181,6 +208,7 @@ class HomeScreen(Screen[None]):
         empty = self.query_one("#empty-state", Static)
         empty.update(t("caseload.empty"))
         empty.display = figures["total"] == 0
+        self._share_height()
         translate_bindings(self)
 
     def _sync_line(self) -> str:
@@ -198,34 +226,59 @@ class HomeScreen(Screen[None]):
     def app_service(self) -> Any:
         return getattr(self.app, "service", None)
 
-    def _fill_due(self) -> None:
-        table = self.query_one("#due", DataTable)
+    def _share_height(self) -> None:
+        """Give the due list every row it has when both tables fit, else share the height."""
+        room = self.app.size.height - CHROME_LINES
+        shown = lambda rows: min(len(rows), MAX_ROWS)  # noqa: E731
+        height = due_height(room, shown(self._figures["due"]), shown(self._figures["mine"]))
+        self.query_one("#due", DataTable).styles.height = height
+
+    def _fit(self, table: DataTable[Any], keys: list[str], labels: list[str], rows: list[list[Text]]) -> None:
+        """Columns as wide as their widest cell; the summary takes what the others leave."""
+        widths = natural_widths(labels, rows)
+        village = keys.index("village")
+        widths[village] = min(widths[village], max(VILLAGE_MAX_WIDTH, cell_width(labels[village])))
+        room = self.app.size.width - table.styles.scrollbar_size_vertical
+        widths = fill_width(widths, keys.index("summary"), room, table.cell_padding, SUMMARY_MIN_WIDTH)
         table.clear(columns=True)
-        table.add_column(t("column.risk"), key="risk")
-        table.add_column(t("column.village"), key="village")
-        table.add_column(t("home.column_due"), key="due")
-        table.add_column(t("column.summary"), key="summary", width=SUMMARY_WIDTH)
-        for what, when, case in self._figures["due"][:MAX_ROWS]:
-            label = t(f"home.due_{what}", date=when)
-            style = "bold" if when < (self._today or date.today().isoformat()) else ""
-            table.add_row(
-                risk_cell(case["risk"]),
-                Text(case["village"], no_wrap=True),
-                Text(label, style=style, no_wrap=True),
-                Text(case["summary"], no_wrap=True, overflow="ellipsis"),
-                key=f"{case['id']}|{what}|{when}",
+        for key, label, width in zip(keys, labels, widths, strict=True):
+            table.add_column(label, key=key, width=width)
+
+    def _fill(
+        self, table: DataTable[Any], keys: list[str], labels: list[str], rows: list[tuple[str, list[Text]]]
+    ) -> None:
+        cursor = table.cursor_row
+        self._fit(table, keys, labels, [cells for _key, cells in rows])
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+        table.display = bool(rows)
+
+    def _fill_due(self) -> None:
+        today = self._today or date.today().isoformat()
+        rows = [
+            (
+                f"{case['id']}|{what}|{when}",
+                [
+                    risk_cell(case["risk"]),
+                    Text(case["village"], no_wrap=True, overflow="ellipsis"),
+                    Text(
+                        t(f"home.due_{what}", date=when), style="bold" if when < today else "", no_wrap=True
+                    ),
+                    Text(case["summary"], no_wrap=True, overflow="ellipsis"),
+                ],
             )
-        table.display = bool(self._figures["due"])
+            for what, when, case in self._figures["due"][:MAX_ROWS]
+        ]
+        keys = ["risk", "village", "due", "summary"]
+        labels = [t("column.risk"), t("column.village"), t("home.column_due"), t("column.summary")]
+        self._fill(self.query_one("#due", DataTable), keys, labels, rows)
 
     def _fill_mine(self) -> None:
-        table = self.query_one("#mine", DataTable)
-        table.clear(columns=True)
-        for column in COLUMNS:
-            width = SUMMARY_WIDTH if column == "summary" else None
-            table.add_column(t(f"column.{column}"), key=column, width=width)
-        for case in self._figures["mine"][:MAX_ROWS]:
-            table.add_row(*case_cells(public(case)), key=case["id"])
-        table.display = bool(self._figures["mine"])
+        rows = [(case["id"], case_cells(public(case))) for case in self._figures["mine"][:MAX_ROWS]]
+        labels = [t(f"column.{column}") for column in COLUMNS]
+        self._fill(self.query_one("#mine", DataTable), list(COLUMNS), labels, rows)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row opens its case."""

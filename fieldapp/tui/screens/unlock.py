@@ -15,6 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
+from fieldapp.core.demo import DEMO_PASSPHRASE, is_demo_store
 from fieldapp.i18n import error_message, t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.throttle import UnlockThrottle
@@ -67,6 +68,7 @@ class UnlockScreen(Screen[None]):
                 yield Button(variant="primary", id="unlock")
             yield Static(id="unlock-error")
             yield Static(id="unlock-store")
+            yield Static(id="unlock-demo")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -79,6 +81,9 @@ class UnlockScreen(Screen[None]):
         self.query_one("#passphrase", Input).placeholder = t("unlock.placeholder")
         self.query_one("#unlock", Button).label = t("unlock.button")
         self.query_one("#unlock-store", Static).update(t("unlock.store", path=str(self.store_dir)))
+        demo = self.query_one("#unlock-demo", Static)
+        demo.display = is_demo_store(self.store_dir)  # only a store `fieldapp demo` built
+        demo.update(t("unlock.demo", passphrase=DEMO_PASSPHRASE) if demo.display else "")
         self._show_error()
         translate_bindings(self)
 
