@@ -156,6 +156,7 @@ def test_ops_export_and_import_converge_and_reimport_is_all_duplicates(tmp_path:
     case = ok_json(
         "case", "new", "--store", officer,
         "--village", "测试村", "--category", "irrigation", "--risk", "red", "--summary", "争抢灌溉用水",
+        "--party", "测试甲",
     )  # fmt: skip
 
     out = tmp_path / "officer.ops"
@@ -188,6 +189,7 @@ def test_refusals_exit_1_with_the_reason_on_stderr_and_nothing_on_stdout(tmp_pat
     case = ok_json(
         "case", "new", "--store", store,
         "--village", "测试村", "--category", "family", "--risk", "yellow", "--summary", "家庭纠纷",
+        "--party", "测试甲",
     )  # fmt: skip
 
     refused = fieldapp(

@@ -95,7 +95,7 @@ def test_case_show_lists_outcome_closure_follow_ups_and_history_in_chinese(
 def _new_case(store: Path, *extra: str, env: dict[str, str] | None = None) -> Any:
     return run(
         "case", "new", "--store", store, "--village", "东岭村", "--category", "land", "--risk", "yellow",
-        "--summary", "田界纠纷", *extra, env=env,
+        "--summary", "田界纠纷", "--party", "张某某", *extra, env=env,
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseService, init_device
+from fieldapp.domain import model
 from fieldapp.domain.fields import station_today
 from fieldapp.domain.intake_form import (
     DRAFT_KEY,
@@ -194,6 +195,7 @@ def test_the_domain_refusal_is_shown_in_the_general_line(
         monkeypatch.setattr(app.service, "new_case", _refuse)
         await type_into(pilot, screen.query_one("#village", Input), "东岭村")
         await choose(pilot, screen.query_one("#category", Select), "land")
+        await type_into(pilot, rows(screen)[0].query_one(".party-name", Input), "张某某")
         await choose(pilot, screen.query_one("#risk", Select), "red")
         await type_into(pilot, screen.query_one("#summary", TextArea), "田界纠纷")
         await pilot.press("ctrl+s")
@@ -454,3 +456,95 @@ def test_villages_are_offered_most_used_first() -> None:
     ]
     assert known_villages(cases) == ["B", "A"]
     assert matching_villages(["西河村", "东河村", "河口"], "河") == ["河口", "西河村", "东河村"]
+
+
+def test_tab_goes_through_the_party_rows_before_the_add_party_button(enrolled: Path) -> None:
+    """The form is walked top to bottom: source, the row's name, phone, role, remove, then "Add party"."""
+    walked: list[str] = []
+
+    async def scenario(app: FieldApp, pilot: Pilot[None], screen: IntakeScreen) -> None:
+        screen.query_one("#source", Select).focus()
+        for _ in range(6):
+            await pilot.press("tab")
+            focused = app.focused
+            assert focused is not None
+            walked.append(focused.id or next(c for c in focused.classes if c.startswith("party-")))
+
+    run_intake(enrolled, scenario)
+    assert walked[:6] == ["party-name", "party-phone", "party-role", "party-remove", "add-party", "summary"]
+
+
+def test_typing_after_a_focus_adds_to_the_text_instead_of_replacing_it(enrolled: Path) -> None:
+    async def scenario(app: FieldApp, pilot: Pilot[None], screen: IntakeScreen) -> None:
+        village = screen.query_one("#village", Input)
+        village.value = "东岭"
+        name = rows(screen)[0].query_one(".party-name", Input)
+        name.value = "张某"
+        deadline = screen.query_one("#deadline", Input)
+        deadline.value = "2026-12-3"
+        screen.query_one("#category", Select).focus()
+        await pilot.press("shift+tab", "村")  # back into the village, as an officer would
+        assert app.focused is village and village.value == "东岭村"
+        screen.query_one("#source", Select).focus()
+        await pilot.press("tab", "某")
+        assert app.focused is name and name.value == "张某某"
+        screen.query_one("#flag-" + model.FLAGS[-1], Checkbox).focus()
+        await pilot.press("tab", "1")
+        assert app.focused is deadline and deadline.value == "2026-12-31"
+
+    run_intake(enrolled, scenario)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_dispute_without_a_party_or_with_a_three_character_summary_is_not_saved(
+    enrolled: Path, lang: str
+) -> None:
+    said: dict[str, str] = {}
+
+    async def scenario(app: FieldApp, pilot: Pilot[None], screen: IntakeScreen) -> None:
+        await type_into(pilot, screen.query_one("#village", Input), "东岭村")
+        await choose(pilot, screen.query_one("#category", Select), "land")
+        await choose(pilot, screen.query_one("#risk", Select), "yellow")
+        await type_into(pilot, screen.query_one("#summary", TextArea), "abc")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        said["parties"], said["summary"] = error_of(screen, "parties"), error_of(screen, "summary")
+        assert case_count(app) == 0
+        assert app.focused is rows(screen)[0].query_one(".party-name")  # the first thing to fix
+        await type_into(pilot, rows(screen)[0].query_one(".party-name", Input), "张某某")
+        await type_into(pilot, screen.query_one("#summary", TextArea), "de")
+        await pilot.pause()
+        assert error_of(screen, "parties") == error_of(screen, "summary") == ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert case_count(app) == 1
+
+    results = run_intake(enrolled, scenario, lang)
+    assert len(results) == 1 and results[0] is not None
+    if lang == "en":
+        assert said["parties"] == (
+            "a dispute needs at least one party (only a safety hazard may have none): add one with ctrl+n."
+        )
+        assert (
+            said["summary"] == "the summary needs at least 4 characters: say what happened and between whom."
+        )
+    else:
+        assert said["parties"] == "纠纷须至少填写一名当事人（只有安全隐患可以不填）：按 ctrl+n 添加。"
+        assert said["summary"] == "情况摘要至少 4 个字：请写明发生了什么、在谁之间。"
+
+
+def test_a_safety_hazard_is_saved_without_a_party(enrolled: Path) -> None:
+    async def scenario(app: FieldApp, pilot: Pilot[None], screen: IntakeScreen) -> None:
+        await type_into(pilot, screen.query_one("#village", Input), "东岭村")
+        await choose(pilot, screen.query_one("#category", Select), "hazard")
+        await choose(pilot, screen.query_one("#risk", Select), "orange")
+        await type_into(pilot, screen.query_one("#summary", TextArea), "村口桥栏杆断裂")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert case_count(app) == 1
+
+    results = run_intake(enrolled, scenario)
+    [case_id] = results
+    assert case_id is not None
+    case = with_service(enrolled, lambda s: s.case(case_id))
+    assert case["category"] == "hazard" and case["parties"] == []

@@ -19,7 +19,14 @@ from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.core.settings import device_language, remember_language
 from fieldapp.domain import model
 from fieldapp.domain.documents import ShownCase
-from fieldapp.domain.fields import deadline_problem, normalise_phone, party_problem, station_today
+from fieldapp.domain.fields import (
+    deadline_problem,
+    normalise_phone,
+    parties_problem,
+    party_problem,
+    station_today,
+    summary_problem,
+)
 from fieldapp.i18n import Translator, detect_language
 from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.bundle import bilingual
@@ -168,6 +175,10 @@ def _deadline(text: str) -> str:
 def cmd_case_new(args: argparse.Namespace) -> int:
     """Record an intake."""
     parties = [_party(p) for p in args.party]  # checked before the store is opened
+    # As the intake form checks them (`fields.summary_problem`, `fields.parties_problem`).
+    problem = summary_problem(args.summary) or parties_problem(args.category, parties)
+    if problem is not None:
+        raise CaseError(render(problem.code, problem.params, "en"), problem)
     deadline = _deadline(args.deadline) if args.deadline else None
     with service_for(args) as service:
         case = service.new_case(

@@ -6,10 +6,11 @@ command line show it translated (`fieldapp.i18n.rules.render`).
 
 Two levels. `FIELD_CHECKS` are what the reducer enforces at merge time, on every device: they
 must never refuse what an earlier version accepted and stored, or a store's state would change
-on upgrade. Entry checks (`phone_problem`, `party_problem`, `deadline_problem`) are what a person
-may type now: the merge checks plus what earlier versions did not ask at merge time (a phone
-made of digits; a deadline that exists on the calendar, not before today and not more than
-`DEADLINE_MAX_DAYS` ahead). docs/rules.md says which is which.
+on upgrade. Entry checks (`phone_problem`, `party_problem`, `deadline_problem`, `summary_problem`,
+`parties_problem`) are what a person may type now: the merge checks plus what earlier versions
+did not ask at merge time (a phone made of digits; a deadline that exists on the calendar, not
+before today and not more than `DEADLINE_MAX_DAYS` ahead; a summary of at least `SUMMARY_MIN`
+characters; at least one party unless the case is a hazard). docs/rules.md says which is which.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ _PHONE = re.compile(r"\+?[0-9]+")
 #: How far ahead a deadline may be typed: two years. A 办理时限 is weeks or months away; a date
 #: further off is a typing slip (2062 for 2026) that would keep a case from ever being overdue.
 DEADLINE_MAX_DAYS = 730
+#: The shortest summary a person may type: four characters, as in 田界纠纷 or 欠款纠纷, the
+#: shortest usual summary; fewer (`abc`, `纠纷`) is a slip or says nothing of what happened.
+SUMMARY_MIN = 4
+#: The category that may be recorded without a party: a safety hazard (安全隐患) is a thing, not
+#: a dispute between people (/work/shared/DOMAIN.md, intake).
+NO_PARTY_CATEGORY = "hazard"
 _DATE_SHAPE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
@@ -69,6 +76,24 @@ def party_problem(name: str, phone: str, role: str = "party") -> Refusal | None:
         or phone_problem(phone)
         or choice(role, "party_role", model.PARTY_ROLES)
     )
+
+
+def summary_problem(value: str) -> Refusal | None:
+    """A summary as typed: not blank, at least `SUMMARY_MIN` and at most `model.MAX_TEXT`
+    characters (after trimming). The reducer keeps `text` (any non-blank text), as before."""
+    summary = value.strip()
+    found = text(summary, "summary", model.MAX_TEXT, required=True)
+    if found is None and len(summary) < SUMMARY_MIN:
+        return refusal("summary_too_short", min=SUMMARY_MIN)
+    return found
+
+
+def parties_problem(category: str | None, parties: list[Any] | tuple[Any, ...]) -> Refusal | None:
+    """Parties as typed for a new case: at least one, unless the category is `NO_PARTY_CATEGORY`
+    (a hazard). The reducer keeps `parties` (an empty list is taken), as before."""
+    if not parties and category != NO_PARTY_CATEGORY:
+        return refusal("parties_required")
+    return None
 
 
 def deadline(value: Any) -> Refusal | None:

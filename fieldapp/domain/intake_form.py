@@ -114,10 +114,17 @@ def validate(values: IntakeValues, today: date | None = None) -> list[Problem]:
         phone = fields.phone_problem(party.phone)
         if phone is not None:
             problems.append(Problem("party_phone", "intake.error.phone", phone.params, index))
+    if values.category is not None and not filled:
+        found = fields.parties_problem(values.category, [])
+        if found is not None:  # a dispute without a party: only a hazard may have none
+            problems.append(Problem("parties", f"rule.{found.code}.sentence", found.params))
     summary = values.summary.strip()
+    short = fields.summary_problem(summary)
     if not summary:
         problems.append(Problem("summary", "intake.error.summary_required"))
-    elif fields.text(summary, "summary", model.MAX_TEXT, required=True):
+    elif short is not None and short.code == "summary_too_short":
+        problems.append(Problem("summary", f"rule.{short.code}.sentence", short.params))
+    elif short is not None:
         problems.append(
             Problem(
                 "summary", "intake.error.summary_too_long", {"count": len(summary), "limit": model.MAX_TEXT}

@@ -42,6 +42,9 @@ DOMAIN_CODES: dict[str, tuple[str, ...]] = {
     "deadline_no_day": ("date", "day", "days"),
     "deadline_past": ("date", "today"),
     "deadline_too_far": ("date", "latest"),
+    # entry checks of a new case's summary and parties (fields.summary_problem, parties_problem)
+    "summary_too_short": ("min",),
+    "parties_required": (),
     # status changes
     "status_not_allowed": ("from", "to"),
     "tier_raise_needs_escalation": (),

@@ -91,6 +91,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "the deadline {date} is more than two years ahead: give a date up to {latest}",
         "办理时限 {date} 超过两年：请填写不晚于 {latest} 的日期",
     ),
+    "rule.summary_too_short": (
+        "the summary needs at least {min} characters: say what happened and between whom",
+        "情况摘要至少 {min} 个字：请写明发生了什么、在谁之间",
+    ),
+    "rule.parties_required": (
+        "a dispute needs at least one party (only a safety hazard may have none): give --party NAME[:PHONE]",
+        "纠纷须至少填写一名当事人（只有安全隐患可以不填）：请用 --party 姓名[:电话] 填写",
+    ),
     "rule.deadline_supervisor_only": (
         "only a supervisor may change the deadline",
         "只有所长可以更改办理时限",
@@ -241,11 +249,22 @@ _STRINGS: dict[str, tuple[str, str]] = {
 }
 
 #: The entry checks' refusals said alone, beside a field of a form or a dialog: as sentences.
-ENTRY_CODES = ("deadline_no_month", "deadline_no_day", "deadline_past", "deadline_too_far")
+ENTRY_CODES = (
+    "deadline_no_month",
+    "deadline_no_day",
+    "deadline_past",
+    "deadline_too_far",
+    "summary_too_short",
+)
 _STRINGS |= {
     f"rule.{code}.sentence": (_STRINGS[f"rule.{code}"][0] + ".", _STRINGS[f"rule.{code}"][1] + "。")
     for code in ENTRY_CODES
 }
+# The form adds a party with a key, not with the command line's --party.
+_STRINGS["rule.parties_required.sentence"] = (
+    "a dispute needs at least one party (only a safety hazard may have none): add one with ctrl+n.",
+    "纠纷须至少填写一名当事人（只有安全隐患可以不填）：按 ctrl+n 添加。",
+)
 
 EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}
 ZH: dict[str, str] = {key: zh for key, (_, zh) in _STRINGS.items()}

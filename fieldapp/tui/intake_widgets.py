@@ -40,8 +40,11 @@ class PartyRow(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="party-line"):
-            yield Input(self._party.name, max_length=model.MAX_SHORT, classes="party-name")
-            yield Input(self._party.phone, classes="party-phone")
+            # Typing after a focus adds where the cursor is, never replaces what is there.
+            yield Input(
+                self._party.name, max_length=model.MAX_SHORT, select_on_focus=False, classes="party-name"
+            )
+            yield Input(self._party.phone, select_on_focus=False, classes="party-phone")
             yield Select(
                 choice_options("intake.role", model.PARTY_ROLES),
                 value=self._party.role,

@@ -101,16 +101,18 @@ class IntakeScreen(Screen[str | None]):
                     v.village,
                     id="village",
                     max_length=model.MAX_SHORT,
+                    select_on_focus=False,
                     suggester=SuggestFromList(self._villages, case_sensitive=False),
                 )
             yield Static(id="village-hint", classes="field-hint")
             yield Static(id="village-error", classes="field-error")
             yield from self._choice("category", v.category)
             yield from self._choice("source", v.source)
-            with Horizontal(classes="intake-field"):
+            with Horizontal(classes="intake-field"):  # Tab goes through the rows, then "Add party"
                 yield Label(id="label-parties", classes="intake-label")
-                yield Button(id="add-party")
-            yield Vertical(*(PartyRow(p) for p in v.parties), id="party-rows")
+                with Vertical(id="party-column"):
+                    yield Vertical(*(PartyRow(p) for p in v.parties), id="party-rows")
+                    yield Button(id="add-party")
             yield Static(id="parties-error", classes="field-error")
             with Horizontal(classes="intake-field"):
                 yield Label(id="label-summary", classes="intake-label")
@@ -124,7 +126,7 @@ class IntakeScreen(Screen[str | None]):
                         yield Checkbox(value=flag in v.flags, id=f"flag-{flag}")
             with Horizontal(classes="intake-field"):
                 yield Label(id="label-deadline", classes="intake-label")
-                yield Input(v.deadline, id="deadline", max_length=10)
+                yield Input(v.deadline, id="deadline", max_length=10, select_on_focus=False)
             yield Static(id="deadline-error", classes="field-error")
             yield Static(id="intake-error")
             with Horizontal(id="intake-actions"):
@@ -234,7 +236,10 @@ class IntakeScreen(Screen[str | None]):
         if problem.index is not None:
             row = list(self.query(PartyRow))[problem.index]
             return row.query_one(".party-name" if problem.field == "party_name" else ".party-phone")
-        return self.query_one("#add-party" if problem.field == "parties" else f"#{problem.field}")
+        if problem.field == "parties":  # the first row's name, else the button adding one
+            names = self.query(".party-name")
+            return names.first() if names else self.query_one("#add-party")
+        return self.query_one(f"#{problem.field}")
 
     def _show_village_hint(self) -> None:
         typed = self.query_one("#village", Input).value.strip()
