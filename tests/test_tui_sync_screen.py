@@ -91,6 +91,8 @@ def test_a_failed_sync_is_read_whole_is_not_drawn_done_and_its_device_can_be_rem
                 status = rendered(row.query_one(".peer-status", Static))
                 assert status.startswith("failed: " if lang == "en" else "失败：")
                 assert f"127.0.0.1:{port}" in status
+                summary = rendered(screen.query_one("#sync-summary", Static))
+                assert "Delete" in summary  # after a round, the keys are still named
                 # The whole reason is on screen (wrapped, not cut), at this size.
                 visible = squeezed("".join(screen_lines(app.export_screenshot())))
                 assert squeezed(status) in visible, (status, visible)
@@ -106,6 +108,8 @@ def test_a_failed_sync_is_read_whole_is_not_drawn_done_and_its_device_can_be_rem
                 assert list(screen.query(PeerRow)) == []
                 assert screen.session_reports() == {}
                 assert isinstance(app.focused, Input)
+                no_peers = rendered(screen.query_one("#sync-summary", Static))
+                assert ("field above" if lang == "en" else "上方输入框") in no_peers
 
         asyncio.run(main())
 

@@ -92,9 +92,8 @@ EN: dict[str, str] = {
     "sync.identity": "Station {station} · this device {device_id}",
     "sync.searching": "Looking for the station's devices on {interface}…",
     "sync.no_interface": (
-        "Discovery is off (no network address is remembered for this device): type the other "
-        "device's HOST:PORT in the field below and press Enter.\n"
-        "Discovery can only be switched on from the command line today: "
+        "Discovery is off (no address remembered): type the other device's HOST:PORT\n"
+        "in the field below and press Enter. Only the command line turns discovery on:\n"
         "`fieldapp sync --interface ADDR`."
     ),
     "sync.peer_placeholder": "HOST:PORT of a device running `fieldapp serve`, then Enter",

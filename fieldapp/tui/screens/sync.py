@@ -188,7 +188,12 @@ class SyncScreen(Screen[None]):
         row.remove()
         self.query_one("#peer-input", Input).focus()
         summary = self.query_one("#sync-summary", Static)
-        if not summary.has_class("-finished"):
+        if not self._rows:  # the last round's count no longer describes the (empty) list
+            summary.remove_class("-finished")
+            self._finished = None
+        if summary.has_class("-finished"):
+            summary.update(self._finished_text())
+        else:
             summary.update(t("sync.hint") if self._rows else t("sync.no_peers"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -269,7 +274,8 @@ class SyncScreen(Screen[None]):
             return ""
         ok, total = self._finished
         notice = self._service.waiting_notice()
-        return t("sync.finished", ok=ok, total=total) + (f"\n{notice}" if notice else "")
+        hint = f"\n{t('sync.hint')}" if self._rows else ""
+        return t("sync.finished", ok=ok, total=total) + (f"\n{notice}" if notice else "") + hint
 
     class Finished(Message):
         """A sync round ended (other screens reload what they show)."""
