@@ -84,9 +84,9 @@ EN: dict[str, str] = {
     "binding.back": "Back",
     "sync.title": "Sync with the station's devices",
     "sync.not_enrolled": (
-        "This device is not enrolled at a station yet, so no station device will sync with it.\n"
-        "To enrol it, ask the supervisor to run `fieldapp enrol open` on the station's computer,\n"
-        "then run `fieldapp enrol join --code CODE` on this device with the code it shows.\n"
+        "This device is not enrolled at a station yet, so no station device will sync with it. "
+        "To enrol it, ask the supervisor to run `fieldapp enrol open` on the station's computer, "
+        "then run `fieldapp enrol join --code CODE` on this device with the code it shows. "
         "Enrolment is done on the command line only: the app cannot do it yet."
     ),
     "sync.identity": "Station {station} · this device {device_id}",
