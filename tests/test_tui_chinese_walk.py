@@ -51,6 +51,8 @@ ALLOWED = frozenset(
         "escape",
         "enter",
         "tab",
+        "del",
+        "delete",
         "shift",
         "up",
         "down",

@@ -81,21 +81,28 @@ EN: dict[str, str] = {
     ),
     "app.not_available": "Not available on this device: {reason}",
     "binding.sync_now": "Sync now",
+    "binding.remove_peer": "Remove device",
     "binding.back": "Back",
     "sync.title": "Sync with the station's devices",
     "sync.not_enrolled": (
-        "This device is not enrolled at a station, so no station device will sync with it. "
-        "The supervisor enrols it with `fieldapp enrol open`."
+        "This device is not enrolled at a station yet, so no station device will sync with it. "
+        "To enrol it, ask the supervisor to run `fieldapp enrol open` on the station's computer, "
+        "then run `fieldapp enrol join --code CODE` on this device with the code it shows. "
+        "Enrolment is done on the command line only: the app cannot do it yet."
     ),
     "sync.identity": "Station {station} · this device {device_id}",
     "sync.searching": "Looking for the station's devices on {interface}…",
     "sync.no_interface": (
-        "Discovery is off: no network address is set. Type a device's HOST:PORT below, "
-        "or run `fieldapp sync --interface ADDR` once to remember this device's address."
+        "Discovery is off (no address remembered): type the other device's HOST:PORT\n"
+        "in the field below and press Enter. Only the command line turns discovery on:\n"
+        "`fieldapp sync --interface ADDR`."
     ),
     "sync.peer_placeholder": "HOST:PORT of a device running `fieldapp serve`, then Enter",
-    "sync.bad_peer": "Type HOST:PORT, for example 192.168.1.20:47001.",
-    "sync.no_peers": "No device to sync with yet: add one by HOST:PORT, or wait for discovery.",
+    "sync.bad_peer": "Type HOST:PORT in the field, for example 192.168.1.20:47001, and press Enter.",
+    "sync.no_peers": (
+        "No device to sync with yet: type its HOST:PORT in the field above and press Enter, "
+        "or wait for discovery."
+    ),
     "sync.waiting": "ready",
     "sync.running": "syncing…",
     "sync.done": "sent {sent}, received {received} (new {applied}), {size}",
@@ -111,7 +118,9 @@ EN: dict[str, str] = {
         "{n} record(s) made by a newer version of fieldapp are kept on this device but not shown: "
         "update fieldapp (this device runs {version}; `fieldapp --version`) to see them."
     ),
-    "sync.hint": "Press ctrl+s to sync with every device listed; Escape goes back.",
+    "sync.hint": (
+        "ctrl+s syncs with every device listed · Tab moves to a device, Delete removes it · Escape goes back."
+    ),
     "caseload.title": "Caseload",
     "caseload.officer": "Officer: {name}",
     "caseload.device": "Device: {device_id}",
@@ -225,20 +234,24 @@ ZH: dict[str, str] = {
     "app.draft_failed": "已锁定，但已输入的内容未能保存：{reason}。请解锁后重新输入。",
     "app.not_available": "本设备暂不可用：{reason}",
     "binding.sync_now": "立即同步",
+    "binding.remove_peer": "移除设备",
     "binding.back": "返回",
     "sync.title": "与本所设备同步",
     "sync.not_enrolled": (
-        "本设备尚未加入派出所，所内设备不会与其同步。请所长用 `fieldapp enrol open` 登记本设备。"
+        "本设备尚未加入派出所，所内设备不会与其同步。\n"
+        "登记方法：请所长在派出所的电脑上运行 `fieldapp enrol open`，\n"
+        "再在本设备上用其显示的配对码运行 `fieldapp enrol join --code 配对码`。\n"
+        "登记目前只能在命令行完成，应用内尚不能登记。"
     ),
     "sync.identity": "派出所 {station} · 本设备 {device_id}",
     "sync.searching": "正在 {interface} 上查找本所设备…",
     "sync.no_interface": (
-        "未设置网络地址，自动发现已关闭。请在下方输入设备的 主机:端口，"
-        "或运行一次 `fieldapp sync --interface 地址` 以记住本设备的地址。"
+        "本设备未记住网络地址，自动发现已关闭：请在下方输入框中输入对方设备的 主机:端口，按回车添加。\n"
+        "自动发现目前只能在命令行开启：`fieldapp sync --interface 地址`。"
     ),
     "sync.peer_placeholder": "运行 `fieldapp serve` 的设备的 主机:端口，按回车添加",
-    "sync.bad_peer": "请输入 主机:端口，例如 192.168.1.20:47001。",
-    "sync.no_peers": "尚无可同步的设备：请输入 主机:端口 添加，或等待自动发现。",
+    "sync.bad_peer": "请在输入框中输入 主机:端口，例如 192.168.1.20:47001，然后按回车。",
+    "sync.no_peers": "尚无可同步的设备：请在上方输入框中输入 主机:端口 并按回车，或等待自动发现。",
     "sync.waiting": "就绪",
     "sync.running": "正在同步…",
     "sync.done": "发送 {sent} 条，接收 {received} 条（新增 {applied} 条），{size}",
@@ -253,7 +266,7 @@ ZH: dict[str, str] = {
         "本设备保存了 {n} 条由新版本 fieldapp 记录的内容，但尚无法显示："
         "请更新 fieldapp（本设备版本 {version}，可用 `fieldapp --version` 查看）后查看。"
     ),
-    "sync.hint": "按 ctrl+s 与列出的全部设备同步；按 Esc 返回。",
+    "sync.hint": "按 ctrl+s 与列出的全部设备同步 · 按 Tab 选中设备，按 Delete 移除 · 按 Esc 返回。",
     "caseload.title": "案件列表",
     "caseload.officer": "民警：{name}",
     "caseload.device": "设备：{device_id}",

@@ -2,9 +2,12 @@
 
 Peers come from zeroconf discovery on the address remembered by `fieldapp sync
 --interface` (live: they appear and leave as they come and go) and from
-HOST:PORT typed in. Syncing runs in a worker on the app's event loop; applying
-batches runs in a thread (`sync.session.Endpoint`), so the screen stays
-responsive and each bar moves as batches are acknowledged.
+HOST:PORT typed in. A listed device is focused with Tab and removed with Delete.
+Each row is the device's name and bar on one line and what happened below them,
+wrapped to the screen's width, so a long error is read whole at 80 columns.
+Syncing runs in a worker on the app's event loop; applying batches runs in a
+thread (`sync.session.Endpoint`), so the screen stays responsive and each bar
+moves as batches are acknowledged; a failed session's bar never reads 100 %.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
@@ -32,28 +35,43 @@ from sync.lan import SERVICE_TYPE, sync_with, wanted_by
 from sync.session import Endpoint, SessionReport
 
 
-class PeerRow(Horizontal):
-    """One device: its name, a progress bar, what happened."""
+class PeerRow(Vertical, can_focus=True):
+    """One device: its name and a progress bar, what happened on the line(s) below."""
 
-    def __init__(self, label: str, host: str, port: int, device_id: str | None) -> None:
+    BINDINGS = [Binding("delete", "remove_peer", "binding.remove_peer")]
+
+    def __init__(self, key: str, label: str, host: str, port: int, device_id: str | None) -> None:
         super().__init__(classes="peer-row")
-        self.label, self.host, self.port, self.device_id = label, host, port, device_id
+        self.key, self.label, self.host, self.port, self.device_id = key, label, host, port, device_id
         self.report: SessionReport | None = None
         self.running = False
 
     def compose(self) -> ComposeResult:
-        yield Static(self.label, classes="peer-name")
-        yield ProgressBar(total=None, show_eta=False, classes="peer-bar")
+        with Horizontal(classes="peer-line"):
+            yield Static(self.label, classes="peer-name")
+            yield ProgressBar(total=None, show_eta=False, classes="peer-bar")
         yield Static(classes="peer-status")
 
     def on_mount(self) -> None:
         self.relabel()
+        translate_bindings(self)
 
     def progress(self, report: SessionReport) -> None:
         bar = self.query_one(ProgressBar)
-        bar.update(total=max(report.to_send, 1), progress=report.sent if report.to_send else 1)
+        total = max(report.to_send, 1)
+        if report.error:
+            # A failed session is never drawn complete: what was acknowledged, short of the end.
+            bar.update(total=total, progress=min(report.sent, total - 1))
+        else:
+            bar.update(total=total, progress=report.sent if report.to_send else 1)
+        bar.set_class(bool(report.error), "-failed")
         self.report = report
         self.relabel()
+
+    def action_remove_peer(self) -> None:
+        screen = self.screen
+        if isinstance(screen, SyncScreen):
+            screen.remove_peer(self.key)
 
     def relabel(self) -> None:
         status = self.query_one(".peer-status", Static)
@@ -75,6 +93,7 @@ class PeerRow(Horizontal):
             )
             status.update(text + (t("sync.refused", refused=report.refused) if report.refused else ""))
         status.set_class(bool(report and report.error), "-error")
+        translate_bindings(self)
 
 
 class SyncScreen(Screen[None]):
@@ -104,7 +123,9 @@ class SyncScreen(Screen[None]):
         yield Static(id="sync-discovery")
         yield Input(id="peer-input")
         yield Static(id="peer-input-error")
-        yield VerticalScroll(id="peer-rows")
+        rows = VerticalScroll(id="peer-rows")
+        rows.can_focus = False  # Tab goes from the input straight to the devices listed
+        yield rows
         yield Static(id="sync-summary")
         yield Footer()
 
@@ -152,12 +173,28 @@ class SyncScreen(Screen[None]):
         """List a device to sync with (once)."""
         if key in self._rows:
             return
-        row = PeerRow(label, host, port, device_id)
+        row = PeerRow(key, label, host, port, device_id)
         self._rows[key] = row
         self.query_one("#peer-rows", VerticalScroll).mount(row)
         summary = self.query_one("#sync-summary", Static)
         if not summary.has_class("-finished"):
             summary.update(t("sync.hint"))
+
+    def remove_peer(self, key: str) -> None:
+        """Take a device off the list (not while a sync round runs; discovery may list it again)."""
+        if self.running or key not in self._rows:
+            return
+        row = self._rows.pop(key)
+        row.remove()
+        self.query_one("#peer-input", Input).focus()
+        summary = self.query_one("#sync-summary", Static)
+        if not self._rows:  # the last round's count no longer describes the (empty) list
+            summary.remove_class("-finished")
+            self._finished = None
+        if summary.has_class("-finished"):
+            summary.update(self._finished_text())
+        else:
+            summary.update(t("sync.hint") if self._rows else t("sync.no_peers"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         error = self.query_one("#peer-input-error", Static)
@@ -237,7 +274,8 @@ class SyncScreen(Screen[None]):
             return ""
         ok, total = self._finished
         notice = self._service.waiting_notice()
-        return t("sync.finished", ok=ok, total=total) + (f"\n{notice}" if notice else "")
+        hint = f"\n{t('sync.hint')}" if self._rows else ""
+        return t("sync.finished", ok=ok, total=total) + (f"\n{notice}" if notice else "") + hint
 
     class Finished(Message):
         """A sync round ended (other screens reload what they show)."""
