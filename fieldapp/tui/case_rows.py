@@ -102,7 +102,8 @@ FIND_COLUMNS: tuple[str, ...] = (
 #: Dropped in this order when the screen is too narrow for them (the deadline never is).
 FIND_DROP_ORDER: tuple[str, ...] = ("category", "summary", "village")
 ID_WIDTH = 12  # `model.case_id_for`
-PARTIES_MAX_WIDTH = 16
+PARTIES_MAX_WIDTH = 16  # when the screen is narrow
+PARTIES_WIDE_MAX_WIDTH = 24  # when there is room (a phone's owner and the next name whole)
 FIND_VILLAGE_MAX_WIDTH = 10
 FIND_SUMMARY_MIN_WIDTH = 8
 PARTY_SEPARATOR = "、"  # a name never holds it, unlike ", " (`张某某, 李某, 某`)
@@ -132,30 +133,34 @@ def find_columns(
 ) -> tuple[list[str], list[int]]:
     """Find's columns and their widths (cells) for a table `room` cells wide in the current language.
 
-    Each column is as wide as its widest value (villages and parties capped) and at least its
-    label; the summary takes the rest. When the room is short, columns go in `FIND_DROP_ORDER`,
-    so the id, parties, risk, status and the whole deadline always show.
+    Each column is as wide as its widest value (villages and parties capped, the parties less
+    so when the room allows) and at least its label; the summary takes the rest. When the room
+    is short, columns go in `FIND_DROP_ORDER`, so the id, parties, risk, status and the whole
+    deadline always show.
     """
     base = dict(zip(COLUMNS, column_widths(village_width), strict=True))
     natural = {
         "id": ID_WIDTH,
         "risk": base["risk"],
         # Room for the mark of a phone match too (`party_names`), so the names stay whole.
-        "parties": min(max(parties_width, 1) + cell_len(t("find.phone_of", name="")), PARTIES_MAX_WIDTH),
+        "parties": max(parties_width, 1) + cell_len(t("find.phone_of", name="")),
         "village": min(max(village_width, 1), FIND_VILLAGE_MAX_WIDTH),
         "category": base["category"],
         "status": base["status"],
         "deadline": base["deadline"],
         "summary": FIND_SUMMARY_MIN_WIDTH,
     }
-    for column in FIND_COLUMNS:
-        natural[column] = max(natural[column], cell_len(t(f"column.{column}")))
+    parties = natural["parties"]
     columns = list(FIND_COLUMNS)
     drops = list(FIND_DROP_ORDER)
     while True:
-        widths = [natural[column] for column in columns]
-        if "summary" in columns:
-            widths = fill_width(widths, columns.index("summary"), room, padding, FIND_SUMMARY_MIN_WIDTH)
-        if sum(widths) + 2 * padding * len(widths) <= room or not drops:
+        for cap in (PARTIES_WIDE_MAX_WIDTH, PARTIES_MAX_WIDTH):
+            natural["parties"] = min(parties, cap)
+            widths = [max(natural[column], cell_len(t(f"column.{column}"))) for column in columns]
+            if "summary" in columns:
+                widths = fill_width(widths, columns.index("summary"), room, padding, FIND_SUMMARY_MIN_WIDTH)
+            if sum(widths) + 2 * padding * len(widths) <= room:
+                return columns, widths
+        if not drops:
             return columns, widths
         columns.remove(drops.pop(0))
