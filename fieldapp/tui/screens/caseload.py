@@ -70,6 +70,8 @@ class CaseloadScreen(Screen[None]):
         self._resumed = False
         self._static_texts: dict[str, str] = {}
         self._columns: list[str] = []
+        #: Row cells by (case id, whose phone matched) for the current columns and language.
+        self._row_cells: dict[tuple[str, tuple[int, ...]], list[tuple[str, str]]] = {}
         self._column_key: tuple[str, int] | None = None
 
     def _load(self) -> None:
@@ -81,6 +83,7 @@ class CaseloadScreen(Screen[None]):
         self._village_width = max((cell_len(str(c.get("village") or "")) for c in cases), default=0)
         self._parties_width = max((cell_len(party_names(c)) for c in cases), default=0)
         self._column_key = None  # the widths follow the cases' villages and names
+        self._row_cells = {}
         self._shown: list[PublicCase] = []
 
     def compose(self) -> ComposeResult:
@@ -191,6 +194,7 @@ class CaseloadScreen(Screen[None]):
         self._column_key = key
         columns, widths = find_columns(room, self._village_width, self._parties_width, PADDING)
         self._columns = columns
+        self._row_cells = {}
         self.query_one(CaseResults).set_columns([t(f"column.{column}") for column in columns], widths)
         return True
 
@@ -201,13 +205,17 @@ class CaseloadScreen(Screen[None]):
     def _fill_rows(self) -> None:
         # Per row listed (at most MAX_ROWS), whose phone matched: never per case searched.
         query = self.query_one("#filter", Input).value
-        columns = self._columns
-        self.query_one(CaseResults).set_rows(
-            [
-                (doc["id"], find_values(doc, columns, phone_matches(doc, query)))
-                for doc in self._shown[:MAX_ROWS]
-            ]
-        )
+        columns, cache = self._columns, self._row_cells
+        if len(cache) > 4096:
+            cache.clear()
+        rows = []
+        for doc in self._shown[:MAX_ROWS]:
+            key = (doc["id"], tuple(phone_matches(doc, query)))
+            cells = cache.get(key)
+            if cells is None:
+                cells = cache[key] = find_values(doc, columns, key[1])
+            rows.append((doc["id"], cells))
+        self.query_one(CaseResults).set_rows(rows)
 
     @on(Input.Submitted, "#filter")
     def _to_results(self) -> None:
