@@ -54,6 +54,20 @@ def _store(store_dir: Path) -> list[str]:
         service.close()
 
 
+async def _prompts(app: FieldApp, pilot: object, expected: str) -> list[str]:
+    """The palette's options once its search has answered: `expected` shown, and 退出 (Quit),
+    which the queries here do not match, gone with the list shown before typing. Or after 200
+    looks: waiting on what is awaited, not on a guess at the machine's speed."""
+    options = app.screen.query_one(CommandList)
+    prompts: list[str] = []
+    for _ in range(200):
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        if any(expected in p for p in prompts) and not any("退出" in p for p in prompts):
+            break
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    return prompts
+
+
 async def _unlock_and_find(app: FieldApp, pilot: object) -> CaseloadScreen:
     app.screen.query_one("#passphrase").focus()
     await pilot.press(*PASSPHRASE, "enter")  # type: ignore[attr-defined]
@@ -119,16 +133,16 @@ def test_the_palette_matches_commands_by_pinyin(store_dir: Path) -> None:
                 await pilot.press("ctrl+p")
                 await pilot.pause()
                 await pilot.press(*query)
-                await pilot.pause(0.3)
-                options = app.screen.query_one(CommandList)
-                prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-                assert any("同步" in prompt for prompt in prompts), (query, prompts)
+                prompts = await _prompts(app, pilot, "同步")
+                assert any("同步" in p for p in prompts), (query, prompts)
+                assert not any("退出" in p for p in prompts), (query, prompts)  # a search, not the list
                 await pilot.press("escape")
                 await pilot.pause()
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"czaj")  # 查找案件 by its initials
-            await pilot.pause(0.3)
+            prompts = await _prompts(app, pilot, "查找案件")
+            assert any("查找案件" in p for p in prompts) and not any("退出" in p for p in prompts), prompts
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, CaseloadScreen)
