@@ -108,3 +108,21 @@ class CaseIndex:
         for word in text.split():
             entries = [e for e in entries if word in e[0]]
         return entries
+
+
+def phone_matches(case: PublicCase, query: str) -> list[int]:
+    """Indices of the parties whose phone holds a word of `query` (which phone a search found).
+
+    Per case shown, not per case searched: the find screen asks this of the rows it lists.
+    """
+    words = query.lower().split()
+    if not words:
+        return []
+    parties = case.get("parties") or []
+    return [
+        index
+        for index, party in enumerate(parties)
+        if isinstance(party, dict)
+        and (phone := str(party.get("phone") or "").lower())
+        and any(word in phone for word in words)
+    ]

@@ -13,14 +13,16 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandList, CommandPalette, Hit, Hits
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.system_commands import SystemCommandsProvider
 from textual.widgets.option_list import Option
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.core.settings import remember_language, remembered_language
+from fieldapp.domain.search import pinyin_forms
 from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
@@ -33,6 +35,22 @@ from storage import FieldDB, StoreError
 #: Auto-lock after five idle minutes unless `fieldapp --lock-after` says otherwise.
 DEFAULT_LOCK_AFTER = 300.0
 IDLE_CHECK_SECONDS = 5.0
+
+
+class PinyinCommands(SystemCommandsProvider):
+    """The app's commands, matched by their title or its pinyin: ``tb`` or ``tongbu`` finds 同步."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                continue
+            # The title itself did not match: its full pinyin or initials (a lesser score).
+            score = max(matcher.match(form) for form in pinyin_forms(name))
+            if score > 0:
+                yield Hit(score * 0.9, name, callback, help=help_text)
 
 
 class Palette(CommandPalette):
@@ -62,6 +80,7 @@ class FieldApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     # Declared here (Textual would add one labelled "palette") so the footer label is translated.
     BINDINGS = [Binding("ctrl+p", "command_palette", "binding.palette", show=False, priority=True)]
+    COMMANDS = {PinyinCommands}
 
     language: reactive[str] = reactive(i18n.DEFAULT_LANGUAGE, init=False)
     """The UI language ("en" or "zh"); screens watch it to relabel themselves."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.cells import cell_len
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -22,11 +22,11 @@ from textual.widgets import Footer, Input, Select, Static
 
 from fieldapp.domain import model
 from fieldapp.domain.documents import CaseDoc, PublicCase
-from fieldapp.domain.search import CaseIndex
+from fieldapp.domain.search import CaseIndex, phone_matches
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
-from fieldapp.tui.case_rows import COLUMNS, case_values, column_widths
-from fieldapp.tui.results import CaseResults
+from fieldapp.tui.case_rows import find_columns, find_values, party_names
+from fieldapp.tui.results import PADDING, CaseResults
 from fieldapp.tui.resume import Place
 from storage import FieldDB
 
@@ -69,6 +69,10 @@ class CaseloadScreen(Screen[None]):
         self._load()
         self._resumed = False
         self._static_texts: dict[str, str] = {}
+        self._columns: list[str] = []
+        #: Row cells by (case id, whose phone matched) for the current columns and language.
+        self._row_cells: dict[tuple[str, tuple[int, ...]], list[tuple[str, str]]] = {}
+        self._column_key: tuple[str, int] | None = None
 
     def _load(self) -> None:
         self._device: dict[str, Any] | None = next(iter(self._db.table("device").all()), None)
@@ -77,6 +81,9 @@ class CaseloadScreen(Screen[None]):
         cases.sort(key=lambda c: (c.get("created_at") or "", c["id"]), reverse=True)
         self._index = CaseIndex(cases)
         self._village_width = max((cell_len(str(c.get("village") or "")) for c in cases), default=0)
+        self._parties_width = max((cell_len(party_names(c)) for c in cases), default=0)
+        self._column_key = None  # the widths follow the cases' villages and names
+        self._row_cells = {}
         self._shown: list[PublicCase] = []
 
     def compose(self) -> ComposeResult:
@@ -173,16 +180,42 @@ class CaseloadScreen(Screen[None]):
             self._static_texts[selector] = text
             static.update(text, layout=layout)
 
-    def _set_columns(self) -> None:
-        """Column labels follow the language; set them when it changes, not per keystroke."""
-        self.query_one(CaseResults).set_columns(
-            [t(f"column.{column}") for column in COLUMNS], column_widths(self._village_width)
-        )
+    def _table_room(self) -> int:
+        """Cells the results have for their columns: the screen's width less a vertical scrollbar."""
+        table = self.query_one(CaseResults)
+        return max(0, self.app.size.width - table.styles.scrollbar_size_vertical)
+
+    def _set_columns(self) -> bool:
+        """Columns follow the language and the width; set them when those change, not per keystroke."""
+        room = self._table_room()
+        key = (t("column.id"), room)
+        if key == self._column_key:
+            return False
+        self._column_key = key
+        columns, widths = find_columns(room, self._village_width, self._parties_width, PADDING)
+        self._columns = columns
+        self._row_cells = {}
+        self.query_one(CaseResults).set_columns([t(f"column.{column}") for column in columns], widths)
+        return True
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if self._set_columns():
+            self._fill_rows()
 
     def _fill_rows(self) -> None:
-        self.query_one(CaseResults).set_rows(
-            [(doc["id"], case_values(doc)) for doc in self._shown[:MAX_ROWS]]
-        )
+        # Per row listed (at most MAX_ROWS), whose phone matched: never per case searched.
+        query = self.query_one("#filter", Input).value
+        columns, cache = self._columns, self._row_cells
+        if len(cache) > 4096:
+            cache.clear()
+        rows = []
+        for doc in self._shown[:MAX_ROWS]:
+            key = (doc["id"], tuple(phone_matches(doc, query)))
+            cells = cache.get(key)
+            if cells is None:
+                cells = cache[key] = find_values(doc, columns, key[1])
+            rows.append((doc["id"], cells))
+        self.query_one(CaseResults).set_rows(rows)
 
     @on(Input.Submitted, "#filter")
     def _to_results(self) -> None:
