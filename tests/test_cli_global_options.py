@@ -39,6 +39,8 @@ def test_options_before_the_command_are_kept_and_after_it_win(tmp_path: Path) ->
         "yellow",
         "--summary",
         "田界纠纷，双方争执",
+        "--party",
+        "测试甲:13800001111",
         env=home,
     )
     assert new.returncode == 0, new.stderr
