@@ -118,7 +118,6 @@ def _build_station(work: Path, store_dir: Path) -> None:
         # A real station: the supervisor's device is its authority and certifies each officer,
         # so roles, revocation and LAN sync work in the demo as at a station.
         create_station(station, DEMO_STATION)
-        station.db.keyed("local").put("demo", {"demo": True})  # this device's own settings (never synced)
         for village, area in zip(
             VILLAGES, ["第一警务区", "第一警务区", "第二警务区", "第二警务区", "第三警务区"], strict=True
         ):
