@@ -215,7 +215,7 @@ def test_a_usage_error_is_said_in_the_language_and_names_the_commands_help(
 
 
 @pytest.mark.timeout(60)
-def test_a_chinese_locale_makes_help_and_usage_errors_chinese(tmp_path: object) -> None:
+def test_a_chinese_locale_makes_help_and_usage_errors_chinese() -> None:
     """As a person runs it: no --lang, LANG=zh_CN.UTF-8; --lang=en after the command still wins."""
     locale = {"LANG": "zh_CN.UTF-8"}
     helped = fieldapp("case", "list", "--help", env=locale, without=("LC_",))
