@@ -23,6 +23,7 @@ from fieldapp.cli import reports as cli_reports
 from fieldapp.cli import station as cli_station
 from fieldapp.cli import sync as cli_sync
 from fieldapp.cli.cases import language, tr
+from fieldapp.cli.parser import PARSERS, CommandParser, language_given
 from fieldapp.core import net as cli_net
 from fieldapp.core.device import default_store_dir, device_info
 from fieldapp.core.passphrase import PassphraseError, check_new_passphrase, read_passphrase
@@ -42,7 +43,7 @@ class CommandError(Exception):
     code = "command_error"
 
 
-def _options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+def _options(parser: argparse.ArgumentParser, store_help: str, defaults: bool) -> None:
     """The options every command takes. Given before the command they are the defaults; given
     after it (`fieldapp case list --json`) they win. A command's parser leaves an option it was
     not given unset (SUPPRESS) instead of putting back the default over what came before it."""
@@ -50,12 +51,7 @@ def _options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     def default(value: object) -> object:
         return value if defaults else argparse.SUPPRESS
 
-    parser.add_argument(
-        "--store",
-        type=Path,
-        default=default(None),
-        help=f"store directory (default: {default_store_dir()})",
-    )
+    parser.add_argument("--store", type=Path, default=default(None), help=store_help)
     parser.add_argument(
         "--passphrase-file", type=Path, default=default(None), help="read the passphrase from FILE"
     )
@@ -66,11 +62,6 @@ def _options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         default=default(None),
         help="interface language (default: the locale's, e.g. LANG=zh_CN.UTF-8 is Chinese)",
     )
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    """A command's own copy of the common options (they may come before or after it)."""
-    _options(parser, defaults=False)
 
 
 def _store_dir(args: argparse.Namespace) -> Path:
@@ -202,13 +193,22 @@ def _lock_after(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command-line grammar."""
-    parser = argparse.ArgumentParser(
+def build_parser(language: str | None = None) -> CommandParser:
+    """The whole command-line grammar, its help and usage errors in `language` (default: the
+    locale's)."""
+    parser = PARSERS[i18n.normalise_language(language or i18n.detect_language())](
         prog="fieldapp", description="Dispute case records for rural police stations."
     )
+    # The store's default is known only when running, so its help is put in the language now.
+    store = str(default_store_dir()).replace("%", "%%")  # argparse fills in %(...)s in help
+    store_help = parser.speak("store directory (default: {store})").format(store=store)
+
+    def _common(command: argparse.ArgumentParser) -> None:
+        """A command's own copy of the common options (they may come before or after it)."""
+        _options(command, store_help, defaults=False)
+
     parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
-    _options(parser, defaults=True)
+    _options(parser, store_help, defaults=True)
     _lock_after(parser)
     parser.set_defaults(handler=cmd_tui)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -276,7 +276,9 @@ def _localised(exc: BaseException, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Help and usage errors come before the store is unlocked: --lang, else the locale.
+    args = build_parser(language_given(argv)).parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -1,0 +1,238 @@
+"""The command line's grammar in Simplified Chinese: `--help` and argparse's usage errors.
+
+argparse takes its own words ("usage:", "options", "the following arguments are required", ...)
+from gettext, so they are translated here as gettext does: by their English text (the msgid of
+Python 3.11's `argparse.py`). The help texts given to `add_argument` and `add_parser` in
+`fieldapp/cli/` are translated the same way, by their English text, when help is formatted
+(`fieldapp.cli.parser`). English needs no table: the msgids are the English.
+
+A help text missing here is shown in English inside the Chinese help;
+tests/test_cli_help_language.py walks every command's help and fails on it.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping
+from typing import Any
+
+from fieldapp.i18n import add_catalogue
+
+#: argparse's own messages (Python 3.11), each in Chinese. `%(name)s` and `%s` stay as they are.
+ARGPARSE_ZH: dict[str, str] = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "subcommands": "子命令",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示程序版本号并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "one of the arguments %s is required": "须给出以下参数之一：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "expected one argument": "后面须跟一个值",
+    "expected at most one argument": "后面最多跟一个值",
+    "expected at least one argument": "后面至少须跟一个值",
+    "expected %s argument": "后面须跟 %s 个值",
+    "expected %s arguments": "后面须跟 %s 个值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确，可能是：%(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "ignored explicit argument %r": "该选项不带值，却给了 %r",
+    "unexpected option string: %s": "意外的选项：%s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": (
+        "未知的命令 %(parser_name)r（可选：%(choices)s）"
+    ),
+    "can't open '%(filename)s': %(error)s": "无法打开“%(filename)s”：%(error)s",
+}
+
+#: What argparse calls a value's type (`type=int` is "int"), said in Chinese.
+TYPE_WORDS_ZH: dict[str, str] = {"int": "整数", "float": "数字", "Path": "路径"}
+
+
+class _InvalidValue(str):
+    """The Chinese of argparse's "invalid %(type)s value: %(value)r": argparse fills in the
+    type's Python name (`int`), this says it in words (整数)."""
+
+    def __mod__(self, params: Any) -> str:
+        kind = TYPE_WORDS_ZH.get(str(params["type"]), "有效的值")
+        return str.__mod__(self, {**params, "type": kind})
+
+
+ARGPARSE_ZH["invalid %(type)s value: %(value)r"] = _InvalidValue("%(value)r 不是%(type)s")
+
+#: The help texts of `fieldapp/cli/` (by their English), in Chinese. A literal % is written %%.
+HELP_ZH: dict[str, str] = {
+    # fieldapp/cli/main.py
+    "Dispute case records for rural police stations.": "农村派出所的矛盾纠纷案件记录。",
+    "store directory (default: {store})": "数据库目录（默认：{store}）",
+    "read the passphrase from FILE": "从该文件读取密码",
+    "machine-readable output": "输出机器可读的结果（JSON 格式）",
+    "interface language (default: the locale's, e.g. LANG=zh_CN.UTF-8 is Chinese)": (
+        "界面语言（默认随系统语言环境，例如 `LANG=zh_CN.UTF-8` 为中文）"
+    ),
+    "lock the app after this many idle minutes (default 5; 0: never)": (
+        "无操作多少分钟后锁定应用（默认 5；0 表示不自动锁定）"
+    ),
+    "create this device's encrypted store": "创建本设备的加密数据库",
+    "the officer who carries this device": "使用本设备的民警姓名",
+    "this device's role until it is enrolled at a station": "加入派出所之前本设备的角色",
+    "build a demo station store and open the app": "生成演示派出所数据库并打开应用",
+    "build the store, do not open the app": "只生成数据库，不打开应用",
+    "check, salvage or re-key the store": "检查、修复数据库或更换其密码",
+    "verify every file of the store": "校验数据库的每个文件",
+    "recover the last good state of a damaged store": "将损坏的数据库恢复到最后一个完好状态",
+    "change the passphrase": "更改密码",
+    "read the new passphrase from FILE": "从该文件读取新密码",
+    # fieldapp/cli/cases.py
+    "record and read cases": "登记和查看案件",
+    "record an intake": "登记新纠纷",
+    "list cases": "列出案件",
+    "past the deadline and not resolved": "已过期限且未化解",
+    "one case with visits, history and conflicts": "查看一件案件及其走访、办理经过和冲突",
+    "change a case": "修改案件",
+    "why the status changes": "状态变更的原因",
+    "with --status resolved": "与 --status resolved 一起使用",
+    "the mediation agreement's terms": "调解协议的内容",
+    "with --status referred: the department": "与 --status referred 一起使用：移交的部门",
+    "with --status referred: how it was notified": "与 --status referred 一起使用：通知方式",
+    "claim a case": "认领案件",
+    "supervisor: approve an escalation": "所长：批准上报",
+    "reopen a resolved or closed case": "重新启动已化解或已结案的案件",
+    "log visits": "记录走访",
+    "log a visit on a case": "为案件记录一次走访",
+    "digest of the materialized view": "合并后案件视图的摘要值（持有相同操作的设备上相同）",
+    "operations to and from a file": "将操作导出到文件或从文件导入",
+    "write every operation held to FILE, encrypted for the station's devices": (
+        "将本机持有的全部操作写入文件，加密后只有本所设备能打开"
+    ),
+    "write names and phones in clear (readable by anyone with the file)": (
+        "以明文写入姓名和电话（任何拿到该文件的人都能读取）"
+    ),
+    "verify and merge an operations file": "校验并合并操作文件",
+    # fieldapp/cli/station.py
+    "the station authority": "派出所管理设备",
+    "make this device the station authority (supervisor)": "将本设备设为派出所管理设备（所长使用）",
+    "the station's name, e.g. 城关派出所": "派出所名称，例如 城关派出所",
+    "this device's station settings: the mediation organisation agreements name": (
+        "本设备的派出所设置：协议书上写的调解组织"
+    ),
+    'the people\'s mediation committee (人民调解委员会) printed on agreements, e.g. 城关镇人民调解委员会; "" '
+    "clears it (the line is then left blank to fill by hand); kept on this device only: set it on each "
+    "device": (
+        '协议书上印的人民调解委员会名称，例如 城关镇人民调解委员会；写 "" 即清除（该行留空，手写填写）；'
+        "只保存在本设备上：每台设备须分别设置"
+    ),
+    "devices of the station": "本所的设备",
+    "devices known here, with role, last activity and revocation": (
+        "本机所知的设备及其角色、最近活动和吊销情况"
+    ),
+    "station authority: shut a lost or compromised device out": "管理设备：吊销遗失或被盗用的设备",
+    "forks seen here: whose log, where, settled or held out": (
+        "本机发现的分叉：哪台设备的记录、在哪一条、是否已处理"
+    ),
+    "supervisor: settle a fork, choosing the entry that is the log": (
+        "所长：处理分叉，选定作为该设备记录的那一条"
+    ),
+    "the fork, as `fieldapp device forks` names it": "分叉，按 `fieldapp device forks` 所列的写法",
+    "held: the entry this device holds; other: the one that arrived second": (
+        "held：本机持有的那一条；other：后到达的那一条"
+    ),
+    "why that entry is the device's log": "选定该条的理由",
+    "police areas (警务区) and their villages": "警务区及其所辖的村",
+    "supervisor: place a village in a police area": "所长：将村划入警务区",
+    "the police area, e.g. 第一警务区": "警务区，例如 第一警务区",
+    "take the village out of any area": "将该村移出警务区",
+    "villages by police area": "按警务区列出各村",
+    # fieldapp/cli/enrol.py
+    "enrol a device over the LAN with a one-time code": "用一次性配对码在局域网内登记设备",
+    "supervisor: show a code and certify the device that uses it": (
+        "所长：显示配对码，并为使用该码的设备签发证书"
+    ),
+    "role of the device(s) enrolled": "所登记设备的角色",
+    "officer name to certify (default: as the device says)": "证书上的民警姓名（默认：该设备自报的姓名）",
+    "enrol N devices, one new code each (default 1)": "登记 N 台设备，每台一个新配对码（默认 1）",
+    "this device's address to listen and advertise on": "本设备用于监听和广播的地址",
+    "TCP port (default: any free port)": "TCP 端口（默认：任一空闲端口）",
+    "stop after S seconds (default 600)": "多少秒后停止（默认 600）",
+    "each code expires after S seconds": "每个配对码多少秒后失效",
+    "new device: join the station with the supervisor's code (enrolled: renew its certificates)": (
+        "新设备：用所长给出的配对码加入派出所（已加入的设备：更新其证书）"
+    ),
+    "the code on the supervisor's screen, e.g. 7-river-lantern": (
+        "所长屏幕上显示的配对码，例如 `7-river-lantern`"
+    ),
+    "HOST:PORT of the supervisor's device (skips discovery)": "所长设备的 主机:端口（不再自动查找）",
+    "this device's address to search the network on": "本设备用于在网络上查找的地址",
+    "give up after S seconds (default 60)": "多少秒后放弃（默认 60）",
+    # fieldapp/cli/sync.py
+    "find the station's devices on the LAN and sync with each once": (
+        "在局域网内查找本所设备，并与每台同步一次"
+    ),
+    "HOST:PORT of a device running `fieldapp serve` (repeatable)": (
+        "运行 `fieldapp serve` 的设备的 主机:端口（可多次给出）"
+    ),
+    "this device's address on the station network": "本设备在所内网络上的地址",
+    "give up on a silent peer after S seconds": "对方多少秒无应答即放弃",
+    "look for devices for S seconds (default 3)": "查找设备的秒数（默认 3）",
+    "stay reachable and accept syncs from the station's devices": "保持在线，接受本所设备的同步",
+    "stop after S seconds (default: until stopped)": "多少秒后停止（默认：一直运行，直到手动停止）",
+    # fieldapp/cli/reports.py
+    "write cases and visits to a CSV, XLSX or JSON file": "将案件和走访写入 CSV、XLSX 或 JSON 文件",
+    "with --format csv: the visits' file": "与 --format csv 一起使用：走访记录文件",
+    "with --format csv: the parties' file (one row each)": "与 --format csv 一起使用：当事人文件（每人一行）",
+    "cases assigned to or recorded by this device": "指派给该设备或由其登记的案件",
+    "recorded on or after (local date)": "登记日期不早于（当地日期）",
+    "recorded on or before (local date)": "登记日期不晚于（当地日期）",
+    "replace existing files": "覆盖已有文件",
+    "the month's, quarter's or half-year's figures, against last year": (
+        "本月、本季度或本半年的统计，与去年同期对比"
+    ),
+    "default: month": "默认：month",
+    "a month inside the period (default: this month)": "统计期内的某个月（默认：本月）",
+    "write the report's table to --out": "将报表写入 --out 指定的文件",
+    "replace an existing file": "覆盖已有文件",
+    # fieldapp/cli/agreement.py
+    "write the people's mediation agreement (人民调解协议书) of a resolved case": (
+        "生成已化解案件的人民调解协议书"
+    ),
+    "the HTML file to write": "要写入的 HTML 文件",
+    "the people's mediation committee (人民调解委员会) to print; default: what `fieldapp station set "
+    "--mediation-org` set on this device, else a blank line": (
+        "要印的人民调解委员会名称；默认：本设备上 `fieldapp station set --mediation-org` 设置的名称，"
+        "未设置则留一条空行"
+    ),
+}
+
+
+class CatalogueTranslations(gettext.NullTranslations):
+    """A gettext translation from a table (English text to its translation); what the table
+    lacks stays English."""
+
+    def __init__(self, language: str, table: Mapping[str, str]) -> None:
+        super().__init__()
+        self.language = language
+        self._table = table
+
+    def gettext(self, message: str) -> str:
+        return self._table.get(message, message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return self.gettext(msgid1 if n == 1 else msgid2)
+
+
+#: The usage translations by language (English: the msgids themselves).
+TRANSLATIONS: dict[str, CatalogueTranslations] = {
+    "en": CatalogueTranslations("en", {}),
+    "zh": CatalogueTranslations("zh", {**ARGPARSE_ZH, **HELP_ZH}),
+}
+
+_STRINGS: dict[str, tuple[str, str]] = {
+    "cli.usage.error": (
+        "{prog}: error: {message}\nRun `{prog} --help` to see what it takes.",
+        "{prog}：错误：{message}\n请运行 `{prog} --help` 查看该命令的用法。",
+    ),
+}
+
+add_catalogue({k: en for k, (en, _) in _STRINGS.items()}, {k: zh for k, (_, zh) in _STRINGS.items()})
