@@ -376,6 +376,11 @@ def test_the_command_writes_the_page_once_and_its_advice_works(tmp_path: Path) -
     assert json.loads(forced.stdout) == {"path": str(out), "case": resolved["id"]}
     english = out.read_text(encoding="utf-8")
     assert "People&#x27;s Mediation Agreement" in english and "别的所" in english and STATION not in english
+    # Asked for in Chinese, the command says what it wrote (and that the file is not encrypted) in Chinese.
+    chinese = fieldapp("agreement", resolved["id"], "--store", store, "--out", out, "--force", "--lang", "zh")
+    assert chinese.returncode == 0, chinese.stderr
+    assert f"已将案件 {resolved['id']} 的人民调解协议书写入 {out}" in chinese.stdout
+    assert "文件未加密" in chinese.stdout and "Wrote" not in chinese.stdout
 
     # An open case is refused, nothing is written, and the commands it suggests do work.
     target = tmp_path / "pending.html"

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fieldapp.cli.cases import AddCommon, service_for
-from fieldapp.cli.reports import NOT_ENCRYPTED
+from fieldapp.cli.cases import AddCommon, service_for, tr
 from fieldapp.core.service import CaseService, officer_names
 from fieldapp.core.station import mediation_org
+from fieldapp.i18n import reports as _strings  # noqa: F401  (registers the export strings)
 from fieldapp.outputs.agreement import agreement_html
 from fieldapp.outputs.exports import check_writable, write_new
 
@@ -33,10 +33,9 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"path": str(args.out), "case": case["id"]}, ensure_ascii=False))
     else:
-        print(
-            f"Wrote the mediation agreement of case {case['id']} to {args.out}: open it in a browser, "
-            f"print it, fill in the blank lines by hand and have it signed.\n{NOT_ENCRYPTED}"
-        )
+        t = tr(args).t  # the user's language, not the document's
+        print(t("agreement.wrote", case=case["id"], path=args.out))
+        print(t("export.not_encrypted"))
     return 0
 
 

@@ -36,8 +36,6 @@ from fieldapp.outputs.reports import (
     state_facts,
 )
 
-NOT_ENCRYPTED = "The file is not encrypted and names private people: keep it on the station's computer."
-
 
 def _lang(args: argparse.Namespace) -> str:
     return str(args.lang or detect_language())

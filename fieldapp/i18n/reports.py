@@ -65,6 +65,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "The file is not encrypted and names private people: keep it on the station's computer.",
         "文件未加密，含当事人个人信息：请只保存在派出所的电脑上。",
     ),
+    "agreement.wrote": (
+        "Wrote the mediation agreement of case {case} to {path}: open it in a browser, print it, "
+        "fill in the blank lines by hand and have it signed.",
+        "已将案件 {case} 的人民调解协议书写入 {path}：请用浏览器打开并打印，手工填写空白处后签字。",
+    ),
     "export.unknown_village": (
         "No case has the village {village}; nothing was written.",
         "没有村（社区）为{village}的案件，未写入任何文件。",
