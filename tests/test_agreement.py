@@ -350,6 +350,7 @@ def test_the_command_writes_the_page_once_and_its_advice_works(tmp_path: Path) -
     with station_devices(tmp_path / "station", 1, name=STATION) as services:
         resolved = Station(services, fake_parties(9)).case
         pending = new_case(services[1], fake_parties(10))
+        still_open = new_case(services[1], fake_parties(11))
     store = tmp_path / "station" / "officer0"
     out = tmp_path / "协议书.html"
 
@@ -376,11 +377,6 @@ def test_the_command_writes_the_page_once_and_its_advice_works(tmp_path: Path) -
     assert json.loads(forced.stdout) == {"path": str(out), "case": resolved["id"]}
     english = out.read_text(encoding="utf-8")
     assert "People&#x27;s Mediation Agreement" in english and "别的所" in english and STATION not in english
-    # Asked for in Chinese, the command says what it wrote (and that the file is not encrypted) in Chinese.
-    chinese = fieldapp("agreement", resolved["id"], "--store", store, "--out", out, "--force", "--lang", "zh")
-    assert chinese.returncode == 0, chinese.stderr
-    assert f"已将案件 {resolved['id']} 的人民调解协议书写入 {out}" in chinese.stdout
-    assert "文件未加密" in chinese.stdout and "Wrote" not in chinese.stdout
 
     # An open case is refused, nothing is written, and the commands it suggests do work.
     target = tmp_path / "pending.html"
@@ -396,6 +392,15 @@ def test_the_command_writes_the_page_once_and_its_advice_works(tmp_path: Path) -
     written = fieldapp("agreement", pending["id"], "--store", store, "--out", target, "--json")
     assert written.returncode == 0, written.stderr
     assert "测试调解内容" in target.read_text(encoding="utf-8")
+
+    # Asked for in Chinese (a choice the device then remembers), the command says what it wrote
+    # and that the file is not encrypted in Chinese, and a refusal names the status in Chinese.
+    chinese = fieldapp("agreement", resolved["id"], "--store", store, "--out", out, "--force", "--lang", "zh")
+    assert chinese.returncode == 0, chinese.stderr
+    assert f"已将案件 {resolved['id']} 的人民调解协议书写入 {out}" in chinese.stdout
+    assert "文件未加密" in chinese.stdout and "Wrote" not in chinese.stdout
+    refused_zh = fieldapp("agreement", still_open["id"], "--store", store, "--out", tmp_path / "x.html")
+    assert refused_zh.returncode == 1 and "目前为“待处理”" in refused_zh.stderr, refused_zh.stderr
 
 
 @pytest.mark.timeout(300)

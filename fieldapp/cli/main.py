@@ -258,6 +258,9 @@ def _localised(exc: BaseException, args: argparse.Namespace) -> str:
     language = i18n.normalise_language(getattr(args, "lang", None) or i18n.detect_language())
     refusal = getattr(exc, "refusal", None)
     key = getattr(exc, "key", None)
+    message = getattr(exc, "message", None)
+    if refusal is None and callable(message):  # renders its own parameters (AgreementError)
+        return str(message(language))
     if refusal is None and isinstance(key, str) and i18n.has_key(key):  # written in English, keyed
         return i18n.Translator(language).t(key, **getattr(exc, "params", {}))
     if isinstance(exc, StationError) and i18n.has_key(f"error.{exc.code}"):
