@@ -79,12 +79,13 @@ def test_a_visits_time_is_judged_by_its_own_stamp_on_every_device_whatever_its_c
         first.add_visit(case_id, "home", "边界：14 天前", occurred=(recorded_ms - LIMIT_MS) // 1000)
         first.add_visit(case_id, "phone", "边界：此刻", occurred=recorded_ms // 1000)
         first.add_visit(case_id, "field", "未给时间")
-        for occurred, code in (
+        wrong: list[tuple[Any, str]] = [
             ((recorded_ms - LIMIT_MS) // 1000 - 1, "visit_time_too_early"),
             (recorded_ms // 1000 + 1, "visit_time_after_recorded"),
-            (str(recorded_ms // 1000), "visit_time_invalid"),
+            (str(recorded_ms // 1000), "visit_time_invalid"),  # a modified app's, or a newer version's
             (True, "visit_time_invalid"),
-        ):
+        ]
+        for occurred, code in wrong:
             before, hashed = head_seq(first), first.state_hash()
             with pytest.raises(CaseError) as refused:  # refused at once, nothing written
                 first.add_visit(case_id, "home", "不应记录", occurred=occurred)
