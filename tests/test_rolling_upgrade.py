@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,10 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
     ok(current("store", "check", "--store", S))
     ok(current("area", "set", VILLAGE, AREA, "--store", S))
     upgraded_case = new_case(current, S, "灌溉纠纷")
+    # ...and a visit written up later, with the time it happened (a payload field it does not know).
+    happened = (datetime.now().astimezone() - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    logged = ("visit", "add", upgraded_case, "--kind", "home", "--note", "上门走访", "--at", happened)
+    ok(current(*logged, "--store", S))
 
     # A (previous release) syncs with S; B (previous release) gets it from A alone.
     with serving([sys.executable, "-m", "fieldapp", "serve", "--store", S], root) as station:
@@ -180,6 +185,9 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
     for store in (A, B):
         assert upgraded_case in ok(old("case", "list", "--store", store, "--json"))
         ok(old("store", "check", "--store", store))
+        # The previous release takes the visit without its time: shown when it was recorded.
+        (visit,) = json.loads(ok(old("case", "show", upgraded_case, "--store", store, "--json")))["visits"]
+        assert visit["note"] == "上门走访" and "occurred" not in visit
 
     # A and B upgrade; everyone syncs with S (A twice, to get what B brought).
     with serving([sys.executable, "-m", "fieldapp", "serve", "--store", S], root) as station:
@@ -195,6 +203,10 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
         assert {"village": VILLAGE, "area": AREA} in rows, f"{name} does not show the placement: {rows}"
     hashes = {d.name: ok(current("state-hash", "--store", d)).strip() for d in (S, A, B)}
     assert len(set(hashes.values())) == 1, f"same operations, different state hashes: {hashes}"
+    for d in (A, B):  # upgraded, they fold the visit's time
+        (visit,) = json.loads(ok(current("case", "show", upgraded_case, "--store", d, "--json")))["visits"]
+        occurred = datetime.fromisoformat(visit["occurred"]).astimezone().strftime("%Y-%m-%d %H:%M")
+        assert occurred == happened
     print(
         f"rolling upgrade {release.name} -> {__version__}: build {built - started:.1f} s, "
         f"scenario {scenario - built:.1f} s"

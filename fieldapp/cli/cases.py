@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,15 @@ from fieldapp.core.settings import device_language, remember_language
 from fieldapp.domain import model
 from fieldapp.domain.documents import ShownCase
 from fieldapp.domain.fields import (
+    VISIT_BACKDATE_DAYS,
     deadline_problem,
     normalise_phone,
     parties_problem,
     party_problem,
     station_today,
     summary_problem,
+    visit_time,
+    visit_time_problem,
 )
 from fieldapp.i18n import Translator, detect_language
 from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
@@ -275,10 +279,22 @@ def cmd_case_approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _visit_time(text: str) -> int | None:
+    """`--at "YYYY-MM-DD HH:MM"` (or `HH:MM`, today) in this device's time zone, as the app shows
+    times: checked as the visit dialog checks it (`fields.visit_time_problem`: not in the future,
+    at most `fields.VISIT_BACKDATE_DAYS` back; empty: now); refused in both languages."""
+    now = datetime.now().astimezone()  # one moment for the check and the value
+    problem = visit_time_problem(text, now)
+    if problem is not None:
+        raise CaseError(f"--at {text}: " + render(problem.code, problem.params, "en"), problem)
+    return visit_time(text, now)
+
+
 def cmd_visit_add(args: argparse.Namespace) -> int:
     """Log a visit."""
+    occurred = _visit_time(args.at) if args.at is not None else None  # checked before the store is opened
     with service_for(args) as service:
-        case = service.add_visit(args.id, args.kind, args.note, args.place, args.participants)
+        case = service.add_visit(args.id, args.kind, args.note, args.place, args.participants, occurred)
         i18n.set_language(language(args))
         headline = tr(args).t("cli.visit.logged", kind=vocab("visit", args.kind), id=case["id"])
         _print_case(args, case, headline, officer_names(service))
@@ -446,6 +462,12 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("--note", required=True)
     p.add_argument("--place", default="")
     p.add_argument("--participants", default="")
+    p.add_argument(
+        "--at",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="when the visit happened (HH:MM: today; local time; at most "
+        f"{VISIT_BACKDATE_DAYS} days back, never in the future); default: now",
+    )
     p.set_defaults(handler=cmd_visit_add)
 
     p = sub.add_parser("state-hash", help="digest of the materialized view")

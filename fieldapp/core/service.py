@@ -326,13 +326,21 @@ class CaseService:
         return self.case(case_id)
 
     def add_visit(
-        self, case_id: str, kind: str, note: str, place: str = "", participants: str = ""
+        self,
+        case_id: str,
+        kind: str,
+        note: str,
+        place: str = "",
+        participants: str = "",
+        occurred: int | None = None,
     ) -> ShownCase:
-        """Log a visit (home, phone, mediation, follow-up, field)."""
+        """Log a visit (home, phone, mediation, follow-up, field); `occurred`: when it happened,
+        in whole seconds since 1970 (`fields.visit_time`), None: now (it is not carried)."""
         self._state(case_id)
-        self._record(
-            ops.VISIT, case_id, {"kind": kind, "note": note, "place": place, "participants": participants}
-        )
+        payload: dict[str, Any] = {"kind": kind, "note": note, "place": place, "participants": participants}
+        if occurred is not None:
+            payload["occurred"] = occurred
+        self._record(ops.VISIT, case_id, payload)
         return self.case(case_id)
 
     def reopen(self, case_id: str, reason: str) -> ShownCase:

@@ -8,6 +8,7 @@ person typing gets the refusal at once and nothing is written.
 
 from __future__ import annotations
 
+from bisect import insort
 from typing import Any, Final, TypedDict, cast
 
 from fieldapp.domain import model
@@ -16,6 +17,7 @@ from fieldapp.domain.fields import FIELD_CHECKS
 from fieldapp.domain.fields import choice as _choice
 from fieldapp.domain.fields import deadline as _deadline
 from fieldapp.domain.fields import text as _text
+from fieldapp.domain.fields import visit_occurred as _visit_occurred
 from sync.merge import OPS, WRITERS, MergeEnv, PayloadFields, field_base, set_field, set_new_fields
 from sync.ops import Operation
 from sync.refusals import Refusal, refusal
@@ -105,7 +107,7 @@ PAYLOAD_FIELDS: PayloadFields = {
     CLAIM: {},
     APPROVE: {"tier": None},
     REVIEW: dict.fromkeys(("field", "base")),
-    VISIT: dict.fromkeys(("kind", "note", "place", "participants")),
+    VISIT: dict.fromkeys(("kind", "note", "place", "participants", "occurred")),
     NOTE: {"text": None},
 }
 
@@ -132,7 +134,8 @@ class CaseReducer:
     kinds = KINDS
     #: Raise it with every change to how cases fold (`version` in `sync.merge.Reducer`).
     #: 2: a reopening ends the outcome and cancels the pending follow-ups (view format 6).
-    version = 2
+    #: 3: a visit may say when it happened (`visit.add`'s `occurred`; visits in that order).
+    version = 3
     payload_fields = PAYLOAD_FIELDS
 
     def __init__(self) -> None:
@@ -376,6 +379,8 @@ class CaseReducer:
             or _text(p.get("note"), "visit_note", model.MAX_TEXT, required=True)
             or _text(p.get("place", ""), "place", model.MAX_SHORT)
             or _text(p.get("participants", ""), "participants", model.MAX_TEXT)
+            # Against the operation's own stamp: every device decides alike, whatever its clock.
+            or _visit_occurred(p.get("occurred"), op.hlc)
         )
         if reason:
             return reason
@@ -389,7 +394,11 @@ class CaseReducer:
             "at": model.stamp_iso(op.hlc),
             "hlc": op.hlc,
         }
-        state["visits"].append(visit)
+        if p.get("occurred") is not None:
+            visit["occurred"] = model.stamp_iso((p["occurred"] * 1000) << 16)
+        # In the order they happened. A visit without `occurred` sorts by when it was recorded,
+        # after every visit folded before it: appended, as before (the same bytes as before).
+        insort(state["visits"], visit, key=model.visit_order)
         if p["kind"] == "follow_up":
             for followup in state["followups"]:
                 if model.followup_pending(followup):

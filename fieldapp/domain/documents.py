@@ -43,8 +43,12 @@ class Visit(TypedDict):
     participants: str
     #: The device that logged it.
     author: str
-    #: ISO-8601 time, UTC, to the second (`model.stamp_iso`).
+    #: When it was recorded: ISO-8601 time, UTC, to the second (`model.stamp_iso`).
     at: str
+    #: When it happened, as its officer gave it (`visit.add`'s `occurred`, written as `at` is);
+    #: absent: when it was recorded (`model.visit_moment`). Up to `fields.VISIT_BACKDATE_DAYS`
+    #: before `at`, never after it (`CaseReducer.version` 3).
+    occurred: NotRequired[str]
     hlc: int
 
 

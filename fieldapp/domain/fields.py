@@ -10,7 +10,12 @@ on upgrade. Entry checks (`phone_problem`, `party_problem`, `deadline_problem`, 
 `parties_problem`) are what a person may type now: the merge checks plus what earlier versions
 did not ask at merge time (a phone made of digits; a deadline that exists on the calendar, not
 before today and not more than `DEADLINE_MAX_DAYS` ahead; a summary of at least `SUMMARY_MIN`
-characters; at least one party unless the case is a hazard). docs/rules.md says which is which.
+characters; at least one party unless the case is a hazard; a visit's time as `visit_time_problem`
+reads it). docs/rules.md says which is which.
+
+A visit may say when it happened (`visit.add`'s `occurred`, whole seconds since 1970, UTC): the
+reducer checks it against the operation's own stamp, the moment it was recorded (`visit_occurred`),
+never against the clock of the device folding it, so every device decides alike.
 """
 
 from __future__ import annotations
@@ -38,6 +43,16 @@ SUMMARY_MIN = 4
 #: The category that may be recorded without a party: a safety hazard (安全隐患) is a thing, not
 #: a dispute between people (/work/shared/DOMAIN.md, intake).
 NO_PARTY_CATEGORY = "hazard"
+#: How far back a visit's time may be given: 14 days before the moment it is recorded. An officer
+#: writes up in the evening, or after some days on patrol in villages, what happened; two weeks
+#: cover a patrol and a leave and keep a slip of the month or year (11-06 for 12-06) from dating a
+#: visit into another reporting period. Part of the merge rule (`visit_occurred`): changing it
+#: changes what the reducer folds, so it goes with a new `CaseReducer.version`.
+VISIT_BACKDATE_DAYS = 14
+#: A visit's time as typed: "YYYY-MM-DD HH:MM", or "HH:MM" for today (the hour may have one digit).
+_VISIT_TIME_SHAPE = re.compile(r"(?:([0-9]{4})-([0-9]{2})-([0-9]{2})\s+)?([0-9]{1,2}):([0-9]{2})")
+# What a Chinese input method may type in a time: full-width digits, colon, hyphen and space.
+_TIME_FULL_WIDTH = str.maketrans("０１２３４５６７８９：－　", "0123456789:- ")
 _DATE_SHAPE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
@@ -142,6 +157,77 @@ def deadline_problem(value: str, today: date | None = None) -> Refusal | None:
     if text > latest:
         return refusal("deadline_too_far", date=text, latest=latest)
     return None
+
+
+def visit_occurred(value: Any, recorded: int) -> Refusal | None:
+    """The reducer's check of a visit's `occurred` (None: not given) against `recorded`, the HLC
+    stamp of the operation that logs it: whole seconds since 1970 (UTC), not after the recording
+    (no tolerance: a device stamps its own operation at or after its wall clock, so a time that
+    was not in the future when typed never is) and at most `VISIT_BACKDATE_DAYS` before it."""
+    if value is None:
+        return None
+    if type(value) is not int:  # not a bool, nor a float: what every device reads alike
+        return refusal("visit_time_invalid")
+    recorded_ms = recorded >> 16  # the stamp's wall-clock part (`sync.hlc.wall_ms`)
+    if value * 1000 > recorded_ms:
+        return refusal("visit_time_after_recorded")
+    if value * 1000 < recorded_ms - VISIT_BACKDATE_DAYS * 86_400_000:
+        return refusal("visit_time_too_early", days=VISIT_BACKDATE_DAYS)
+    return None
+
+
+def _typed_visit_time(value: str, now: datetime) -> datetime | Refusal | None:
+    """A visit's time as typed, in the zone of `now` (None: none typed), or what is wrong with it."""
+    typed = " ".join(value.translate(_TIME_FULL_WIDTH).split())
+    if not typed:
+        return None
+    shape = _VISIT_TIME_SHAPE.fullmatch(typed)
+    if shape is None:
+        return refusal("visit_time_format", time=typed)
+    year, month, day, hour, minute = shape.groups()
+    try:
+        on = date(int(year), int(month), int(day)) if year else now.date()
+        when = datetime(on.year, on.month, on.day, int(hour), int(minute), tzinfo=now.tzinfo)
+    except ValueError:  # no such day or time (2026-02-30, 24:10, year 0)
+        return refusal("visit_time_format", time=typed)
+    shown = when.strftime("%Y-%m-%d %H:%M")
+    if when > now:
+        return refusal("visit_time_future", time=shown, now=now.strftime("%Y-%m-%d %H:%M"))
+    # The earliest whole minute: what passes here passes the reducer's check when recorded at once.
+    earliest = now - timedelta(days=VISIT_BACKDATE_DAYS)
+    if earliest.second or earliest.microsecond:
+        earliest = earliest.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    if when < earliest:
+        return refusal(
+            "visit_time_too_old",
+            time=shown,
+            days=VISIT_BACKDATE_DAYS,
+            earliest=earliest.strftime("%Y-%m-%d %H:%M"),
+        )
+    return when
+
+
+def _local_now() -> datetime:
+    """Now, in the device's own time zone: the zone the app shows times in."""
+    return datetime.now().astimezone()
+
+
+def visit_time_problem(value: str, now: datetime | None = None) -> Refusal | None:
+    """A visit's time as typed (empty: now): "YYYY-MM-DD HH:MM" or "HH:MM" (today), a time that
+    exists, not after `now` (default: the device's clock, in its own time zone, as the app shows
+    times) and not more than `VISIT_BACKDATE_DAYS` before it. For the dialog and the command line;
+    the reducer's check is `visit_occurred`."""
+    found = _typed_visit_time(value, now or _local_now())
+    return found if isinstance(found, Refusal) else None
+
+
+def visit_time(value: str, now: datetime | None = None) -> int | None:
+    """A visit's time as typed, as `visit.add` carries it (whole seconds since 1970, UTC; None:
+    none typed). Raises ValueError for a time `visit_time_problem` refuses."""
+    found = _typed_visit_time(value, now or _local_now())
+    if isinstance(found, Refusal):
+        raise ValueError(found.code)
+    return None if found is None else int(found.timestamp())
 
 
 def parties(value: Any) -> Refusal | None:

@@ -10,7 +10,7 @@ import hashlib
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from fieldapp.domain.documents import FollowUp, PublicCase
+from fieldapp.domain.documents import FollowUp, PublicCase, Visit
 
 CATEGORIES = (
     "family",
@@ -116,6 +116,19 @@ def stamp_iso(hlc: int) -> str:
     day, seconds = divmod((hlc >> 16) // 1000, 86400)
     hours, seconds = divmod(seconds, 3600)
     return _iso_date(day) + _HOURS[hours] + _MINUTES_SECONDS[seconds] + "+00:00"
+
+
+def visit_moment(visit: Visit) -> str:
+    """When a visit happened (ISO-8601, UTC, as `stamp_iso` writes it): the time its officer gave
+    (`occurred`), else the moment it was recorded (`at`). What a list of visits is ordered by, and
+    what any figure about when a case was last visited must read."""
+    return visit.get("occurred") or visit["at"]
+
+
+def visit_order(visit: Visit) -> tuple[str, int]:
+    """A visit's place in a list of visits: when it happened, then when it was recorded (both
+    texts are written alike, so they compare as times)."""
+    return visit_moment(visit), visit["hlc"]
 
 
 def follow_up_dates(resolved_on: date) -> list[str]:

@@ -69,6 +69,14 @@ DOMAIN_CODES: dict[str, tuple[str, ...]] = {
     "review_no_conflict": (),
     "review_field_changed": (),
     "note_empty": (),
+    # a visit's time (fields.visit_occurred: against the operation's own stamp)
+    "visit_time_invalid": (),
+    "visit_time_after_recorded": (),
+    "visit_time_too_early": ("days",),
+    # entry checks of a typed visit time (fields.visit_time_problem; never returned by a reducer)
+    "visit_time_format": ("time",),
+    "visit_time_future": ("time", "now"),
+    "visit_time_too_old": ("time", "days", "earliest"),
     # police areas (fieldapp.domain.areas)
     "area_supervisor_only": (),
     "area_invalid": ("limit",),

@@ -116,6 +116,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "case.tl.visit": ("Visit ({kind}): {note}", "走访（{kind}）：{note}"),
     "case.tl.place": (" · place: {place}", " · 地点：{place}"),
     "case.tl.participants": (" · present: {participants}", " · 参与人：{participants}"),
+    "case.tl.recorded": (" · recorded {at}", " · {at} 录入"),
     "case.tl.note": ("Note: {text}", "备注：{text}"),
     "case.tl.other": ("Recorded {kind}", "记录 {kind}"),
     "case.tl.conflict": (
@@ -152,6 +153,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "case.visit.note_required": (
         "Write what was said or found; the note cannot be empty.",
         "请填写走访情况，不能为空。",
+    ),
+    "case.visit.occurred": (
+        "When it happened (optional; empty: now)",
+        "发生时间（选填；留空即为现在）",
+    ),
+    "case.visit.occurred_placeholder": (
+        "YYYY-MM-DD HH:MM, or HH:MM for today",
+        "年-月-日 时:分，当天可只写 时:分",
     ),
     "case.visit.done": ("Visit logged on case {id}.", "已记录案件 {id} 的走访。"),
     # Update the resolution

@@ -29,6 +29,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.col.terms": ("Agreement terms", "协议内容"),
     # Export columns: visits
     "export.col.visit_at": ("Visited at", "走访时间"),
+    "export.col.visit_recorded_at": ("Recorded at", "录入时间"),
     "export.col.visit_kind": ("Kind", "方式"),
     "export.col.visit_author": ("Officer", "走访民警"),
     "export.col.visit_place": ("Place", "地点"),

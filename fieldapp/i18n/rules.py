@@ -163,6 +163,38 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "核对开始后该项又有修改，请重新核对",
     ),
     "rule.note_empty": ("a note needs text", "备注不能为空"),
+    # a visit's time (fieldapp/domain/fields.py: visit_occurred, at merge time)
+    "rule.visit_time_invalid": (
+        "the time the visit happened is not a time this version reads (whole seconds since 1970, UTC)",
+        "走访发生时间无效（须为自 1970 年起的整秒数，UTC）",
+    ),
+    "rule.visit_time_after_recorded": (
+        "the visit is dated after the moment it was recorded: a visit is logged once it has happened",
+        "走访发生时间晚于记录时间：走访须在发生后记录",
+    ),
+    "rule.visit_time_too_early": (
+        "the visit is dated more than {days} days before it was recorded: give a time within {days} "
+        "days, or log it without a time and write its date in the note",
+        "走访发生时间早于记录时间 {days} 天以上：请填写 {days} 天以内的时间，"
+        "或不填时间、在走访情况中写明日期",
+    ),
+    # a visit's time as typed (fields.visit_time_problem): the command line's --at
+    "rule.visit_time_format": (
+        "{time} is not a date and time: write --at as YYYY-MM-DD HH:MM (e.g. 2026-12-06 10:00), "
+        "or HH:MM for today",
+        "{time} 不是有效的日期时间：--at 请按 年-月-日 时:分 填写（如 2026-12-06 10:00），当天可只写 时:分",
+    ),
+    "rule.visit_time_future": (
+        "the visit time {time} is later than now ({now}): give the time it happened with --at, "
+        "or leave --at out to log it as now",
+        "走访时间 {time} 晚于现在（{now}）：请用 --at 填写实际发生的时间，或不用 --at、按现在记录",
+    ),
+    "rule.visit_time_too_old": (
+        "the visit time {time} is more than {days} days ago: --at goes back to {earliest} at most; "
+        "log an older visit without --at and write its date in --note",
+        "走访时间 {time} 已超过 {days} 天：--at 最早只能填到 {earliest}；更早的走访请不用 --at 记录，"
+        "并在 --note 中写明日期",
+    ),
     # police areas (fieldapp/domain/areas.py)
     "rule.area_supervisor_only": (
         "only a supervisor may place a village in a police area",
@@ -264,6 +296,23 @@ _STRINGS |= {
 _STRINGS["rule.parties_required.sentence"] = (
     "a dispute needs at least one party (only a safety hazard may have none): add one with ctrl+n.",
     "纠纷须至少填写一名当事人（只有安全隐患可以不填）：按 ctrl+n 添加。",
+)
+
+# The visit dialog's time field, said beside it (the command line's texts name --at).
+_STRINGS["rule.visit_time_format.sentence"] = (
+    "{time} is not a date and time: write it as YYYY-MM-DD HH:MM (e.g. 2026-12-06 10:00), or "
+    "HH:MM for today; leave it empty for now.",
+    "{time} 不是有效的日期时间：请按 年-月-日 时:分 填写（如 2026-12-06 10:00），"
+    "当天可只写 时:分；留空即为现在。",
+)
+_STRINGS["rule.visit_time_future.sentence"] = (
+    "the time {time} is later than now ({now}): give the time the visit happened, or leave it empty for now.",
+    "时间 {time} 晚于现在（{now}）：请填写走访实际发生的时间，或留空、按现在记录。",
+)
+_STRINGS["rule.visit_time_too_old.sentence"] = (
+    "the time {time} is more than {days} days ago: give one from {earliest} on, or leave it empty "
+    "and write the date in the note.",
+    "时间 {time} 已超过 {days} 天：请填写 {earliest} 以后的时间，或留空并在走访情况中写明日期。",
 )
 
 EN: dict[str, str] = {key: en for key, (en, _) in _STRINGS.items()}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from fieldapp.domain import model
 from fieldapp.domain.documents import HistoryEntry, Outcome, PublicCase
 from fieldapp.i18n import Translator, normalise_language
 from fieldapp.i18n import agreement as _strings  # noqa: F401  (registers the agreement strings)
@@ -208,12 +209,12 @@ def _content(case: PublicCase, names: Names, org: str, lang: str, tz: tzinfo | N
     ]
     mediations = sorted(
         (v for v in case.get("visits", []) if v.get("kind") == "mediation"),
-        key=lambda v: (v.get("hlc", 0), v.get("id", "")),
+        key=model.visit_order,
     )
     sessions = []
     authors: list[str] = []
     for visit in mediations:
-        moment = local_time(visit.get("at"), tz)
+        moment = local_time(model.visit_moment(visit), tz)  # when it happened
         when = _when(moment, lang) if moment is not None else ""
         place = str(visit.get("place", "")).strip()
         if place:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fieldapp.domain.documents import Outcome, PublicCase
-from fieldapp.domain.model import is_overdue
+from fieldapp.domain.model import is_overdue, visit_moment, visit_order
 from fieldapp.i18n import Translator
 from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers outcome names)
 from fieldapp.i18n import intake as _intake_strings  # noqa: F401  (registers party role names)
@@ -71,6 +71,7 @@ VISIT_COLUMNS = (
     "id",
     "village",
     "visit_at",
+    "visit_recorded_at",
     "visit_kind",
     "visit_author",
     "visit_place",
@@ -218,15 +219,18 @@ def case_table(cases: Sequence[PublicCase], lang: str, names: Names, tz: tzinfo 
 
 
 def visit_table(cases: Sequence[PublicCase], lang: str, names: Names, tz: tzinfo | None = None) -> Table:
-    """Header and one row per visit of the given cases, oldest first within each case."""
+    """Header and one row per visit of the given cases, in the order they happened within each
+    case: when it happened (the time its officer gave, else when it was recorded) and when it was
+    recorded (`model.visit_moment`)."""
     tr = Translator(lang)
     rows: list[list[Cell]] = []
     for case in cases:
-        for visit in sorted(case["visits"], key=lambda v: (v.get("hlc", 0), v["id"])):
+        for visit in sorted(case["visits"], key=visit_order):
             rows.append(
                 [
                     case["id"],
                     case["village"],
+                    local_time(visit_moment(visit), tz),
                     local_time(visit["at"], tz),
                     _term(tr, "visit", visit["kind"]),
                     names(visit["author"]),

@@ -2,7 +2,9 @@
 
 The timeline is one entry per accepted operation of the case's history (a visit or
 note is joined with its text), one per conflicting pair of edits and one per
-operation the rules did not count, in the operations' total order.
+operation the rules did not count, in the operations' total order; a visit given the
+time it happened (`occurred`) is shown at that time, and placed by it, with the moment it
+was recorded beside it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ class Entry:
     text: str
     #: "" for an ordinary entry, else "conflict", "open-conflict" or "refused".
     tone: str = ""
+    #: When a visit given its time happened (ms since 1970): placed there, not at `hlc`.
+    happened_ms: int | None = None
+
+    def order(self) -> tuple[int, int]:
+        """Where the entry goes in the timeline: when it happened, then its stamp."""
+        return (self.hlc >> 16 if self.happened_ms is None else self.happened_ms), self.hlc
 
 
 def local_time(iso: str | None) -> str:
@@ -100,13 +108,17 @@ def timeline(case: ShownCase, name_of: NameOf) -> list[Entry]:
     status = "open"
     for item in case.get("history", []):
         text, status = _describe(item, status, visits, notes, name_of)
-        entries.append(Entry(item["hlc"], local_time(item["at"]), name_of(item["author"]), text))
+        at, happened = local_time(item["at"]), None
+        occurred = visits[item["op"]].get("occurred") if item["op"] in visits else None
+        if occurred:
+            at, happened = local_time(occurred), int(datetime.fromisoformat(occurred).timestamp() * 1000)
+        entries.append(Entry(item["hlc"], at, name_of(item["author"]), text, happened_ms=happened))
     entries.extend(_conflict(c, case, name_of) for c in case.get("conflicts", []))
     for refused in case.get("refused", []):
         reason = t("case.tl.refused", kind=vocab("case.op", refused["kind"]), reason=refused_text(refused))
         at = local_time(model.stamp_iso(refused["hlc"]))
         entries.append(Entry(refused["hlc"], at, name_of(refused["author"]), reason, "refused"))
-    entries.sort(key=lambda entry: entry.hlc)  # stable: a conflict follows the write that made it
+    entries.sort(key=Entry.order)  # stable: a conflict follows the write that made it
     return entries
 
 
@@ -179,6 +191,9 @@ def _visit_text(visit: Visit) -> str:
         text += t("case.tl.place", place=visit["place"])
     if visit.get("participants"):
         text += t("case.tl.participants", participants=visit["participants"])
+    recorded = local_time(visit["at"])
+    if local_time(model.visit_moment(visit)) != recorded:  # given a time other than its recording's
+        text += t("case.tl.recorded", at=recorded)
     return text
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from textual import on
@@ -307,17 +308,22 @@ class VisitDialog(CaseDialog[ShownCase, ShownCase]):
         "note": "case.visit.note",
         "place": "case.visit.place",
         "participants": "case.visit.participants",
+        "occurred": "case.visit.occurred",
     }
     PLACEHOLDERS = {
         "place": "case.visit.place_placeholder",
         "participants": "case.visit.participants_placeholder",
+        "occurred": "case.visit.occurred_placeholder",
     }
+    #: The moment the time field was last checked against (`check`), and read for `record`.
+    _now: datetime
 
     def fields(self) -> ComposeResult:
         yield field("kind", Select(self._kinds(), allow_blank=False, value=model.VISIT_KINDS[0], id="kind"))
         yield field("note", TextArea(id="note"))
         yield field("place", Input(id="place", max_length=model.MAX_SHORT))
         yield field("participants", Input(id="participants", max_length=model.MAX_TEXT))
+        yield field("occurred", Input(id="occurred", max_length=32))
 
     @staticmethod
     def _kinds() -> list[tuple[str, str]]:
@@ -327,12 +333,17 @@ class VisitDialog(CaseDialog[ShownCase, ShownCase]):
         relabel_select(self.query_one("#kind", Select), self._kinds())
 
     def check(self) -> dict[str, Problem]:
+        problems: dict[str, Problem] = {}
         note = text_of(self.query_one("#note", TextArea))
-        if checks.text(note, "visit_note", model.MAX_TEXT, required=True) is None:  # the reducer's check
-            return {}
-        if not note:
-            return {"note": ("case.visit.note_required", {})}
-        return {"note": ("case.too_long", {"limit": model.MAX_TEXT})}
+        if checks.text(note, "visit_note", model.MAX_TEXT, required=True) is not None:  # the reducer's check
+            problems["note"] = (
+                ("case.too_long", {"limit": model.MAX_TEXT}) if note else ("case.visit.note_required", {})
+            )
+        self._now = datetime.now().astimezone()  # one moment for the check and the value recorded
+        found = checks.visit_time_problem(text_of(self.query_one("#occurred", Input)), self._now)
+        if found is not None:
+            problems["occurred"] = (f"rule.{found.code}.sentence", dict(found.params))
+        return problems
 
     def record(self) -> ShownCase:
         return self.service.add_visit(
@@ -341,6 +352,7 @@ class VisitDialog(CaseDialog[ShownCase, ShownCase]):
             text_of(self.query_one("#note", TextArea)),
             place=text_of(self.query_one("#place", Input)),
             participants=text_of(self.query_one("#participants", Input)),
+            occurred=checks.visit_time(text_of(self.query_one("#occurred", Input)), self._now),
         )
 
 
