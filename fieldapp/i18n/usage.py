@@ -102,6 +102,10 @@ HELP_ZH: dict[str, str] = {
     "reopen a resolved or closed case": "重新启动已化解或已结案的案件",
     "log visits": "记录走访",
     "log a visit on a case": "为案件记录一次走访",
+    "when the visit happened (HH:MM: today; local time; at most 14 days back, never in the future)"
+    "; default: now": (
+        "走访发生的时间（只写 HH:MM 表示今天；本机当地时间；最早 14 天前，不能是将来）；默认：现在"
+    ),
     "digest of the materialized view": "合并后案件视图的摘要值（持有相同操作的设备上相同）",
     "operations to and from a file": "将操作导出到文件或从文件导入",
     "write every operation held to FILE, encrypted for the station's devices": (
