@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, TextArea
 
 from fieldapp.core.service import CaseService, init_device
 from fieldapp.core.station import (
@@ -29,6 +31,8 @@ from fieldapp.core.station import (
 )
 from fieldapp.domain.review import review_queue
 from fieldapp.i18n.rules import refused_text
+from fieldapp.tui.app import FieldApp
+from fieldapp.tui.screens.supervisor_dialogs import RevokeDialog
 from harness import FAST_KDF, PASSPHRASE
 from harness.replicas import ManualWall, converge, exchange, station_devices
 from sync.certs import decode_certificate
@@ -38,6 +42,7 @@ from sync.ops import decode
 from sync.session import Endpoint, SessionReport
 from sync.trust import ENROL, enrol_payload, enrolment_statement
 from tests.cli import fieldapp
+from tests.test_tui_supervisor import run, supervise
 
 HOST = "127.0.0.1"
 MINUTE = 60_000
@@ -284,3 +289,40 @@ def test_enrolment_announcement_and_revocation_converge_in_any_order(tmp_path: P
             assert row["never_synced"] and row["officer"] == "测试失主" and row["revoked"]
         finally:
             lost.close()
+
+
+# ---------------------------------------------------------------- the supervisor's Devices tab
+
+
+@pytest.mark.timeout(180)
+def test_the_devices_tab_shows_a_device_that_never_synced_and_revokes_it(tmp_path: Path) -> None:
+    with station_devices(tmp_path, 1) as (boss, officer):
+        store, officer_id = Path(boss.db.store.directory), officer.identity.device_id
+        boss.close()
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await supervise(app, pilot, "devices")
+        table = screen.query_one("#devices-table", DataTable)
+        assert str(table.get_cell(officer_id, "officer")) == "测试辅警0"
+        assert str(table.get_cell(officer_id, "seen")) == "never synced"
+        assert str(table.get_cell(officer_id, "state")) == "active"
+        table.focus()
+        table.move_cursor(row=table.get_row_index(officer_id))
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, RevokeDialog)
+        dialog.query_one("#reason", TextArea).text = "首次巡逻遗失"
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        assert str(table.get_cell(officer_id, "state")) == "revoked: 首次巡逻遗失"
+
+    run(store, scenario)
+    service = CaseService.open(store, PASSPHRASE)
+    try:
+        assert service.replica.device(officer_id)["revoked"]["reason"] == "首次巡逻遗失"
+    finally:
+        service.close()
