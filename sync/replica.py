@@ -305,7 +305,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
             self.fold_device(entity, None, ops)
         self._standings.clear()
 
-    def fold_device(self, entity: str, state: DeviceDoc | None, ops: list[Operation]) -> DeviceDoc:
+    def fold_device(self, entity: str, state: dict[str, Any] | None, ops: list[Operation]) -> dict[str, Any]:
         """Fold `ops` into a device's entry (None: from scratch), store it and return it.
 
         Which of the device's own operations count (its announcement included) depends on its

@@ -485,7 +485,8 @@ def officer_names(service: CaseService) -> Callable[[str], str]:
         doc = service.replica.device(device_id)
         if not doc:
             return device_id
-        return str(doc.get("officer") or (doc.get("enrolled") or {}).get("officer") or device_id)
+        enrolled = doc.get("enrolled")
+        return str(doc.get("officer") or (enrolled["officer"] if enrolled else None) or device_id)
 
     return name
 
