@@ -71,9 +71,24 @@ class Settlement(TypedDict):
     op: str
 
 
+class Enrolment(TypedDict):
+    """The station authority's record that it certified a device (`device.enrol`), as the
+    device's `devices` document keeps it: the certificate's key, officer, role and serial."""
+
+    public_key: bytes
+    officer: str
+    role: str
+    serial: int
+    #: When the certificate was issued (milliseconds since the epoch, as it says).
+    issued_ms: int
+    by: str
+    op: str
+    hlc: int
+
+
 class DeviceDoc(TypedDict):
     """An entry of the `devices` view (`sync/devices.py`): a device's key, role, officer,
-    revocation and fork settlements. Keyed by the device id."""
+    enrolment, revocation and fork settlements. Keyed by the device id."""
 
     device_id: str
     #: epoch as 16 hex digits -> the role that epoch's announcement carries.
@@ -83,6 +98,9 @@ class DeviceDoc(TypedDict):
     public_key: NotRequired[bytes]
     role: NotRequired[str]
     officer: NotRequired[str]
+    #: The latest enrolment (in total order) the station authority recorded; absent if none (a
+    #: device enrolled before enrolments were recorded, or the station authority itself).
+    enrolled: NotRequired[Enrolment]
     #: `trust.settlement_key(epoch, seq)` -> the decision; absent until the first.
     settled: NotRequired[dict[str, Settlement]]
     #: Every document of the view has it once folded (`merge.fold_into` adds it after `initial`).

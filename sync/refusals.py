@@ -61,6 +61,15 @@ CODES: dict[str, str] = {
     "settle_not_supervisor": "only a supervisor can settle a fork",
     "settle_own_log": "a device cannot settle a fork of its own log",
     "settle_incomplete": "the fork settlement is incomplete",
+    # enrolments recorded by the station authority (sync.devices)
+    "enrol_no_station": "enrolments need a station; this device is not enrolled at one",
+    "enrol_not_supervisor": "only the station authority's device can record an enrolment",
+    "enrol_incomplete": "the enrolment is incomplete",
+    "enrol_certificate_invalid": "the enrolment's certificate is not one this station issued",
+    "enrol_certificate_mismatch": (
+        "the enrolment names another device, key, officer, role or serial than its certificate"
+    ),
+    "enrol_not_signed": "the enrolment is not signed by the station",
     # revocations (sync.devices)
     "revoke_no_station": "revocations need a station; this device is not enrolled at one",
     "revoke_not_supervisor": "only the station's supervisor can revoke a device",

@@ -234,9 +234,8 @@ class Replica(ForkQuarantine, RollbackRecovery):
             self._standings.clear()
             for (table, entity), ops in found.items():
                 if table == "devices":
-                    state = fold_into(None, ops, self._reducers[ops[0].kind], self.env, self.load_ops)
-                    changed = changed or state != devices.get_copy(entity)
-                    devices.put(entity, state)
+                    before = devices.get_copy(entity)
+                    changed = self.fold_device(entity, None, ops) != before or changed
                 else:
                     markers[f"{table}/{entity}"] = {"refold": True}
                     self._pending[(table, entity)] = ops
@@ -302,10 +301,32 @@ class Replica(ForkQuarantine, RollbackRecovery):
         refusals too are kept as codes since view format 5."""
         devices = self.db.keyed("devices")
         found = self._scan_log({("devices", key) for key in devices.raw()})
-        self._standings.clear()
         for (_, entity), ops in sorted(found.items()):
-            devices.put(entity, fold_into(None, ops, self._reducers[ANNOUNCE], self.env, self.load_ops))
+            self.fold_device(entity, None, ops)
         self._standings.clear()
+
+    def fold_device(self, entity: str, state: dict[str, Any] | None, ops: list[Operation]) -> dict[str, Any]:
+        """Fold `ops` into a device's entry (None: from scratch), store it and return it.
+
+        Which of the device's own operations count (its announcement included) depends on its
+        revocation, and the fold reads that from the entry as stored before it. When the fold
+        changes the revocation (one arrived, or a re-fold found another), the entry is folded
+        again from its operations with the new one: the same entry whatever the order in which
+        the enrolment, the announcement and the revocation arrived.
+        """
+        devices, reducer = self.db.keyed("devices"), self._reducers[ANNOUNCE]
+        self._standings.clear()
+        folded = fold_into(state, ops, reducer, self.env, self.load_ops)
+        for _ in range(3):  # a revocation is not undone by skipping its device's operations: 2 at most
+            read = devices.raw().get(entity)
+            devices.put(entity, folded)
+            self._standings.clear()
+            if (read or {}).get("revoked") == folded.get("revoked"):
+                break
+            known = [*(self.load_ops(state[OPS]) if state else ()), *self.load_ops(folded[OPS]), *ops]
+            every = {op.order: op for op in known}
+            folded = fold_into(None, [every[k] for k in sorted(every)], reducer, self.env, self.load_ops)
+        return folded
 
     # ------------------------------------------------------------ queries
 
@@ -646,11 +667,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         # their keys, and a revocation or role check must see the announcements before it.
         devices = self.db.keyed("devices")
         for op in sorted(device_ops, key=lambda o: o.order):
-            reducer = self._reducers[op.kind]
-            self._standings.clear()
-            devices.put(
-                op.entity, fold_into(devices.get_copy(op.entity), [op], reducer, self.env, self.load_ops)
-            )
+            self.fold_device(op.entity, devices.get_copy(op.entity), [op])
         self._standings.clear()  # the devices view changed: roles and revocations may have too
         if any(op.kind == REVOKE for op in device_ops):
             dirty.update(self._cut_off_by_revocations())

@@ -15,7 +15,6 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sync.merge import fold_into
 from sync.ops import GENESIS, MalformedOperation, Operation, chain_key, decode, decode_trusted, op_key
 from sync.trust import ALWAYS_FOLDED, ANNOUNCE
 from sync.verify import authentic_from
@@ -200,8 +199,7 @@ class RollbackRecovery:
                 if not found.get(key):  # none of its device operations is left
                     devices.remove_keys([key[1]])
                     continue
-                reducer = self._reducers[ANNOUNCE]
-                devices.put(key[1], fold_into(None, found[key], reducer, self.env, self.load_ops))
+                self.fold_device(key[1], None, found[key])
             self._standings.clear()
         return cut
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import msgpack
 
-from sync.certs import Anchor, CertificateError, decode_certificate
+from sync.certs import Anchor, Certificate, CertificateError, decode_certificate
 from sync.identity import device_id_for
 from sync.ops import canonical
 from sync.refusals import Refusal, refusal
@@ -25,9 +25,12 @@ ANNOUNCE = "device.announce"
 REVOKE = "device.revoke"
 #: A supervisor's decision on a fork: which of two signed entries at one position is the log.
 SETTLE = "device.settle"
+#: The station authority's record that it enrolled a device (issued its certificate): the
+#: device is known, listed and revocable everywhere before its own log arrives.
+ENROL = "device.enrol"
 #: Kinds folded even from a log held out of the view after a fork: the station's own
-#: decisions about devices (a quarantine must never block a revocation).
-ALWAYS_FOLDED = frozenset({ANNOUNCE, REVOKE, SETTLE})
+#: decisions about devices (a quarantine must never block a revocation or an enrolment).
+ALWAYS_FOLDED = frozenset({ANNOUNCE, REVOKE, SETTLE, ENROL})
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,28 @@ def settlement_key(epoch: int, seq: int) -> str:
 def revocation_statement(station_id: str, device_id: str, reason: str, cutoff: dict[str, int]) -> bytes:
     """The bytes the station CA signs to revoke a device."""
     return msgpack.packb(canonical(["revoke", station_id, device_id, reason, cutoff]), use_bin_type=True)
+
+
+def enrolment_statement(station_id: str, author: str, cert_body: bytes) -> bytes:
+    """The bytes the station CA signs to say that device `author` records this enrolment.
+
+    Binding the author makes the statement the authority's own: a device that copied a
+    certificate out of an announcement cannot record it as an enrolment.
+    """
+    return msgpack.packb(canonical(["enrol", station_id, author, cert_body]), use_bin_type=True)
+
+
+def enrol_payload(certificate: Certificate, station_sig: bytes) -> dict[str, object]:
+    """Payload of a device.enrol operation: who the certificate names, the certificate itself
+    (checked against the station anchor at merge time) and the station's signature."""
+    return {
+        "public_key": certificate.device_key,
+        "officer": certificate.officer,
+        "role": certificate.role,
+        "serial": certificate.serial,
+        "cert": certificate.to_wire(),
+        "station_sig": station_sig,
+    }
 
 
 def record_from_announce(

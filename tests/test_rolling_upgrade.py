@@ -4,10 +4,12 @@ The previous release (CHANGELOG.md, tag or commit: tests/releases.py) is built f
 a venv of its own. With its command line a station is made and two officers' devices are
 enrolled (S = the station authority's device, A, B), each records cases and they sync. Then
 S runs this code on its store, places a village in a police area (`village.area`, a kind
-the previous release does not know) and records a case; A, still on the previous release,
-syncs with S, and B (previous release) syncs with A, so B gets the new kind only through A.
+the previous release does not know), records a case, and enrols a device E (`device.enrol`,
+another such kind) that it revokes before E ever syncs; A, still on the previous release,
+syncs with S, and B (previous release) syncs with A, so B gets the new kinds only through A.
 Then A and B run this code on their stores and everyone syncs. All three must hold the same
-operations, show the placement and report the same state hash (issue 14, "Releases").
+operations, show the placement and the revoked, never-synced E, and report the same state
+hash (issue 14, "Releases"; issue 16, "Enrolment is recorded").
 
 Processes and loopback only; every store is in the test's temporary folder.
 """
@@ -150,7 +152,7 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
     built = time.monotonic()
     assert ok(old("--version")).strip() == f"fieldapp {release.name}"
     root = Path(__file__).resolve().parent.parent
-    S, A, B = tmp_path / "S", tmp_path / "A", tmp_path / "B"
+    S, A, B, E = tmp_path / "S", tmp_path / "A", tmp_path / "B", tmp_path / "E"
 
     # All on the previous release: a station, two officers enrolled over loopback, a case each.
     ok(old("init", "--officer", "所长甲", "--role", "supervisor", "--store", S))
@@ -174,6 +176,14 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
     happened = (datetime.now().astimezone() - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
     logged = ("visit", "add", upgraded_case, "--kind", "home", "--note", "上门走访", "--at", happened)
     ok(current(*logged, "--store", S))
+    # ... and enrols E (`device.enrol`, a kind the previous release does not know), which is lost
+    # before it ever syncs and revoked at once: a revocation the previous release cannot count
+    # (it does not know E), until it is upgraded.
+    ok(current("init", "--officer", "辅警丁", "--store", E))
+    enrol([sys.executable, "-m", "fieldapp", "enrol", "open", "--store", S], root, [(current, E)])
+    listed = json.loads(ok(current("device", "list", "--store", S, "--json")))
+    [lost] = [row for row in listed if row["never_synced"]]
+    ok(current("device", "revoke", lost["device_id"], "--reason", "首次巡逻遗失", "--store", S))
 
     # A (previous release) syncs with S; B (previous release) gets it from A alone.
     with serving([sys.executable, "-m", "fieldapp", "serve", "--store", S], root) as station:
@@ -198,6 +208,12 @@ def test_previous_release_relays_a_newer_kind_and_all_converge_after_upgrading(t
     heads = {d.name: held(d) for d in (S, A, B)}
     assert heads["S"] == heads["A"] == heads["B"], "the three devices do not hold the same operations"
     assert "village.area" in heads["B"][1], "B never received the placement through A"
+    assert "device.enrol" in heads["B"][1], "B never received the enrolment through A"
+    for d in (S, A, B):
+        rows = {r["device_id"]: r for r in json.loads(ok(current("device", "list", "--store", d, "--json")))}
+        row = rows[lost["device_id"]]
+        assert (row["officer"], row["never_synced"]) == ("辅警丁", True), f"{d.name}: {row}"
+        assert row["revoked"] is not None and row["revoked"]["reason"] == "首次巡逻遗失", f"{d.name}: {row}"
     areas = {d.name: json.loads(ok(current("area", "list", "--store", d, "--json"))) for d in (S, A, B)}
     for name, rows in areas.items():
         assert {"village": VILLAGE, "area": AREA} in rows, f"{name} does not show the placement: {rows}"

@@ -52,9 +52,11 @@ def cmd_device_list(args: argparse.Namespace) -> int:
     for row in rows:
         mark = "*" if row["this_device"] else " "
         state = t.t("cli.device.revoked_mark", reason=row["revoked"]["reason"]) if row["revoked"] else ""
-        seen = row["last_seen"] or "-"
+        seen = row["last_seen"] or t.t("cli.device.never_synced")
         role = t.t(f"devices.role.{row['role']}") if t.has(f"devices.role.{row['role']}") else row["role"]
-        print(f"{mark} {row['device_id']}  {pad(role, 10)} {seen:<25} {row['officer']}  {state}")
+        enrolled = t.t("cli.device.enrolled_at", at=row["enrolled_at"]) if row["enrolled_at"] else ""
+        who = f"{row['officer']}  {enrolled}  {state}".rstrip()
+        print(f"{mark} {row['device_id']}  {pad(role, 10)} {pad(seen, 25)} {who}")
     print(t.t("cli.device.count", count=len(rows)))
     return 0
 
@@ -186,7 +188,11 @@ def register(sub: Any, common: AddCommon) -> None:
     group = sub.add_parser("device", help="devices of the station").add_subparsers(
         dest="device_command", metavar="ACTION", required=True
     )
-    p = group.add_parser("list", help="devices known here, with role, last activity and revocation")
+    p = group.add_parser(
+        "list",
+        help="devices known here (every enrolled one, synced or not), with role, enrolment, last "
+        "activity and revocation",
+    )
     common(p)
     p.set_defaults(handler=cmd_device_list)
     p = group.add_parser("revoke", help="station authority: shut a lost or compromised device out")

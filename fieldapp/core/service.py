@@ -486,11 +486,15 @@ class CaseService:
 
 
 def officer_names(service: CaseService) -> Callable[[str], str]:
-    """Device id → the officer's name as the device announced it (the id if unknown)."""
+    """Device id → the officer's name as the device announced it, or as its enrolment names it
+    before that (the id if unknown)."""
 
     def name(device_id: str) -> str:
         doc = service.replica.device(device_id)
-        return str(doc.get("officer") or device_id) if doc else device_id
+        if not doc:
+            return device_id
+        enrolled = doc.get("enrolled")
+        return str(doc.get("officer") or (enrolled["officer"] if enrolled else None) or device_id)
 
     return name
 

@@ -2,7 +2,9 @@
 
 `create_station` makes this device the authority: a CA key kept in the
 encrypted store, and a supervisor certificate for itself. `issue_certificate`
-(authority only) certifies an enrolling device; `adopt_enrolment` (the new
+(authority only) certifies an enrolling device and records the enrolment as an
+operation (`device.enrol`), so every device of the station knows the new device,
+and can see it revoked, before its first sync; `adopt_enrolment` (the new
 device) stores the certificate and the station's anchor and starts a new log
 epoch whose announcement carries the certificate, so every device of the
 station learns the new device's role from the station's signature.
@@ -35,7 +37,15 @@ from sync.tls import (
     predates_profile,
     read_device_certificate,
 )
-from sync.trust import REVOKE, SETTLE, revocation_statement, settle_payload
+from sync.trust import (
+    ENROL,
+    REVOKE,
+    SETTLE,
+    enrol_payload,
+    enrolment_statement,
+    revocation_statement,
+    settle_payload,
+)
 
 AUTHORITY_TABLE = "station_authority"
 ISSUED_TABLE = "issued_certificates"
@@ -178,7 +188,9 @@ def create_station(service: CaseService, name: str) -> Anchor:
 def issue_certificate(
     service: CaseService, device_key: bytes, officer: str, role: str
 ) -> tuple[list[bytes], dict[str, Any]]:
-    """Authority only: certify an enrolling device.
+    """Authority only: certify an enrolling device, and record the enrolment (`device.enrol`,
+    signed by the station CA) in the same transaction: it spreads like any operation, so the
+    device is listed and revocable everywhere before it first syncs.
 
     Returns ([certificate body, signature, TLS certificate DER], anchor document with
     the station's TLS CA certificate under ``ca_x509``).
@@ -193,9 +205,18 @@ def issue_certificate(
         tls_cert, tls_ca = _tls_certificates(service, ca, device_key)
     except (CertificateError, ValueError) as exc:
         raise StationError(f"Cannot certify the device: {exc}.") from None
-    service.db.keyed(ISSUED_TABLE).put(
-        cert.device_id, {"officer": officer, "role": role, "serial": cert.serial, "issued_ms": cert.issued_ms}
-    )
+    statement = enrolment_statement(ca.anchor.station_id, service.identity.device_id, cert.body)
+    try:
+        with service.db.transaction():
+            service.db.keyed(ISSUED_TABLE).put(
+                cert.device_id,
+                {"officer": officer, "role": role, "serial": cert.serial, "issued_ms": cert.issued_ms},
+            )
+            service.replica.record(ENROL, cert.device_id, enrol_payload(cert, ca.sign(statement)))
+    except OperationRefused as exc:
+        found = exc.refusal
+        why = render(found.code, found.params, "en")
+        raise StationError(f"Not enrolled: {why}.", refusal=found) from None
     return [*cert.to_wire(), tls_cert], {**ca.anchor.to_doc(), "ca_x509": tls_ca}
 
 
@@ -400,35 +421,50 @@ class DeviceRow(TypedDict):
     """A device as the supervisor's screens and `fieldapp device list --json` show it."""
 
     device_id: str
+    #: As its announcement says; from its enrolment until that has arrived.
     officer: str
     role: str
     this_device: bool
+    #: When the station authority certified it (ISO UTC), None if no enrolment is recorded (the
+    #: station authority's own device, devices enrolled before enrolments were recorded).
+    enrolled_at: str | None
     #: The newest operation of its logs held here (ISO UTC), None if none.
     last_seen: str | None
+    #: No operation of its own has reached this device: it has not synced since its enrolment
+    #: (with this device or one whose work came here).
+    never_synced: bool
     revoked: RevokedBrief | None
 
 
 def device_rows(service: CaseService) -> list[DeviceRow]:
-    """Every device known here: who, role, last seen, revoked (newest activity first)."""
+    """Every device known here, from its enrolment or its announcement: who, role, enrolled,
+    last seen, revoked (newest activity first, then the devices that never synced)."""
     last_seen: dict[str, int] = {}
     for chain, doc in service.replica.chains.raw().items():
         author = chain.rsplit(".", 1)[0]
         last_seen[author] = max(last_seen.get(author, 0), int(doc.get("hlc", 0)))
     rows: list[DeviceRow] = []
     for device_id, doc in service.devices_view().items():
-        if "public_key" not in doc:
+        enrolled = doc.get("enrolled")
+        if "public_key" in doc:
+            officer, role = doc["officer"], doc["role"]
+        elif enrolled is not None:
+            officer, role = enrolled["officer"], enrolled["role"]
+        else:  # only an operation about it has come (a refused one, or of a newer version)
             continue
         revoked = doc.get("revoked")
         seen = last_seen.get(device_id)
         rows.append(
             {
                 "device_id": device_id,
-                "officer": doc["officer"],
-                "role": doc["role"],
+                "officer": officer,
+                "role": role,
                 "this_device": device_id == service.identity.device_id,
+                "enrolled_at": model.stamp_iso(int(enrolled["hlc"])) if enrolled is not None else None,
                 "last_seen": model.stamp_iso(seen) if seen else None,
+                "never_synced": seen is None,
                 "revoked": None if revoked is None else {"reason": revoked["reason"], "by": revoked["by"]},
             }
         )
-    rows.sort(key=lambda r: r["last_seen"] or "", reverse=True)
+    rows.sort(key=lambda r: (r["last_seen"] or "", r["enrolled_at"] or ""), reverse=True)
     return rows

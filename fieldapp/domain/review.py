@@ -9,7 +9,9 @@ Pure functions over the `cases` view and the replica's evidence tables; no Textu
 - **red_closure**: a resolved case that has been red since it was last opened (whatever its risk
   now), awaiting closure, which only a supervisor may do.
 - **refused**: an operation the rules did not count (e.g. an officer closing a red case),
-  with the rules' reason; kept for the record, nothing to decide.
+  with the rules' reason; kept for the record, nothing to decide. Refused operations about a
+  device (an enrolment or revocation not made by the station authority) are listed too, with
+  no case.
 - **fork**: a device that signed two different entries at one place in its log (a copied
   store written in two places, or a stolen key); its work from there on is held out of the
   view until a supervisor chooses the entry to keep (`fieldapp.core.station.settle_fork`). Forks
@@ -33,6 +35,7 @@ from typing import Any
 from fieldapp.domain import model
 from fieldapp.domain.cases import RED_SINCE_OPENED
 from fieldapp.domain.documents import CaseDoc
+from sync.documents import DeviceDoc
 from sync.merge import OPS, WRITERS, writer
 
 DECISIONS = ("fork", "conflict", "escalation", "red_closure")
@@ -76,9 +79,10 @@ def review_queue(
     cases: Iterable[CaseDoc],
     forks: Iterable[Mapping[str, Any]] = (),
     rejections: Iterable[Mapping[str, Any]] = (),
+    devices: Iterable[DeviceDoc] = (),
 ) -> Queue:
-    """The queue from the `cases` view (internal states), the forks (`fieldapp.core.station.fork_rows`)
-    and the replica's rejections."""
+    """The queue from the `cases` view (internal states), the forks (`fieldapp.core.station.fork_rows`),
+    the replica's rejections and the `devices` view (its refused operations)."""
     decisions: list[Item] = []
     evidence: list[Item] = []
     for case in cases:
@@ -139,6 +143,23 @@ def review_queue(
                         "ref": refused["op"],
                     },
                     risk,
+                )
+            )
+    for device in devices:
+        for refused in device.get("refused", []):
+            evidence.append(
+                Item(
+                    "refused",
+                    "",
+                    model.stamp_iso(int(refused["hlc"])),
+                    str(refused["author"]),
+                    {
+                        "op_kind": refused["kind"],
+                        "code": refused["code"],
+                        "params": refused["params"],
+                        "ref": refused["op"],
+                        "device": device["device_id"],
+                    },
                 )
             )
     for fork in forks:

@@ -174,6 +174,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "cli.device.revoked_mark": ("REVOKED: {reason}", "已吊销：{reason}"),
     "cli.device.count": ("{count} device(s).", "共 {count} 台设备。"),
+    "cli.device.never_synced": ("never synced", "从未同步"),
+    "cli.device.enrolled_at": ("enrolled {at}", "登记于 {at}"),
     "cli.device.revoked": (
         "Device {id} is revoked. The revocation reaches other devices as they sync.",
         "设备 {id} 已被吊销。其他设备同步后也会得知。",

@@ -324,6 +324,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "case.op.device.announce": ("device announcement", "设备登记"),
     "case.op.device.revoke": ("device revocation", "吊销设备"),
     "case.op.device.settle": ("fork settlement", "分叉裁定"),
+    "case.op.device.enrol": ("device enrolment", "设备登记记录"),
     # Devices
     "devices.column.officer": ("Officer", "使用人"),
     "devices.column.role": ("Role", "角色"),
@@ -337,6 +338,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "devices.this": ("this device", "本机"),
     "devices.revoked": ("revoked: {reason}", "已吊销：{reason}"),
     "devices.never": ("never", "从未"),
+    "devices.never_synced": ("never synced", "从未同步"),
     "devices.hint": (
         "x revokes the selected device (a lost or retired device): "
         "its later records stop counting everywhere.",

@@ -10,8 +10,9 @@ device is refused there too.
 - **Review** (2): `fieldapp.domain.review`'s queue; Enter decides the item (settle a fork, settle a
   conflict, approve an escalation, close a red case) or opens its case; `o` opens the case.
   Open forks come first; a settled fork leaves the decisions and is listed with the records.
-- **Devices** (3): every enrolled device, its last record and last sync with this
-  device; `x` revokes one (station authority's device only).
+- **Devices** (3): every enrolled device (from its enrolment on: "never synced" until its
+  work arrives), its last record and last sync with this device; `x` revokes one (station
+  authority's device only).
 - **Reports & exports** (4): the export and the period report of `fieldapp export` /
   `fieldapp report`, written to a folder.
 """
@@ -328,7 +329,10 @@ class SupervisorScreen(Screen[None]):
         replica = self.service.replica
         self.forks = {row["fork"]: row for row in fork_rows(self.service)}
         self.queue = review_queue(
-            self.service.cases_view().values(), self.forks.values(), replica.rejections.all()
+            self.service.cases_view().values(),
+            self.forks.values(),
+            replica.rejections.all(),
+            self.service.devices_view().values(),
         )
         self.devices = device_rows(self.service)
 
@@ -532,7 +536,7 @@ class SupervisorScreen(Screen[None]):
                 row["officer"],
                 vocab("devices.role", row["role"]),
                 row["device_id"],
-                local_time(row["last_seen"]) or t("devices.never"),
+                local_time(row["last_seen"]) or t("devices.never_synced"),
                 datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M") if at else "—",
                 state,
                 key=row["device_id"],
