@@ -129,8 +129,9 @@ HELP_ZH: dict[str, str] = {
         "只保存在本设备上：每台设备须分别设置"
     ),
     "devices of the station": "本所的设备",
-    "devices known here, with role, last activity and revocation": (
-        "本机所知的设备及其角色、最近活动和吊销情况"
+    "devices known here (every enrolled one, synced or not), with role, enrolment, last activity"
+    " and revocation": (
+        "本机所知的设备（所有已登记的设备，无论是否同步过）及其角色、登记时间、最近活动和吊销情况"
     ),
     "station authority: shut a lost or compromised device out": "管理设备：吊销遗失或被盗用的设备",
     "forks seen here: whose log, where, settled or held out": (
