@@ -39,6 +39,7 @@ from typing import Any, TypeVar, TypeVarTuple
 
 import msgpack
 
+from sync import ledger
 from sync.frames import FrameError, FrameLimits, encode_frame, read_frame_sized
 from sync.messages import (
     BATCH_ENTRIES,
@@ -131,6 +132,8 @@ class SessionReport:
     #: of protocol 1.0 says no app version: None).
     peer_version: tuple[int, int] | None = None
     peer_app: str | None = None
+    #: What the batches merged, by author and kind, for the sync ledger (`sync.ledger`).
+    tally: ledger.Tally = field(default_factory=ledger.Tally, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """The report as printed by `fieldapp sync --json`."""
@@ -297,6 +300,51 @@ class Endpoint:
             self.replica.local.put(
                 SYNC_STATE, {"at": now, "peer": peer, "chain": chain, "seq": seq, "peers": peers}
             )
+
+    async def remember(self, report: SessionReport, side: str, start: float, end: float) -> None:
+        """Keep the session in the sync ledger (`sync.ledger`), after its merge has committed."""
+        doc = self.replica.device(report.peer) or {}
+        counts = {
+            "sent": report.sent,
+            "received": report.received,
+            "duplicates": report.duplicates,
+            "held_back": report.held_back,
+            "refused": report.refused,
+            "forks": report.forks,
+        }
+        entry = ledger.entry(
+            side,
+            report.peer,
+            start,
+            end,
+            officer=doc.get("officer"),
+            tally=report.tally,
+            counts=counts,
+            error=report.error,
+            error_code=report.error_code,
+            error_params=report.error_params,
+        )
+        async with self.lock:
+            ledger.record(self.replica.db, entry)
+
+    async def remember_refusal(self, address: str, code: str, reason: str, peer: str | None = None) -> None:
+        """Keep a connection refused before any session (the server's "refused" events): a stable
+        code and the sentence the server reported (technical, no names)."""
+        now = time.time()
+        doc = (self.replica.device(peer) or {}) if peer else {}
+        entry = ledger.entry(
+            "server",
+            peer,
+            now,
+            now,
+            officer=doc.get("officer"),
+            error=reason,
+            error_code=code,
+            address=address,
+            refused=True,
+        )
+        async with self.lock:
+            ledger.record(self.replica.db, entry)
 
     async def vector(self) -> dict[str, int]:
         async with self.lock:
@@ -484,11 +532,16 @@ async def run_session(
     peer_device: str,
     timeout: float = IO_TIMEOUT,
     progress: Progress | None = None,
+    side: str = "client",
 ) -> SessionReport:
-    """Sync with an authenticated peer; the report's `error` says why it ended early, if it did."""
+    """Sync with an authenticated peer; the report's `error` says why it ended early, if it did.
+
+    `side`: "server" on the listening device, "client" on the connecting one (the sync ledger).
+    """
     report = SessionReport(peer=peer_device)
     channel = _Channel(reader, writer, timeout, endpoint)
     started = time.monotonic()
+    wall = time.time()
     try:
         async with endpoint.session():
             await _exchange(channel, endpoint, peer_device, report, progress)
@@ -506,6 +559,8 @@ async def run_session(
         writer.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer.wait_closed(), 2)
+    # After the merge committed and (for the last session open) the view was folded.
+    await endpoint.remember(report, side, wall, time.time())
     return report
 
 
@@ -609,6 +664,7 @@ async def _exchange(
                 report.reissued += result.reissued
                 report.refused += len(result.rejections)
                 report.refusals.extend(f"{r.code}: {r.reason}" for r in result.rejections[:5])
+                report.tally.add(result.accepted, result.rejections)
                 await channel.send(Ack(len(entries), result.applied, len(result.rejections)))
                 if progress:
                     progress(report)
