@@ -132,6 +132,8 @@ class SessionReport:
     #: of protocol 1.0 says no app version: None).
     peer_version: tuple[int, int] | None = None
     peer_app: str | None = None
+    #: Set when the session completed: this device's own log up to this seq is held by the peer.
+    completed: int | None = None
     #: What the batches merged, by author and kind, for the sync ledger (`sync.ledger`).
     tally: ledger.Tally = field(default_factory=ledger.Tally, repr=False)
 
@@ -287,23 +289,23 @@ class Endpoint:
                     merge, self._merge = self._merge, None
                     await _to_thread_to_the_end(merge.close)  # folds what the sessions stored
 
-    async def synced(self, peer: str, own_seq: int) -> None:
+    def _synced(self, peer: str, own_seq: int) -> None:
         """Remember a successful session: when, with whom, how much of this device's log it took."""
         me = self.replica.identity
         chain = chain_key(me.device_id, me.epoch)
-        async with self.lock:
-            doc = self.replica.local.get_copy(SYNC_STATE) or {}
-            seq = max(own_seq, int(doc.get("seq", 0)) if doc.get("chain") == chain else 0)
-            now = time.time()
-            peers = dict(doc.get("peers") or {})
-            peers[peer] = now  # when this device last synced with each peer (the devices screen)
-            self.replica.local.put(
-                SYNC_STATE, {"at": now, "peer": peer, "chain": chain, "seq": seq, "peers": peers}
-            )
+        doc = self.replica.local.get_copy(SYNC_STATE) or {}
+        seq = max(own_seq, int(doc.get("seq", 0)) if doc.get("chain") == chain else 0)
+        now = time.time()
+        peers = dict(doc.get("peers") or {})
+        peers[peer] = now  # when this device last synced with each peer (the devices screen)
+        self.replica.local.put(
+            SYNC_STATE, {"at": now, "peer": peer, "chain": chain, "seq": seq, "peers": peers}
+        )
 
     async def remember(self, report: SessionReport, side: str, start: float, end: float) -> None:
-        """Keep the session in the sync ledger (`sync.ledger`), after its merge has committed."""
-        doc = self.replica.device(report.peer) or {}
+        """Keep the session in the sync ledger (`sync.ledger`), after its merge has committed, and
+        a completed one in the sync state (`sync_status`): one transaction, one write."""
+        known = self.replica.device(report.peer)
         counts = {
             "sent": report.sent,
             "received": report.received,
@@ -317,7 +319,7 @@ class Endpoint:
             report.peer,
             start,
             end,
-            officer=doc.get("officer"),
+            officer=known.get("officer") if known else None,
             tally=report.tally,
             counts=counts,
             error=report.error,
@@ -325,23 +327,17 @@ class Endpoint:
             error_params=report.error_params,
         )
         async with self.lock:
-            ledger.record(self.replica.db, entry)
+            with self.replica.db.transaction():
+                if report.completed is not None and report.error is None:
+                    self._synced(report.peer, report.completed)
+                ledger.record(self.replica.db, entry)
 
-    async def remember_refusal(self, address: str, code: str, reason: str, peer: str | None = None) -> None:
+    async def remember_refusal(self, address: str, code: str, reason: str) -> None:
         """Keep a connection refused before any session (the server's "refused" events): a stable
         code and the sentence the server reported (technical, no names)."""
         now = time.time()
-        doc = (self.replica.device(peer) or {}) if peer else {}
         entry = ledger.entry(
-            "server",
-            peer,
-            now,
-            now,
-            officer=doc.get("officer"),
-            error=reason,
-            error_code=code,
-            address=address,
-            refused=True,
+            "server", None, now, now, error=reason, error_code=code, address=address, refused=True
         )
         async with self.lock:
             ledger.record(self.replica.db, entry)
@@ -600,7 +596,7 @@ async def _exchange(
         raise SessionError("the peer's hello names another device than its certificate", code="wrong_device")
     claims = _check_yours(hello, endpoint.device_id)
     if hello.digest == digest:
-        await endpoint.synced(peer_device, own_seq)
+        report.completed = own_seq  # kept with the ledger entry once the session ends
         return  # both hold the same logs: nothing to send either way
     # The peer holds more of this device's own log than this device: its store was rolled back.
     await endpoint.own_log_behind(claims)
@@ -679,7 +675,7 @@ async def _exchange(
                     f"the peer sent an unexpected frame of type “{msg.kind}”", code="out_of_order"
                 )
         await endpoint.recovered(claims)
-        await endpoint.synced(peer_device, own_seq)  # the peer now holds all of this device's log
+        report.completed = own_seq  # the peer now holds all of this device's log (kept at the end)
     finally:
         for task in (sender, receive):
             if task is not None and not task.done():
