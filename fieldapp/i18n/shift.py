@@ -33,7 +33,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "shift.ago.days": ("{n} days ago", "{n}天前"),
     "shift.yes": ("yes", "是"),
     "shift.no": ("no", "否"),
-    "shift.revoked": ("revoked", "已吊销"),
+    "shift.revoked": ("{role} (revoked)", "{role}（已吊销）"),
     "shift.unknown_devices": ("(unknown devices)", "（未知设备）"),
     "shift.col.officer": ("Officer", "民警"),
     "shift.col.device": ("Device", "设备"),

@@ -262,8 +262,8 @@ def build_shift(
         "expected": len(expected),
         "missing": missing,
         "devices": sorted(rows.values(), key=lambda r: (r["officer"] or "", r["device"])),
-        "refused": [_event(doc, tz) for doc in window if _refusal(doc)],
-        "errors": [_event(doc, tz) for doc in window if _failed(doc) and not _refusal(doc)],
+        "refused": [_event(doc, names, tz) for doc in window if _refusal(doc)],
+        "errors": [_event(doc, names, tz) for doc in window if _failed(doc) and not _refusal(doc)],
         "imports": sum(1 for doc in window if doc["kind"] == "import"),
         "new_red": red,
         "new_conflicts": conflicts,
@@ -288,12 +288,12 @@ def _case_row(
     }
 
 
-def _event(doc: Mapping[str, Any], tz: Any) -> dict[str, Any]:
+def _event(doc: Mapping[str, Any], names: Mapping[str, str | None], tz: Any) -> dict[str, Any]:
     """A refused connection or a failed session, as the report lists it."""
     return {
         "at": _iso(float(doc["end"]), tz),
         "device": doc.get("peer"),
-        "officer": doc.get("officer"),
+        "officer": doc.get("officer") or names.get(str(doc.get("peer"))),
         "address": doc.get("address"),
         "side": doc.get("side"),
         "code": doc.get("error_code"),

@@ -65,7 +65,7 @@ def device_table(report: dict[str, Any], lang: str) -> Table:
     for row in report["devices"]:
         role = tr.t(f"devices.role.{row['role']}") if row["role"] in ("officer", "supervisor") else ""
         if row["revoked"]:
-            role = f"{role} ({tr.t('shift.revoked')})".strip()
+            role = tr.t("shift.revoked", role=role)
         counts = {**row, **row["brought"]}
         rows.append(
             [
