@@ -62,6 +62,17 @@ def _handshake_reason(exc: BaseException) -> str:
     return f"the connection was lost during the handshake ({type(exc).__name__})"
 
 
+def _handshake_code(exc: BaseException) -> str:
+    """`_handshake_reason` as a stable code, for the sync ledger (docs/sync.md, "The sync ledger")."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "foreign_certificate"
+    if isinstance(exc, ssl.SSLError):
+        return "tls"
+    if isinstance(exc, TimeoutError):
+        return "handshake_timeout"
+    return "handshake_lost"
+
+
 class SyncServer:
     """Accept sync sessions from the station's devices, several at once."""
 
@@ -119,14 +130,18 @@ class SyncServer:
             await writer.start_tls(self._context, ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
             peer = peer_identity(writer.get_extra_info("ssl_object"), self.material)
         except CertificateError as exc:
+            await self.endpoint.remember_refusal(where, "certificate", str(exc))
             self.on_event("refused", {"address": where, "reason": str(exc)})
             await refuse(writer, f"refused: {exc}")
             return
         except (ssl.SSLError, TimeoutError, ConnectionError, OSError) as exc:
+            await self.endpoint.remember_refusal(where, _handshake_code(exc), _handshake_reason(exc))
             self.on_event("refused", {"address": where, "reason": _handshake_reason(exc)})
             writer.close()
             return
-        report = await run_session(reader, writer, self.endpoint, peer.device_id, self.io_timeout)
+        report = await run_session(
+            reader, writer, self.endpoint, peer.device_id, self.io_timeout, side="server"
+        )
         self.on_event("session", {"address": where, **report.as_json()})
 
     async def close(self) -> None:

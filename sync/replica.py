@@ -103,6 +103,8 @@ class ApplyReport:
     forks: int = 0
     #: This device's own operations made again under a new epoch after a rollback of its store.
     reissued: int = 0
+    #: The operations applied (what the sync ledger counts by author and kind: `sync.ledger`).
+    accepted: list[Operation] = field(default_factory=list, repr=False)
 
 
 class Replica(ForkQuarantine, RollbackRecovery):
@@ -536,6 +538,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
             rejections=result.rejections,
             forks=len(result.forks),
             reissued=len(taken_back),
+            accepted=result.accepted,
         )
         with self.db.transaction(), no_gc():  # millions of small objects, none cyclic
             if result.accepted:

@@ -39,6 +39,7 @@ from typing import Any, TypeVar, TypeVarTuple
 
 import msgpack
 
+from sync import ledger
 from sync.frames import FrameError, FrameLimits, encode_frame, read_frame_sized
 from sync.messages import (
     BATCH_ENTRIES,
@@ -131,6 +132,10 @@ class SessionReport:
     #: of protocol 1.0 says no app version: None).
     peer_version: tuple[int, int] | None = None
     peer_app: str | None = None
+    #: Set when the session completed: this device's own log up to this seq is held by the peer.
+    completed: int | None = None
+    #: What the batches merged, by author and kind, for the sync ledger (`sync.ledger`).
+    tally: ledger.Tally = field(default_factory=ledger.Tally, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """The report as printed by `fieldapp sync --json`."""
@@ -284,19 +289,58 @@ class Endpoint:
                     merge, self._merge = self._merge, None
                     await _to_thread_to_the_end(merge.close)  # folds what the sessions stored
 
-    async def synced(self, peer: str, own_seq: int) -> None:
+    def _synced(self, peer: str, own_seq: int) -> None:
         """Remember a successful session: when, with whom, how much of this device's log it took."""
         me = self.replica.identity
         chain = chain_key(me.device_id, me.epoch)
+        doc = self.replica.local.get_copy(SYNC_STATE) or {}
+        seq = max(own_seq, int(doc.get("seq", 0)) if doc.get("chain") == chain else 0)
+        now = time.time()
+        peers = dict(doc.get("peers") or {})
+        peers[peer] = now  # when this device last synced with each peer (the devices screen)
+        self.replica.local.put(
+            SYNC_STATE, {"at": now, "peer": peer, "chain": chain, "seq": seq, "peers": peers}
+        )
+
+    async def remember(self, report: SessionReport, side: str, start: float, end: float) -> None:
+        """Keep the session in the sync ledger (`sync.ledger`), after its merge has committed, and
+        a completed one in the sync state (`sync_status`): one transaction, one write."""
+        known = self.replica.device(report.peer)
+        counts = {
+            "sent": report.sent,
+            "received": report.received,
+            "duplicates": report.duplicates,
+            "held_back": report.held_back,
+            "refused": report.refused,
+            "forks": report.forks,
+        }
+        entry = ledger.entry(
+            side,
+            report.peer,
+            start,
+            end,
+            officer=known.get("officer") if known else None,
+            tally=report.tally,
+            counts=counts,
+            error=report.error,
+            error_code=report.error_code,
+            error_params=report.error_params,
+        )
         async with self.lock:
-            doc = self.replica.local.get_copy(SYNC_STATE) or {}
-            seq = max(own_seq, int(doc.get("seq", 0)) if doc.get("chain") == chain else 0)
-            now = time.time()
-            peers = dict(doc.get("peers") or {})
-            peers[peer] = now  # when this device last synced with each peer (the devices screen)
-            self.replica.local.put(
-                SYNC_STATE, {"at": now, "peer": peer, "chain": chain, "seq": seq, "peers": peers}
-            )
+            with self.replica.db.transaction():
+                if report.completed is not None and report.error is None:
+                    self._synced(report.peer, report.completed)
+                ledger.record(self.replica.db, entry)
+
+    async def remember_refusal(self, address: str, code: str, reason: str) -> None:
+        """Keep a connection refused before any session (the server's "refused" events): a stable
+        code and the sentence the server reported (technical, no names)."""
+        now = time.time()
+        entry = ledger.entry(
+            "server", None, now, now, error=reason, error_code=code, address=address, refused=True
+        )
+        async with self.lock:
+            ledger.record(self.replica.db, entry)
 
     async def vector(self) -> dict[str, int]:
         async with self.lock:
@@ -484,11 +528,16 @@ async def run_session(
     peer_device: str,
     timeout: float = IO_TIMEOUT,
     progress: Progress | None = None,
+    side: str = "client",
 ) -> SessionReport:
-    """Sync with an authenticated peer; the report's `error` says why it ended early, if it did."""
+    """Sync with an authenticated peer; the report's `error` says why it ended early, if it did.
+
+    `side`: "server" on the listening device, "client" on the connecting one (the sync ledger).
+    """
     report = SessionReport(peer=peer_device)
     channel = _Channel(reader, writer, timeout, endpoint)
     started = time.monotonic()
+    wall = time.time()
     try:
         async with endpoint.session():
             await _exchange(channel, endpoint, peer_device, report, progress)
@@ -506,6 +555,8 @@ async def run_session(
         writer.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer.wait_closed(), 2)
+    # After the merge committed and (for the last session open) the view was folded.
+    await endpoint.remember(report, side, wall, time.time())
     return report
 
 
@@ -545,7 +596,7 @@ async def _exchange(
         raise SessionError("the peer's hello names another device than its certificate", code="wrong_device")
     claims = _check_yours(hello, endpoint.device_id)
     if hello.digest == digest:
-        await endpoint.synced(peer_device, own_seq)
+        report.completed = own_seq  # kept with the ledger entry once the session ends
         return  # both hold the same logs: nothing to send either way
     # The peer holds more of this device's own log than this device: its store was rolled back.
     await endpoint.own_log_behind(claims)
@@ -609,6 +660,7 @@ async def _exchange(
                 report.reissued += result.reissued
                 report.refused += len(result.rejections)
                 report.refusals.extend(f"{r.code}: {r.reason}" for r in result.rejections[:5])
+                report.tally.add(result.accepted, result.rejections)
                 await channel.send(Ack(len(entries), result.applied, len(result.rejections)))
                 if progress:
                     progress(report)
@@ -623,7 +675,7 @@ async def _exchange(
                     f"the peer sent an unexpected frame of type “{msg.kind}”", code="out_of_order"
                 )
         await endpoint.recovered(claims)
-        await endpoint.synced(peer_device, own_seq)  # the peer now holds all of this device's log
+        report.completed = own_seq  # the peer now holds all of this device's log (kept at the end)
     finally:
         for task in (sender, receive):
             if task is not None and not task.done():

@@ -1,9 +1,11 @@
-"""Command-line exports and period reports for supervisors: `fieldapp export`, `fieldapp report`."""
+"""Command-line exports and reports for supervisors: `fieldapp export`, `fieldapp report`,
+`fieldapp shift-report`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ from fieldapp.outputs.reports import (
     report_text,
     state_facts,
 )
+from fieldapp.outputs.shift import parse_since, shift_report
+from fieldapp.outputs.shift_text import shift_csv, shift_text
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -159,6 +163,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shift_report(args: argparse.Namespace) -> int:
+    """What each device's syncs with this computer brought since a time (docs/sync.md)."""
+    now = datetime.now().astimezone()
+    since = parse_since(args.since, now)  # before unlocking: a typo costs no passphrase
+    if args.csv is not None:
+        check_writable([args.csv], args.force)
+    with service_for(args) as service:
+        lang = _lang(args)
+        report = shift_report(service, since, now)
+    if args.csv is not None:
+        write_new({str(args.csv): shift_csv(report, lang)}, args.force)
+        if args.json:
+            print(json.dumps({"out": str(args.csv), "report": report}, ensure_ascii=False))
+        else:
+            print(Translator(lang).t("shift.wrote", rows=len(report["devices"]), path=args.csv))
+        return 0
+    print(json.dumps(report, ensure_ascii=False) if args.json else shift_text(report, lang, now))
+    return 0
+
+
 def register(sub: Any, common: AddCommon) -> None:
     """Add the export and report commands to the parser."""
     p = sub.add_parser("export", help="write cases and visits to a CSV, XLSX or JSON file")
@@ -188,3 +212,16 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("--out", type=Path, metavar="FILE")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser(
+        "shift-report", help="what each device's syncs brought this shift, red cases, conflicts"
+    )
+    common(p)
+    p.add_argument(
+        "--since",
+        metavar="TIME",
+        help="start of the shift: YYYY-MM-DD HH:MM, HH:MM (today) or 12h / 30m ago (default: today 00:00)",
+    )
+    p.add_argument("--csv", type=Path, metavar="FILE", help="write the device table as CSV (UTF-8, BOM)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(handler=cmd_shift_report)

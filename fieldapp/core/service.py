@@ -27,7 +27,7 @@ from fieldapp.i18n import t
 from fieldapp.i18n.bundle import bilingual
 from fieldapp.i18n.rules import render
 from storage import DEFAULT_KDF, FieldDB, KdfParams
-from sync import bundle
+from sync import bundle, ledger
 from sync.bundle import Entry, Recipient
 from sync.certs import Anchor
 from sync.documents import DeviceDoc
@@ -451,7 +451,7 @@ class CaseService:
             entries = self._open_bundle(bundle.read(data))
         except bundle.BundleError as exc:
             raise CaseError(bilingual(f"bundle.{exc.code}", **exc.params)) from None
-        total = ApplyReport()
+        total, tally, start = ApplyReport(), ledger.Tally(), time.time()
         with self.replica.merge_session():
             # Cut only after an entry with a signature: the receiving side authenticates each
             # chain's part by the signature it ends on (sync.verify).
@@ -462,6 +462,16 @@ class CaseService:
                 total.held_back += part.held_back
                 total.forks += part.forks
                 total.rejections.extend(part.rejections)
+                tally.add(part.accepted, part.rejections)
+        counts = {
+            "received": len(entries),
+            "duplicates": total.duplicates,
+            "held_back": total.held_back,
+            "refused": len(total.rejections),
+            "forks": total.forks,
+        }
+        # After the merge committed: the sync ledger's entry for this file (`sync.ledger`).
+        ledger.record(self.db, ledger.entry("file", None, start, time.time(), tally=tally, counts=counts))
         return total
 
     def _open_bundle(self, found: bundle.Bundle) -> list[Entry]:
