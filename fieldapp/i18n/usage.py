@@ -135,7 +135,7 @@ HELP_ZH: dict[str, str] = {
     "start of the shift: YYYY-MM-DD HH:MM, HH:MM (today) or 12h / 30m ago (default: today 00:00)": (
         "班次开始时间：`YYYY-MM-DD HH:MM`、`HH:MM`（今天）或 `12h` / `30m`（多久以前）（默认：今天 00:00）"
     ),
-    "write the device table as CSV (UTF-8, BOM)": "将设备表写入 CSV 文件（`UTF-8` 编码，带 `BOM`，Excel 可直接打开）",
+    "write the device table as CSV (UTF-8, BOM)": "将设备表写入 CSV 文件（`UTF-8` 编码，带 `BOM`）",
     "devices known here (every enrolled one, synced or not), with role, enrolment, last activity"
     " and revocation": (
         "本机所知的设备（所有已登记的设备，无论是否同步过）及其角色、登记时间、最近活动和吊销情况"
