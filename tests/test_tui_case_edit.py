@@ -4,6 +4,8 @@ driven as an officer would, on real encrypted stores of a station."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
 
 from fieldapp import i18n
-from fieldapp.domain import model
+from fieldapp.core.service import CaseService, init_device
+from fieldapp.core.station import adopt_enrolment, issue_certificate
+from fieldapp.domain import fields, model
 from fieldapp.domain.cases import Step, next_steps, status_refusal
 from fieldapp.domain.dialog_drafts import draft_key, read_draft
 from fieldapp.domain.intake_form import PartyValues
@@ -20,7 +24,10 @@ from fieldapp.tui.intake_widgets import PartyRow
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import UpdateDialog
 from fieldapp.tui.screens.case_edit import EditDialog
-from harness.replicas import station_devices
+from fieldapp.tui.screens.supervisor_dialogs import ConflictDialog
+from harness import FAST_KDF, PASSPHRASE
+from harness.replicas import exchange, station_devices
+from tests.cli import fieldapp as cli
 from tests.test_tui_autolock import Idle, files_holding, stack, stored_drafts, unlock
 from tests.test_tui_autolock import run as run_80x24
 from tests.test_tui_case import intake, notifications, open_dialog, own_ops, run, save, shown
@@ -319,3 +326,88 @@ def test_next_steps_offer_what_the_reducer_folds() -> None:
         offered = {step.status for step in steps if not step.tier_raise}
         assert offered == {new for new in model.STATUSES if status_refusal(status, new) is None}
         assert offered == set(model.TRANSITIONS[status])
+
+
+# ------------------------------------------------------------------ the conflict dialog
+
+
+def test_a_deadline_written_in_the_conflict_dialog_is_checked_as_t_checks_it(tmp_path: Path) -> None:
+    """Two supervisors set the deadline concurrently; the value written to settle the conflict is
+    checked by the deadline dialog's own check (`fields.deadline_problem`): a past date, a day
+    that does not exist and one beyond `DEADLINE_MAX_DAYS` are said beside the field, not recorded."""
+    today = fields.station_today()
+    with station_devices(tmp_path, 0) as (authority,):
+        init_device(tmp_path / "deputy", PASSPHRASE, "测试副所长", FAST_KDF)
+        deputy = CaseService.open(tmp_path / "deputy", PASSPHRASE)
+        try:
+            cert, anchor = issue_certificate(
+                authority, deputy.identity.public_key, deputy.officer, "supervisor"
+            )
+            adopt_enrolment(deputy, cert, anchor)
+            case_id = intake(authority)
+            exchange(authority, deputy)
+            authority.update(case_id, fields={"deadline": (today + timedelta(days=10)).isoformat()})
+            deputy.update(case_id, fields={"deadline": (today + timedelta(days=20)).isoformat()})
+            exchange(authority, deputy)
+        finally:
+            deputy.close()
+        assert [c["field"] for c in authority.case(case_id)["conflicts"] if c["open"]] == ["deadline"]
+        store = authority.db.store.directory
+        authority.close()
+
+    good = (today + timedelta(days=30)).isoformat()
+    bad = {
+        "2020-01-31": i18n.t("rule.deadline_past.sentence", date="2020-01-31", today=today.isoformat()),
+        "2027-02-30": i18n.t("rule.deadline_no_day.sentence", date="2027-02-30", day=30, days=28),
+        "31-12-2026": i18n.t("deadline.required"),
+    }
+    far = (today + timedelta(days=fields.DEADLINE_MAX_DAYS + 1)).isoformat()
+    latest = (today + timedelta(days=fields.DEADLINE_MAX_DAYS)).isoformat()
+    bad[far] = i18n.t("rule.deadline_too_far.sentence", date=far, latest=latest)
+
+    async def scenario(app: FieldApp, screen: CaseScreen, pilot: Pilot[None]) -> None:
+        assert app.service is not None
+        before = own_ops(app.service)
+        dialog = ConflictDialog(app.service, app.service.cases_view()[case_id], "deadline")
+        await app.push_screen(dialog)
+        await pilot.pause()
+        for typed, message in bad.items():
+            dialog.query_one("#write", Input).value = typed
+            await save(pilot)
+            assert app.screen is dialog, typed
+            assert shown(dialog, "#write-error") == message
+            assert app.focused is dialog.query_one("#write", Input)
+            assert own_ops(app.service) == before
+        dialog.query_one("#write", Input).value = good
+        await save(pilot)
+        assert app.screen is screen
+        case = app.service.case(case_id)
+        assert case["deadline"] == good and not [c for c in case["conflicts"] if c["open"]]
+
+    run(store, case_id, scenario)
+
+
+# ------------------------------------------------------------------ the command line
+
+
+@pytest.mark.timeout(120)
+def test_case_update_summary_needs_four_characters_as_at_intake(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert cli("init", "--officer", "测试辅警", "--store", store).returncode == 0
+    made = cli(
+        "case", "new", "--store", store, "--village", "东岭村", "--category", "land", "--risk", "yellow",
+        "--summary", "地界争议", "--party", "张某某", "--json",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    case_id = json.loads(made.stdout)["id"]
+    short = cli(
+        "case", "update", case_id, "--store", store, "--summary", " 纠纷 ", env={"LANG": "zh_CN.UTF-8"}
+    )
+    assert short.returncode == 1 and short.stdout == ""
+    assert "未记录：情况摘要至少 4 个字" in short.stderr
+    assert "Not recorded: the summary needs at least 4 characters" in short.stderr
+    shown_case = json.loads(cli("case", "show", case_id, "--store", store, "--json").stdout)
+    assert shown_case["summary"] == "地界争议" and len(shown_case["history"]) == 1
+    longer = cli("case", "update", case_id, "--store", store, "--summary", " 田界纠纷 ", "--json")
+    assert longer.returncode == 0, longer.stderr
+    assert json.loads(longer.stdout)["summary"] == "田界纠纷"
