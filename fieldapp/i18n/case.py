@@ -199,7 +199,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "当事人（ctrl+n 添加；ctrl+r 删除光标所在的一名）",
     ),
     "case.edit.add_party": ("Add party (ctrl+n)", "添加当事人 (ctrl+n)"),
-    "case.edit.fix_parties": ("Correct the party marked below.", "请更正下方标出的当事人。"),
+    "case.edit.fix_parties": (
+        "Correct the party marked above (what is wrong is under it).",
+        "请更正上方标出的当事人（问题写在该行下面）。",
+    ),
     "case.edit.nothing": (
         "Nothing was changed: change a field, or press Esc to close.",
         "没有任何修改：请修改某一项，或按 Esc 关闭。",

@@ -108,7 +108,9 @@ class EditDialog(CaseDialog[ShownCase, ShownCase]):
 
     def fields(self) -> ComposeResult:
         case = self.case
-        yield field("village", Input(case["village"], id="village", max_length=model.MAX_SHORT))
+        # Typing after a focus adds where the cursor is, never replaces what is there (as at intake).
+        village = Input(case["village"], id="village", max_length=model.MAX_SHORT, select_on_focus=False)
+        yield field("village", village)
         yield field("risk", Select(self._risks(), value=case["risk"], allow_blank=False, id="risk"))
         yield field("summary", TextArea(case["summary"], id="summary", soft_wrap=True, tab_behavior="focus"))
         yield field(
@@ -119,6 +121,12 @@ class EditDialog(CaseDialog[ShownCase, ShownCase]):
                 id="party-column",
             ),
         )
+
+    def on_mount(self) -> None:
+        # Textual runs CaseDialog.on_mount as well. Back to the top once laid out: the first
+        # field's label stays in view on a short terminal.
+        body = self.query_one(".case-dialog-body", Widget)
+        self.call_after_refresh(body.scroll_home, animate=False)
 
     @staticmethod
     def _risks() -> list[tuple[str, str]]:
