@@ -219,7 +219,7 @@ async def walk(app: FieldApp, pilot: Pilot[None], facts: dict[str, Any], shots: 
     await settle(app, pilot)
     assert isinstance(app.screen, CaseScreen)
     shoot("case (resolved)")
-    for key, name in (("v", "visit"), ("u", "update"), ("c", "claim"), ("r", "reopen")):
+    for key, name in (("v", "visit"), ("u", "update"), ("m", "edit"), ("c", "claim"), ("r", "reopen")):
         await dialog(key, f"case: {name} dialog")
     for key, name in (("a", "assign"), ("t", "deadline")):
         await dialog(key, f"case: {name} dialog")

@@ -228,9 +228,14 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_case_update(args: argparse.Namespace) -> int:
     """Change fields, status, assignment, or add a note."""
     fields: dict[str, Any] = {}
-    for name in ("risk", "village", "category", "summary", "source"):
+    for name in ("risk", "village", "category", "source"):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
+    if args.summary is not None:  # as at intake (`fields.summary_problem`): at least 4 characters
+        problem = summary_problem(args.summary)
+        if problem is not None:
+            raise CaseError(f"--summary: {render(problem.code, problem.params, 'en')}", problem)
+        fields["summary"] = args.summary.strip()
     if args.deadline is not None:
         fields["deadline"] = _deadline(args.deadline)
     if args.tier is not None and args.status != "escalated":

@@ -9,6 +9,8 @@ person typing gets the refusal at once and nothing is written.
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final, TypedDict, cast
 
 from fieldapp.domain import model
@@ -69,9 +71,70 @@ NOT_SET = frozenset(
 )
 
 
+#: Tiers an escalation may name: above the station's own workstation (tier 1).
+ESCALATION_TIERS: Final = tuple(tier for tier in model.TIERS if tier > 1)
+
+
 def _tier_rank(tier: Any) -> int:
     """How high a tier is: no tier is the station's own (tier 1)."""
     return tier if isinstance(tier, int) else 1
+
+
+def status_refusal(current: str, new: Any) -> Refusal | None:
+    """Why a case may not go from status `current` to `new` (None: the workflow allows it;
+    reopening is its own operation)."""
+    if new not in model.STATUSES or new == "open":
+        return refusal("choice_invalid", field="status")
+    if new not in model.TRANSITIONS[current]:
+        return refusal("status_not_allowed", **{"from": current, "to": new})
+    return None
+
+
+def tier_raise_refusal(state: Mapping[str, Any], tier: Any, role: str) -> Refusal | None:
+    """Why `role` may not set the case's tier to `tier` with an edit (`case.set`); None if it may.
+
+    A higher tier is an escalation: an officer moves a case that is not escalated up by escalating
+    it (a status change, for a supervisor to approve); once it is escalated, anyone may name a
+    higher tier, an officer's again awaiting approval."""
+    raised = _tier_rank(tier) > _tier_rank(state["tier"])
+    if raised and role != "supervisor" and state["status"] != "escalated":
+        return refusal("tier_raise_needs_escalation")
+    return None
+
+
+@dataclass(frozen=True)
+class Step:
+    """A way a case may move on from where it stands, as the rules allow."""
+
+    #: The status it goes to.
+    status: str
+    #: The tiers it may name (an escalation), else ().
+    tiers: tuple[int, ...] = ()
+    #: Already escalated: a higher tier only, written as an edit of the tier (`case.set`, as
+    #: `fieldapp case update --tier` writes it); the status stays.
+    tier_raise: bool = False
+
+
+def next_steps(state: Mapping[str, Any], role: str) -> list[Step]:
+    """Every move the rules allow `role` from the case's status now, in workflow order: the
+    status changes (`status_refusal`) and, on an escalated case, a higher tier
+    (`tier_raise_refusal`). The same checks the reducer makes, so what is offered is what folds."""
+    current = state["status"]
+    steps = [
+        Step(status, ESCALATION_TIERS if status == "escalated" else ())
+        for status in model.STATUSES
+        if status_refusal(current, status) is None
+    ]
+    if current == "escalated":
+        higher = tuple(
+            tier
+            for tier in ESCALATION_TIERS
+            if _tier_rank(tier) > _tier_rank(state["tier"]) and tier_raise_refusal(state, tier, role) is None
+        )
+        if higher:
+            steps.append(Step("escalated", higher, tier_raise=True))
+    steps.sort(key=lambda step: model.STATUSES.index(step.status))
+    return steps
 
 
 def check_fields(values: Any, allowed: tuple[str, ...]) -> Refusal | None:
@@ -242,8 +305,9 @@ class CaseReducer:
         # A higher tier is an escalation: an officer's awaits a supervisor's approval, as the
         # first one does, and a case that is not escalated is moved up by escalating it.
         raised = "tier" in fields and _tier_rank(fields["tier"]) > _tier_rank(state["tier"])
-        if raised and role != "supervisor" and state["status"] != "escalated":
-            return refusal("tier_raise_needs_escalation")
+        found = tier_raise_refusal(state, fields["tier"], role) if raised else None
+        if found:
+            return found
         doc = _fields(state)
         for name, value in fields.items():
             set_field(doc, name, value, op, bases.get(name) if isinstance(bases, dict) else None)
@@ -254,17 +318,16 @@ class CaseReducer:
         return None
 
     def _case_status(self, state: CaseDoc, op: Operation, p: dict[str, Any], role: str) -> Refusal | None:
-        new, current = p.get("status"), state["status"]
-        if new not in model.STATUSES or new == "open":
-            return refusal("choice_invalid", field="status")
-        if new not in model.TRANSITIONS[current]:
-            return refusal("status_not_allowed", **{"from": current, "to": new})
+        new = p.get("status")
+        found = status_refusal(state["status"], new)
+        if found:
+            return found
         reason = _text(p.get("reason", ""), "reason", model.MAX_TEXT)
         if reason:
             return reason
         extra: _StatusDetail = {}
         if new == "escalated":
-            if p.get("tier") not in (2, 3):
+            if p.get("tier") not in ESCALATION_TIERS:
                 return refusal("escalation_tier")
             extra = {"tier": p["tier"], "escalation_approved": role == "supervisor"}
         elif new == "referred":

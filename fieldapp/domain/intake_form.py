@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -88,21 +88,17 @@ def _text_problem(
     return Problem(name, "intake.error.too_long", {"limit": limit}, index)
 
 
-def validate(values: IntakeValues, today: date | None = None) -> list[Problem]:
-    """What must be fixed before the intake can be saved, in the order of the form (`today`: the
-    station's date a deadline may not be before, default `fields.station_today`).
+def village_problem(village: str) -> Problem | None:
+    """The village as typed: required, at most `model.MAX_SHORT` characters."""
+    return _text_problem("village", village, model.MAX_SHORT, "intake.error.village_required")
 
-    The checks are the shared ones (`fieldapp.domain.fields`, as the command line and the
-    reducer use them); the form says them in its own words, next to the field.
-    """
+
+def parties_problems(category: str | None, parties: Sequence[PartyValues]) -> list[Problem]:
+    """The party rows as typed (blank rows ignored): at most `model.MAX_PARTIES`, each with a
+    name and a phone as `fields.phone_problem` wants; at least one unless the category (once
+    chosen) is a hazard (`fields.parties_problem`). Row problems carry the row's index."""
     problems: list[Problem | None] = []
-    problems.append(
-        _text_problem("village", values.village, model.MAX_SHORT, "intake.error.village_required")
-    )
-    for name in ("category", "source"):
-        if getattr(values, name) is None:
-            problems.append(Problem(name, f"intake.error.{name}_required"))
-    filled = [(i, p) for i, p in enumerate(values.parties) if not p.is_blank()]
+    filled = [(i, p) for i, p in enumerate(parties) if not p.is_blank()]
     if len(filled) > model.MAX_PARTIES:
         problems.append(Problem("parties", "intake.error.too_many_parties", {"limit": model.MAX_PARTIES}))
     for index, party in filled:
@@ -114,22 +110,51 @@ def validate(values: IntakeValues, today: date | None = None) -> list[Problem]:
         phone = fields.phone_problem(party.phone)
         if phone is not None:
             problems.append(Problem("party_phone", "intake.error.phone", phone.params, index))
-    if values.category is not None and not filled:
-        found = fields.parties_problem(values.category, [])
+    if category is not None and not filled:
+        found = fields.parties_problem(category, [])
         if found is not None:  # a dispute without a party: only a hazard may have none
             problems.append(Problem("parties", f"rule.{found.code}.sentence", found.params))
-    summary = values.summary.strip()
+    return [p for p in problems if p is not None]
+
+
+def summary_problem(value: str) -> Problem | None:
+    """The summary as typed (`fields.summary_problem`): required, at least `fields.SUMMARY_MIN`
+    and at most `model.MAX_TEXT` characters."""
+    summary = value.strip()
     short = fields.summary_problem(summary)
     if not summary:
-        problems.append(Problem("summary", "intake.error.summary_required"))
-    elif short is not None and short.code == "summary_too_short":
-        problems.append(Problem("summary", f"rule.{short.code}.sentence", short.params))
-    elif short is not None:
-        problems.append(
-            Problem(
-                "summary", "intake.error.summary_too_long", {"count": len(summary), "limit": model.MAX_TEXT}
-            )
+        return Problem("summary", "intake.error.summary_required")
+    if short is not None and short.code == "summary_too_short":
+        return Problem("summary", f"rule.{short.code}.sentence", short.params)
+    if short is not None:
+        return Problem(
+            "summary", "intake.error.summary_too_long", {"count": len(summary), "limit": model.MAX_TEXT}
         )
+    return None
+
+
+def party_records(parties: Sequence[PartyValues]) -> list[dict[str, str]]:
+    """The filled party rows as a case stores them (name trimmed, phone as `normalise_phone`)."""
+    return [
+        {"name": p.name.strip(), "phone": normalise_phone(p.phone), "role": p.role}
+        for p in parties
+        if not p.is_blank()
+    ]
+
+
+def validate(values: IntakeValues, today: date | None = None) -> list[Problem]:
+    """What must be fixed before the intake can be saved, in the order of the form (`today`: the
+    station's date a deadline may not be before, default `fields.station_today`).
+
+    The checks are the shared ones (`fieldapp.domain.fields`, as the command line and the
+    reducer use them); the form says them in its own words, next to the field.
+    """
+    problems: list[Problem | None] = [village_problem(values.village)]
+    for name in ("category", "source"):
+        if getattr(values, name) is None:
+            problems.append(Problem(name, f"intake.error.{name}_required"))
+    problems.extend(parties_problems(values.category, values.parties))
+    problems.append(summary_problem(values.summary))
     if values.risk is None:
         problems.append(Problem("risk", "intake.error.risk_required"))
     deadline = fields.deadline_problem(values.deadline, today)
@@ -150,11 +175,7 @@ def case_fields(values: IntakeValues) -> dict[str, Any]:
         "category": values.category,
         "risk": values.risk,
         "summary": values.summary.strip(),
-        "parties": [
-            {"name": p.name.strip(), "phone": normalise_phone(p.phone), "role": p.role}
-            for p in values.parties
-            if not p.is_blank()
-        ],
+        "parties": party_records(values.parties),
         "source": values.source,
         "flags": list(values.flags),
         "deadline": values.deadline.strip() or None,

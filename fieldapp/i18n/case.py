@@ -12,6 +12,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     # Footer and buttons
     "binding.case_visit": ("Log visit", "记录走访"),
     "binding.case_update": ("Update", "更新进展"),
+    "binding.case_edit": ("Edit", "修改信息"),
     "binding.case_claim": ("Claim", "认领"),
     "binding.case_reopen": ("Reopen", "重新启动"),
     "binding.case_save": ("Save", "保存"),
@@ -184,10 +185,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "case.update.outcome": ("Outcome", "化解结果"),
     "case.update.terms": ("Terms of the mediation agreement", "调解协议内容"),
-    "case.update.reason": ("Reason for the change", "变更原因"),
+    "case.update.reason": ("Reason for the change (optional)", "变更原因（可不填）"),
     "case.update.note": ("Note (optional)", "备注（可不填）"),
     "case.update.nothing": ("Choose a new status or write a note.", "请选择新状态或填写备注。"),
-    "case.update.tier_required": ("Choose tier 2 or 3.", "请选择二级或三级。"),
+    "case.update.tier_required": ("Choose the tier it goes to: {tiers}.", "请选择上报层级：{tiers}。"),
+    "case.update.raise_tier": ("Escalated to a higher tier", "上报至更高层级"),
     "case.update.department_required": ("Name the department.", "请填写移交部门。"),
     "case.update.notified_required": ("Say how the department was notified.", "请填写通报方式。"),
     "case.update.outcome_required": ("Choose the outcome.", "请选择化解结果。"),
@@ -196,6 +198,25 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "请填写协议内容（例如谁向谁支付多少钱）。",
     ),
     "case.update.done": ("Case {id} updated.", "案件 {id} 已更新。"),
+    # Edit the case's facts
+    "case.edit.title": ("Edit case {id}", "修改案件 {id}"),
+    "case.edit.village": ("Village or community", "村（社区）"),
+    "case.edit.risk": ("Risk", "风险等级"),
+    "case.edit.summary": ("Summary", "情况摘要"),
+    "case.edit.parties": (
+        "Parties (ctrl+n adds one; ctrl+r removes the one with the cursor)",
+        "当事人（ctrl+n 添加；ctrl+r 删除光标所在的一名）",
+    ),
+    "case.edit.add_party": ("Add party (ctrl+n)", "添加当事人 (ctrl+n)"),
+    "case.edit.fix_parties": (
+        "Correct the party marked above (what is wrong is under it).",
+        "请更正上方标出的当事人（问题写在该行下面）。",
+    ),
+    "case.edit.nothing": (
+        "Nothing was changed: change a field, or press Esc to close.",
+        "没有任何修改：请修改某一项，或按 Esc 关闭。",
+    ),
+    "case.edit.done": ("Case {id} updated.", "案件 {id} 已更新。"),
     # Claim
     "case.claim.title": ("Claim case {id}", "认领案件 {id}"),
     "case.claim.body": (

@@ -41,6 +41,7 @@ from fieldapp.tui.case_timeline import (
 )
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog, ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
+from fieldapp.tui.screens.case_edit import EditDialog
 from fieldapp.tui.screens.supervisor_dialogs import ApproveDialog, AssignDialog, DeadlineDialog
 
 #: Actions (and their dialogs) for a supervisor's certificate only; the merge checks again.
@@ -51,6 +52,7 @@ SUPERVISOR_DIALOGS = (AssignDialog, DeadlineDialog, ApproveDialog)
 DIALOG_ACTIONS: dict[type, str] = {
     VisitDialog: "visit",
     UpdateDialog: "update",
+    EditDialog: "edit",
     ClaimDialog: "claim",
     ReopenDialog: "reopen",
     AssignDialog: "assign",
@@ -69,12 +71,14 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 
 
 class CaseScreen(Screen[None]):
-    """One case: header, timeline, and the actions v (visit), u (update), c (claim), r (reopen)."""
+    """One case: header, timeline, and the actions v (visit), u (update), m (edit the case's
+    village, risk, summary and parties), c (claim), r (reopen)."""
 
     BINDINGS = [
         Binding("escape", "back", "binding.back"),
         Binding("v", "visit", "binding.case_visit"),
         Binding("u", "update", "binding.case_update"),
+        Binding("m", "edit", "binding.case_edit"),
         Binding("c", "claim", "binding.case_claim"),
         Binding("r", "reopen", "binding.case_reopen"),
         Binding("a", "assign", "binding.case_assign"),
@@ -293,6 +297,10 @@ class CaseScreen(Screen[None]):
     def action_update(self) -> None:
         """Change the status (escalate, refer, resolve, close) or add a note."""
         self._open(UpdateDialog, "case.update.done")
+
+    def action_edit(self) -> None:
+        """Change the village, risk, summary or parties."""
+        self._open(EditDialog, "case.edit.done")
 
     def action_claim(self) -> None:
         """Claim the case."""

@@ -29,6 +29,7 @@ from textual.widgets._select import SelectCurrent  # the chosen option's label (
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import fields as checks
 from fieldapp.domain import model
+from fieldapp.domain.cases import Step, next_steps
 from fieldapp.domain.dialog_drafts import DialogDraftKeeper, DialogValues
 from fieldapp.domain.documents import ShownCase
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
@@ -145,7 +146,8 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._relabel)
         if self.DRAFT_KIND:
-            self._opened_with = self._values = self.field_values()
+            self._opened_with = self.opened_values()
+            self._values = self.field_values()
             local = self.service.replica.local
             self._drafts = DialogDraftKeeper(local, self.DRAFT_KIND, self.draft_subject())
             if self._drafts.restored:
@@ -166,6 +168,11 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
     def field_values(self) -> DialogValues:
         """The dialog's fields as they stand, by widget id (what a draft keeps)."""
         return read_fields(self._draft_fields())
+
+    def opened_values(self) -> DialogValues:
+        """The fields as the dialog opens, before a draft is written back: a draft is kept only
+        if what stands at the lock differs (a dialog whose fields a draft shapes says otherwise)."""
+        return self.field_values()
 
     @on(Input.Changed)
     @on(TextArea.Changed)
@@ -259,7 +266,8 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
         named = [name for name in self._problems if name]
         if named:
             first = self.query_one(f"#{named[0]}-field")
-            first.query(FIELD_WIDGETS).first().focus()
+            # A field with no input left (the edit dialog's parties, all removed): its button.
+            first.query(f"{FIELD_WIDGETS}, Button").first().focus()
             # The whole field, its message under it included, in view on a short terminal.
             self.call_after_refresh(first.scroll_visible, animate=False)
 
@@ -383,13 +391,15 @@ class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
         "outcome": "resolved",
         "terms": "resolved",
     }
-    #: Tiers an escalation may name (tier 1 is the station's own workstation).
-    ESCALATION_TIERS = tuple(tier for tier in model.TIERS if tier > 1)
 
-    def targets(self) -> list[str]:
-        """The statuses this case may move to, in workflow order (reopening is its own action)."""
-        allowed = model.TRANSITIONS.get(self.case["status"], frozenset())
-        return [status for status in model.STATUSES if status in allowed]
+    def steps(self) -> list[Step]:
+        """The moves this case may make, in workflow order, as the rules say (reopening is its
+        own action): `fieldapp.domain.cases.next_steps`, the reducer's own checks."""
+        return next_steps(self.case, self.service.device_role)
+
+    def _step(self) -> Step | None:
+        chosen = self._chosen("status")
+        return next((step for step in self.steps() if step.status == chosen), None)
 
     def fields(self) -> ComposeResult:
         yield field("status", Select(self._statuses(), id="status"))
@@ -403,10 +413,14 @@ class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
         yield field("note", TextArea(id="note"))
 
     def _statuses(self) -> list[tuple[str, str]]:
-        return [(vocab("status", status), status) for status in self.targets()]
+        return [
+            (t("case.update.raise_tier") if step.tier_raise else vocab("status", step.status), step.status)
+            for step in self.steps()
+        ]
 
     def _tiers(self) -> list[tuple[str, int]]:
-        return [(vocab("case.tier", tier), tier) for tier in self.ESCALATION_TIERS]
+        tiers = next((step.tiers for step in self.steps() if step.tiers), ())
+        return [(vocab("case.tier", tier), tier) for tier in tiers]
 
     @staticmethod
     def _outcomes() -> list[tuple[str, str]]:
@@ -422,7 +436,7 @@ class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
         relabel_select(self.query_one("#outcome", Select), self._outcomes(), t("case.update.outcome"))
         hint = self.query_one("#status-hint", Static)
         hint.update(t("case.update.no_targets", status=vocab("status", self.case["status"])))
-        hint.display = not self.targets()
+        hint.display = not self.steps()
 
     @on(Select.Changed, "#status")
     def _status_changed(self, event: Select.Changed) -> None:
@@ -431,7 +445,9 @@ class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
     def _show_for(self, status: str | None) -> None:
         for name, wanted in self.FOR_STATUS.items():
             self.query_one(f"#{name}-field").display = status == wanted
-        self.query_one("#reason-field").display = status is not None
+        # A higher tier on an escalated case is an edit of the tier, which carries no reason.
+        step = self._step() if status is not None else None
+        self.query_one("#reason-field").display = step is not None and not step.tier_raise
 
     def _chosen(self, select_id: str) -> Any:
         value = self.query_one(f"#{select_id}", Select).value
@@ -444,7 +460,8 @@ class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
         if status is None and not note:
             problems[""] = ("case.update.nothing", {})
         if status == "escalated" and self._chosen("tier") is None:
-            problems["tier"] = ("case.update.tier_required", {})
+            tiers = ", ".join(vocab("case.tier", tier) for tier in self._step_tiers())
+            problems["tier"] = ("case.update.tier_required", {"tiers": tiers})
         if status == "referred":
             if not text_of(self.query_one("#department", Input)):
                 problems["department"] = ("case.update.department_required", {})
@@ -460,9 +477,18 @@ class UpdateDialog(CaseDialog[ShownCase, ShownCase]):
                 problems[name] = ("case.too_long", {"limit": model.MAX_TEXT})
         return problems
 
+    def _step_tiers(self) -> tuple[int, ...]:
+        step = self._step()
+        return step.tiers if step is not None else ()
+
     def record(self) -> ShownCase:
         status = self._chosen("status")
         note = text_of(self.query_one("#note", TextArea))
+        step = self._step()
+        if step is not None and step.tier_raise:  # as `fieldapp case update --tier` writes it
+            return self.service.update(
+                self.case["id"], fields={"tier": self._chosen("tier")}, note=note or None
+            )
         return self.service.update(
             self.case["id"],
             status=status,

@@ -53,6 +53,22 @@ def _deadline_problem(text: str, key: str) -> Problem | None:
     )
 
 
+def _written_problem(field_name: str, text: str) -> Problem | None:
+    """A value typed in the conflict dialog, checked as its usual field checks it: a deadline as
+    the deadline dialog (`t`) does, a summary and a village as the case's edit dialog does."""
+    if field_name == "deadline":
+        return _deadline_problem(text, "deadline.required")
+    if field_name == "summary":
+        found = fields.summary_problem(text)
+    else:
+        found = fields.text(text, field_name, model.MAX_SHORT, required=True)
+    if found is None:
+        return None
+    if found.code == "summary_too_short":
+        return (f"rule.{found.code}.sentence", dict(found.params))
+    return ("case.too_long", {"limit": found.params.get("limit", model.MAX_TEXT)})
+
+
 class AssignDialog(CaseDialog[PublicCase, ShownCase]):
     """Hand the case to an officer (点对点交办), optionally with a deadline; shows the claim."""
 
@@ -227,10 +243,13 @@ class ConflictDialog(CaseDialog[CaseDoc, ShownCase]):
         return text_of(self.query_one("#write", Input)) if self.field_name in WRITABLE else ""
 
     def check(self) -> dict[str, Problem]:
-        if self.query_one("#choice", RadioSet).pressed_index < 0 and not self._written():
+        written = self._written()
+        if self.query_one("#choice", RadioSet).pressed_index < 0 and not written:
             key = "conflict.choose_or_write" if self.field_name in WRITABLE else "conflict.choose_required"
             return {"choice": (key, {})}
-        return {}
+        # A value typed here is checked as where it is usually typed: a deadline as `t` checks it.
+        problem = _written_problem(self.field_name, written) if written else None
+        return {"write": problem} if problem else {}
 
     def record(self) -> ShownCase:
         case_id = self.case["id"]
