@@ -395,6 +395,14 @@ def test_switching_language_relabels_the_form_and_its_messages(enrolled: Path) -
         assert str(rows(screen)[0].query_one(".party-remove", Button).label) == "删除"
         footer = {b.description for _, b, _, _ in screen.active_bindings.values()}
         assert {"保存", "添加当事人", "English"} <= footer
+        # An open list's own key (Textual's "Dismiss menu") is labelled in Chinese too.
+        screen.query_one("#risk", Select).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        menu = {b.description for _, b, _, _ in screen.active_bindings.values()}
+        assert "关闭列表" in menu and "Dismiss menu" not in menu
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("f2")
         await pilot.pause()
         assert str(screen.query_one("#label-village", Label).render()) == "Village"

@@ -131,6 +131,11 @@ class FieldApp(App[None]):
             self._last_input = self._clock()
         await super().on_event(event)
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A focused widget's footer keys in the UI language, Textual's own widgets' included
+        (an open Select's menu labels Escape in English otherwise)."""
+        translate_bindings(event.widget)
+
     def lock_if_idle(self) -> None:
         """Lock when unlocked and idle too long, unless a sync is still running."""
         if self.db is None or self.lock_after is None:

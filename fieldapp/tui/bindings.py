@@ -9,10 +9,15 @@ from textual.dom import DOMNode
 
 from fieldapp.i18n import has_key, t
 
+#: Footer labels Textual's own widgets write in English, and the catalogue keys that say them in
+#: the UI language (a Select's open menu shows "esc Dismiss menu").
+TEXTUAL_LABELS = {"Dismiss menu": "binding.dismiss_menu"}
+
 
 def _translated(binding: Binding) -> Binding:
-    if has_key(binding.description):
-        return replace(binding, description=t(binding.description))
+    key = TEXTUAL_LABELS.get(binding.description, binding.description)
+    if has_key(key):
+        return replace(binding, description=t(key))
     return binding
 
 
