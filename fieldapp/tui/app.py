@@ -25,7 +25,7 @@ from fieldapp.core.settings import remember_language, remembered_language
 from fieldapp.domain.search import pinyin_forms
 from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
 from fieldapp.i18n import t
-from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.bindings import translate_bindings, translate_textual_labels
 from fieldapp.tui.resume import Place, places_of
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
@@ -134,7 +134,7 @@ class FieldApp(App[None]):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """A focused widget's footer keys in the UI language, Textual's own widgets' included
         (an open Select's menu labels Escape in English otherwise)."""
-        translate_bindings(event.widget)
+        translate_textual_labels(event.widget)
 
     def lock_if_idle(self) -> None:
         """Lock when unlocked and idle too long, unless a sync is still running."""

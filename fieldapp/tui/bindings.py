@@ -35,3 +35,13 @@ def translate_bindings(node: DOMNode) -> None:
         {key: [_translated(b) for b in bindings] for key, bindings in source.key_to_bindings.items()}
     )
     node.refresh_bindings()
+
+
+def translate_textual_labels(node: DOMNode) -> None:
+    """Relabel the footer keys of one of Textual's own widgets (TEXTUAL_LABELS) in the UI language;
+    nothing for any other node, or one already gone from the screen."""
+    source = type(node)._merged_bindings
+    if source is None or not node.is_attached:
+        return
+    if any(b.description in TEXTUAL_LABELS for bs in source.key_to_bindings.values() for b in bs):
+        translate_bindings(node)
