@@ -30,11 +30,15 @@ from fieldapp.tui.resume import Place, places_of
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
+from fieldapp.tui.wide_chars import install as keep_wide_chars_whole
 from storage import FieldDB, StoreError
 
 #: Auto-lock after five idle minutes unless `fieldapp --lock-after` says otherwise.
 DEFAULT_LOCK_AFTER = 300.0
 IDLE_CHECK_SECONDS = 5.0
+
+# Chinese text in toasts and dialogs over other widgets keeps every character (Textual #6357).
+keep_wide_chars_whole()
 
 
 class PinyinCommands(SystemCommandsProvider):
