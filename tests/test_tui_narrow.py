@@ -5,17 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from string import Formatter
 
 import pytest
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Static
+from textual.pilot import Pilot
+from textual.widgets import Button, Input, Static
+from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
 from fieldapp import i18n
-from fieldapp.tui import app as _app  # noqa: F401  (installs the whole-character compositor)
+from fieldapp.tui.app import FieldApp  # (importing it installs the whole-character compositor)
+from fieldapp.tui.footer import Footer
+from fieldapp.tui.screens.case_detail import ACTIONS, CaseScreen
+from fieldapp.tui.screens.keys_help import KeysHelp
+from harness import PASSPHRASE
+from harness.replicas import exchange, station_devices
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -75,3 +85,160 @@ def test_every_chinese_message_shows_every_character_in_a_toast() -> None:
 
     asyncio.run(main())
     assert not lost, lost[:5]
+
+
+# ------------------------------------------------------------------ 80x24: every action in sight
+
+
+async def unlock(app: FieldApp, pilot: Pilot[None]) -> None:
+    app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def screen_lines(app: FieldApp) -> list[str]:
+    """The screen as text, one string per line."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def whole_footer_keys(app: FieldApp) -> dict[str, str]:
+    """The footer's keys shown whole (action -> "key description"); fails on a key shown cut."""
+    lines = screen_lines(app)
+    footer = app.screen.query_one(Footer)
+    palette = [key for key in footer.query(FooterKey) if key.has_class("-command-palette")]
+    right = palette[0].region.x if palette else app.size.width
+    shown: dict[str, str] = {}
+    for key in footer.query(FooterKey):
+        if not key.display or key in palette:
+            continue
+        label = f"{key.key_display} {key.description}"
+        region = key.region
+        assert region.x >= 0 and region.x + cell_len(label) <= right, (label, region, lines[region.y])
+        assert label in lines[region.y], (label, lines[region.y])
+        shown[key.action.removeprefix("app.")] = label
+    return shown
+
+
+def whole_buttons(app: FieldApp) -> dict[str, str]:
+    """The case screen's buttons shown whole (action -> label)."""
+    lines = screen_lines(app)
+    actions = {button_id: action for button_id, _key, action in ACTIONS}
+    shown: dict[str, str] = {}
+    for button in app.screen.query("#case-actions Button").results(Button):
+        label = str(button.label)
+        region = button.region
+        if region.right <= app.size.width and label in lines[region.y]:
+            shown[actions[button.id or ""]] = label
+    return shown
+
+
+def offered(screen: CaseScreen) -> set[str]:
+    """The case screen's own actions that apply now (the language switch is the app's)."""
+    return {
+        b.action
+        for b in CaseScreen.BINDINGS
+        if not b.action.startswith("app.") and screen.check_action(b.action, ()) is not False
+    }
+
+
+@pytest.fixture
+def pending_escalation(tmp_path: Path) -> Iterator[tuple[Path, Path, str]]:
+    """The supervisor's and the officer's stores, holding a case whose escalation awaits approval."""
+    with station_devices(tmp_path, 1) as (supervisor, officer):
+        case = officer.new_case(
+            "东岭村",
+            "land",
+            "red",
+            "两户因田界石移位发生争执",
+            parties=[{"name": "张某某", "phone": "13800001111", "role": "applicant"}],
+        )
+        exchange(officer, supervisor)
+        officer.update(case["id"], status="escalated", tier=2, reason="需要村调委会")
+        exchange(officer, supervisor)
+        stores = supervisor.db.store.directory, officer.db.store.directory
+    yield stores[0], stores[1], str(case["id"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("who", ["supervisor", "officer"])
+def test_every_case_action_is_visible_whole_at_80x24(
+    pending_escalation: tuple[Path, Path, str], who: str, lang: str
+) -> None:
+    """At 80x24 the buttons ran past the edge ("Bac") and the footer cut the supervisor's keys
+    ("t De"). Every action the case screen offers is now a whole button or a whole footer key,
+    F1 is in the footer, and F1 lists every action with its key."""
+    supervisor_store, officer_store, case_id = pending_escalation
+    store = supervisor_store if who == "supervisor" else officer_store
+
+    async def main() -> None:
+        app = FieldApp(store, lang=lang, lock_after=None)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(app, pilot)
+            app.open_case(case_id)
+            await pilot.pause()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, CaseScreen)
+            actions = offered(screen)
+            if who == "supervisor":
+                assert {"assign", "deadline", "approve"} <= actions
+            buttons, keys = whole_buttons(app), whole_footer_keys(app)
+            assert actions <= set(buttons) | set(keys), (actions, buttons, keys)
+            assert "keys_help" in keys
+
+            await pilot.press("f1")
+            await pilot.pause()
+            assert isinstance(app.screen, KeysHelp)
+            listed = "\n".join(app.screen.texts())
+            for binding in CaseScreen.BINDINGS:
+                if binding.action in actions:
+                    assert i18n.t(binding.description) in listed, (binding.description, listed)
+            assert all(line in "\n".join(screen_lines(app)) for line in app.screen.texts())
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is screen
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_footer_key_is_cut_at_80x24_on_any_screen(
+    pending_escalation: tuple[Path, Path, str], lang: str
+) -> None:
+    """Home, find, sync, intake, the supervisor's tabs and a case dialog at 80x24: each footer
+    key is shown whole or not at all, and F1 (every key) is always shown."""
+    supervisor_store, _officer_store, case_id = pending_escalation
+
+    async def main() -> None:
+        app = FieldApp(supervisor_store, lang=lang, lock_after=None)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "keys_help" in whole_footer_keys(app)  # the unlock screen
+            await unlock(app, pilot)
+            seen = {type(app.screen).__name__: whole_footer_keys(app)}
+            for action in ("find", "sync", "new_intake", "supervise"):
+                getattr(app, f"action_{action}")()
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                seen[type(app.screen).__name__] = whole_footer_keys(app)
+                if action == "supervise":
+                    for tab in "234":
+                        await pilot.press(tab)
+                        await pilot.pause()
+                        await app.workers.wait_for_complete()
+                        await pilot.pause()
+                        seen[f"SupervisorScreen tab {tab}"] = whole_footer_keys(app)
+                app.pop_screen()
+                await pilot.pause()
+            app.open_case(case_id)
+            await pilot.pause()
+            await pilot.press("u")
+            await pilot.pause()
+            seen[type(app.screen).__name__] = whole_footer_keys(app)
+            assert len(seen) == 9, seen.keys()
+            for name, keys in seen.items():
+                assert "keys_help" in keys, (name, keys)
+
+    asyncio.run(main())

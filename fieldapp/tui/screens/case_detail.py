@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain.documents import ShownCase
@@ -39,6 +39,7 @@ from fieldapp.tui.case_timeline import (
     value_text,
     vocab,
 )
+from fieldapp.tui.footer import Footer
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog, ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
 from fieldapp.tui.screens.supervisor_dialogs import ApproveDialog, AssignDialog, DeadlineDialog
@@ -71,12 +72,14 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 class CaseScreen(Screen[None]):
     """One case: header, timeline, and the actions v (visit), u (update), c (claim), r (reopen)."""
 
+    # The keys of the buttons (each labelled with its key) stay out of the footer, which at
+    # 80 columns then holds the keys without a button; F1 lists them all.
     BINDINGS = [
-        Binding("escape", "back", "binding.back"),
-        Binding("v", "visit", "binding.case_visit"),
-        Binding("u", "update", "binding.case_update"),
-        Binding("c", "claim", "binding.case_claim"),
-        Binding("r", "reopen", "binding.case_reopen"),
+        Binding("escape", "back", "binding.back", show=False),
+        Binding("v", "visit", "binding.case_visit", show=False),
+        Binding("u", "update", "binding.case_update", show=False),
+        Binding("c", "claim", "binding.case_claim", show=False),
+        Binding("r", "reopen", "binding.case_reopen", show=False),
         Binding("a", "assign", "binding.case_assign"),
         Binding("t", "deadline", "binding.case_deadline"),
         Binding("e", "approve", "binding.case_approve"),
