@@ -31,8 +31,11 @@ def key_width(key: FooterKey) -> int:
 class Footer(TextualFooter):
     """Textual's compact footer; the key-help key docked at the left; no key shown cut."""
 
+    # The space after a key is part of it (padding, not margin), so the footer reads as text too.
     DEFAULT_CSS = """
     Footer FooterKey.-keys-help { dock: left; }
+    Footer.-compact FooterKey { margin-right: 0; }
+    Footer.-compact FooterKey.-compact .footer-key--description { padding: 0 1 0 1; }
     """
 
     def __init__(self) -> None:
