@@ -242,3 +242,81 @@ def test_no_footer_key_is_cut_at_80x24_on_any_screen(
                 assert "keys_help" in keys, (name, keys)
 
     asyncio.run(main())
+
+
+# ------------------------------------------------------------------ keys, not command lines
+
+#: Commands the app's texts may still name, because the app has no key or screen for them.
+NO_KEY_IN_THE_APP = {
+    "fieldapp enrol ": "enrolment (the code exchange with the supervisor's device) runs only on the "
+    "command line; the sync screen says so and names what the officer and the supervisor each run",
+    "fieldapp init": "the app opens a store; only the command line makes one",
+    "fieldapp store salvage": "the app opens only a sound store; salvage is a command-line repair",
+    "fieldapp serve": "names what runs on the other device (a store in use elsewhere, a peer not "
+    "listening); the app does not serve",
+    "fieldapp sync --interface": "discovery's network address is given only on the command line; "
+    "the sync screen offers typing HOST:PORT instead",
+    "fieldapp station set": "the mediation organisation is set only on the command line",
+    "fieldapp --version": "the app has no version screen; the texts give both versions as well",
+}
+
+COMMAND_LINE = re.compile(r"`(fieldapp [^`]*)`")
+
+
+def tui_texts() -> dict[str, str]:
+    """Every catalogue text the app can show, in both languages ("key lang" -> text).
+
+    The keys named in fieldapp/tui (literally, or as a prefix like f"error.{code}"), the texts
+    the app shows from codes rendered elsewhere (sync errors, the version notice); for a key
+    with an app wording (`i18n.app_key`), the app wording.
+    """
+    import fieldapp.tui.screens.case_detail  # noqa: F401  (registers every screen's strings)
+    import fieldapp.tui.screens.intake  # noqa: F401
+    import fieldapp.tui.screens.supervisor  # noqa: F401
+    import fieldapp.tui.screens.sync  # noqa: F401
+    from fieldapp.i18n import sync_errors
+
+    tui = Path(__file__).resolve().parents[1] / "fieldapp" / "tui"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in tui.rglob("*.py"))
+    named = set(re.findall(r"\"([a-z0-9_]+(?:\.[a-z0-9_]+)+)\"", source))
+    prefixes = tuple(re.findall(r"f\"([a-z0-9_.]+\.)\{", source)) + ("sync.error.",)
+    keys = {k for k in i18n.ZH if k in named or k.startswith(prefixes)} | {"version.waiting"}
+    keys = {i18n.app_key(k) for k in keys if not k.endswith(i18n.APP_WORDING)}
+    assert {"agreement.tui.none", "sync.no_interface"} <= keys  # the scan reaches the screens' texts
+    assert any(k.startswith("error.fork_unknown") for k in keys)  # and the refusals from codes
+    texts = {f"{k} {lang}": i18n.CATALOGUES[lang][k] for k in keys for lang in i18n.LANGUAGES}
+    for english, chinese in sync_errors._SYNC_FIXED.items():
+        texts[f"sync reason {english[:30]}"] = english + " " + chinese
+    return texts
+
+
+def test_the_app_names_its_keys_not_command_lines() -> None:
+    """`g`'s refusal named `fieldapp visit add`, a supervisor's fork refusals `fieldapp device
+    settle` and `device forks`, the sync screen `fieldapp serve`: the app has keys and screens
+    for those. A text the app shows names a command only where the app has no key for it."""
+    texts = tui_texts()
+    assert len(texts) > 400
+    named = {
+        (where, command)
+        for where, text in texts.items()
+        for command in COMMAND_LINE.findall(text)
+        if not command.startswith(tuple(NO_KEY_IN_THE_APP))
+    }
+    assert not named, sorted(named)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_fork_refusal_names_the_review_tab_in_the_app_and_the_command_on_the_command_line(
+    lang: str,
+) -> None:
+    """One catalogue, two wordings: the app's (`error.fork_unknown.app`) names the Review tab, the
+    command line's names `fieldapp device forks`."""
+    from fieldapp.core.station import StationError
+    from fieldapp.tui.screens.supervisor_dialogs import station_refusal
+
+    i18n.set_language(lang)
+    english = i18n.Translator("en").t("error.fork_unknown", fork="f1")
+    shown = str(station_refusal(StationError(english, "fork_unknown", {"fork": "f1"})))
+    assert "fieldapp" not in shown and "f1" in shown
+    assert ("Review tab (2)" if lang == "en" else "待审核页（2）") in shown
+    assert "`fieldapp device forks`" in i18n.Translator(lang).t("error.fork_unknown", fork="f1")

@@ -321,8 +321,13 @@ class CaseScreen(Screen[None]):
         if event.key == "g" and self.case is not None and not agreement_stands(self.case):
             event.stop()
             event.prevent_default()
-            key = "agreement.tui.reopened" if reopened_after_agreement(self.case) else "agreement.tui.none"
-            self.notify(t(key, id=self.case_id), severity="warning", timeout=15)
+            self._no_agreement(self.case)
+
+    def _no_agreement(self, case: ShownCase) -> None:
+        """Why there is no agreement to print, naming the keys that record one (the command
+        line's refusal, `AgreementError`, names the commands instead)."""
+        key = "agreement.tui.reopened" if reopened_after_agreement(case) else "agreement.tui.none"
+        self.notify(t(key, id=self.case_id), severity="warning", timeout=15)
 
     def action_assign(self) -> None:
         """Supervisor: assign the case to an officer, with a deadline."""
@@ -350,9 +355,8 @@ class CaseScreen(Screen[None]):
             org = mediation_org(self.service)
             html = agreement_html(self.case, self.officer_name, org, lang=self.app.language)  # type: ignore[attr-defined]
             write_new({str(target): html})
-        except AgreementError as exc:
-            reason = exc.message(self.app.language)  # type: ignore[attr-defined]
-            self.notify(t("agreement.failed", reason=reason), severity="warning", timeout=15)
+        except AgreementError:
+            self._no_agreement(self.case)
             return
         except ExportError as exc:
             self.notify(t("agreement.failed", reason=str(exc)), severity="warning", timeout=15)
