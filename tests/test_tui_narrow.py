@@ -19,7 +19,12 @@ from textual.widgets import Button, Input, Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
+# Every screen's strings registered, so the scans below see the whole catalogue.
+import fieldapp.tui.screens.intake  # noqa: F401
+import fieldapp.tui.screens.supervisor  # noqa: F401
+import fieldapp.tui.screens.sync  # noqa: F401
 from fieldapp import i18n
+from fieldapp.i18n import sync_errors
 from fieldapp.tui.app import FieldApp  # (importing it installs the whole-character compositor)
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.screens.case_detail import ACTIONS, CaseScreen
@@ -34,8 +39,8 @@ CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 def filled(template: str) -> str:
     """A catalogue text with every placeholder filled by a short stand-in."""
-    names = {name for _, name, _, _ in Formatter().parse(template) if name}
-    return template.format(**{name: "X1" for name in names})
+    fields = {name: spec for _, name, spec, _ in Formatter().parse(template) if name}
+    return template.format(**{name: 1.5 if spec else "X1" for name, spec in fields.items()})
 
 
 class Ruled(App[None]):
@@ -270,11 +275,6 @@ def tui_texts() -> dict[str, str]:
     the app shows from codes rendered elsewhere (sync errors, the version notice); for a key
     with an app wording (`i18n.app_key`), the app wording.
     """
-    import fieldapp.tui.screens.case_detail  # noqa: F401  (registers every screen's strings)
-    import fieldapp.tui.screens.intake  # noqa: F401
-    import fieldapp.tui.screens.supervisor  # noqa: F401
-    import fieldapp.tui.screens.sync  # noqa: F401
-    from fieldapp.i18n import sync_errors
 
     tui = Path(__file__).resolve().parents[1] / "fieldapp" / "tui"
     source = "\n".join(p.read_text(encoding="utf-8") for p in tui.rglob("*.py"))
