@@ -94,11 +94,11 @@ EN: dict[str, str] = {
     "sync.identity": "Station {station} · this device {device_id}",
     "sync.searching": "Looking for the station's devices on {interface}…",
     "sync.no_interface": (
-        "Discovery is off (no address remembered): type the other device's HOST:PORT\n"
-        "in the field below and press Enter. Only the command line turns discovery on:\n"
-        "`fieldapp sync --interface ADDR`."
+        "Discovery is off: type the other device's HOST:PORT in the field below and press Enter.\n"
+        "(The app cannot turn discovery on: it needs this device's station-network address, given "
+        "once on the command line, `fieldapp sync --interface ADDR`, and then remembered.)"
     ),
-    "sync.peer_placeholder": "HOST:PORT of a device running `fieldapp serve`, then Enter",
+    "sync.peer_placeholder": "HOST:PORT of the station's computer or another device, then Enter",
     "sync.bad_peer": "Type HOST:PORT in the field, for example 192.168.1.20:47001, and press Enter.",
     "sync.no_peers": (
         "No device to sync with yet: type its HOST:PORT in the field above and press Enter, "
@@ -125,7 +125,10 @@ EN: dict[str, str] = {
     "caseload.title": "Caseload",
     "caseload.officer": "Officer: {name}",
     "caseload.device": "Device: {device_id}",
-    "caseload.not_enrolled": "This device is not enrolled yet (run `fieldapp init`).",
+    "caseload.not_enrolled": (
+        "This store has no device identity, so nothing can be recorded here: stores are made "
+        "with `fieldapp init`."
+    ),
     "caseload.count": "Cases: {count}",
     "caseload.empty": "No cases yet. Press n to record an intake.",
     "column.risk": "Risk",
@@ -251,10 +254,11 @@ ZH: dict[str, str] = {
     "sync.identity": "派出所 {station} · 本设备 {device_id}",
     "sync.searching": "正在 {interface} 上查找本所设备…",
     "sync.no_interface": (
-        "本设备未记住网络地址，自动发现已关闭：请在下方输入框中输入对方设备的 主机:端口，按回车添加。\n"
-        "自动发现目前只能在命令行开启：`fieldapp sync --interface 地址`。"
+        "自动发现已关闭：请在下方输入框中输入对方设备的 主机:端口，按回车添加。\n"
+        "（应用内无法开启自动发现：需在命令行用 `fieldapp sync --interface 地址` "
+        "给出本设备在所内网络的地址，之后会记住。）"
     ),
-    "sync.peer_placeholder": "运行 `fieldapp serve` 的设备的 主机:端口，按回车添加",
+    "sync.peer_placeholder": "派出所电脑或其他设备的 主机:端口，按回车添加",
     "sync.bad_peer": "请在输入框中输入 主机:端口，例如 192.168.1.20:47001，然后按回车。",
     "sync.no_peers": "尚无可同步的设备：请在上方输入框中输入 主机:端口 并按回车，或等待自动发现。",
     "sync.waiting": "就绪",
@@ -275,7 +279,7 @@ ZH: dict[str, str] = {
     "caseload.title": "案件列表",
     "caseload.officer": "民警：{name}",
     "caseload.device": "设备：{device_id}",
-    "caseload.not_enrolled": "本设备尚未登记（请运行 `fieldapp init`）。",
+    "caseload.not_enrolled": "此数据库没有设备身份，无法在此记录：数据库须用 `fieldapp init` 创建。",
     "caseload.count": "共 {count} 件",
     "caseload.empty": "暂无案件。按 n 登记新纠纷。",
     "column.risk": "风险",
@@ -396,6 +400,17 @@ def t(key: str, /, **kwargs: Any) -> str:
 def has_key(key: str) -> bool:
     """True if `key` is a catalogue key (binding descriptions use this to tell keys apart)."""
     return _translator.has(key)
+
+
+#: The suffix of a text's wording for the app, where the command line's names a command and
+#: the app has a key for it: `error.fork_unknown.app` beside `error.fork_unknown`.
+APP_WORDING = ".app"
+
+
+def app_key(key: str) -> str:
+    """`key` as the app shows it: its `.app` wording (naming keys and screens) if the catalogue
+    has one, else `key` itself (the same text for the app and the command line)."""
+    return key + APP_WORDING if has_key(key + APP_WORDING) else key
 
 
 def next_language(language: str) -> str:

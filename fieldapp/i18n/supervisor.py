@@ -302,6 +302,17 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "No fork {fork} is recorded here; `fieldapp device forks` lists the forks this device knows.",
         "本机没有编号为 {fork} 的分叉记录；`fieldapp device forks` 列出本机所知的分叉。",
     ),
+    # The same two refusals as the app shows them (`fieldapp.i18n.app_key`): keys, not commands.
+    "error.fork_not_supervisor.app": (
+        "Only a supervisor's device can settle a fork, and this device is not one. Settle it on the "
+        "supervisor's device: d (Supervise), then the Review tab (2).",
+        "只有所长的设备可以裁定日志分叉，本设备不是。"
+        "请在所长设备上裁定：按 d（所长工作台），再进入待审核页（2）。",
+    ),
+    "error.fork_unknown.app": (
+        "No fork {fork} is recorded here; the Review tab (2) lists the forks this device knows.",
+        "本机没有编号为 {fork} 的分叉记录；待审核页（2）列出本机所知的分叉。",
+    ),
     "error.fork_own_log": (
         "This fork is of this device's own log: another supervisor's device must settle it.",
         "这是本设备自身日志的分叉，须由另一台所长设备裁定。",

@@ -29,12 +29,17 @@ from fieldapp.tui.bindings import translate_bindings, translate_textual_labels
 from fieldapp.tui.resume import Place, places_of
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
+from fieldapp.tui.screens.keys_help import KeysHelp, key_lines
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
+from fieldapp.tui.wide_chars import install as keep_wide_chars_whole
 from storage import FieldDB, StoreError
 
 #: Auto-lock after five idle minutes unless `fieldapp --lock-after` says otherwise.
 DEFAULT_LOCK_AFTER = 300.0
 IDLE_CHECK_SECONDS = 5.0
+
+# Chinese text in toasts and dialogs over other widgets keeps every character (Textual #6357).
+keep_wide_chars_whole()
 
 
 class PinyinCommands(SystemCommandsProvider):
@@ -79,7 +84,11 @@ class FieldApp(App[None]):
     # The palette lists fieldapp's own commands, translated (get_system_commands), not Textual's.
     ENABLE_COMMAND_PALETTE = True
     # Declared here (Textual would add one labelled "palette") so the footer label is translated.
-    BINDINGS = [Binding("ctrl+p", "command_palette", "binding.palette", show=False, priority=True)]
+    BINDINGS = [
+        Binding("ctrl+p", "command_palette", "binding.palette", show=False, priority=True),
+        # Every key of the screen, for a footer too narrow to hold them (80 columns).
+        Binding("f1", "keys_help", "binding.keys_help"),
+    ]
     COMMANDS = {PinyinCommands}
 
     language: reactive[str] = reactive(i18n.DEFAULT_LANGUAGE, init=False)
@@ -321,6 +330,11 @@ class FieldApp(App[None]):
         yield SystemCommand(t("palette.language"), t("palette.language_help"), self.action_switch_language)
         yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_toggle_theme)
         yield SystemCommand(t("palette.quit"), t("palette.quit_help"), self.exit)
+
+    def action_keys_help(self) -> None:
+        """List every key of the screen in use (F1), in the UI language."""
+        if not isinstance(self.screen, KeysHelp):
+            self.push_screen(KeysHelp(key_lines(self.screen)))
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme (both are kept readable)."""

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain.documents import ShownCase
@@ -39,6 +39,7 @@ from fieldapp.tui.case_timeline import (
     value_text,
     vocab,
 )
+from fieldapp.tui.footer import Footer
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog, ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
 from fieldapp.tui.screens.case_edit import EditDialog
@@ -74,13 +75,15 @@ class CaseScreen(Screen[None]):
     """One case: header, timeline, and the actions v (visit), u (update), m (edit the case's
     village, risk, summary and parties), c (claim), r (reopen)."""
 
+    # The keys of the buttons (each labelled with its key) stay out of the footer, which at
+    # 80 columns then holds the keys without a button; F1 lists them all.
     BINDINGS = [
-        Binding("escape", "back", "binding.back"),
-        Binding("v", "visit", "binding.case_visit"),
-        Binding("u", "update", "binding.case_update"),
+        Binding("escape", "back", "binding.back", show=False),
+        Binding("v", "visit", "binding.case_visit", show=False),
+        Binding("u", "update", "binding.case_update", show=False),
         Binding("m", "edit", "binding.case_edit"),
-        Binding("c", "claim", "binding.case_claim"),
-        Binding("r", "reopen", "binding.case_reopen"),
+        Binding("c", "claim", "binding.case_claim", show=False),
+        Binding("r", "reopen", "binding.case_reopen", show=False),
         Binding("a", "assign", "binding.case_assign"),
         Binding("t", "deadline", "binding.case_deadline"),
         Binding("e", "approve", "binding.case_approve"),
@@ -326,8 +329,13 @@ class CaseScreen(Screen[None]):
         if event.key == "g" and self.case is not None and not agreement_stands(self.case):
             event.stop()
             event.prevent_default()
-            key = "agreement.tui.reopened" if reopened_after_agreement(self.case) else "agreement.tui.none"
-            self.notify(t(key, id=self.case_id), severity="warning", timeout=15)
+            self._no_agreement(self.case)
+
+    def _no_agreement(self, case: ShownCase) -> None:
+        """Why there is no agreement to print, naming the keys that record one (the command
+        line's refusal, `AgreementError`, names the commands instead)."""
+        key = "agreement.tui.reopened" if reopened_after_agreement(case) else "agreement.tui.none"
+        self.notify(t(key, id=self.case_id), severity="warning", timeout=15)
 
     def action_assign(self) -> None:
         """Supervisor: assign the case to an officer, with a deadline."""
@@ -355,9 +363,8 @@ class CaseScreen(Screen[None]):
             org = mediation_org(self.service)
             html = agreement_html(self.case, self.officer_name, org, lang=self.app.language)  # type: ignore[attr-defined]
             write_new({str(target): html})
-        except AgreementError as exc:
-            reason = exc.message(self.app.language)  # type: ignore[attr-defined]
-            self.notify(t("agreement.failed", reason=reason), severity="warning", timeout=15)
+        except AgreementError:
+            self._no_agreement(self.case)
             return
         except ExportError as exc:
             self.notify(t("agreement.failed", reason=str(exc)), severity="warning", timeout=15)

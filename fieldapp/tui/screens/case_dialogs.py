@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, RadioSet, Select, Static, TextArea
+from textual.widgets import Button, Input, RadioSet, Select, Static, TextArea
 from textual.widgets._select import SelectCurrent  # the chosen option's label (no public handle)
 
 from fieldapp.core.service import CaseError, CaseService
@@ -38,6 +38,7 @@ from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
 from fieldapp.tui.dialog_fields import focus_last_typed, read_fields, write_fields
+from fieldapp.tui.footer import Footer
 from storage import StoreError
 
 #: The widgets of a field that take its problem's mark and the focus.
@@ -90,6 +91,8 @@ class CaseDialog(ModalScreen[Result | None], Generic[Subject, Result]):
         Binding("escape", "cancel", "binding.case_cancel"),
         Binding("ctrl+s", "save", "binding.case_save", priority=True),
         Binding("f2", "app.switch_language", "binding.language"),
+        # A dialog is modal: the app's F1 does not reach it, so it binds its own.
+        Binding("f1", "app.keys_help", "binding.keys_help"),
     ]
 
     #: i18n key of the title (placeholders: id, status).

@@ -9,7 +9,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from fieldapp.core.service import CaseService, public
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
@@ -17,6 +17,7 @@ from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, VILLAGE_MAX_WIDTH, case_cells
 from fieldapp.tui.column_fit import cell_width, fill_width, natural_widths
+from fieldapp.tui.footer import Footer
 
 #: The summary's narrowest width (cells): a glimpse and "…" (an English list at 80 columns
 #: leaves it little once the ids, villages, categories, statuses and deadlines are whole);

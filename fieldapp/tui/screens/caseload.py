@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from fieldapp.domain import model
 from fieldapp.domain.documents import CaseDoc, PublicCase
@@ -26,6 +26,7 @@ from fieldapp.domain.search import CaseIndex, phone_matches
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import find_columns, find_values, party_names
+from fieldapp.tui.footer import Footer
 from fieldapp.tui.results import PADDING, CaseResults
 from fieldapp.tui.resume import Place
 from storage import FieldDB

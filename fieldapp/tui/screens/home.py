@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from fieldapp.core.service import public
 from fieldapp.domain.documents import CaseDoc, PublicCase
@@ -27,6 +27,7 @@ from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, VILLAGE_MAX_WIDTH, case_cells, risk_cell
 from fieldapp.tui.column_fit import cell_width, fill_width, natural_widths
+from fieldapp.tui.footer import Footer
 from storage import FieldDB
 from sync.session import sync_status
 

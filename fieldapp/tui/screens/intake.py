@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from fieldapp.core.service import CaseError, CaseService
 from fieldapp.domain import model
@@ -38,6 +38,7 @@ from fieldapp.i18n import error_message, t
 from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.footer import Footer
 from fieldapp.tui.intake_widgets import PartyRow, choice_options, relabel_select, show_error
 from fieldapp.tui.resume import Place
 from storage import StoreError

@@ -23,7 +23,7 @@ from fieldapp.domain import fields, model
 from fieldapp.domain.documents import CaseDoc, PublicCase, ShownCase
 from fieldapp.domain.forks import SIDES
 from fieldapp.domain.review import escalated_by
-from fieldapp.i18n import has_key, t
+from fieldapp.i18n import app_key, has_key, t
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n.rules import render
 from fieldapp.tui.case_timeline import field_label, local_time, outcome_text, value_text, vocab
@@ -346,7 +346,7 @@ def station_refusal(exc: StationError) -> CaseError:
     params = dict(exc.params)
     if exc.refusal is not None:
         params["reason"] = render(exc.refusal.code, exc.refusal.params)
-    return CaseError("Not recorded: " + t(f"error.{exc.code}", **params).rstrip(".。"))
+    return CaseError("Not recorded: " + t(app_key(f"error.{exc.code}"), **params).rstrip(".。"))
 
 
 class Comparison(Static, can_focus=True):

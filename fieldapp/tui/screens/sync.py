@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.widgets import Input, ProgressBar, Static
 
 from fieldapp.core.net import human_size, peer_arg, remembered_interface
 from fieldapp.core.service import CaseService
@@ -29,6 +29,7 @@ from fieldapp.core.station import tls_material
 from fieldapp.i18n import t
 from fieldapp.i18n.sync_errors import sync_error_text
 from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.footer import Footer
 from fieldapp.tui.resume import Place
 from sync.discovery import PeerBrowser
 from sync.lan import SERVICE_TYPE, sync_with, wanted_by

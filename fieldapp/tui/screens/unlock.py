@@ -12,12 +12,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 from textual.worker import get_current_worker
 
 from fieldapp.core.demo import DEMO_PASSPHRASE, is_demo_store
 from fieldapp.i18n import error_message, t
 from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.footer import Footer
 from fieldapp.tui.throttle import UnlockThrottle
 from storage import FieldDB, StoreError
 from storage.errors import WrongPassphrase
