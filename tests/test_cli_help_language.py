@@ -158,6 +158,20 @@ def test_chinese_help_lines_fit_80_columns_and_the_usage_lines_up(
             assert all(len(line) - len(line.lstrip()) == first for line in usage[1:]), usage
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_commands_help_fits_80_columns(
+    language: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long vocabulary shows a placeholder (`--category CATEGORY`) with its values in the help,
+    not `{family,marriage,...}` running past the edge of the terminal."""
+    monkeypatch.setenv("XDG_DATA_HOME", "/home/officer/.local/share")  # the store's default in --help
+    too_wide = []
+    for path in commands(build_parser("en")):
+        _, shown, _ = run([*path, "--help", "--lang", language], capsys)
+        too_wide += [f"{' '.join(path)}: {line}" for line in shown.splitlines() if cell_len(line) > 80]
+    assert too_wide == []
+
+
 #: A usage error of each kind: the arguments, the command that says it, its message in English
 #: and in Chinese.
 USAGE_ERRORS = {
