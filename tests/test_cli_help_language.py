@@ -101,6 +101,27 @@ def test_every_commands_help_is_chinese_with_lang_zh(capsys: pytest.CaptureFixtu
     assert leftovers == []
 
 
+def test_every_option_and_argument_of_every_command_explains_itself() -> None:
+    """A new option without help fails here; an option whose placeholder hides its choices
+    (`--category CATEGORY`) names every one of them in its help, in both languages."""
+    silent, hidden = [], []
+    for path in commands(build_parser("en")):
+        parser, zh = parser_of(path), parser_of(path, "zh")
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                silent += [(path, sub.dest) for sub in action._get_subactions() if not sub.help]
+                continue
+            name = "/".join(action.option_strings) or action.dest
+            if not action.help or action.help is argparse.SUPPRESS:
+                silent.append((path, name))
+            elif action.choices and action.metavar:
+                for text in (action.help, zh.speak(action.help)):
+                    missing = [c for c in action.choices if not re.search(rf"\b{c}\b", str(text))]
+                    hidden += [(path, name, missing)] if missing else []
+    assert silent == []
+    assert hidden == []
+
+
 def test_the_help_stays_english_with_lang_en_and_says_the_real_defaults(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,8 +133,13 @@ def test_the_help_stays_english_with_lang_en_and_says_the_real_defaults(
     _, root, _ = run(["--help", "--lang=en"], capsys)
     assert "Dispute case records for rural police stations." in root
     assert "positional arguments:" in root and "(default 5; 0: never)" in " ".join(root.split())
+    # --lang says what counts without it: the device's remembered choice, then the locale.
+    assert "the one this device remembers, from a --lang given before or F2 in the app" in " ".join(
+        root.split()
+    )
     _, root_zh, _ = run(["--help", "--lang=zh"], capsys)
     assert "（默认 5；0 表示不自动锁定）" in root_zh and "位置参数：" in root_zh
+    assert "用本设备记住的语言" in "".join(root_zh.split())
     assert "default" not in root_zh
 
 
@@ -130,6 +156,20 @@ def test_chinese_help_lines_fit_80_columns_and_the_usage_lines_up(
         if len(usage) > 1:  # continuation lines start under the first option
             first = cell_len(f"用法：{parser_of(path).prog} ")
             assert all(len(line) - len(line.lstrip()) == first for line in usage[1:]), usage
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_commands_help_fits_80_columns(
+    language: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long vocabulary shows a placeholder (`--category CATEGORY`) with its values in the help,
+    not `{family,marriage,...}` running past the edge of the terminal."""
+    monkeypatch.setenv("XDG_DATA_HOME", "/home/officer/.local/share")  # the store's default in --help
+    too_wide = []
+    for path in commands(build_parser("en")):
+        _, shown, _ = run([*path, "--help", "--lang", language], capsys)
+        too_wide += [f"{' '.join(path)}: {line}" for line in shown.splitlines() if cell_len(line) > 80]
+    assert too_wide == []
 
 
 #: A usage error of each kind: the arguments, the command that says it, its message in English
@@ -222,7 +262,7 @@ def test_a_chinese_locale_makes_help_and_usage_errors_chinese() -> None:
     assert helped.returncode == 0 and helped.stdout.startswith("用法：fieldapp case list ")
     assert "已过期限且未化解" in helped.stdout
     wrong = fieldapp("case", "update", env=locale, without=("LC_",))
-    assert wrong.returncode == 2 and "fieldapp case update：错误：缺少必需的参数：id" in wrong.stderr
+    assert wrong.returncode == 2 and "fieldapp case update：错误：缺少必需的参数：CASE_ID" in wrong.stderr
     assert "请运行 `fieldapp case update --help` 查看该命令的用法。" in wrong.stderr
     english = fieldapp("case", "list", "--risk", "purple", "--lang=en", env=locale, without=("LC_",))
     assert english.returncode == 2 and "argument --risk: invalid choice: 'purple'" in english.stderr

@@ -45,7 +45,12 @@ def register(sub: Any, common: AddCommon) -> None:
         "agreement", help="write the people's mediation agreement (人民调解协议书) of a resolved case"
     )
     common(p)
-    p.add_argument("case_id", metavar="CASE_ID")
+    p.add_argument(
+        "case_id",
+        metavar="CASE_ID",
+        help="the case's id, as `fieldapp case list` shows it; the case must be resolved with `fieldapp "
+        "case update --outcome agreement`",
+    )
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the HTML file to write")
     p.add_argument(
         "--mediation-org",

@@ -40,6 +40,22 @@ from storage.files import atomic_write
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
 
+# Help texts more than one command gives (each is translated by its English: fieldapp/i18n/usage.py).
+#: A case named on the command line: exactly as `case list` prints it.
+CASE_ID_HELP = "the case's id, as `fieldapp case list` shows it"
+#: The categories, for a case's own `--category`.
+CATEGORY_HELP = (
+    "the kind of dispute: family, marriage, neighbor, land (field boundaries), homestead, irrigation, "
+    "debt, wages, housing, injury, hazard (a safety hazard), other"
+)
+#: Filters of `case list` and `export`.
+STATUS_FILTER_HELP = "only cases in this status: open, in_progress, escalated, referred, resolved, closed"
+RISK_FILTER_HELP = "only cases of this risk level (red is the highest)"
+SOURCES_HELP = (
+    "how the police learnt of it: patrol, grid_report (a grid member's report), call_110 (a 110 call), "
+    "walk_in (came to the station), villagers_meeting (the villagers' meeting)"
+)
+
 
 class CommandLineError(ValueError):
     """Wrong input to a command, said in the command's language (exit code 1)."""
@@ -400,43 +416,111 @@ def register(sub: Any, common: AddCommon) -> None:
     )
     p = case.add_parser("new", help="record an intake")
     common(p)
-    p.add_argument("--village", required=True)
-    p.add_argument("--category", required=True, choices=model.CATEGORIES)
-    p.add_argument("--risk", required=True, choices=model.RISKS)
-    p.add_argument("--summary", required=True)
-    p.add_argument("--party", action="append", default=[], metavar="NAME[:PHONE]")
-    p.add_argument("--source", default="patrol", choices=model.SOURCES)
-    p.add_argument("--flag", action="append", default=[], choices=model.FLAGS)
-    p.add_argument("--deadline", metavar="YYYY-MM-DD")
+    p.add_argument(
+        "--village", required=True, help="the village or community, e.g. 东岭村 (at most 80 characters)"
+    )
+    p.add_argument(
+        "--category", required=True, choices=model.CATEGORIES, metavar="CATEGORY", help=CATEGORY_HELP
+    )
+    p.add_argument(
+        "--risk",
+        required=True,
+        choices=model.RISKS,
+        help="risk level: red (the highest; only a supervisor closes a red case), orange, "
+        "yellow (the lowest)",
+    )
+    p.add_argument(
+        "--summary",
+        required=True,
+        metavar="TEXT",
+        help="what happened and between whom: 4 to 4000 characters, e.g. 田界纠纷",
+    )
+    p.add_argument(
+        "--party",
+        action="append",
+        default=[],
+        metavar="NAME[:PHONE]",
+        help="a party, e.g. 张某某:13800000000: the name, then after a colon the phone if known (5 to 20 "
+        "digits, a + may come first); once per party; at least one unless --category hazard",
+    )
+    p.add_argument(
+        "--source",
+        default="patrol",
+        choices=model.SOURCES,
+        metavar="SOURCE",
+        help=SOURCES_HELP + "; default: patrol",
+    )
+    p.add_argument(
+        "--flag",
+        action="append",
+        default=[],
+        choices=model.FLAGS,
+        metavar="FLAG",
+        help="a risk flag, once per flag: petition_threat (threatens to petition), violence_risk (risk of "
+        "violence), vulnerable_person, repeat_calls (repeated calls about it)",
+    )
+    p.add_argument(
+        "--deadline",
+        metavar="YYYY-MM-DD",
+        help="the deadline: a day from today (China Standard Time) to two years ahead",
+    )
     p.set_defaults(handler=cmd_case_new)
 
     p = case.add_parser("list", help="list cases")
     common(p)
-    p.add_argument("--status", choices=model.STATUSES)
-    p.add_argument("--risk", choices=model.RISKS)
-    p.add_argument("--village")
+    p.add_argument("--status", choices=model.STATUSES, metavar="STATUS", help=STATUS_FILTER_HELP)
+    p.add_argument("--risk", choices=model.RISKS, help=RISK_FILTER_HELP)
+    p.add_argument("--village", help="only cases of this village (its exact name)")
     p.add_argument("--overdue", action="store_true", help="past the deadline and not resolved")
     p.set_defaults(handler=cmd_case_list)
 
     p = case.add_parser("show", help="one case with visits, history and conflicts")
     common(p)
-    p.add_argument("id")
+    p.add_argument("id", metavar="CASE_ID", help=CASE_ID_HELP)
     p.set_defaults(handler=cmd_case_show)
 
     p = case.add_parser("update", help="change a case")
     common(p)
-    p.add_argument("id")
-    p.add_argument("--status", choices=model.STATUSES[1:])
+    p.add_argument("id", metavar="CASE_ID", help=CASE_ID_HELP)
+    p.add_argument(
+        "--status",
+        choices=model.STATUSES[1:],
+        metavar="STATUS",
+        help="the new status: in_progress, escalated (with --tier), referred (with --department and "
+        "--notified), resolved (with --outcome, once a visit is logged), closed (a case red since it was "
+        "last opened: by a supervisor only)",
+    )
     p.add_argument("--reason", help="why the status changes")
-    p.add_argument("--risk", choices=model.RISKS)
-    p.add_argument("--tier", type=int, choices=model.TIERS)
-    p.add_argument("--assign", metavar="DEVICE_ID")
-    p.add_argument("--deadline", metavar="YYYY-MM-DD")
-    p.add_argument("--note")
-    p.add_argument("--village")
-    p.add_argument("--category", choices=model.CATEGORIES)
-    p.add_argument("--summary")
-    p.add_argument("--source", choices=model.SOURCES)
+    p.add_argument(
+        "--risk",
+        choices=model.RISKS,
+        help="the risk level now: red (the highest), orange, yellow (the lowest)",
+    )
+    p.add_argument(
+        "--tier",
+        type=int,
+        choices=model.TIERS,
+        help="who handles it: 1 the station's workstation, 2 a joint team, 3 the mediation room; with "
+        "--status escalated: the tier escalated to, 2 or 3 (an officer's escalation awaits a supervisor's "
+        "approval)",
+    )
+    p.add_argument(
+        "--assign",
+        metavar="DEVICE_ID",
+        help="supervisor: hand the case to this officer's device (`fieldapp device list` shows the ids)",
+    )
+    p.add_argument(
+        "--deadline",
+        metavar="YYYY-MM-DD",
+        help="supervisor: the deadline, a day from today (China Standard Time) to two years ahead",
+    )
+    p.add_argument(
+        "--note", metavar="TEXT", help="add a note to the case's history (at most 4000 characters)"
+    )
+    p.add_argument("--village", help="correct the case's village (at most 80 characters)")
+    p.add_argument("--category", choices=model.CATEGORIES, metavar="CATEGORY", help=CATEGORY_HELP)
+    p.add_argument("--summary", metavar="TEXT", help="a new summary: 4 to 4000 characters, as at intake")
+    p.add_argument("--source", choices=model.SOURCES, metavar="SOURCE", help=SOURCES_HELP)
     p.add_argument("--outcome", choices=model.OUTCOMES, help="with --status resolved")
     p.add_argument("--terms", help="the mediation agreement's terms")
     p.add_argument("--department", help="with --status referred: the department")
@@ -449,12 +533,14 @@ def register(sub: Any, common: AddCommon) -> None:
     ):
         p = case.add_parser(name, help=helptext)
         common(p)
-        p.add_argument("id")
+        p.add_argument("id", metavar="CASE_ID", help=CASE_ID_HELP)
         p.set_defaults(handler=handler)
     p = case.add_parser("reopen", help="reopen a resolved or closed case")
     common(p)
-    p.add_argument("id")
-    p.add_argument("--reason", required=True)
+    p.add_argument("id", metavar="CASE_ID", help=CASE_ID_HELP)
+    p.add_argument(
+        "--reason", required=True, metavar="TEXT", help="what flared up again: why the case is reopened"
+    )
     p.set_defaults(handler=cmd_case_reopen)
 
     visit = sub.add_parser("visit", help="log visits").add_subparsers(
@@ -462,11 +548,21 @@ def register(sub: Any, common: AddCommon) -> None:
     )
     p = visit.add_parser("add", help="log a visit on a case")
     common(p)
-    p.add_argument("id")
-    p.add_argument("--kind", required=True, choices=model.VISIT_KINDS)
-    p.add_argument("--note", required=True)
-    p.add_argument("--place", default="")
-    p.add_argument("--participants", default="")
+    p.add_argument("id", metavar="CASE_ID", help=CASE_ID_HELP)
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=model.VISIT_KINDS,
+        help="home (a home visit), phone (a call), mediation (a mediation session), follow_up (after a "
+        "resolution: marks the next pending follow-up done), field (at the place of the dispute)",
+    )
+    p.add_argument(
+        "--note", required=True, metavar="TEXT", help="what was said or found (at most 4000 characters)"
+    )
+    p.add_argument(
+        "--place", default="", help="where, e.g. the applicant's home, group 3 (at most 80 characters)"
+    )
+    p.add_argument("--participants", default="", help="who took part, e.g. both parties, grid member")
     p.add_argument(
         "--at",
         metavar="'YYYY-MM-DD HH:MM'",
@@ -486,7 +582,13 @@ def register(sub: Any, common: AddCommon) -> None:
         "export", help="write every operation held to FILE, encrypted for the station's devices"
     )
     common(p)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the file to write, e.g. on a USB stick (an existing file is replaced)",
+    )
     p.add_argument(
         "--plaintext",
         action="store_true",
@@ -495,5 +597,7 @@ def register(sub: Any, common: AddCommon) -> None:
     p.set_defaults(handler=cmd_ops_export)
     p = ops.add_parser("import", help="verify and merge an operations file")
     common(p)
-    p.add_argument("file", type=Path)
+    p.add_argument(
+        "file", type=Path, metavar="FILE", help="a file `fieldapp ops export` wrote (encrypted or plaintext)"
+    )
     p.set_defaults(handler=cmd_ops_import)

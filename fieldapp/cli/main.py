@@ -60,7 +60,8 @@ def _options(parser: argparse.ArgumentParser, store_help: str, defaults: bool) -
         "--lang",
         choices=["zh", "en"],
         default=default(None),
-        help="interface language (default: the locale's, e.g. LANG=zh_CN.UTF-8 is Chinese)",
+        help="interface language (default: the one this device remembers, from a --lang given before or "
+        "F2 in the app, once the store is unlocked; else the locale's, e.g. LANG=zh_CN.UTF-8 is Chinese)",
     )
 
 

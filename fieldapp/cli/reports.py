@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fieldapp.cli.cases import AddCommon, service_for
+from fieldapp.cli.cases import RISK_FILTER_HELP, STATUS_FILTER_HELP, AddCommon, service_for
 from fieldapp.core.service import officer_names
 from fieldapp.domain import model
 from fieldapp.i18n import Translator, detect_language
@@ -39,6 +39,12 @@ from fieldapp.outputs.reports import (
 )
 from fieldapp.outputs.shift import parse_since, shift_report
 from fieldapp.outputs.shift_text import shift_csv, shift_text
+
+#: `--category` of an export (a case's own: `fieldapp.cli.cases.CATEGORY_HELP`).
+CATEGORY_FILTER_HELP = (
+    "only cases of this category: family, marriage, neighbor, land (field boundaries), homestead, "
+    "irrigation, debt, wages, housing, injury, hazard (a safety hazard), other"
+)
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -187,16 +193,34 @@ def register(sub: Any, common: AddCommon) -> None:
     """Add the export and report commands to the parser."""
     p = sub.add_parser("export", help="write cases and visits to a CSV, XLSX or JSON file")
     common(p)
-    p.add_argument("--format", required=True, choices=FORMATS)
-    p.add_argument("--out", type=Path, required=True, metavar="FILE")
+    p.add_argument(
+        "--format",
+        required=True,
+        choices=FORMATS,
+        help="csv: one row per case (visits and parties with --visits-out, --parties-out); xlsx: one "
+        "workbook with sheets of cases, visits and parties; json: the cases as `fieldapp case show --json` "
+        "prints them",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the file to write (with --format csv: the cases' file); an existing one is replaced only "
+        "with --force",
+    )
     p.add_argument("--visits-out", type=Path, metavar="FILE", help="with --format csv: the visits' file")
     p.add_argument(
         "--parties-out", type=Path, metavar="FILE", help="with --format csv: the parties' file (one row each)"
     )
-    p.add_argument("--status", choices=model.STATUSES)
-    p.add_argument("--risk", choices=model.RISKS)
-    p.add_argument("--village")
-    p.add_argument("--category", choices=model.CATEGORIES)
+    p.add_argument("--status", choices=model.STATUSES, metavar="STATUS", help=STATUS_FILTER_HELP)
+    p.add_argument("--risk", choices=model.RISKS, help=RISK_FILTER_HELP)
+    p.add_argument(
+        "--village",
+        help="only cases of this village (its exact name; a name no case has writes nothing and names the "
+        "close ones)",
+    )
+    p.add_argument("--category", choices=model.CATEGORIES, metavar="CATEGORY", help=CATEGORY_FILTER_HELP)
     p.add_argument("--officer", metavar="DEVICE_ID", help="cases assigned to or recorded by this device")
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="recorded on or after (local date)")
     p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="recorded on or before (local date)")
@@ -209,7 +233,12 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("--period", default="month", metavar="|".join(PERIODS), help="default: month")
     p.add_argument("--of", metavar="YYYY-MM", help="a month inside the period (default: this month)")
     p.add_argument("--format", choices=("csv", "xlsx"), help="write the report's table to --out")
-    p.add_argument("--out", type=Path, metavar="FILE")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="with --format: the file to write (an existing one is replaced only with --force)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(handler=cmd_report)
 

@@ -197,8 +197,17 @@ def register(sub: Any, common: AddCommon) -> None:
     p.set_defaults(handler=cmd_device_list)
     p = group.add_parser("revoke", help="station authority: shut a lost or compromised device out")
     common(p)
-    p.add_argument("id")
-    p.add_argument("--reason", required=True)
+    p.add_argument(
+        "id",
+        metavar="DEVICE_ID",
+        help="the device to shut out, as `fieldapp device list` shows it (not this one)",
+    )
+    p.add_argument(
+        "--reason",
+        required=True,
+        metavar="TEXT",
+        help="why, e.g. 'lost on patrol' (shown beside the device in `fieldapp device list`)",
+    )
     p.set_defaults(handler=cmd_device_revoke)
     p = group.add_parser("forks", help="forks seen here: whose log, where, settled or held out")
     common(p)
@@ -220,8 +229,10 @@ def register(sub: Any, common: AddCommon) -> None:
     )
     p = group.add_parser("set", help="supervisor: place a village in a police area")
     common(p)
-    p.add_argument("village")
-    p.add_argument("area", nargs="?", help="the police area, e.g. 第一警务区")
+    p.add_argument(
+        "village", metavar="VILLAGE", help="the village, spelt as its cases spell it (at most 80 characters)"
+    )
+    p.add_argument("area", nargs="?", metavar="AREA", help="the police area, e.g. 第一警务区")
     p.add_argument("--none", action="store_true", help="take the village out of any area")
     p.set_defaults(handler=cmd_area_set)
     p = group.add_parser("list", help="villages by police area")

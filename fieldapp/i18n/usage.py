@@ -69,8 +69,10 @@ HELP_ZH: dict[str, str] = {
     "store directory (default: {store})": "数据库目录（默认：{store}）",
     "read the passphrase from FILE": "从该文件读取密码",
     "machine-readable output": "输出机器可读的结果（JSON 格式）",
-    "interface language (default: the locale's, e.g. LANG=zh_CN.UTF-8 is Chinese)": (
-        "界面语言（默认随系统语言环境，例如 `LANG=zh_CN.UTF-8` 为中文）"
+    "interface language (default: the one this device remembers, from a --lang given before or F2 in the "
+    "app, once the store is unlocked; else the locale's, e.g. LANG=zh_CN.UTF-8 is Chinese)": (
+        "界面语言（默认：数据库解锁后用本设备记住的语言，即以前用 --lang 或在应用中按 F2 选定的；"
+        "否则随系统语言环境，例如 `LANG=zh_CN.UTF-8` 为中文）"
     ),
     "lock the app after this many idle minutes (default 5; 0: never)": (
         "无操作多少分钟后锁定应用（默认 5；0 表示不自动锁定）"
@@ -105,6 +107,96 @@ HELP_ZH: dict[str, str] = {
     "when the visit happened (HH:MM: today; local time; at most 14 days back, never in the future)"
     "; default: now": (
         "走访发生的时间（只写 HH:MM 表示今天；本机当地时间；最早 14 天前，不能是将来）；默认：现在"
+    ),
+    "the village or community, e.g. 东岭村 (at most 80 characters)": (
+        "纠纷所在的村或社区，例如 东岭村（最多 80 个字）"
+    ),
+    "the kind of dispute: family, marriage, neighbor, land (field boundaries), homestead, irrigation, "
+    "debt, wages, housing, injury, hazard (a safety hazard), other": (
+        "纠纷类别（填英文值）：family 家庭、marriage 婚恋、neighbor 邻里、land 土地田界、homestead 宅基地、"
+        "irrigation 浇水灌溉、debt 经济债务、wages 务工工资、housing 房屋、injury 人身损害、"
+        "hazard 安全隐患、other 其他"
+    ),
+    "risk level: red (the highest; only a supervisor closes a red case), orange, yellow (the lowest)": (
+        "风险等级：red 红（最高；红色案件只能由所长结案）、orange 橙、yellow 黄（最低）"
+    ),
+    "what happened and between whom: 4 to 4000 characters, e.g. 田界纠纷": (
+        "情况摘要：发生了什么、在谁之间，4 至 4000 个字，例如 田界纠纷"
+    ),
+    "a party, e.g. 张某某:13800000000: the name, then after a colon the phone if known (5 to 20 digits, "
+    "a + may come first); once per party; at least one unless --category hazard": (
+        "当事人：姓名，知道电话的在半角冒号 : 后接电话（5 至 20 位数字，开头可有 +），"
+        "例如 张某某:13800000000；每名当事人写一个 --party；除 hazard（安全隐患）外至少一人"
+    ),
+    "how the police learnt of it: patrol, grid_report (a grid member's report), call_110 (a 110 call), "
+    "walk_in (came to the station), villagers_meeting (the villagers' meeting); default: patrol": (
+        "怎样发现的（填英文值）：patrol 巡逻发现、grid_report 网格上报、call_110 110警情、walk_in 来所报案、"
+        "villagers_meeting 村民说事；默认：patrol"
+    ),
+    "how the police learnt of it: patrol, grid_report (a grid member's report), call_110 (a 110 call), "
+    "walk_in (came to the station), villagers_meeting (the villagers' meeting)": (
+        "怎样发现的（填英文值）：patrol 巡逻发现、grid_report 网格上报、call_110 110警情、walk_in 来所报案、"
+        "villagers_meeting 村民说事"
+    ),
+    "a risk flag, once per flag: petition_threat (threatens to petition), violence_risk (risk of "
+    "violence), vulnerable_person, repeat_calls (repeated calls about it)": (
+        "重点标记（可多次给出）：petition_threat 扬言上访、violence_risk 可能引发打架斗殴、"
+        "vulnerable_person 特殊人群、repeat_calls 重复警情"
+    ),
+    "the deadline: a day from today (China Standard Time) to two years ahead": (
+        "办理时限：今天（北京时间）至两年内的某一天"
+    ),
+    "only cases in this status: open, in_progress, escalated, referred, resolved, closed": (
+        "只含该状态的案件：open 待处理、in_progress 处理中、escalated 已上报、referred 已移交、"
+        "resolved 已化解、closed 已结案"
+    ),
+    "only cases of this risk level (red is the highest)": (
+        "只含该风险等级的案件（red 红最高，其次 orange 橙、yellow 黄）"
+    ),
+    "only cases of this village (its exact name)": "只含该村的案件（村名须完全一致）",
+    "the case's id, as `fieldapp case list` shows it": "案件编号，即 `fieldapp case list` 列出的编号",
+    "the new status: in_progress, escalated (with --tier), referred (with --department and --notified), "
+    "resolved (with --outcome, once a visit is logged), closed (a case red since it was last opened: by a "
+    "supervisor only)": (
+        "新的状态：in_progress 处理中、escalated 已上报（须同时给出 --tier）、referred 已移交"
+        "（须同时给出 --department 和 --notified）、resolved 已化解（须同时给出 --outcome，"
+        "且已记录过走访）、closed 已结案（自登记或重新启动以来曾为红色的案件只能由所长结案）"
+    ),
+    "the risk level now: red (the highest), orange, yellow (the lowest)": (
+        "重新评估后的风险等级：red 红（最高）、orange 橙、yellow 黄（最低）"
+    ),
+    "who handles it: 1 the station's workstation, 2 a joint team, 3 the mediation room; with --status "
+    "escalated: the tier escalated to, 2 or 3 (an officer's escalation awaits a supervisor's approval)": (
+        "调处层级：1 派出所调解工作站、2 联合调解组、3 矛盾纠纷调解室；与 --status escalated "
+        "一起使用时为上报到的层级（2 或 3），民警的上报须经所长批准"
+    ),
+    "supervisor: hand the case to this officer's device (`fieldapp device list` shows the ids)": (
+        "所长：将案件交办给该民警的设备（`fieldapp device list` 可列出设备编号）"
+    ),
+    "supervisor: the deadline, a day from today (China Standard Time) to two years ahead": (
+        "所长：办理时限，今天（北京时间）至两年内的某一天"
+    ),
+    "add a note to the case's history (at most 4000 characters)": (
+        "在案件办理经过中添加一条备注（最多 4000 个字）"
+    ),
+    "correct the case's village (at most 80 characters)": "更正案件所属的村或社区（最多 80 个字）",
+    "a new summary: 4 to 4000 characters, as at intake": "新的情况摘要：4 至 4000 个字，与登记时相同",
+    "what flared up again: why the case is reopened": "反弹情况，即重新启动的原因",
+    "home (a home visit), phone (a call), mediation (a mediation session), follow_up (after a resolution: "
+    "marks the next pending follow-up done), field (at the place of the dispute)": (
+        "走访方式（填英文值）：home 上门走访、phone 电话回访、mediation 调解、follow_up 跟踪回访"
+        "（化解后的回访，记为下一次待回访已完成）、field 现场查看"
+    ),
+    "what was said or found (at most 4000 characters)": "走访情况：谈了什么、发现了什么（最多 4000 个字）",
+    "where, e.g. the applicant's home, group 3 (at most 80 characters)": (
+        "地点，例如 申请人家中、三组（最多 80 个字）"
+    ),
+    "who took part, e.g. both parties, grid member": "参与人员，例如 双方当事人、网格员",
+    "the file to write, e.g. on a USB stick (an existing file is replaced)": (
+        "要写入的文件，例如 U 盘上的文件（已有同名文件会被覆盖）"
+    ),
+    "a file `fieldapp ops export` wrote (encrypted or plaintext)": (
+        "由 `fieldapp ops export` 写出的文件（加密的或明文的均可）"
     ),
     "digest of the materialized view": "合并后案件视图的摘要值（持有相同操作的设备上相同）",
     "operations to and from a file": "将操作导出到文件或从文件导入",
@@ -157,6 +249,15 @@ HELP_ZH: dict[str, str] = {
     "the police area, e.g. 第一警务区": "警务区，例如 第一警务区",
     "take the village out of any area": "将该村移出警务区",
     "villages by police area": "按警务区列出各村",
+    "the device to shut out, as `fieldapp device list` shows it (not this one)": (
+        "要吊销的设备编号，即 `fieldapp device list` 列出的编号（不能是本设备）"
+    ),
+    "why, e.g. 'lost on patrol' (shown beside the device in `fieldapp device list`)": (
+        "吊销原因，例如“巡逻中遗失”（显示在 `fieldapp device list` 中该设备旁）"
+    ),
+    "the village, spelt as its cases spell it (at most 80 characters)": (
+        "村名，应与案件中的写法一致（最多 80 个字）"
+    ),
     # fieldapp/cli/enrol.py
     "enrol a device over the LAN with a one-time code": "用一次性配对码在局域网内登记设备",
     "supervisor: show a code and certify the device that uses it": (
@@ -198,6 +299,26 @@ HELP_ZH: dict[str, str] = {
     "recorded on or after (local date)": "登记日期不早于（当地日期）",
     "recorded on or before (local date)": "登记日期不晚于（当地日期）",
     "replace existing files": "覆盖已有文件",
+    "csv: one row per case (visits and parties with --visits-out, --parties-out); xlsx: one workbook with "
+    "sheets of cases, visits and parties; json: the cases as `fieldapp case show --json` prints them": (
+        "文件格式：csv 每个案件一行（走访和当事人另用 --visits-out、--parties-out 写出）；"
+        "xlsx 一个含案件、走访、当事人三个工作表的工作簿；json 各案件同 `fieldapp case show --json` "
+        "的输出"
+    ),
+    "the file to write (with --format csv: the cases' file); an existing one is replaced only with --force": (
+        "要写入的文件（csv 格式时为案件文件）；已有同名文件时须加 --force 才会覆盖"
+    ),
+    "only cases of this village (its exact name; a name no case has writes nothing and names the close "
+    "ones)": "只含该村的案件（村名须完全一致；没有案件的村名不写出任何文件，并列出相近的村名）",
+    "only cases of this category: family, marriage, neighbor, land (field boundaries), homestead, "
+    "irrigation, debt, wages, housing, injury, hazard (a safety hazard), other": (
+        "只导出该类别的案件：family 家庭、marriage 婚恋、neighbor 邻里、land 土地田界、homestead 宅基地、"
+        "irrigation 浇水灌溉、debt 经济债务、wages 务工工资、housing 房屋、injury 人身损害、"
+        "hazard 安全隐患、other 其他"
+    ),
+    "with --format: the file to write (an existing one is replaced only with --force)": (
+        "与 --format 一起使用：要写入的文件（已有同名文件时须加 --force 才会覆盖）"
+    ),
     "the month's, quarter's or half-year's figures, against last year": (
         "本月、本季度或本半年的统计，与去年同期对比"
     ),
@@ -210,6 +331,11 @@ HELP_ZH: dict[str, str] = {
         "生成已化解案件的人民调解协议书"
     ),
     "the HTML file to write": "要写入的 HTML 文件",
+    "the case's id, as `fieldapp case list` shows it; the case must be resolved with `fieldapp case "
+    "update --outcome agreement`": (
+        "案件编号，即 `fieldapp case list` 列出的编号；该案须已用 `fieldapp case update --outcome "
+        "agreement` 化解"
+    ),
     "the people's mediation committee (人民调解委员会) to print; default: what `fieldapp station set "
     "--mediation-org` set on this device, else a blank line": (
         "要印的人民调解委员会名称；默认：本设备上 `fieldapp station set --mediation-org` 设置的名称，"
