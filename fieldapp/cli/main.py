@@ -32,6 +32,7 @@ from fieldapp.core.station import StationError
 from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.rules import refusal_message, render
 from storage import EncryptedStore, FieldDB, StoreError
+from storage.files import set_lock_label
 
 EXIT_ERROR = 1
 
@@ -183,12 +184,14 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return _run_tui(_store_dir(args), args.lang, args.lock_after)
 
 
-def _run_tui(store_dir: Path, lang: str | None, lock_after: float) -> int:
+def _run_tui(
+    store_dir: Path, lang: str | None, lock_after: float, serve: tuple[str, int] | None = None
+) -> int:
     from fieldapp.tui.app import run_app  # Textual loads only for the TUI
 
     if lock_after < 0:
         raise CommandError(i18n.Translator(lang or i18n.detect_language()).t("cli.lock_after"))
-    run_app(store_dir, lang, lock_after * 60 or None)
+    run_app(store_dir, lang, lock_after * 60 or None, serve)
     return 0
 
 
@@ -244,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-passphrase-file", type=Path, default=None, help="read the new passphrase from FILE")
     p.set_defaults(handler=cmd_store_passphrase)
     cli_cases.register(sub, _common)
-    cli_station.register(sub, _common)
+    cli_station.register(sub, _common, _run_tui)
     cli_enrol.register(sub, _common)
     cli_sync.register(sub, _common)
     cli_reports.register(sub, _common)
@@ -274,10 +277,22 @@ def _localised(exc: BaseException, args: argparse.Namespace) -> str:
     return str(exc) if translated == str(exc) else f"{translated}\n({exc})"
 
 
+def _runs(args: argparse.Namespace) -> str:
+    """What this process runs, as the lock file of the store records it ("app", "serve",
+    "station open"...): a second process is told which one holds the store."""
+    if args.handler is cmd_tui:
+        return "app"
+    words = [args.command] + [
+        value for name, value in vars(args).items() if name.endswith("_command") and isinstance(value, str)
+    ]
+    return " ".join(words)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    set_lock_label(_runs(args))
     try:
         return handler(args)
     except (
