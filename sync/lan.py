@@ -29,7 +29,8 @@ from sync.tls import TlsMaterial, client_context, peer_identity, server_context
 
 SERVICE_TYPE = "_fieldapp._tcp.local."
 HANDSHAKE_TIMEOUT = 10.0
-#: (kind, data) events a server reports: "listening", "session", "refused".
+#: (kind, data) events a server reports: "listening", "started" (a session past its handshake),
+#: "session" (one finished, with its report), "refused".
 Events = Callable[[str, dict[str, Any]], None]
 
 
@@ -126,6 +127,7 @@ class SyncServer:
             self.on_event("refused", {"address": where, "reason": _handshake_reason(exc)})
             writer.close()
             return
+        self.on_event("started", {"address": where, "device_id": peer.device_id})
         report = await run_session(reader, writer, self.endpoint, peer.device_id, self.io_timeout)
         self.on_event("session", {"address": where, **report.as_json()})
 
