@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from fieldapp.core.demo import DEMO_PASSPHRASE, is_demo_store
 from fieldapp.i18n import error_message, t
 from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.station_mode import ServingLine
 from fieldapp.tui.throttle import UnlockThrottle
 from storage import FieldDB, StoreError
 from storage.errors import WrongPassphrase
@@ -69,6 +70,7 @@ class UnlockScreen(Screen[None]):
             yield Static(id="unlock-error")
             yield Static(id="unlock-store")
             yield Static(id="unlock-demo")
+            yield ServingLine(locked=True)  # station mode goes on while locked: say so
         yield Footer()
 
     def on_mount(self) -> None:
