@@ -100,7 +100,7 @@ def test_the_app_serves_a_real_sync_and_the_supervisor_sees_the_new_case(tmp_pat
                 await pilot.press("d")
                 screen = await supervisor_loaded(app, pilot)
                 assert screen.board is not None and red["id"] not in screen.board.open_by_risk.get("red", [])
-                assert f"accepting syncs on 127.0.0.1 port {status.port}" in serving_line(app)
+                assert f"Serving syncs on 127.0.0.1 port {status.port}" in serving_line(app)
 
                 report = await sync_officer(officer, status.port)  # while the supervisor works
                 assert report.error is None and report.sent >= 2
@@ -151,7 +151,7 @@ def test_f6_asks_for_the_address_the_first_time_then_remembers_it(tmp_path: Path
                 assert f"127.0.0.1 port {status.port}, advertised" in serving_line(app)
                 await pilot.press("f2")
                 await pilot.pause()
-                assert "驻所接收中" in serving_line(app)
+                assert "正在接收同步：127.0.0.1 端口" in serving_line(app)
                 await pilot.press("f2")
 
                 await pilot.press("f6")  # off

@@ -18,14 +18,15 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "端口须为 1 到 65535 之间的数字（留空或 0：任一空闲端口），而不是 {text!r}。",
     ),
     "serve.off": (
-        "Station mode is off: F6 accepts the devices' syncs on this computer while you work.",
-        "驻所接收未开启：按 F6 让本机在您工作时接收各设备的同步。",
+        "Station mode is off: F6 accepts the devices' syncs here.",
+        "驻所接收未开启：按 F6 在本机接收各设备的同步。",
     ),
+    # One line at 80 columns (F6 in the footer stops it).
     "serve.on": (
-        "Station mode: accepting syncs on {where} port {port}{advertised} · {running} in progress, "
-        "{done} done{failed}{refused} · F6 stops",
-        "驻所接收中：{where} 端口 {port}{advertised} · 进行中 {running} 个，已完成 {done} 个"
-        "{failed}{refused} · 按 F6 停止",
+        "Serving syncs on {where} port {port}{advertised} · {running} in progress, "
+        "{done} done{failed}{refused}",
+        "正在接收同步：{where} 端口 {port}{advertised} · 进行中 {running} 个，已完成 {done} 个"
+        "{failed}{refused}",
     ),
     "serve.all_addresses": ("all addresses", "所有地址"),
     "serve.advertised": (", advertised", "，已广播"),
