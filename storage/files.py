@@ -17,10 +17,12 @@ from storage.errors import LockHolder, StoreLocked
 _runs = ""
 
 
-def set_lock_label(runs: str) -> None:
-    """Name what this process runs, for the message a second process gets (`StoreLocked`)."""
+def set_lock_label(runs: str) -> str:
+    """Name what this process runs, for the message a second process gets (`StoreLocked`);
+    returns the label it replaces."""
     global _runs
-    _runs = runs
+    previous, _runs = _runs, runs
+    return previous
 
 
 def fsync_dir(directory: Path) -> None:

@@ -244,7 +244,6 @@ def test_station_open_opens_the_app_serving_on_the_interface(tmp_path: Path, mon
     from fieldapp.cli import main as cli_main
     from fieldapp.tui import app as tui_app
 
-    monkeypatch.setattr("storage.files._runs", "")  # the label main() sets is this process's
     opened: list[tuple[Any, ...]] = []
     monkeypatch.setattr(tui_app, "run_app", lambda *args: opened.append(args))
     store = tmp_path / "store"

@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    set_lock_label(_runs(args))
+    label = set_lock_label(_runs(args))  # put back afterwards: main() also runs inside tests
     try:
         return handler(args)
     except (
@@ -319,3 +319,5 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fieldapp: {tr(args).t('cli.interrupted')}", file=sys.stderr)
         return 130
+    finally:
+        set_lock_label(label)
