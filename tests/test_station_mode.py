@@ -102,10 +102,13 @@ def test_the_app_serves_a_real_sync_and_the_supervisor_sees_the_new_case(tmp_pat
                 assert screen.board is not None and red["id"] not in screen.board.open_by_risk.get("red", [])
                 assert f"Serving syncs on 127.0.0.1 port {status.port}" in serving_line(app)
 
+                seen: list[Any] = []
+                screen.watch(app, "serving", lambda status: seen.append(status), init=False)
                 report = await sync_officer(officer, status.port)  # while the supervisor works
                 assert report.error is None and report.sent >= 2
                 await pilot.pause()
                 assert [r.received for r in landed] == [report.sent]
+                assert [(s.running, s.done) for s in seen] == [(1, 0), (0, 1)]  # in progress, then done
                 screen = await supervisor_loaded(app, pilot)
                 assert red["id"] in screen.board.open_by_risk["red"]  # refreshed by the landing
                 assert "0 in progress, 1 done" in serving_line(app)

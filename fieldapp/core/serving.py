@@ -126,6 +126,7 @@ class Serving:
             port=port,
             advertise=interface is not None,
             on_event=self._event,
+            announce_sessions=True,
         )
         self.status = ServeStatus(self.server.host, port, interface is not None)
 

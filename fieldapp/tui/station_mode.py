@@ -242,13 +242,19 @@ class StationMode:
             self._app.notify(t("serve.stopped"), timeout=10)
 
     def _event(self, kind: str, data: dict[str, Any]) -> None:
-        # Called on the app's event loop (the server runs there).
+        # Called by the server, inside a session's task: the screens are told through the app's
+        # message queue, so that nothing they do can stall or end a device's session.
         if self.serving is None:
             return
-        self._app.serving = self.serving.status
-        if kind != "session":
+        report = report_of(data) if kind == "session" else None
+        self._app.call_later(self._publish, self.serving.status, report)
+
+    def _publish(self, status: ServeStatus, report: SessionReport | None) -> None:
+        if self.serving is None:  # stopped meanwhile
             return
-        report = report_of(data)
+        self._app.serving = status
+        if report is None:
+            return
         self._app.post_message(SessionLanded(report))
         if self._app.service is None:  # locked: no screen shows the caseload
             return
