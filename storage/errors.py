@@ -6,6 +6,8 @@ offsets and counts only, so they are safe to show and to log.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -40,15 +42,46 @@ class StoreExists(StoreError):
         )
 
 
+@dataclass(frozen=True)
+class LockHolder:
+    """The process holding a store's lock, as it recorded itself (no personal data)."""
+
+    pid: int
+    #: What it runs: "app", or a command such as "serve" or "station open".
+    runs: str
+    #: Since when (seconds since the epoch).
+    since: float
+
+    def since_text(self) -> str:
+        """When it took the store, local time: 21:05 today, else 2026-12-05 21:05."""
+        then = time.localtime(self.since)
+        same_day = time.strftime("%Y-%m-%d", then) == time.strftime("%Y-%m-%d")
+        return time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", then)
+
+    def what(self) -> str:
+        """What it runs, as a person types it."""
+        if not self.runs:  # a program that did not say (`set_lock_label`)
+            return "another fieldapp process"
+        return "the fieldapp app" if self.runs == "app" else f"`fieldapp {self.runs}`"
+
+
 class StoreLocked(StoreError):
-    """Another process has the store open."""
+    """Another process has the store open (`holder` names it when it could be read)."""
 
     code = "store_locked"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, holder: LockHolder | None = None) -> None:
+        self.holder = holder
+        if holder is None:
+            super().__init__(
+                f"The store in {directory} is open in another fieldapp process. "
+                "Close that one (the app, `fieldapp serve` or a running sync) and try again."
+            )
+            return
         super().__init__(
-            f"The store in {directory} is open in another fieldapp process. "
-            "Close that one (the app, `fieldapp serve` or a running sync) and try again."
+            f"The store in {directory} is open in {holder.what()} (pid {holder.pid}, since "
+            f"{holder.since_text()}). Close that one (ctrl+q in the app, Ctrl-C for a command) and "
+            "try again; to review while devices sync, serve from the app: `fieldapp station open`."
         )
 
 

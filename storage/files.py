@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
-from storage.errors import StoreLocked
+from storage.errors import LockHolder, StoreLocked
+
+#: What this process runs, recorded in the lock file of every store it opens (a short label such
+#: as "app", "serve" or "station open", set once by the program; never personal data).
+_runs = ""
+
+
+def set_lock_label(runs: str) -> str:
+    """Name what this process runs, for the message a second process gets (`StoreLocked`);
+    returns the label it replaces."""
+    global _runs
+    previous, _runs = _runs, runs
+    return previous
 
 
 def fsync_dir(directory: Path) -> None:
@@ -43,8 +58,35 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process, but there
+        return True
+    return True
+
+
+def _holder(fd: int) -> LockHolder | None:
+    """Who holds the lock, as its holder wrote it in the lock file; None if unreadable or if
+    that process is gone (a crashed holder's record is never shown: the kernel freed its lock)."""
+    try:
+        record = json.loads(os.pread(fd, 512, 0) or b"null")
+        holder = LockHolder(int(record["pid"]), str(record["runs"])[:40], float(record["since"]))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return holder if _alive(holder.pid) else None
+
+
 class DirectoryLock:
-    """An advisory exclusive lock so that one process at a time writes a store."""
+    """An advisory exclusive lock so that one process at a time writes a store.
+
+    The holder writes into the lock file its process id, what it runs (`set_lock_label`) and
+    since when, so that a second process's `StoreLocked` can name it; it empties the file when it
+    lets go. The record is read only while the lock is held by someone, and only if that process
+    still exists.
+    """
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
@@ -56,13 +98,22 @@ class DirectoryLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = _holder(fd)
             os.close(fd)
-            raise StoreLocked(self._directory) from None
+            raise StoreLocked(self._directory, holder) from None
         self._fd = fd
+        record = {"pid": os.getpid(), "runs": _runs, "since": round(time.time())}
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(record).encode(), 0)
+        except OSError:  # a full disk: the lock holds all the same, only unnamed
+            pass
 
     def release(self) -> None:
         """Release the lock (idempotent)."""
         if self._fd is not None:
+            with contextlib.suppress(OSError):  # nobody holds it now: no record left to mislead
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -235,6 +235,11 @@ class EncryptedStore:
         """Current size of the journal file."""
         return self._writer().size
 
+    def check_passphrase(self, passphrase: str) -> None:
+        """Raise WrongPassphrase unless `passphrase` unwraps this store's data key (the app's
+        unlock screen while the store stays open to serve syncs: docs/sync.md, "Station mode")."""
+        read_key_file(self.directory / formats.KEY_NAME).unwrap(passphrase)
+
     def change_passphrase(self, old: str, new: str, kdf: KdfParams | None = None) -> None:
         """Re-wrap the data key under `new`; the data files are not touched."""
         key_path = self.directory / formats.KEY_NAME

@@ -29,7 +29,8 @@ from sync.tls import TlsMaterial, client_context, peer_identity, server_context
 
 SERVICE_TYPE = "_fieldapp._tcp.local."
 HANDSHAKE_TIMEOUT = 10.0
-#: (kind, data) events a server reports: "listening", "session", "refused".
+#: (kind, data) events a server reports: "listening", "session" (one finished, with its report),
+#: "refused"; and "started" (a session past its handshake) if asked for (`announce_sessions`).
 Events = Callable[[str, dict[str, Any]], None]
 
 
@@ -85,8 +86,11 @@ class SyncServer:
         advertise: bool = False,
         on_event: Events | None = None,
         io_timeout: float = IO_TIMEOUT,
+        announce_sessions: bool = False,
     ) -> None:
         self.endpoint, self.material = endpoint, material
+        #: Also report "started" when a session is past its handshake (what is in progress).
+        self.announce_sessions = announce_sessions
         self.host, self.port, self.advertise = host, port, advertise
         self.on_event = on_event or (lambda kind, data: None)
         self.io_timeout = io_timeout
@@ -139,6 +143,8 @@ class SyncServer:
             self.on_event("refused", {"address": where, "reason": _handshake_reason(exc)})
             writer.close()
             return
+        if self.announce_sessions:
+            self.on_event("started", {"address": where, "device_id": peer.device_id})
         report = await run_session(
             reader, writer, self.endpoint, peer.device_id, self.io_timeout, side="server"
         )

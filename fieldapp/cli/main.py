@@ -33,6 +33,7 @@ from fieldapp.core.station import StationError
 from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.rules import refusal_message, render
 from storage import EncryptedStore, FieldDB, StoreError
+from storage.files import set_lock_label
 
 EXIT_ERROR = 1
 
@@ -175,12 +176,14 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return _run_tui(_store_dir(args), args.lang, args.lock_after)
 
 
-def _run_tui(store_dir: Path, lang: str | None, lock_after: float) -> int:
+def _run_tui(
+    store_dir: Path, lang: str | None, lock_after: float, serve: tuple[str, int] | None = None
+) -> int:
     from fieldapp.tui.app import run_app  # Textual loads only for the TUI
 
     if lock_after < 0:
         raise CommandError(i18n.Translator(lang or i18n.detect_language()).t("cli.lock_after"))
-    run_app(store_dir, lang, lock_after * 60 or None)
+    run_app(store_dir, lang, lock_after * 60 or None, serve)
     return 0
 
 
@@ -245,7 +248,7 @@ def build_parser(language: str | None = None) -> CommandParser:
     p.add_argument("--new-passphrase-file", type=Path, default=None, help="read the new passphrase from FILE")
     p.set_defaults(handler=cmd_store_passphrase)
     cli_cases.register(sub, _common)
-    cli_station.register(sub, _common)
+    cli_station.register(sub, _common, _run_tui)
     cli_enrol.register(sub, _common)
     cli_sync.register(sub, _common)
     cli_reports.register(sub, _common)
@@ -278,12 +281,24 @@ def _localised(exc: BaseException, args: argparse.Namespace) -> str:
     return str(exc) if translated == str(exc) else f"{translated}\n({exc})"
 
 
+def _runs(args: argparse.Namespace) -> str:
+    """What this process runs, as the lock file of the store records it ("app", "serve",
+    "station open"...): a second process is told which one holds the store."""
+    if args.handler is cmd_tui:
+        return "app"
+    words = [args.command] + [
+        value for name, value in vars(args).items() if name.endswith("_command") and isinstance(value, str)
+    ]
+    return " ".join(words)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
     # Help and usage errors come before the store is unlocked: --lang, else the locale.
     args = build_parser(language_given(argv)).parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    label = set_lock_label(_runs(args))  # put back afterwards: main() also runs inside tests
     try:
         return handler(args)
     except (
@@ -310,3 +325,5 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fieldapp: {tr(args).t('cli.interrupted')}", file=sys.stderr)
         return 130
+    finally:
+        set_lock_label(label)

@@ -10,6 +10,8 @@ from typing import Any
 
 from fieldapp.cli.cases import CommandLineError, language, pad, service_for, tr
 from fieldapp.core import station
+from fieldapp.core.device import default_store_dir
+from fieldapp.core.serving import ServeError, local_interface, port_arg
 from fieldapp.i18n import Translator
 from fieldapp.i18n import case as _case_strings  # noqa: F401  (registers the operation kinds' names)
 from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
@@ -39,6 +41,16 @@ def cmd_station_set(args: argparse.Namespace) -> int:
     tr = Translator(language(args))
     print(tr.t("station.set.done", org=org) if org else tr.t("station.set.cleared"))
     return 0
+
+
+def cmd_station_open(args: argparse.Namespace) -> int:
+    """Open the app in station mode: once unlocked it accepts the devices' syncs on --interface
+    (advertised there, as `fieldapp serve --interface` is) while the supervisor works."""
+    interface = local_interface(args.interface, ServeError)
+    port = port_arg(args.port, ServeError)
+    store_dir = args.store if args.store is not None else default_store_dir()
+    # The command line's app opener (`fieldapp.cli.main`): this module never loads Textual.
+    return int(args.open_app(store_dir, args.lang, args.lock_after, (interface, port)))
 
 
 def cmd_device_list(args: argparse.Namespace) -> int:
@@ -162,8 +174,9 @@ def cmd_area_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, common: AddCommon) -> None:
-    """Add the station and device commands."""
+def register(sub: Any, common: AddCommon, open_app: Callable[..., int]) -> None:
+    """Add the station and device commands (`open_app(store, lang, lock_after, serve)` opens the
+    app, for `station open`)."""
     group = sub.add_parser("station", help="the station authority").add_subparsers(
         dest="station_command", metavar="ACTION", required=True
     )
@@ -184,6 +197,20 @@ def register(sub: Any, common: AddCommon) -> None:
         "kept on this device only: set it on each device",
     )
     p.set_defaults(handler=cmd_station_set)
+    p = group.add_parser(
+        "open", help="open the app in station mode: accept the devices' syncs while you work"
+    )
+    common(p)
+    p.add_argument("--interface", required=True, help="this computer's address on the station network")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    p.add_argument(
+        "--lock-after",
+        type=float,
+        default=5.0,
+        metavar="MINUTES",
+        help="lock the screen after this many idle minutes (serving goes on; default 5; 0: never)",
+    )
+    p.set_defaults(handler=cmd_station_open, open_app=open_app)
 
     group = sub.add_parser("device", help="devices of the station").add_subparsers(
         dest="device_command", metavar="ACTION", required=True

@@ -35,10 +35,11 @@ from fieldapp.core.net import (
     remembered_interface,
 )
 from fieldapp.core.service import CaseService
+from fieldapp.core.serving import Serving, report_of
 from fieldapp.i18n import Translator
 from fieldapp.i18n import cli as _strings  # noqa: F401  (registers the command line's strings)
 from fieldapp.i18n.sync_errors import sync_error_text
-from sync.lan import SyncServer, find_peers, sync_with
+from sync.lan import find_peers, sync_with
 from sync.session import Endpoint, SessionReport
 from sync.tls import TlsMaterial
 
@@ -131,10 +132,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     interface = interface_arg(args.interface, SyncCliError)
     duration = positive_seconds(args.duration, "--duration", SyncCliError) if args.duration else None
     with service_for(args) as service:
-        material = _material(service, args)
+        _material(service, args)
         t = tr(args).t
 
         def on_event(kind: str, data: dict[str, Any]) -> None:
+            if kind == "started":  # a session under way: its line comes when it ends
+                return
             if args.json:
                 print_json({"event": kind, **data})
             elif kind == "listening":
@@ -151,14 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     flush=True,
                 )
             elif kind == "session":
-                report = SessionReport(
-                    **{
-                        k: v
-                        for k, v in data.items()
-                        if k in SessionReport.__dataclass_fields__ and k != "refusals"
-                    }
-                )
-                print(_line(report, language(args)), flush=True)
+                print(_line(report_of(data), language(args)), flush=True)
             elif kind == "refused":
                 reason = sync_error_text(str(data["reason"]), language=language(args))
                 print(t("cli.serve.refused", address=data["address"], reason=reason), flush=True)
@@ -168,27 +164,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            server = SyncServer(
-                Endpoint(service.replica),
-                material,
-                host=interface or "0.0.0.0",
-                port=args.port,
-                advertise=interface is not None,
-                on_event=on_event,
-            )
-            try:
-                await server.start()
-            except OSError as exc:
-                where = interface or t("cli.serve.all_addresses")
-                why = exc.strerror or str(exc)
-                raise SyncCliError(
-                    t("cli.serve.cannot_listen", where=where, port=args.port, why=why)
-                ) from None
+            serving = Serving(service, interface, args.port, on_event)
+            await serving.start()
             try:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), duration)
             finally:
-                await server.close()
+                await serving.close()
 
         asyncio.run(run())
     if not args.json:

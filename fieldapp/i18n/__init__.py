@@ -151,6 +151,13 @@ EN: dict[str, str] = {
         "The store is open in another fieldapp process. Close that one "
         "(the app, `fieldapp serve` or a running sync) and try again."
     ),
+    "error.store_locked.held": (
+        "The store is open in {what} (pid {pid}, since {since}). Close that one (ctrl+q in the "
+        "app, Ctrl-C for a command) and try again; to review while devices sync, serve from the "
+        "app: `fieldapp station open --interface ADDR`, or F6 on the sync screen."
+    ),
+    "error.store_locked.app": "the fieldapp app",
+    "error.store_locked.other": "another fieldapp process",
     "error.store_not_found": (
         "There is no fieldapp store here. Create one with `fieldapp init --officer NAME`, "
         "or start fieldapp with --store pointing at an existing one."
@@ -298,6 +305,13 @@ ZH: dict[str, str] = {
     "error.store_locked": (
         "数据库已被另一个 fieldapp 进程打开。请先关闭它（应用、`fieldapp serve` 或正在进行的同步）再重试。"
     ),
+    "error.store_locked.held": (
+        "数据库已在 {what} 中打开（进程号 {pid}，自 {since} 起）。请先关闭它（应用中按 ctrl+q，"
+        "命令按 Ctrl-C）再重试；如需在设备同步时查看案件，请在应用中接收同步："
+        "`fieldapp station open --interface 地址`，或在同步界面按 F6。"
+    ),
+    "error.store_locked.app": "fieldapp 应用",
+    "error.store_locked.other": "另一个 fieldapp 进程",
     "error.store_not_found": (
         "此处没有 fieldapp 数据库。请用 `fieldapp init --officer 姓名` 创建，"
         "或用 --store 指向已有的数据目录。"
@@ -431,6 +445,12 @@ def error_message(exc: BaseException) -> str:
     if path is not None:
         fields["file"] = getattr(path, "name", str(path))
     salvageable = bool(getattr(exc, "salvageable", False))
+    holder = getattr(exc, "holder", None)  # StoreLocked: the process holding the store
+    if holder is not None:
+        what = f"`fieldapp {holder.runs}`"
+        if holder.runs in ("", "app"):
+            what = t("error.store_locked.app" if holder.runs else "error.store_locked.other")
+        fields |= {"what": what, "pid": str(holder.pid), "since": holder.since_text()}
     for cls in type(exc).__mro__:
         code = cls.__dict__.get("code")
         if not isinstance(code, str):
@@ -438,6 +458,8 @@ def error_message(exc: BaseException) -> str:
         key = f"error.{code}"
         if salvageable and has_key(f"{key}.salvageable"):
             key = f"{key}.salvageable"
+        if holder is not None and has_key(f"{key}.held"):
+            key = f"{key}.held"
         if has_key(key) and _placeholders(t(key)) <= fields.keys():
             return t(key, **fields)
     return t("error.system", detail=str(exc))

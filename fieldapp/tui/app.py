@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from fieldapp import i18n
 from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.serving import ServeStatus
 from fieldapp.core.settings import remember_language, remembered_language
 from fieldapp.domain.search import pinyin_forms
 from fieldapp.i18n import supervisor as _supervisor_strings  # noqa: F401  (palette and footer texts)
@@ -31,6 +32,7 @@ from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.keys_help import KeysHelp, key_lines
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
+from fieldapp.tui.station_mode import StationMode
 from fieldapp.tui.wide_chars import install as keep_wide_chars_whole
 from storage import FieldDB, StoreError
 
@@ -93,6 +95,8 @@ class FieldApp(App[None]):
 
     language: reactive[str] = reactive(i18n.DEFAULT_LANGUAGE, init=False)
     """The UI language ("en" or "zh"); screens watch it to relabel themselves."""
+    serving: reactive[ServeStatus | None] = reactive(None, init=False)
+    """What station mode is doing (None: not serving); the serving lines watch it."""
 
     def __init__(
         self,
@@ -101,8 +105,13 @@ class FieldApp(App[None]):
         open_store: Opener = FieldDB.open,
         clock: Clock = time.monotonic,
         lock_after: float | None = DEFAULT_LOCK_AFTER,
+        serve: tuple[str, int] | None = None,
     ) -> None:
         super().__init__()
+        #: Station mode: this app's server, if serving (`fieldapp.tui.station_mode`).
+        self.station_mode = StationMode(self)
+        #: (address, port) to serve on once unlocked (`fieldapp station open`).
+        self._serve_on_unlock = serve
         self.store_dir = Path(store_dir)
         self._open_store = open_store
         self._clock = clock
@@ -159,6 +168,8 @@ class FieldApp(App[None]):
         self.notify(t("app.auto_locked", minutes=minutes), timeout=30)
 
     def _unlock_screen(self) -> UnlockScreen:
+        if self.station_mode.serving is not None:  # the store stays open for the server
+            return UnlockScreen(self.store_dir, self.station_mode.unlock_with_key_file, self._clock)
         return UnlockScreen(self.store_dir, self._open_store, self._clock)
 
     def watch_language(self, language: str) -> None:
@@ -173,10 +184,13 @@ class FieldApp(App[None]):
         """Keep the opened store and show the caseload."""
         self._close_store()
         self.db = message.db
-        try:
-            self.service = CaseService(message.db)
-        except CaseError:
-            self.service = None
+        if self.station_mode.holds(message.db):  # unlocked again while serving: its one service
+            self.service = self.station_mode.service
+        else:
+            try:
+                self.service = CaseService(message.db)
+            except CaseError:
+                self.service = None
         if self.service is not None:
             remembered = remembered_language(self.service.replica.local)
             if self._language_chosen:
@@ -195,6 +209,9 @@ class FieldApp(App[None]):
         notice = self.service.waiting_notice() if self.service is not None else None
         if notice:
             self.notify(notice, severity="warning", timeout=30)
+        serve, self._serve_on_unlock = self._serve_on_unlock, None
+        if serve is not None and self.service is not None:
+            self.run_worker(self.station_mode.start(*serve), group="station-mode", exclusive=True)
 
     def action_lock(self) -> None:
         """Keep what was typed in open forms and dialogs (encrypted, as drafts), note where the
@@ -306,6 +323,10 @@ class FieldApp(App[None]):
             return
         self.push_screen(SupervisorScreen(service, then=then, tab=tab))
 
+    def action_toggle_serving(self) -> None:
+        """F6 (sync and supervisor screens): accept the devices' syncs here, or stop."""
+        self.station_mode.toggle()
+
     def action_switch_language(self) -> None:
         """Cycle to the next UI language (remembered as this device's choice)."""
         self._language_chosen = True
@@ -344,17 +365,28 @@ class FieldApp(App[None]):
         """Ctrl+C does not quit; say (in the UI language) what does."""
         self.notify(i18n.t("app.quit_hint", key="ctrl+q"), title=i18n.t("app.quit_hint_title"))
 
-    def on_unmount(self) -> None:
-        """Lock the store when the app exits, however it exits."""
+    async def on_unmount(self) -> None:
+        """Stop serving (zeroconf's goodbye) and lock the store when the app exits, however it exits."""
+        service = self.station_mode.service
+        await self.station_mode.stop()
         self._close_store()
+        if service is not None and service.db.store.is_open:  # locked while serving: still open
+            service.db.close()
 
     def _close_store(self) -> None:
         self.service = None
         if self.db is not None:
-            self.db.close()
+            if not self.station_mode.holds(self.db):  # the server keeps its store open while locked
+                self.db.close()
             self.db = None
 
 
-def run_app(store_dir: Path, lang: str | None = None, lock_after: float | None = DEFAULT_LOCK_AFTER) -> None:
-    """Run the TUI on the store in `store_dir` until the user quits."""
-    FieldApp(store_dir, lang, lock_after=lock_after).run()
+def run_app(
+    store_dir: Path,
+    lang: str | None = None,
+    lock_after: float | None = DEFAULT_LOCK_AFTER,
+    serve: tuple[str, int] | None = None,
+) -> None:
+    """Run the TUI on the store in `store_dir` until the user quits (serving from the first
+    unlock on when `serve` gives the address and port: `fieldapp station open`)."""
+    FieldApp(store_dir, lang, lock_after=lock_after, serve=serve).run()

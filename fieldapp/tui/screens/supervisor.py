@@ -66,8 +66,9 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     RevokeDialog,
 )
 from fieldapp.tui.screens.supervisor_reports import ReportsPane
+from fieldapp.tui.station_mode import ServingLine
 from fieldapp.tui.supervisor_dashboard import draw_charts, figure_rows
-from sync.session import last_synced_with
+from sync.session import SessionReport, last_synced_with
 
 TABS = ("dashboard", "review", "devices", "reports")
 #: The decisions' dialogs, by the name a lock keeps to reopen them (`resumed_dialog`).
@@ -146,6 +147,7 @@ class SupervisorScreen(Screen[None]):
         Binding("x", "revoke", "binding.revoke"),
         Binding("ctrl+r", "refresh", "binding.refresh"),
         Binding("f2", "app.switch_language", "binding.language"),
+        Binding("f6", "app.toggle_serving", "binding.serve"),
     ]
 
     def __init__(
@@ -204,6 +206,7 @@ class SupervisorScreen(Screen[None]):
             # then costs only the dashboard's widgets.
             for tab in TABS[1:]:
                 yield TabPane("", id=tab)
+        yield ServingLine()
         yield Footer()
 
     def _tab_widgets(self, tab: str) -> list[Widget]:
@@ -294,6 +297,10 @@ class SupervisorScreen(Screen[None]):
         if not self._resumed:
             self._resumed = True
             return
+        self.action_refresh()
+
+    def session_landed(self, _report: SessionReport) -> None:
+        """A device's sync with this computer (station mode) finished: show what it brought."""
         self.action_refresh()
 
     def _cases(self) -> list[ShownCase]:

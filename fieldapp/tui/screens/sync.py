@@ -31,6 +31,7 @@ from fieldapp.i18n.sync_errors import sync_error_text
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.resume import Place
+from fieldapp.tui.station_mode import ServingLine
 from sync.discovery import PeerBrowser
 from sync.lan import SERVICE_TYPE, sync_with, wanted_by
 from sync.session import Endpoint, SessionReport
@@ -104,6 +105,7 @@ class SyncScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "binding.back"),
         Binding("ctrl+s", "sync_now", "binding.sync_now", priority=True),
         Binding("f2", "app.switch_language", "binding.language"),
+        Binding("f6", "app.toggle_serving", "binding.serve"),
     ]
 
     def __init__(self, service: CaseService) -> None:
@@ -128,6 +130,7 @@ class SyncScreen(Screen[None]):
         rows.can_focus = False  # Tab goes from the input straight to the devices listed
         yield rows
         yield Static(id="sync-summary")
+        yield ServingLine()
         yield Footer()
 
     def resume_place(self) -> Place:

@@ -19,6 +19,7 @@ from fieldapp.core.demo import DEMO_PASSPHRASE, is_demo_store
 from fieldapp.i18n import error_message, t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.footer import Footer
+from fieldapp.tui.station_mode import ServingLine
 from fieldapp.tui.throttle import UnlockThrottle
 from storage import FieldDB, StoreError
 from storage.errors import WrongPassphrase
@@ -70,6 +71,7 @@ class UnlockScreen(Screen[None]):
             yield Static(id="unlock-error")
             yield Static(id="unlock-store")
             yield Static(id="unlock-demo")
+            yield ServingLine(locked=True)  # station mode goes on while locked: say so
         yield Footer()
 
     def on_mount(self) -> None:
