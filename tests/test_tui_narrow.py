@@ -262,6 +262,8 @@ NO_KEY_IN_THE_APP = {
     "fieldapp sync --interface": "discovery's network address is given only on the command line; "
     "the sync screen offers typing HOST:PORT instead",
     "fieldapp station set": "the mediation organisation is set only on the command line",
+    "fieldapp station open": "names how to start the app serving, in the refusal of a store another "
+    "process holds: this app cannot open that store to offer F6",
     "fieldapp --version": "the app has no version screen; the texts give both versions as well",
 }
 

@@ -313,6 +313,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "No fork {fork} is recorded here; the Review tab (2) lists the forks this device knows.",
         "本机没有编号为 {fork} 的分叉记录；待审核页（2）列出本机所知的分叉。",
     ),
+    "error.revoke_unknown_device.app": (
+        "No device {device!r} is known here; the Devices tab (3) lists the devices this one knows.",
+        "本设备不认识设备 {device!r}；设备页（3）列出本机所知的设备。",
+    ),
     "error.fork_own_log": (
         "This fork is of this device's own log: another supervisor's device must settle it.",
         "这是本设备自身日志的分叉，须由另一台所长设备裁定。",

@@ -268,6 +268,13 @@ HELP_ZH: dict[str, str] = {
     "enrol N devices, one new code each (default 1)": "登记 N 台设备，每台一个新配对码（默认 1）",
     "this device's address to listen and advertise on": "本设备用于监听和广播的地址",
     "TCP port (default: any free port)": "TCP 端口（默认：任一空闲端口）",
+    "open the app in station mode: accept the devices' syncs while you work": (
+        "以派出所模式打开应用：您工作的同时接收各设备的同步"
+    ),
+    "this computer's address on the station network": "本机在派出所局域网中的地址",
+    "lock the screen after this many idle minutes (serving goes on; default 5; 0: never)": (
+        "空闲多少分钟后锁屏（锁屏后仍继续接收同步；默认 5；0 表示不自动锁屏）"
+    ),
     "stop after S seconds (default 600)": "多少秒后停止（默认 600）",
     "each code expires after S seconds": "每个配对码多少秒后失效",
     "new device: join the station with the supervisor's code (enrolled: renew its certificates)": (
