@@ -9,20 +9,23 @@ diff that made it.
 Reviewing and updating:
 
 - `pytest tests/test_tui_snapshots.py` compares; a mismatch fails with a unified diff per file.
-- `FIELDAPP_SNAPSHOT_UPDATE=1 pytest tests/test_tui_snapshots.py` rewrites the goldens (and
-  deletes none); review them with `git diff tests/snapshots/` before committing.
+- `FIELDAPP_SNAPSHOT_UPDATE=1 pytest tests/test_tui_snapshots.py` rewrites the goldens (it
+  deletes none: the coverage test names stale ones); review them with
+  `git diff tests/snapshots/` before committing.
 - With `FIELDAPP_SCREENSHOT_DIR=DIR` the same renderings are also written there as SVG
   (`DIR/case-open.zh.80x24.svg`), to look at in a browser.
 
 What is made deterministic rather than hidden: the clock (`fixed_time`: `time.time` and the
 project modules' `datetime` read a fake wall clock, Beijing time, that the data builder moves
-and that stands still while the app runs; the app's monotonic clock is a test double), the
-time zone (Asia/Shanghai), the store folder and `HOME` (a folder of fixed length under /tmp),
-and the order of every operation (each one a minute after the last, so no two sort on their
-random ids). What differs between runs is replaced by a placeholder of the same width, in
-order of first appearance on each screen (`Normaliser`): case ids (`case01______`), device ids
-(`dev01___________`), the station id, the random part of the temporary folder, and the port
-of the closed loopback peer the failed sync tries.
+a minute per operation and that stands still at Monday 2026-03-16 10:00 while the app runs, so
+due and overdue mean what they would that day; the app's monotonic clock is a test double),
+the time zone (Asia/Shanghai), every device and station key and log epoch (`seeded_identities`,
+so case and device ids are the same on every run and nothing sorts differently on a tie), the
+store folder and `HOME` (a folder of fixed length under /tmp), and plotext's tick labels (it
+drops repeats through a set, so the rate chart's month labels followed the hash seed). What
+still differs is masked with placeholders of the same width (`Normaliser`): the random part
+of the temporary folder and the port of the closed loopback peer the failed sync tries.
+Lines are stored without trailing blanks.
 
 Screens and dialogs (`SHOTS`; `test_every_screen_class_has_a_snapshot` fails when a Screen
 class in `fieldapp/tui` has none):
@@ -80,7 +83,7 @@ import fieldapp.core.station
 import fieldapp.tui
 import sync.identity
 from fieldapp.core.demo import DEMO_MARKER
-from fieldapp.core.service import CaseService, init_device
+from fieldapp.core.service import init_device
 from fieldapp.tui.app import FieldApp, Palette
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
@@ -294,7 +297,12 @@ def build_station(root: Path, clock: FakeTime) -> dict[str, Any]:
         first.add_visit(open_case, "phone", "电话回访，当事人表示愿意接受调解")
         clock.tick()
         resolved = first.new_case(
-            "西河村", "irrigation", "orange", "轮灌时间安排不均，上下游农户争抢浇水", parties=party, deadline=day(5)
+            "西河村",
+            "irrigation",
+            "orange",
+            "轮灌时间安排不均，上下游农户争抢浇水",
+            parties=party,
+            deadline=day(5),
         )["id"]
         clock.tick()
         first.add_visit(resolved, "mediation", "组织双方面对面调解，达成一致意见")
@@ -306,29 +314,43 @@ def build_station(root: Path, clock: FakeTime) -> dict[str, Any]:
             outcome={"kind": "agreement", "terms": "上游农户每周一、三、五浇水，下游农户每周二、四、六浇水"},
         )
         clock.tick()
-        reopened = first.new_case("南坡村", "homestead", "yellow", "宅基地墙界越线约半米，邻居阻工", parties=party)["id"]
+        reopened = first.new_case(
+            "南坡村", "homestead", "yellow", "宅基地墙界越线约半米，邻居阻工", parties=party
+        )["id"]
         clock.tick()
         first.add_visit(reopened, "mediation", "组织双方调解，约定拆除越线部分")
         clock.tick()
         first.update(
-            reopened, status="resolved", reason="调解成功", outcome={"kind": "agreement", "terms": "拆除越线部分"}
+            reopened,
+            status="resolved",
+            reason="调解成功",
+            outcome={"kind": "agreement", "terms": "拆除越线部分"},
         )
         clock.tick(DAY)
         first.reopen(reopened, "一方反悔，未按协议拆除")
         clock.tick()
-        escalated = first.new_case("北塘村", "wages", "orange", "工地务工人员工资拖欠两个月", parties=party)["id"]
+        escalated = first.new_case("北塘村", "wages", "orange", "工地务工人员工资拖欠两个月", parties=party)[
+            "id"
+        ]
         clock.tick()
         first.update(escalated, status="escalated", tier=2, reason="涉及多户，需联合调处")
         clock.tick()
-        red = second.new_case("青石社区", "neighbor", "red", "邻里之间因排水沟堵塞产生矛盾", parties=party)["id"]
+        red = second.new_case("青石社区", "neighbor", "red", "邻里之间因排水沟堵塞产生矛盾", parties=party)[
+            "id"
+        ]
         clock.tick()
         second.add_visit(red, "field", "会同村干部、网格员现场查看排水沟")
         clock.tick()
         second.update(
-            red, status="resolved", reason="调解成功", outcome={"kind": "agreement", "terms": "共同出资疏通排水沟"}
+            red,
+            status="resolved",
+            reason="调解成功",
+            outcome={"kind": "agreement", "terms": "共同出资疏通排水沟"},
         )
         clock.tick()
-        contested = second.new_case("西河村", "debt", "yellow", "农资赊欠款三年未还，双方对金额说法不一", parties=party)["id"]
+        contested = second.new_case(
+            "西河村", "debt", "yellow", "农资赊欠款三年未还，双方对金额说法不一", parties=party
+        )["id"]
         clock.tick()
         converge([boss, first, second])
         clock.tick()
@@ -336,7 +358,9 @@ def build_station(root: Path, clock: FakeTime) -> dict[str, Any]:
         clock.tick()
         boss.update(contested, fields={"risk": "red"})
         clock.tick()
-        assigned = boss.new_case("东岭村", "family", "yellow", "赡养老人费用分担不均，兄弟之间多次争吵", parties=party)["id"]
+        assigned = boss.new_case(
+            "东岭村", "family", "yellow", "赡养老人费用分担不均，兄弟之间多次争吵", parties=party
+        )["id"]
         clock.tick()
         boss.assign(assigned, first.identity.device_id, deadline=day(10))
         clock.tick()
@@ -417,7 +441,9 @@ class Normaliser:
 
     def __call__(self, text: str) -> str:
         prefix = self.prefix
-        text = re.sub(re.escape(prefix) + r"[a-z0-9_]{1,8}", lambda m: prefix + "#" * (len(m[0]) - len(prefix)), text)
+        text = re.sub(
+            re.escape(prefix) + r"[a-z0-9_]{1,8}", lambda m: prefix + "#" * (len(m[0]) - len(prefix)), text
+        )
         text = re.sub(rf"(?<![0-9]){self.port}(?![0-9])", "#" * len(self.port), text)
         return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
@@ -552,7 +578,11 @@ async def station_walk(walk: Walk, facts: dict[str, Any]) -> None:
     await walk.press("2")
     walk.shoot("sup-review")
     queue = screen.query_one("#queue", DataTable)
-    for kind, name in (("conflict", "dialog-conflict"), ("red_closure", "dialog-close"), ("fork", "dialog-fork")):
+    for kind, name in (
+        ("conflict", "dialog-conflict"),
+        ("red_closure", "dialog-close"),
+        ("fork", "dialog-fork"),
+    ):
         item = next(i for i in screen.queue.items if i.kind == kind)
         queue.focus()
         queue.move_cursor(row=queue.get_row_index(item.key))
@@ -658,7 +688,11 @@ def compare(shots: dict[str, str], lang: str, size: tuple[int, int]) -> None:
         golden = path.read_text(encoding="utf-8")
         if golden != text:
             diff = difflib.unified_diff(
-                golden.splitlines(), text.splitlines(), f"{path.name} (golden)", f"{path.name} (now)", lineterm=""
+                golden.splitlines(),
+                text.splitlines(),
+                f"{path.name} (golden)",
+                f"{path.name} (now)",
+                lineterm="",
             )
             failures.append("\n".join(diff))
     assert not failures, (
@@ -689,3 +723,6 @@ def test_every_screen_class_has_a_snapshot() -> None:
         if not golden_path(name, lang, size).is_file()
     ]
     assert not absent, f"golden files missing: {absent}"
+    expected = {golden_path(name, lang, size).name for name in SHOTS for lang in LANGS for size in SIZES}
+    stale = sorted(path.name for path in GOLDEN.glob("*.txt") if path.name not in expected)
+    assert not stale, f"golden files of no snapshot (delete them): {stale}"
