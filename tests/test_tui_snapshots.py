@@ -34,7 +34,8 @@ class in `fieldapp/tui` has none):
 - HomeScreen: an officer's, a supervisor's, an unenrolled device's.
 - IntakeScreen: empty, with each field's problem after ctrl+s.
 - CaseloadScreen (Find): with results for a village.
-- CaseScreen: open (overdue, with visits), resolved with an agreement, reopened, escalated.
+- CaseScreen: open (overdue, with visits), resolved with an agreement, reopened, escalated;
+  after `g` wrote the agreement, and `g` refused on the reopened case (its notifications).
 - VisitDialog, UpdateDialog, ClaimDialog, ReopenDialog (an officer's case dialogs);
   AssignDialog, DeadlineDialog, ApproveDialog (a supervisor's, from the case).
 - Palette (the command palette, ctrl+p).
@@ -132,7 +133,9 @@ SHOTS: dict[str, type[Screen[Any]]] = {
     "dialog-claim": ClaimDialog,
     "case-resolved-agreement": CaseScreen,
     "dialog-reopen": ReopenDialog,
+    "case-agreement-written": CaseScreen,
     "case-reopened": CaseScreen,
+    "case-reopened-no-agreement": CaseScreen,
     "palette": Palette,
     "sync-idle": SyncScreen,
     "sync-failed": SyncScreen,
@@ -529,8 +532,12 @@ async def officer_walk(walk: Walk, facts: dict[str, Any], clock: MonotonicClock,
     await walk.press("escape")
     await walk.open_case(facts["resolved"], "case-resolved-agreement")
     await walk.dialog("r", "dialog-reopen")
+    await walk.press("g")  # the printable agreement, written to HOME
+    walk.shoot("case-agreement-written")
     await walk.press("escape")
     await walk.open_case(facts["reopened"], "case-reopened")
+    await walk.press("g")  # refused: the agreement no longer stands
+    walk.shoot("case-reopened-no-agreement")
     await walk.press("escape")
 
     await walk.press("ctrl+p")
@@ -638,7 +645,8 @@ def test_every_screen_matches_its_snapshot(stores: dict[str, Any], lang: str, si
 
     async def run(store: Path, walker: Any, *args: Any, clock: MonotonicClock | None = None) -> None:
         app = FieldApp(store, lang=lang, clock=clock or MonotonicClock(), lock_after=300.0)
-        async with app.run_test(size=size) as pilot:
+        # Notifications on (run_test leaves them off): what the app says is part of the screen.
+        async with app.run_test(size=size, notifications=True) as pilot:
             walk = Walk(app, pilot, normalise, lang)
             await walker(walk, *args)
             shots.update(walk.shots)
@@ -654,8 +662,9 @@ def test_every_screen_matches_its_snapshot(stores: dict[str, Any], lang: str, si
         # plotext drops repeated tick labels through a set, so which month labels of the rate
         # chart survive depends on the process's string hash seed; keep the first of each.
         patch.setattr(plotext._utility, "no_duplicates", lambda data: list(dict.fromkeys(data)))
-        patch.setenv("HOME", str(root / "home"))
-        (root / "home").mkdir(exist_ok=True)
+        patch.setenv("HOME", str(root / "home"))  # where reports and agreements are written
+        shutil.rmtree(root / "home", ignore_errors=True)
+        (root / "home").mkdir()
         facts = stores["facts"]
         clock = MonotonicClock()
         officer = fresh(root / "station" / "officer0", "officer")
