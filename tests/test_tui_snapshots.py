@@ -36,15 +36,17 @@ class in `fieldapp/tui` has none):
 - CaseloadScreen (Find): with results for a village.
 - CaseScreen: open (overdue, with visits), resolved with an agreement, reopened, escalated;
   after `g` wrote the agreement, and `g` refused on the reopened case (its notifications).
-- VisitDialog, UpdateDialog, ClaimDialog, ReopenDialog (an officer's case dialogs);
+- VisitDialog, UpdateDialog, ClaimDialog, EditDialog (m), ReopenDialog (an officer's case
+  dialogs); KeysHelp (F1 on the case screen);
   AssignDialog, DeadlineDialog, ApproveDialog (a supervisor's, from the case).
 - Palette (the command palette, ctrl+p).
 - SyncScreen: idle, after a failed sync, on an unenrolled device.
 - SupervisorScreen: dashboard, review, devices, reports (and the reports' preview).
 - CaseListScreen: a dashboard figure's drill-down.
 - PlaceDialog (dashboard), ConflictDialog, CloseDialog, ForkDialog (review), RevokeDialog (devices).
+- ServeDialog: F6 on the supervisor's screen, station mode's address asked the first time.
 
-There is no key-help screen (the footer lists the keys). The three walks (an officer's
+The three walks (an officer's
 store, the station authority's, an unenrolled demo-marked store) run once per language and
 size.
 """
@@ -88,6 +90,7 @@ from fieldapp.core.service import init_device
 from fieldapp.tui.app import FieldApp, Palette
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
+from fieldapp.tui.screens.case_edit import EditDialog
 from fieldapp.tui.screens.case_list import CaseListScreen
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
@@ -103,7 +106,9 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     PlaceDialog,
     RevokeDialog,
 )
+from fieldapp.tui.screens.keys_help import KeysHelp
 from fieldapp.tui.screens.sync import SyncScreen
+from fieldapp.tui.station_mode import ServeDialog
 from fieldapp.tui.screens.unlock import UnlockScreen
 from harness import FAST_KDF, PASSPHRASE
 from harness.replicas import converge, copied_twice, station_devices
@@ -131,6 +136,8 @@ SHOTS: dict[str, type[Screen[Any]]] = {
     "dialog-visit": VisitDialog,
     "dialog-update": UpdateDialog,
     "dialog-claim": ClaimDialog,
+    "dialog-edit": EditDialog,
+    "keys-help-case": KeysHelp,
     "case-resolved-agreement": CaseScreen,
     "dialog-reopen": ReopenDialog,
     "case-agreement-written": CaseScreen,
@@ -156,6 +163,7 @@ SHOTS: dict[str, type[Screen[Any]]] = {
     "dialog-revoke": RevokeDialog,
     "sup-reports": SupervisorScreen,
     "sup-reports-preview": SupervisorScreen,
+    "dialog-serve": ServeDialog,
     "unlock-demo-hint": UnlockScreen,
     "home-unenrolled": HomeScreen,
     "sync-unenrolled": SyncScreen,
@@ -527,7 +535,13 @@ async def officer_walk(walk: Walk, facts: dict[str, Any], clock: MonotonicClock,
     await walk.press("escape")
 
     await walk.open_case(facts["open"], "case-open")
-    for key, name in (("v", "dialog-visit"), ("u", "dialog-update"), ("c", "dialog-claim")):
+    for key, name in (
+        ("v", "dialog-visit"),
+        ("u", "dialog-update"),
+        ("c", "dialog-claim"),
+        ("m", "dialog-edit"),
+        ("f1", "keys-help-case"),
+    ):
         await walk.dialog(key, name)
     await walk.press("escape")
     await walk.open_case(facts["resolved"], "case-resolved-agreement")
@@ -608,6 +622,7 @@ async def station_walk(walk: Walk, facts: dict[str, Any]) -> None:
     screen.query_one("#rep-show").press()  # type: ignore[attr-defined]
     await walk.settle()
     walk.shoot("sup-reports-preview")
+    await walk.dialog("f6", "dialog-serve")  # station mode: the address is asked the first time
 
 
 async def unenrolled_walk(walk: Walk) -> None:
