@@ -95,6 +95,7 @@ from fieldapp.tui.screens.case_list import CaseListScreen
 from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.intake import IntakeScreen
+from fieldapp.tui.screens.keys_help import KeysHelp
 from fieldapp.tui.screens.supervisor import SupervisorScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
@@ -106,10 +107,9 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     PlaceDialog,
     RevokeDialog,
 )
-from fieldapp.tui.screens.keys_help import KeysHelp
 from fieldapp.tui.screens.sync import SyncScreen
-from fieldapp.tui.station_mode import ServeDialog
 from fieldapp.tui.screens.unlock import UnlockScreen
+from fieldapp.tui.station_mode import ServeDialog
 from harness import FAST_KDF, PASSPHRASE
 from harness.replicas import converge, copied_twice, station_devices
 from tests.fork_station import log_of
