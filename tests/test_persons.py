@@ -150,9 +150,7 @@ def person_work(svc: CaseService, ids: list[str], rng: random.Random) -> None:
         elif roll < 0.6:
             svc.link_persons(a, b, linked=False)
         elif roll < 0.8:
-            svc.mark_key_person(
-                a, rng.choice(["每周走访", "联系村干部"]), due=rng.choice([None, DUE])
-            )
+            svc.mark_key_person(a, rng.choice(["每周走访", "联系村干部"]), due=rng.choice([None, DUE]))
         else:
             svc.mark_key_person(a, None, key=False)
 

@@ -69,7 +69,9 @@ def cmd_person_show(args: argparse.Namespace) -> int:
         person = index.get(args.id)
         if person is None:
             typed = args.id.strip().lower()
-            raise CaseError(f"No person {typed!r} on this device.", key="person.error.unknown", params={"id": typed})
+            raise CaseError(
+                f"No person {typed!r} on this device.", key="person.error.unknown", params={"id": typed}
+            )
         proposals = index.proposals(person.id)
         name_of = officer_names(service)
     if args.json:
@@ -151,15 +153,16 @@ def cmd_person_key(args: argparse.Namespace) -> int:
         shown = service.mark_key_person(args.id, args.plan, args.officer, due, key=not args.off)
     t = tr(args)
     data: dict[str, Any] = {"person": shown, "key": not args.off}
-    print(json.dumps(data) if args.json else t.t("person.unmarked" if args.off else "person.marked", id=shown))
+    print(
+        json.dumps(data) if args.json else t.t("person.unmarked" if args.off else "person.marked", id=shown)
+    )
     return 0
 
 
 def register(sub: Any, common: AddCommon) -> None:
     """Add the person commands to the parser."""
-    person = sub.add_parser("person", help="persons across cases: list, show, link, key persons").add_subparsers(
-        dest="person_command", metavar="ACTION", required=True
-    )
+    group = sub.add_parser("person", help="persons across cases: list, show, link, key persons")
+    person = group.add_subparsers(dest="person_command", metavar="ACTION", required=True)
     p = person.add_parser("list", help="the persons of this device's cases")
     common(p)
     p.add_argument("--key", action="store_true", help="only key persons")

@@ -47,7 +47,7 @@ from sync.certs import Anchor
 from sync.documents import DeviceDoc
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
-from sync.merge import field_base
+from sync.merge import Reducer, field_base
 from sync.refusals import Refusal
 from sync.replica import ApplyReport, OperationRefused, Replica
 from sync.verify import signed_batches
@@ -143,6 +143,11 @@ def find_cases(
     return found
 
 
+def app_reducers() -> list[Reducer[Any]]:
+    """The views this version folds: cases, villages (police areas), persons' links and marks."""
+    return [CaseReducer(), VillageReducer(), PersonLinkReducer(), PersonKeyReducer()]
+
+
 class CaseService:
     """This device's cases, on top of its replica."""
 
@@ -169,7 +174,7 @@ class CaseService:
             self.db,
             self.identity,
             self.device_station,
-            [CaseReducer(), VillageReducer(), PersonLinkReducer(), PersonKeyReducer()],
+            app_reducers(),
             clock=self._clock,
             anchor=anchor,
             on_epoch=self._new_epoch,
@@ -477,7 +482,8 @@ class CaseService:
                 key="person.error.already_one",
                 params={"a": a, "b": b, "id": index.resolve(a)},
             )
-        if not linked and same and not (links.get(pair_entity(a, b)) or {}).get("linked"):
+        pair = links.get(pair_entity(a, b))
+        if not linked and same and not (pair is not None and pair["linked"]):
             members = set(index.members(a))
             pairs = [
                 entity

@@ -148,7 +148,7 @@ def _latest(docs: list[PersonDoc], name: str) -> PersonDoc | None:
         index = doc.get(WRITERS, {}).get(name)
         if index is None:
             continue
-        order = doc[OPS][index]  # type: ignore[typeddict-item]
+        order = doc[OPS][index]
         if best_order is None or order > best_order:
             best, best_order = doc, order
     return best
@@ -172,7 +172,7 @@ class PersonIndex:
             if not case.get("exists"):
                 continue
             village = str(case.get("village") or "")
-            folded = case.get(OPS) or [[]]  # type: ignore[misc]
+            folded = case.get(OPS) or [[]]
             recorded[case_id] = tuple(folded[0])
             self._cases[case_id] = CaseBrief(
                 case_id,

@@ -274,7 +274,7 @@ def key_payload(
 
 def link_conflicts(links: Mapping[str, PairDoc]) -> list[tuple[str, str, Conflict]]:
     """(id, id, the open conflict) of every pair whose link and unlink were concurrent."""
-    found = []
+    found: list[tuple[str, str, Conflict]] = []
     for entity, doc in sorted(links.items()):
         ids = pair_ids(entity)
         if ids is None:

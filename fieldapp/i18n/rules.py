@@ -212,7 +212,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     # persons (fieldapp/domain/persons.py)
     "rule.person_pair_invalid": (
-        "a person is named by a person id (`fieldapp person list` shows them); a link names two different ones",
+        "a person is named by a person id (`fieldapp person list` shows them); "
+        "a link names two different ones",
         "须用人员编号指明人员（`fieldapp person list` 可查看）；关联须指明两个不同的人员",
     ),
     "rule.person_link_conflict_open": (
@@ -234,7 +235,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "只有所长可以取消重点人员",
     ),
     "rule.person_plan_assign_supervisor_only": (
-        "only a supervisor may give a key person's plan to another officer; leave --officer out to take it yourself",
+        "only a supervisor may give a key person's plan to another officer; "
+        "leave --officer out to take it yourself",
         "只有所长可以把重点人员的工作措施交给其他民警；不填 --officer 即由本人负责",
     ),
     "rule.person_plan_not_yours": (
