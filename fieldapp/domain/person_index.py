@@ -20,10 +20,10 @@ from fieldapp.domain.persons import (
     PairDoc,
     PersonDoc,
     identity_phone,
+    key_of,
     normalise_name,
     pair_ids,
     person_id_for,
-    person_key,
 )
 from fieldapp.domain.search import pinyin_forms
 from sync.merge import OPS, WRITERS
@@ -118,6 +118,8 @@ class _Ref:
     name: str
     village: str
     mobile: str | None
+    #: The name as compared (`persons.normalise_name`).
+    key: str
 
 
 class _Union:
@@ -165,30 +167,20 @@ class PersonIndex:
     ) -> None:
         links, persons = links or {}, persons or {}
         refs: dict[str, list[_Ref]] = {}
-        self._cases: dict[str, CaseBrief] = {}
-        #: Case id -> the total order of its first operation (its creation): which was recorded first.
-        recorded: dict[str, tuple[Any, ...]] = {}
+        self._docs = cases
+        self._cases: dict[str, CaseBrief] = {}  # built when asked (`_brief`)
         for case_id, case in cases.items():
             if not case.get("exists"):
                 continue
             village = str(case.get("village") or "")
-            folded = case.get(OPS) or [[]]
-            recorded[case_id] = tuple(folded[0])
-            self._cases[case_id] = CaseBrief(
-                case_id,
-                village,
-                str(case.get("category")),
-                str(case.get("risk")),
-                str(case.get("status")),
-                case.get("assignee") or case.get("created_by"),
-                str(case.get("created_at") or ""),
-            )
             for party in case.get("parties") or ():
-                if isinstance(party, dict) and normalise_name(party.get("name")):
-                    ref = _Ref(
-                        case_id, str(party["name"]).strip(), village, identity_phone(party.get("phone"))
-                    )
-                    refs.setdefault(person_key(case_id, party), []).append(ref)
+                if not isinstance(party, dict):
+                    continue
+                name = normalise_name(party.get("name"))
+                if name:
+                    mobile = identity_phone(party.get("phone"))
+                    ref = _Ref(case_id, str(party["name"]).strip(), village, mobile, name)
+                    refs.setdefault(key_of(case_id, name, mobile), []).append(ref)
         # Ids: short, unless two keys share one (then both take the long form).
         by_id: dict[str, list[str]] = {}
         for key in refs:
@@ -213,28 +205,28 @@ class PersonIndex:
             members.setdefault(union.find(person_id), []).append(person_id)
 
         def first_seen(person_id: str) -> tuple[tuple[Any, ...], str]:
-            return min((recorded[r.case_id], r.case_id) for r in id_refs[person_id])
+            # The total order of a case's first operation (its creation) says which was recorded first.
+            return min((tuple((cases[r.case_id].get(OPS) or [[]])[0]), r.case_id) for r in id_refs[person_id])
 
-        self._persons: dict[str, Person] = {}
+        self._persons: dict[str, Person] = {}  # built when asked (`_person`)
+        self._id_refs = id_refs
+        self._marks = persons
         self._resolve: dict[str, str] = {}
         self._members: dict[str, tuple[str, ...]] = {}
         self._by_mobile: dict[str, str] = {}
         #: (village, pinyin of the name) -> person id -> whether a party there has no mobile.
         self._by_name: dict[tuple[str, str], dict[str, bool]] = {}
         for group in members.values():
-            group.sort(key=lambda m: (first_seen(m), m))
+            if len(group) > 1:
+                group.sort(key=lambda m: (first_seen(m), m))
             pid = group[0]
             self._members[pid] = tuple(group)
             for member in group:
                 self._resolve[member] = pid
-            self._persons[pid] = self._person(pid, group, id_refs, persons)
-            for member in group:
                 for ref in id_refs[member]:
                     if ref.mobile:
                         self._by_mobile[ref.mobile] = pid
-                    spot = self._by_name.setdefault(
-                        (ref.village, pinyin_forms(normalise_name(ref.name))[0]), {}
-                    )
+                    spot = self._by_name.setdefault((ref.village, pinyin_forms(ref.key)[0]), {})
                     spot[pid] = spot.get(pid, False) or ref.mobile is None
         # Ids linked to a person but held by no party resolve to it too.
         for person_id in list(union.parent):
@@ -242,20 +234,27 @@ class PersonIndex:
             if root_members and person_id not in self._resolve:
                 self._resolve[person_id] = root_members[0]
 
-    def _person(
-        self, pid: str, group: list[str], id_refs: dict[str, list[_Ref]], persons: Mapping[str, PersonDoc]
+    def _person(self, pid: str) -> Person:
+        """The person shown under `pid`, built on first request."""
+        person = self._persons.get(pid)
+        if person is None:
+            person = self._persons[pid] = self._build(pid, self._members[pid], self._id_refs, self._marks)
+        return person
+
+    def _build(
+        self, pid: str, group: tuple[str, ...], id_refs: dict[str, list[_Ref]], marks: Mapping[str, PersonDoc]
     ) -> Person:
         refs = [r for member in group for r in id_refs[member]]
         counts: dict[str, int] = {}
         for ref in refs:
             counts[ref.name] = counts.get(ref.name, 0) + 1
         case_ids = {r.case_id for r in refs}
-        briefs = sorted((self._cases[c] for c in case_ids), key=lambda c: (c.created_at, c.id), reverse=True)
-        docs = [doc for member in group if (doc := persons.get(member)) is not None]
-        marks: dict[str, Any] = {}
+        briefs = sorted((self._brief(c) for c in case_ids), key=lambda c: (c.created_at, c.id), reverse=True)
+        docs = [doc for member in group if (doc := marks.get(member)) is not None]
+        shown: dict[str, Any] = {}
         for name in KEY_FIELDS:
             latest = _latest(docs, name)
-            marks[name] = latest[name] if latest is not None else None  # type: ignore[literal-required]
+            shown[name] = latest[name] if latest is not None else None  # type: ignore[literal-required]
         conflicts = tuple(c for doc in docs for c in doc.get("conflicts", ()) if c["open"])
         return Person(
             id=pid,
@@ -264,19 +263,39 @@ class PersonIndex:
             phones=tuple(sorted({r.mobile for r in refs if r.mobile})),
             villages=tuple(sorted({r.village for r in refs})),
             cases=tuple(briefs),
-            key=bool(marks["key"]),
-            plan=marks["plan"],
-            officer=marks["officer"],
-            due=marks["due"],
+            key=bool(shown["key"]),
+            plan=shown["plan"],
+            officer=shown["officer"],
+            due=shown["due"],
             conflicts=conflicts,
         )
 
+    def _brief(self, case_id: str) -> CaseBrief:
+        brief = self._cases.get(case_id)
+        if brief is None:
+            case = self._docs[case_id]
+            brief = self._cases[case_id] = CaseBrief(
+                case_id,
+                str(case.get("village") or ""),
+                str(case.get("category")),
+                str(case.get("risk")),
+                str(case.get("status")),
+                case.get("assignee") or case.get("created_by"),
+                str(case.get("created_at") or ""),
+            )
+        return brief
+
+    def _case_briefs(self, pid: str) -> list[CaseBrief]:
+        """The person's cases, without building the rest of the person."""
+        found = {r.case_id for member in self._members[pid] for r in self._id_refs[member]}
+        return [self._brief(c) for c in found]
+
     def __len__(self) -> int:
-        return len(self._persons)
+        return len(self._members)
 
     def persons(self) -> list[Person]:
         """Every person, by id."""
-        return [self._persons[pid] for pid in sorted(self._persons)]
+        return [self._person(pid) for pid in sorted(self._members)]
 
     def resolve(self, person_id: str) -> str | None:
         """The id a person is shown under (an alias resolves to it), or None if unknown."""
@@ -285,7 +304,7 @@ class PersonIndex:
     def get(self, person_id: str) -> Person | None:
         """The person an id (or alias) names, or None."""
         pid = self.resolve(person_id)
-        return None if pid is None else self._persons[pid]
+        return None if pid is None else self._person(pid)
 
     def members(self, person_id: str) -> tuple[str, ...]:
         """Every id of the person (the id shown first)."""
@@ -304,14 +323,14 @@ class PersonIndex:
         if pid is None:
             return []
         found: set[str] = set()
-        for village in self._persons[pid].villages:
-            for name in self._persons[pid].names:
+        for village in self._person(pid).villages:
+            for name in self._person(pid).names:
                 spot = self._by_name.get((village, pinyin_forms(normalise_name(name))[0]), {})
                 mine = spot.get(pid, False)
                 found.update(
                     other for other, no_mobile in spot.items() if other != pid and (mine or no_mobile)
                 )
-        return [self._persons[o] for o in sorted(found) if not self._unlinked_between(pid, o)]
+        return [self._person(o) for o in sorted(found) if not self._unlinked_between(pid, o)]
 
     def related_cases(
         self, parties: Iterable[Mapping[str, Any]], village: str = "", today: date | None = None
@@ -336,7 +355,7 @@ class PersonIndex:
                     matched.setdefault(pid, "name")
         found: dict[str, dict[str, Any]] = {}
         for pid, how in sorted(matched.items(), key=lambda item: item[1] != "phone"):
-            for brief in self._persons[pid].cases:
+            for brief in self._case_briefs(pid):
                 if brief.id not in found and (brief.is_open or brief.created_at >= since):
                     found[brief.id] = brief.as_dict() | {"person": pid, "match": how}
         return sorted(found.values(), key=lambda c: (c["when"], c["id"]), reverse=True)

@@ -14,6 +14,7 @@ Who may do what is decided here, at merge time, from the author's role.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import unicodedata
@@ -35,7 +36,6 @@ PLAN_MAX = 500
 #: The fields a `person.key` writes.
 KEY_FIELDS = ("key", "plan", "officer", "due")
 
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 #: Characters written between the digits of a phone number.
 _PHONE_NOISE = re.compile(r"[\s\-.()（）—－]+")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
@@ -75,6 +75,8 @@ def identity_phone(phone: Any) -> str | None:
     anything else does not identify a person): ``+86 138-0000-1111`` -> ``13800001111``."""
     if not isinstance(phone, str):
         return None
+    if _MOBILE.fullmatch(phone):  # as the intake form and `--party` write it
+        return phone
     digits = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", phone))
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
@@ -92,16 +94,18 @@ def normalise_name(name: Any) -> str:
 
 def person_key(case_id: str, party: Mapping[str, Any]) -> str:
     """What identifies a party as a person: its mobile, else its case and its name."""
-    mobile = identity_phone(party.get("phone"))
-    if mobile is not None:
-        return f"mobile:{mobile}"
-    return f"party:{case_id}:{normalise_name(party.get('name'))}"
+    return key_of(case_id, normalise_name(party.get("name")), identity_phone(party.get("phone")))
+
+
+def key_of(case_id: str, name: str, mobile: str | None) -> str:
+    """`person_key` from the party's compared name and its mobile (or None)."""
+    return f"mobile:{mobile}" if mobile else f"party:{case_id}:{name}"
 
 
 def person_id_for(key: str, chars: int = ID_CHARS) -> str:
-    """The person id of a `person_key`: ``p`` and `chars` base32 characters of its SHA-256."""
-    bits = int.from_bytes(hashlib.sha256(key.encode()).digest()[:10], "big")
-    return "p" + "".join(_ALPHABET[(bits >> (75 - 5 * i)) & 31] for i in range(chars))
+    """The person id of a `person_key`: ``p`` and `chars` (at most 16) lower-case base32
+    characters of its SHA-256."""
+    return "p" + base64.b32encode(hashlib.sha256(key.encode()).digest()[:10]).decode().lower()[:chars]
 
 
 def is_person_id(value: Any) -> bool:
