@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from fieldapp.core.service import CaseError, CaseService, init_device
+from fieldapp.domain import person_index
 from fieldapp.domain.areas import VillageReducer
 from fieldapp.domain.cases import CaseReducer
 from fieldapp.domain.person_index import PersonIndex
@@ -124,6 +125,21 @@ def test_an_unrelated_case_does_not_change_a_persons_id(tmp_path: Path) -> None:
         intake(svc, "西河村", party("测试丙", "13900002222"))
         after = {p.id for p in svc.person_index().persons()}
         assert before < after
+
+
+def test_two_keys_with_one_short_id_both_take_the_long_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with devices(tmp_path, ["officer"]) as (svc,):
+        intake(svc, "东岭村", party("测试甲", "13800001111"), party("测试乙", "13900002222"))
+        real = person_index.person_id_for
+        monkeypatch.setattr(
+            person_index,
+            "person_id_for",
+            lambda key, chars=10: real(key, chars) if chars > 10 else "paaaaaaaaaa",
+        )
+        ids = sorted(p.id for p in svc.person_index().persons())
+        assert ids == sorted(real(f"mobile:{m}", 16) for m in ("13800001111", "13900002222"))
 
 
 # ---------------------------------------------------------------- links and marks converge
