@@ -9,14 +9,15 @@ from typing import Any
 
 from rich.cells import cell_len
 
-from fieldapp.cli.cases import AddCommon, pad, service_for, tr
+from fieldapp import i18n
+from fieldapp.cli.cases import AddCommon, language, pad, service_for, tr
 from fieldapp.core.service import CaseError, officer_names
 from fieldapp.domain.fields import deadline_problem
 from fieldapp.domain.person_index import Person
 from fieldapp.i18n import Translator
 from fieldapp.i18n import persons as _strings  # noqa: F401  (registers the persons' strings)
 from fieldapp.i18n.rules import render
-from fieldapp.tui.case_timeline import vocab
+from fieldapp.tui.case_timeline import NameOf, vocab
 
 #: The list's columns: (catalogue key, what a row shows).
 _COLUMNS = ("id", "key", "cases", "open", "village", "name")
@@ -73,10 +74,15 @@ def cmd_person_show(args: argparse.Namespace) -> int:
                 f"No person {typed!r} on this device.", key="person.error.unknown", params={"id": typed}
             )
         proposals = index.proposals(person.id)
-        name_of = officer_names(service)
-    if args.json:
-        print(json.dumps(person.as_dict() | {"proposals": [p.id for p in proposals]}, ensure_ascii=False))
-        return 0
+        if args.json:
+            print(json.dumps(person.as_dict() | {"proposals": [p.id for p in proposals]}, ensure_ascii=False))
+            return 0
+        _print_person(args, person, proposals, officer_names(service))  # names read from the open store
+    return 0
+
+
+def _print_person(args: argparse.Namespace, person: Person, proposals: list[Person], name_of: NameOf) -> None:
+    i18n.set_language(language(args))  # the vocabulary (status, risk, category) in the command's language
     t = tr(args)
     sep, none = t.t("person.sep"), t.t("person.none")
     print(t.t("person.title", id=person.id))
@@ -114,7 +120,6 @@ def cmd_person_show(args: argparse.Namespace) -> int:
         print(f"  {t.t('person.proposals')}")
         for line in table([_row(p, t) for p in proposals], [""] * len(_COLUMNS))[1:]:
             print(f"    {line}")
-    return 0
 
 
 def _link(args: argparse.Namespace, linked: bool) -> int:
@@ -171,24 +176,24 @@ def register(sub: Any, common: AddCommon) -> None:
 
     p = person.add_parser("show", help="one person: names, plan, cases, possible matches")
     common(p)
-    p.add_argument("id", help="a person id (or one linked to it)")
+    p.add_argument("id", metavar="PERSON_ID", help="a person id (or one linked to it)")
     p.set_defaults(handler=cmd_person_show)
 
     p = person.add_parser("link", help="confirm that two persons are one")
     common(p)
-    p.add_argument("a", metavar="ID", help="a person id")
-    p.add_argument("b", metavar="ID", help="the other person id")
+    p.add_argument("a", metavar="PERSON_ID", help="a person id")
+    p.add_argument("b", metavar="PERSON_ID", help="the other person id")
     p.set_defaults(handler=cmd_person_link)
 
     p = person.add_parser("unlink", help="say that two persons are not one")
     common(p)
-    p.add_argument("a", metavar="ID", help="a person id")
-    p.add_argument("b", metavar="ID", help="the other person id")
+    p.add_argument("a", metavar="PERSON_ID", help="a person id")
+    p.add_argument("b", metavar="PERSON_ID", help="the other person id")
     p.set_defaults(handler=cmd_person_unlink)
 
     p = person.add_parser("key", help="mark a key person and write the plan")
     common(p)
-    p.add_argument("id", help="a person id")
+    p.add_argument("id", metavar="PERSON_ID", help="a person id")
     p.add_argument("--plan", help="what is done next")
     p.add_argument("--officer", metavar="DEVICE", help="the officer's device responsible (supervisor)")
     p.add_argument("--due", metavar="YYYY-MM-DD", help="by when")
