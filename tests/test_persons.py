@@ -413,7 +413,7 @@ def test_person_commands_in_both_languages(tmp_path: Path) -> None:
     assert link.returncode == 0 and link.stdout.startswith("Linked"), link.stderr
     shown = fieldapp("person", "show", *common, "--lang", "zh", east[1])
     assert shown.returncode == 0 and "其他编号" in shown.stdout, shown.stderr
-    assert "待处理" in shown.stdout and "测试所长" in shown.stdout  # the status in Chinese, the officer's name
+    assert "待处理" in shown.stdout and "测试所长" in shown.stdout  # status in Chinese, officer by name
     key = fieldapp("person", "key", *common, "--lang", "zh", east[0], "--plan", "每周走访一次", "--due", DUE)
     assert key.returncode == 0 and "重点人员" in key.stdout, key.stderr
     en = fieldapp("person", "list", *common, "--lang", "en", "--key")
