@@ -234,6 +234,7 @@ def test_a_concurrent_link_and_unlink_is_kept_as_a_conflict_for_the_supervisor(t
                 second.identity.device_id,
             }
             assert not any(c["open"] for c in links[pair_entity(pa, pc)]["conflicts"])
+        assert boss.person_index().disputed_links(pb) == [tuple(sorted((pa, pb)))]  # `person show` names it
         # Kept for the supervisor: an officer who has seen it cannot settle it.
         shown = boss.replica.view("person_links")[pair_entity(pa, pb)]["linked"]
         with pytest.raises(CaseError) as caught:
@@ -248,6 +249,7 @@ def test_a_concurrent_link_and_unlink_is_kept_as_a_conflict_for_the_supervisor(t
             assert pair["linked"] is False and not any(c["open"] for c in pair["conflicts"])
             index = device.person_index()
             assert index.resolve(pb) == pb and index.resolve(pc) == index.resolve(pa)
+            assert index.disputed_links(pa) == index.disputed_links(pb) == []
 
 
 def test_who_may_mark_key_persons_and_write_plans_is_decided_at_merge_time(tmp_path: Path) -> None:

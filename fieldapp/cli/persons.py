@@ -74,10 +74,14 @@ def cmd_person_show(args: argparse.Namespace) -> int:
                 f"No person {typed!r} on this device.", key="person.error.unknown", params={"id": typed}
             )
         proposals = index.proposals(person.id)
+        disputed = index.disputed_links(person.id)
         if args.json:
-            print(json.dumps(person.as_dict() | {"proposals": [p.id for p in proposals]}, ensure_ascii=False))
+            extra = {"proposals": [p.id for p in proposals], "disputed_links": [list(d) for d in disputed]}
+            print(json.dumps(person.as_dict() | extra, ensure_ascii=False))
             return 0
         _print_person(args, person, proposals, officer_names(service))  # names read from the open store
+        for a, b in disputed:
+            print(f"  {tr(args).t('person.disputed', a=a, b=b)}")
     return 0
 
 

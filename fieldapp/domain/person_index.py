@@ -192,10 +192,15 @@ class PersonIndex:
         # Links in force join ids; an unlinked pair keeps them from being proposed.
         union = _Union()
         self._unlinked: set[tuple[str, str]] = set()
+        #: Id -> the pairs it is in whose link and unlink were concurrent (open conflicts).
+        self._disputed: dict[str, list[tuple[str, str]]] = {}
         for entity, pair in links.items():
             ids = pair_ids(entity)
             if ids is None or pair.get("linked") is None:
                 continue
+            if any(c["open"] for c in pair.get("conflicts", ())):
+                for person_id in ids:
+                    self._disputed.setdefault(person_id, []).append(ids)
             if pair["linked"]:
                 union.join(*ids)
             else:
@@ -310,6 +315,14 @@ class PersonIndex:
         """Every id of the person (the id shown first)."""
         pid = self.resolve(person_id)
         return () if pid is None else self._members[pid]
+
+    def disputed_links(self, person_id: str) -> list[tuple[str, str]]:
+        """The pairs of this person's ids with an open link conflict (a link and an unlink made
+        apart): a supervisor settles each with `person link` or `person unlink`."""
+        pid = self.resolve(person_id)
+        if pid is None:
+            return []
+        return sorted({pair for member in self._members[pid] for pair in self._disputed.get(member, ())})
 
     def _unlinked_between(self, a: str, b: str) -> bool:
         unlinked = self._unlinked

@@ -50,6 +50,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "{count} concurrent change(s) to the mark or plan await a supervisor.",
         "重点标记或工作措施有 {count} 处同时修改，待所长裁定。",
     ),
+    "person.disputed": (
+        "{a} and {b} were linked and unlinked at the same time: a supervisor settles it with "
+        "`fieldapp person link {a} {b}` or `fieldapp person unlink {a} {b}`.",
+        "{a} 与 {b} 曾被同时关联和取消关联：须由所长用 `fieldapp person link {a} {b}` 或 "
+        "`fieldapp person unlink {a} {b}` 裁定。",
+    ),
     "person.cases": ("Cases ({count}, {open} open):", "案件（{count} 起，{open} 起未结）："),
     "person.proposals": (
         "Possibly the same person (same name in the same village; `fieldapp person link` to confirm):",
