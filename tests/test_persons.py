@@ -398,9 +398,11 @@ def test_person_commands_in_both_languages(tmp_path: Path) -> None:
         party_arg = "测试王" + (f":{phone}" if phone else "")
         result = fieldapp(
             "case", "new", *common, "--village", village, "--category", "neighbor", "--risk", "yellow",
-            "--summary", "邻里纠纷测试", "--party", party_arg,
+            "--summary", "邻里纠纷测试", "--party", party_arg, "--lang", "zh",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
+        # The second intake's party has the first's name in its village: the early warning names it.
+        assert ("预警" in result.stdout) is ((village, phone) == ("东岭村", "")), result.stdout
     listed = json.loads(fieldapp("person", "list", *common, "--json").stdout)
     assert len(listed) == 3
     east = sorted(p["id"] for p in listed if p["villages"] == ["东岭村"])
