@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of fieldapp: ``python scripts/bench.py {store,kdf,merge,sync,ui,supervisor} [options]``.
+"""Benchmarks of fieldapp: ``python scripts/bench.py {store,kdf,merge,sync,ui,supervisor,persons} [options]``.
 
 Every figure is one JSON object on its own stdout line::
 
@@ -18,6 +18,8 @@ from pathlib import Path
 
 # The benches live beside this script (its directory is on sys.path when it runs).
 from bench_merge import bench_merge
+from bench_persons import add_options as add_persons_options
+from bench_persons import bench_persons
 from bench_store import IMPLS, bench_kdf, bench_store, unlock_child
 from bench_supervisor import bench_supervisor
 from bench_sync import bench_sync
@@ -37,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{store,kdf,merge,sync,ui,supervisor}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{store,kdf,merge,sync,ui,supervisor,persons}"
+    )
     store = sub.add_parser(
         "store",
         help="encrypted store vs sqlite3 vs naive encrypted TinyDB",
@@ -107,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_station_options(sup, repeats=3, quick_cases=1000)
     sup.set_defaults(func=bench_supervisor)
+    persons = sub.add_parser(
+        "persons",
+        help="the early warning at intake: the person index on a station's caseload, one lookup",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_persons_options(persons)
+    persons.set_defaults(func=bench_persons)
     child = sub.add_parser("_unlock-child")
     child.add_argument("impl", choices=IMPLS)
     child.add_argument("directory", type=Path)

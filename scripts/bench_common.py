@@ -35,6 +35,7 @@ REFERENCES = {
     "merge": (("pycrdt",), "_"),
     "sync": (("ops_msgpack", "ops_file"), "_"),
     "kdf": ((), "_"),
+    "persons": (("dict_lookup",), "_"),
 }
 Figures = dict[tuple[str, str], float]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService, app_reducers
 from fieldapp.domain import model
 from fieldapp.domain.areas import VillageReducer
 from fieldapp.domain.cases import CREATE, FIELD_CHECKS, NOT_SET, PAYLOAD_FIELDS, SET, CaseReducer
@@ -122,7 +122,7 @@ class NewerDeviceReducer(DeviceReducer):
 
 
 def today() -> list[Reducer]:
-    return [CaseReducer(), VillageReducer()]
+    return app_reducers()
 
 
 def newer() -> list[Reducer]:

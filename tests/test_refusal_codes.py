@@ -32,6 +32,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 SOURCES = [
     "fieldapp/domain/cases.py",
     "fieldapp/domain/areas.py",
+    "fieldapp/domain/persons.py",
     "fieldapp/domain/fields.py",
     "sync/devices.py",
     "sync/trust.py",

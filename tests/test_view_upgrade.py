@@ -24,9 +24,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.core.service import CaseService
-from fieldapp.domain.areas import VillageReducer
-from fieldapp.domain.cases import CaseReducer
+from fieldapp.core.service import CaseService, app_reducers
 from fieldapp.domain.refusals import CODES
 from fieldapp.i18n.rules import refused_text
 from harness import FAST_KDF, PASSPHRASE
@@ -134,7 +132,7 @@ def _fresh_fold(service: CaseService, where: Path) -> str:
             db,
             DeviceIdentity.generate(),
             service.replica.station,
-            [CaseReducer(), VillageReducer()],
+            app_reducers(),
             anchor=service.replica.anchor,
         )
         report = replica.apply(list(service.replica.entries_missing_from({})))

@@ -201,6 +201,8 @@ def cmd_case_new(args: argparse.Namespace) -> int:
         raise CaseError(render(problem.code, problem.params, "en"), problem)
     deadline = _deadline(args.deadline) if args.deadline else None
     with service_for(args) as service:
+        # The early warning: what the parties already have open or recent (docs/persons.md).
+        related = service.related_cases(parties, args.village)
         case = service.new_case(
             village=args.village,
             category=args.category,
@@ -211,7 +213,13 @@ def cmd_case_new(args: argparse.Namespace) -> int:
             flags=args.flag,
             deadline=deadline,
         )
+        if args.json:
+            print(json.dumps(case | {"related_cases": related}, ensure_ascii=False, default=_bytes_hex))
+            return 0
         _print_case(args, case, tr(args).t("cli.case.recorded", id=case["id"]), officer_names(service))
+    if related:
+        ids = tr(args).t("person.sep").join(c["id"] for c in related)
+        print(tr(args).t("person.related", count=len(related), ids=ids))
     return 0
 
 

@@ -19,6 +19,7 @@ from fieldapp import __version__, i18n
 from fieldapp.cli import agreement as cli_agreement
 from fieldapp.cli import cases as cli_cases
 from fieldapp.cli import enrol as cli_enrol
+from fieldapp.cli import persons as cli_persons
 from fieldapp.cli import reports as cli_reports
 from fieldapp.cli import station as cli_station
 from fieldapp.cli import sync as cli_sync
@@ -248,6 +249,7 @@ def build_parser(language: str | None = None) -> CommandParser:
     p.add_argument("--new-passphrase-file", type=Path, default=None, help="read the new passphrase from FILE")
     p.set_defaults(handler=cmd_store_passphrase)
     cli_cases.register(sub, _common)
+    cli_persons.register(sub, _common)
     cli_station.register(sub, _common, _run_tui)
     cli_enrol.register(sub, _common)
     cli_sync.register(sub, _common)

@@ -21,8 +21,22 @@ from fieldapp.domain import model
 from fieldapp.domain.areas import AREA_SET, VillageReducer, area_problem, areas_of, place_payload
 from fieldapp.domain.cases import CaseReducer, history
 from fieldapp.domain.documents import CaseDoc, PublicCase, ShownCase, VillageDoc
-from fieldapp.domain.fields import FIELD_CHECKS
+from fieldapp.domain.fields import FIELD_CHECKS, station_today
 from fieldapp.domain.model import is_overdue
+from fieldapp.domain.person_index import PersonIndex
+from fieldapp.domain.persons import (
+    KEY,
+    LINK,
+    UNLINK,
+    PairDoc,
+    PersonDoc,
+    PersonKeyReducer,
+    PersonLinkReducer,
+    key_payload,
+    link_payload,
+    pair_entity,
+)
+from fieldapp.i18n import persons as _person_strings  # noqa: F401  (registers the persons' strings)
 from fieldapp.i18n import t
 from fieldapp.i18n.bundle import bilingual
 from fieldapp.i18n.rules import render
@@ -33,7 +47,7 @@ from sync.certs import Anchor
 from sync.documents import DeviceDoc
 from sync.hlc import HybridClock
 from sync.identity import DeviceIdentity
-from sync.merge import field_base
+from sync.merge import Reducer, field_base
 from sync.refusals import Refusal
 from sync.replica import ApplyReport, OperationRefused, Replica
 from sync.verify import signed_batches
@@ -129,6 +143,11 @@ def find_cases(
     return found
 
 
+def app_reducers() -> list[Reducer[Any]]:
+    """The views this version folds: cases, villages (police areas), persons' links and marks."""
+    return [CaseReducer(), VillageReducer(), PersonLinkReducer(), PersonKeyReducer()]
+
+
 class CaseService:
     """This device's cases, on top of its replica."""
 
@@ -155,7 +174,7 @@ class CaseService:
             self.db,
             self.identity,
             self.device_station,
-            [CaseReducer(), VillageReducer()],
+            app_reducers(),
             clock=self._clock,
             anchor=anchor,
             on_epoch=self._new_epoch,
@@ -417,6 +436,94 @@ class CaseService:
         state = self._state(case_id)
         self._record(ops.APPROVE, case_id, {"tier": state["tier"] if tier is None else tier})
         return self.case(case_id)
+
+    # ------------------------------------------------------------ persons (docs/persons.md)
+
+    def person_index(self) -> PersonIndex:
+        """The persons of this device's cases, links and marks, as they stand now (build once, ask
+        many times: the intake form keeps one while it is open)."""
+        links: dict[str, PairDoc] = self.replica.view(PersonLinkReducer.table)
+        persons: dict[str, PersonDoc] = self.replica.view(PersonKeyReducer.table)
+        return PersonIndex(self.cases_view(), links, persons)
+
+    def related_cases(
+        self, parties: list[dict[str, str]], village: str = "", index: PersonIndex | None = None
+    ) -> list[dict[str, Any]]:
+        """The early warning: open or recent cases of known persons these parties match."""
+        return (index or self.person_index()).related_cases(parties, village, station_today())
+
+    def _person_id(self, index: PersonIndex, person_id: str) -> str:
+        typed = person_id.strip().lower()
+        if index.resolve(typed) is None:
+            raise CaseError(
+                f"No person {typed!r} on this device. `fieldapp person list` shows the ids.",
+                key="person.error.unknown",
+                params={"id": typed},
+            )
+        return typed
+
+    def link_persons(self, a: str, b: str, linked: bool = True) -> str:
+        """Say two persons are one (`linked`) or not; returns the id the first is shown under then.
+
+        The pair recorded is the two ids as typed; an unlink of two ids joined only through other
+        links is refused, naming the pairs to unlink.
+        """
+        index = self.person_index()
+        a, b = self._person_id(index, a), self._person_id(index, b)
+        if a == b:
+            raise CaseError(
+                f"Give two different persons (both were {a}).", key="person.error.same_id", params={"id": a}
+            )
+        links: dict[str, PairDoc] = self.replica.view(PersonLinkReducer.table)
+        same = index.resolve(a) == index.resolve(b)
+        if linked and same:
+            raise CaseError(
+                f"{a} and {b} are already one person.",
+                key="person.error.already_one",
+                params={"a": a, "b": b, "id": index.resolve(a)},
+            )
+        pair = links.get(pair_entity(a, b))
+        if not linked and same and not (pair is not None and pair["linked"]):
+            members = set(index.members(a))
+            pairs = [
+                entity
+                for entity, doc in sorted(links.items())
+                if doc.get("linked") and set(entity.split("+")) <= members
+            ]
+            raise CaseError(
+                f"{a} and {b} are one person through other links.",
+                key="person.error.linked_through",
+                params={"a": a, "b": b, "pairs": ", ".join(p.replace("+", " ") for p in pairs)},
+            )
+        self._record(LINK if linked else UNLINK, pair_entity(a, b), link_payload(links, a, b))
+        return self.person_index().resolve(a) or a
+
+    def mark_key_person(
+        self,
+        person_id: str,
+        plan: str | None,
+        officer: str | None = None,
+        due: str | None = None,
+        key: bool = True,
+    ) -> str:
+        """Mark a key person (重点人员) with a plan (一策: what, by whom, by when), or (`key` False,
+        supervisor) take them off; returns the id the mark is recorded on (the one shown)."""
+        index = self.person_index()
+        pid = index.resolve(self._person_id(index, person_id)) or person_id
+        if key and not (plan or "").strip():
+            raise CaseError("A key person needs a plan: give --plan TEXT.", key="person.error.no_plan")
+        if officer and self.replica.device(officer) is None:
+            raise CaseError(
+                f"No device {officer!r} is known here; choose one of the station's officers.",
+                key="cli.error.no_device",
+                params={"id": officer},
+            )
+        if key and officer is None and not self.is_supervisor:
+            officer = self.identity.device_id  # an officer's plan is their own
+        persons: dict[str, PersonDoc] = self.replica.view(PersonKeyReducer.table)
+        payload = key_payload(persons, pid, key, (plan or "").strip() or None, officer, due)
+        self._record(KEY, pid, payload)
+        return pid
 
     # ------------------------------------------------------------ exchange by file
 

@@ -80,6 +80,14 @@ DOMAIN_CODES: dict[str, tuple[str, ...]] = {
     # police areas (fieldapp.domain.areas)
     "area_supervisor_only": (),
     "area_invalid": ("limit",),
+    # persons (fieldapp.domain.persons)
+    "person_pair_invalid": (),
+    "person_link_conflict_open": (),
+    "person_plan_invalid": ("limit",),
+    "person_plan_required": (),
+    "person_unmark_supervisor_only": (),
+    "person_plan_assign_supervisor_only": (),
+    "person_plan_not_yours": (),
 }
 
 #: Every refusal code (sync's and the rules') -> the names of its parameters.

@@ -210,6 +210,39 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "a police area is named by text of at most {limit} characters (or none)",
         "警务区名称须为不超过 {limit} 字的文字（或留空）",
     ),
+    # persons (fieldapp/domain/persons.py)
+    "rule.person_pair_invalid": (
+        "a person is named by a person id (`fieldapp person list` shows them); "
+        "a link names two different ones",
+        "须用人员编号指明人员（`fieldapp person list` 可查看）；关联须指明两个不同的人员",
+    ),
+    "rule.person_link_conflict_open": (
+        "these two persons were linked and unlinked at the same time; a supervisor settles it "
+        "with `fieldapp person link` or `person unlink`",
+        "这两人曾被同时关联和取消关联；须由所长用 `fieldapp person link` 或 `person unlink` 裁定",
+    ),
+    "rule.person_plan_invalid": (
+        "a plan is text of at most {limit} characters, with an officer's device and a due date "
+        "written YYYY-MM-DD (or none)",
+        "工作措施须为不超过 {limit} 字的文字，责任民警为设备编号，期限按 年-月-日 填写（均可留空）",
+    ),
+    "rule.person_plan_required": (
+        "marking a key person needs a plan (what is done next): give --plan",
+        "列为重点人员须写明工作措施（下一步做什么）：请填写 --plan",
+    ),
+    "rule.person_unmark_supervisor_only": (
+        "only a supervisor may take a person off the key persons",
+        "只有所长可以取消重点人员",
+    ),
+    "rule.person_plan_assign_supervisor_only": (
+        "only a supervisor may give a key person's plan to another officer; "
+        "leave --officer out to take it yourself",
+        "只有所长可以把重点人员的工作措施交给其他民警；不填 --officer 即由本人负责",
+    ),
+    "rule.person_plan_not_yours": (
+        "a supervisor gave this person's plan to another officer; ask the supervisor to change it",
+        "所长已将此人的工作措施交给其他民警负责；如需修改请联系所长",
+    ),
     # the fields a refusal names (its `field` parameter)
     "rule.field.village": ("the village", "村名"),
     "rule.field.category": ("the category", "类别"),

@@ -258,6 +258,22 @@ HELP_ZH: dict[str, str] = {
     "the village, spelt as its cases spell it (at most 80 characters)": (
         "村名，应与案件中的写法一致（最多 80 个字）"
     ),
+    # fieldapp/cli/persons.py
+    "persons across cases: list, show, link, key persons": "跨案件的人员：列出、查看、关联、重点人员",
+    "the persons of this device's cases": "本设备案件中的人员",
+    "only key persons": "只列重点人员",
+    "only persons with a case in this village": "只列在该村有案件的人员",
+    "one person: names, plan, cases, possible matches": "查看一名人员：姓名、工作措施、案件、可能的同一人",
+    "a person id (or one linked to it)": "人员编号（或与之关联的编号）",
+    "confirm that two persons are one": "确认两名人员是同一人",
+    "a person id": "人员编号",
+    "the other person id": "另一名人员的编号",
+    "say that two persons are not one": "确认两名人员不是同一人",
+    "mark a key person and write the plan": "列为重点人员并写明工作措施",
+    "what is done next": "下一步做什么",
+    "the officer's device responsible (supervisor)": "负责民警的设备（所长）",
+    "by when": "期限",
+    "no longer a key person (supervisor)": "不再列为重点人员（所长）",
     # fieldapp/cli/enrol.py
     "enrol a device over the LAN with a one-time code": "用一次性配对码在局域网内登记设备",
     "supervisor: show a code and certify the device that uses it": (

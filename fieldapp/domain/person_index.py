@@ -1,0 +1,374 @@
+"""The person index: every party of every case, grouped into persons (docs/persons.md).
+
+Derived, never stored: a pure function of the `cases`, `person_links` and `persons` views, so
+every device holding the same operations builds the same index. Built once (the intake form
+builds it when it opens, `fieldapp person` per command), then asked many times: the early
+warning at intake (`related_cases`) is a few dictionary reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from fieldapp.domain.documents import CaseDoc
+from fieldapp.domain.persons import (
+    KEY_FIELDS,
+    LONG_ID_CHARS,
+    PairDoc,
+    PersonDoc,
+    identity_phone,
+    key_of,
+    normalise_name,
+    pair_ids,
+    person_id_for,
+)
+from fieldapp.domain.search import pinyin_forms
+from sync.merge import OPS, WRITERS
+
+#: A case counts as recent for the early warning if created this many days ago or less.
+RECENT_DAYS = 365
+CLOSED = frozenset({"resolved", "closed"})
+
+
+@dataclass(frozen=True)
+class CaseBrief:
+    """What the early warning and a person's file show of a case."""
+
+    id: str
+    village: str
+    category: str
+    risk: str
+    status: str
+    #: The device responsible: the assignee's, else the one that recorded the case.
+    officer: str | None
+    #: When it was recorded (ISO UTC).
+    created_at: str
+
+    @property
+    def is_open(self) -> bool:
+        """Not resolved or closed."""
+        return self.status not in CLOSED
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "id": self.id,
+            "village": self.village,
+            "category": self.category,
+            "risk": self.risk,
+            "status": self.status,
+            "officer": self.officer,
+            "when": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person: the parties of all cases that are them, and their key-person mark and plan."""
+
+    id: str
+    #: The other ids that resolve to this one (linked to it), sorted.
+    aliases: tuple[str, ...]
+    #: Names as written in the cases, most used first.
+    names: tuple[str, ...]
+    #: Mobile numbers (identity form), sorted.
+    phones: tuple[str, ...]
+    #: The villages of their cases, sorted.
+    villages: tuple[str, ...]
+    #: Their cases, newest first.
+    cases: tuple[CaseBrief, ...]
+    key: bool = False
+    plan: str | None = None
+    officer: str | None = None
+    due: str | None = None
+    #: Open conflicts on the mark or plan (concurrent writes), as the `persons` view keeps them.
+    conflicts: tuple[Mapping[str, Any], ...] = field(default=())
+
+    @property
+    def open_cases(self) -> int:
+        """How many of their cases are not resolved or closed."""
+        return sum(1 for c in self.cases if c.is_open)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "id": self.id,
+            "aliases": list(self.aliases),
+            "names": list(self.names),
+            "phones": list(self.phones),
+            "villages": list(self.villages),
+            "key": self.key,
+            "plan": self.plan,
+            "officer": self.officer,
+            "due": self.due,
+            "open_cases": self.open_cases,
+            "cases": [c.as_dict() for c in self.cases],
+            "conflicts": [dict(c) for c in self.conflicts],
+        }
+
+
+@dataclass
+class _Ref:
+    """A party of a case, by the key that identifies it."""
+
+    case_id: str
+    name: str
+    village: str
+    mobile: str | None
+    #: The name as compared (`persons.normalise_name`).
+    key: str
+
+
+class _Union:
+    """Disjoint sets of ids, joined by links in force."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        parent = self.parent
+        root = parent.setdefault(item, item)
+        while parent[root] != root:
+            root = parent[root]
+        while parent[item] != root:  # path compression
+            parent[item], item = root, parent[item]
+        return root
+
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _latest(docs: list[PersonDoc], name: str) -> PersonDoc | None:
+    """Of the member ids' entries, the one whose write of `name` is latest in total order."""
+    best, best_order = None, None
+    for doc in docs:
+        index = doc.get(WRITERS, {}).get(name)
+        if index is None:
+            continue
+        order = doc[OPS][index]
+        if best_order is None or order > best_order:
+            best, best_order = doc, order
+    return best
+
+
+class PersonIndex:
+    """Persons of a device's views; build once, then ask."""
+
+    def __init__(
+        self,
+        cases: Mapping[str, CaseDoc],
+        links: Mapping[str, PairDoc] | None = None,
+        persons: Mapping[str, PersonDoc] | None = None,
+    ) -> None:
+        links, persons = links or {}, persons or {}
+        refs: dict[str, list[_Ref]] = {}
+        self._docs = cases
+        self._cases: dict[str, CaseBrief] = {}  # built when asked (`_brief`)
+        for case_id, case in cases.items():
+            if not case.get("exists"):
+                continue
+            village = str(case.get("village") or "")
+            for party in case.get("parties") or ():
+                if not isinstance(party, dict):
+                    continue
+                name = normalise_name(party.get("name"))
+                if name:
+                    mobile = identity_phone(party.get("phone"))
+                    ref = _Ref(case_id, str(party["name"]).strip(), village, mobile, name)
+                    refs.setdefault(key_of(case_id, name, mobile), []).append(ref)
+        # Ids: short, unless two keys share one (then both take the long form).
+        by_id: dict[str, list[str]] = {}
+        for key in refs:
+            by_id.setdefault(person_id_for(key), []).append(key)
+        id_refs: dict[str, list[_Ref]] = {}
+        for short, keys in by_id.items():
+            for key in keys:
+                id_refs[short if len(keys) == 1 else person_id_for(key, LONG_ID_CHARS)] = refs[key]
+        # Links in force join ids; an unlinked pair keeps them from being proposed.
+        union = _Union()
+        self._unlinked: set[tuple[str, str]] = set()
+        #: Id -> the pairs it is in whose link and unlink were concurrent (open conflicts).
+        self._disputed: dict[str, list[tuple[str, str]]] = {}
+        for entity, pair in links.items():
+            ids = pair_ids(entity)
+            if ids is None or pair.get("linked") is None:
+                continue
+            if any(c["open"] for c in pair.get("conflicts", ())):
+                for person_id in ids:
+                    self._disputed.setdefault(person_id, []).append(ids)
+            if pair["linked"]:
+                union.join(*ids)
+            else:
+                self._unlinked.add(ids)
+        members: dict[str, list[str]] = {}
+        for person_id in id_refs:
+            members.setdefault(union.find(person_id), []).append(person_id)
+
+        def first_seen(person_id: str) -> tuple[tuple[Any, ...], str]:
+            # The total order of a case's first operation (its creation) says which was recorded first.
+            return min((tuple((cases[r.case_id].get(OPS) or [[]])[0]), r.case_id) for r in id_refs[person_id])
+
+        self._persons: dict[str, Person] = {}  # built when asked (`_person`)
+        self._id_refs = id_refs
+        self._marks = persons
+        self._resolve: dict[str, str] = {}
+        self._members: dict[str, tuple[str, ...]] = {}
+        self._by_mobile: dict[str, str] = {}
+        #: (village, pinyin of the name) -> person id -> whether a party there has no mobile.
+        self._by_name: dict[tuple[str, str], dict[str, bool]] = {}
+        for group in members.values():
+            if len(group) > 1:
+                group.sort(key=lambda m: (first_seen(m), m))
+            pid = group[0]
+            self._members[pid] = tuple(group)
+            for member in group:
+                self._resolve[member] = pid
+                for ref in id_refs[member]:
+                    if ref.mobile:
+                        self._by_mobile[ref.mobile] = pid
+                    spot = self._by_name.setdefault((ref.village, pinyin_forms(ref.key)[0]), {})
+                    spot[pid] = spot.get(pid, False) or ref.mobile is None
+        # Ids linked to a person but held by no party resolve to it too.
+        for person_id in list(union.parent):
+            root_members = members.get(union.find(person_id))
+            if root_members and person_id not in self._resolve:
+                self._resolve[person_id] = root_members[0]
+
+    def _person(self, pid: str) -> Person:
+        """The person shown under `pid`, built on first request."""
+        person = self._persons.get(pid)
+        if person is None:
+            person = self._persons[pid] = self._build(pid, self._members[pid], self._id_refs, self._marks)
+        return person
+
+    def _build(
+        self, pid: str, group: tuple[str, ...], id_refs: dict[str, list[_Ref]], marks: Mapping[str, PersonDoc]
+    ) -> Person:
+        refs = [r for member in group for r in id_refs[member]]
+        counts: dict[str, int] = {}
+        for ref in refs:
+            counts[ref.name] = counts.get(ref.name, 0) + 1
+        case_ids = {r.case_id for r in refs}
+        briefs = sorted((self._brief(c) for c in case_ids), key=lambda c: (c.created_at, c.id), reverse=True)
+        docs = [doc for member in group if (doc := marks.get(member)) is not None]
+        shown: dict[str, Any] = {}
+        for name in KEY_FIELDS:
+            latest = _latest(docs, name)
+            shown[name] = latest[name] if latest is not None else None  # type: ignore[literal-required]
+        conflicts = tuple(c for doc in docs for c in doc.get("conflicts", ()) if c["open"])
+        return Person(
+            id=pid,
+            aliases=tuple(sorted(group[1:])),
+            names=tuple(sorted(counts, key=lambda n: (-counts[n], n))),
+            phones=tuple(sorted({r.mobile for r in refs if r.mobile})),
+            villages=tuple(sorted({r.village for r in refs})),
+            cases=tuple(briefs),
+            key=bool(shown["key"]),
+            plan=shown["plan"],
+            officer=shown["officer"],
+            due=shown["due"],
+            conflicts=conflicts,
+        )
+
+    def _brief(self, case_id: str) -> CaseBrief:
+        brief = self._cases.get(case_id)
+        if brief is None:
+            case = self._docs[case_id]
+            brief = self._cases[case_id] = CaseBrief(
+                case_id,
+                str(case.get("village") or ""),
+                str(case.get("category")),
+                str(case.get("risk")),
+                str(case.get("status")),
+                case.get("assignee") or case.get("created_by"),
+                str(case.get("created_at") or ""),
+            )
+        return brief
+
+    def _case_briefs(self, pid: str) -> list[CaseBrief]:
+        """The person's cases, without building the rest of the person."""
+        found = {r.case_id for member in self._members[pid] for r in self._id_refs[member]}
+        return [self._brief(c) for c in found]
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def persons(self) -> list[Person]:
+        """Every person, by id."""
+        return [self._person(pid) for pid in sorted(self._members)]
+
+    def resolve(self, person_id: str) -> str | None:
+        """The id a person is shown under (an alias resolves to it), or None if unknown."""
+        return self._resolve.get(person_id.strip().lower())
+
+    def get(self, person_id: str) -> Person | None:
+        """The person an id (or alias) names, or None."""
+        pid = self.resolve(person_id)
+        return None if pid is None else self._person(pid)
+
+    def members(self, person_id: str) -> tuple[str, ...]:
+        """Every id of the person (the id shown first)."""
+        pid = self.resolve(person_id)
+        return () if pid is None else self._members[pid]
+
+    def disputed_links(self, person_id: str) -> list[tuple[str, str]]:
+        """The pairs of this person's ids with an open link conflict (a link and an unlink made
+        apart): a supervisor settles each with `person link` or `person unlink`."""
+        pid = self.resolve(person_id)
+        if pid is None:
+            return []
+        return sorted({pair for member in self._members[pid] for pair in self._disputed.get(member, ())})
+
+    def _unlinked_between(self, a: str, b: str) -> bool:
+        unlinked = self._unlinked
+        return any((min(x, y), max(x, y)) in unlinked for x in self._members[a] for y in self._members[b])
+
+    def proposals(self, person_id: str) -> list[Person]:
+        """Persons with the same name (or pinyin) in one of this one's villages, where one side
+        has no mobile: possibly the same, for an officer to confirm with a link. Not those an
+        officer said are not (unlinked)."""
+        pid = self.resolve(person_id)
+        if pid is None:
+            return []
+        found: set[str] = set()
+        for village in self._person(pid).villages:
+            for name in self._person(pid).names:
+                spot = self._by_name.get((village, pinyin_forms(normalise_name(name))[0]), {})
+                mine = spot.get(pid, False)
+                found.update(
+                    other for other, no_mobile in spot.items() if other != pid and (mine or no_mobile)
+                )
+        return [self._person(o) for o in sorted(found) if not self._unlinked_between(pid, o)]
+
+    def related_cases(
+        self, parties: Iterable[Mapping[str, Any]], village: str = "", today: date | None = None
+    ) -> list[dict[str, Any]]:
+        """The early warning: open or recent cases of the known persons these parties match.
+
+        A party matches by mobile (``match: "phone"``), or, without a mobile, by the same name or
+        pinyin in `village` (``match: "name"``: possibly the same person). Newest first.
+        """
+        since = ((today or date.today()) - timedelta(days=RECENT_DAYS)).isoformat()
+        matched: dict[str, str] = {}
+        for party in parties:
+            mobile = identity_phone(party.get("phone"))
+            if mobile is not None:
+                pid = self._by_mobile.get(mobile)
+                if pid is not None:
+                    matched[pid] = "phone"
+                continue
+            name = normalise_name(party.get("name"))
+            if name:
+                for pid in self._by_name.get((village.strip(), pinyin_forms(name)[0]), {}):
+                    matched.setdefault(pid, "name")
+        found: dict[str, dict[str, Any]] = {}
+        for pid, how in sorted(matched.items(), key=lambda item: item[1] != "phone"):
+            for brief in self._case_briefs(pid):
+                if brief.id not in found and (brief.is_open or brief.created_at >= since):
+                    found[brief.id] = brief.as_dict() | {"person": pid, "match": how}
+        return sorted(found.values(), key=lambda c: (c["when"], c["id"]), reverse=True)

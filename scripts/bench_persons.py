@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""The early warning at intake on a station's caseload: ``python scripts/bench.py persons``.
+
+Builds the store the ui bench builds (``--cases 17000``: a station's ~100k records, an officer's
+device), opens it, and measures
+
+- ``person_index_build_s``: building the person index from the views (`CaseService.person_index`:
+  what the intake form does once when it opens; median of ``--repeats`` builds);
+- ``related_cases_ms``: one early-warning lookup as the intake form asks it while a party is typed
+  (`PersonIndex.related_cases` for two parties: a known mobile, and a name without one in the
+  case's village; median over ``--lookups`` lookups of parties drawn from the store, half of them
+  unknown). Target: <= 50 ms (../shared/DESIGN.md, "Targets").
+
+Reference: ``dict_lookup_ms``, a plain dict from mobile number to the case ids holding it, asked the
+same parties' mobiles (the least any lookup can cost). The figures are JSON lines on stdout
+(`bench_common.emit`); commentary on stderr. All data lives in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from typing import Any
+
+from bench_common import PASSPHRASE, emit, note, scratch_dir, sig
+from bench_ui import add_station_options, build_store, size_label
+
+from fieldapp.core.service import CaseService
+from fieldapp.domain.persons import identity_phone
+
+TARGET_MS = 50.0
+
+
+def parties_to_ask(
+    service: CaseService, rng: random.Random, lookups: int
+) -> list[tuple[list[dict[str, str]], str]]:
+    """`lookups` intakes being typed: (two parties, the case's village); half known, half new."""
+    cases = [c for c in service.cases_view().values() if c["exists"] and c["parties"]]
+    asked = []
+    for n in range(lookups):
+        case = rng.choice(cases)
+        known = dict(rng.choice(case["parties"]))
+        if n % 2:  # someone the station has not met: a new mobile, a new name
+            known = {"name": known["name"] + "新", "phone": f"199{rng.randrange(10**8):08d}"}
+        named = {"name": str(rng.choice(case["parties"])["name"]), "phone": ""}
+        asked.append(([known, named], str(case["village"])))
+    return asked
+
+
+def bench_persons(args: argparse.Namespace) -> None:
+    """The `persons` bench (see the module docstring)."""
+    if args.quick:
+        args.cases, args.repeats = min(args.cases, 1000), 1
+        args.lookups = min(args.lookups, 200)
+    label = size_label(args.cases)
+    rng = random.Random(args.seed)
+    figures: dict[tuple[str, str], float] = {}
+    with scratch_dir(args.workdir) as root:
+        note(f"data in {root}; building a store of {args.cases} cases")
+        store, what = build_store(args, root, rng)
+        service = CaseService.open(store, PASSPHRASE)
+        try:
+            service.cases_view()  # unlocked and folded: what the app holds when the form opens
+            builds = []
+            for _ in range(args.repeats):
+                t0 = time.perf_counter()
+                index = service.person_index()
+                builds.append(time.perf_counter() - t0)
+            asked = parties_to_ask(service, rng, args.lookups)
+            by_mobile: dict[str, list[str]] = {}
+            for case_id, case in service.cases_view().items():
+                for party in case["parties"]:
+                    mobile = identity_phone(party.get("phone"))
+                    if mobile:
+                        by_mobile.setdefault(mobile, []).append(case_id)
+            plain, ours, found = [], [], 0
+            for parties, village in asked:
+                mobile = parties[0]["phone"].replace("-", "")
+                t0 = time.perf_counter()
+                by_mobile.get(mobile)
+                plain.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                related = index.related_cases(parties, village)
+                ours.append(time.perf_counter() - t0)
+                found += bool(related)
+            persons = len(index)
+        finally:
+            service.close()
+    common: dict[str, Any] = {"cases": args.cases, "persons": persons, "store": what}
+    lookup = statistics.median(ours) * 1000
+    emit(figures, "dict_lookup", f"related_cases_ms_{label}", statistics.median(plain) * 1000, "ms",
+         bench="persons", what="dict.get of the mobile, no index", lookups=len(plain))  # fmt: skip
+    emit(figures, "fieldapp", f"related_cases_ms_{label}", lookup, "ms", bench="persons", target=TARGET_MS,
+         met=lookup <= TARGET_MS, p95_ms=sig(sorted(ours)[int(0.95 * (len(ours) - 1))] * 1000),
+         lookups=len(ours), with_related=found, **common)  # fmt: skip
+    build = statistics.median(builds)
+    name = f"person_index_build_s_{label}"
+    emit(figures, "fieldapp", name, build, "s", bench="persons", repeats=len(builds), **common)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The bench's options: the ui bench's station options, and how many lookups."""
+    add_station_options(parser, repeats=3, quick_cases=1000)
+    parser.add_argument("--lookups", type=int, default=2000, help="early-warning lookups to time")
