@@ -405,3 +405,30 @@ def test_records_waiting_for_a_newer_version_are_said_on_the_command_line_and_in
 
     messages = asyncio.run(unlock())
     assert any(i18n.Translator("zh").t("version.waiting", n=4, version=__version__) == m for m in messages)
+
+
+def before_persons() -> list[Reducer]:
+    """A version from before the person views (issue 17): cases and villages."""
+    return [CaseReducer(), VillageReducer()]
+
+
+def test_a_view_a_version_adds_changes_no_state_hash_until_it_holds_something(tmp_path: Path) -> None:
+    """`fieldapp state-hash` is how two devices check they agree: a version that adds a view
+    (persons) hashes as the version before over the same operations, while no operation reaches
+    the new view; once one does, the hashes differ (the older device counts it as waiting)."""
+    with station_devices(tmp_path, 1) as (authority, officer), ExitStack() as stack:
+        case = officer.new_case(
+            "东岭村", "land", "yellow", "地界争议",
+            parties=[{"name": "测试甲", "phone": "13800000001", "role": "party"}],
+        )  # fmt: skip
+        exchange(officer, authority)
+        older = opened_by(stack, authority, before_persons)
+        assert not officer.replica.view("persons") and not officer.replica.view("person_links")
+        assert older.state_hash() == officer.state_hash()
+
+        person = officer.person_index().persons()[0]
+        officer.mark_key_person(person.id, plan="每周回访一次")
+        exchange(officer, older)
+        assert older.replica.waiting() == 1
+        assert older.state_hash() != officer.state_hash()
+        assert case["id"] in older.replica.view("cases")

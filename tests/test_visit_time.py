@@ -10,6 +10,7 @@ always did.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -158,8 +159,34 @@ with station_devices(root, 1) as station:
     officer.update(case, status="resolved", outcome={"kind": "agreement", "terms": "按原界址"})
     officer.add_visit(case, "follow_up", "回访")
     converge(station)
-    print(json.dumps({str(s.db.store.directory): s.state_hash() for s in station}))
+    print(json.dumps({str(s.db.store.directory): TABLE_DIGESTS(s.replica) for s in station}))
 """
+
+
+def table_digests(replica: Any) -> dict[str, str]:
+    """Each view table's SHA-256 over its documents' canonical bytes (as `state_hash` takes them).
+
+    Compared table by table, not as one state hash: tables a later version adds (persons) are
+    empty here and a state hash leaves them out, but the code before this change hashed its
+    empty tables too."""
+    import hashlib
+
+    from storage.store import pack
+    from sync.ops import canonical
+
+    out = {}
+    for table in replica.view_tables:
+        docs = replica.view(table)
+        digest = hashlib.sha256()
+        for key in sorted(docs):
+            digest.update(pack([key, canonical(docs[key])]))
+        out[table] = digest.hexdigest()
+    return out
+
+
+SCENARIO = SCENARIO.replace("TABLE_DIGESTS", "table_digests").replace(
+    "import json, sys\n", "import json, sys\nfrom typing import Any\n" + inspect.getsource(table_digests), 1
+)
 
 
 @pytest.mark.timeout(300)
@@ -192,7 +219,9 @@ def test_stores_without_visit_times_hash_as_before_once_refolded(tmp_path: Path)
         service = CaseService.open(Path(store), PASSPHRASE)
         try:
             assert service.replica.local.get_copy(FOLDED_WITH_KEY) == service.replica._folded_with
-            assert service.state_hash() == before
+            now = table_digests(service.replica)
+            assert {table: now[table] for table in before} == before
+            assert all(not service.replica.view(table) for table in set(now) - set(before))
         finally:
             service.close()
 
