@@ -59,7 +59,10 @@ def shown_text(app: App[None], toast: Toast) -> str:
     """What the screen shows where `toast` lies, with line breaks and spaces removed."""
     lines = app.screen._compositor.render_strips()
     region = toast.region
-    text = "".join(lines[y].crop(region.x, region.right).text for y in range(region.y, region.bottom))
+    # The lowest toast's bottom padding may lie a row below the screen; its text never does (if it
+    # did, the text would be missing from what is read here and the test would say so).
+    rows = range(region.y, min(region.bottom, len(lines)))
+    text = "".join(lines[y].crop(region.x, region.right).text for y in rows)
     return "".join(text.replace("▌", "").split())
 
 
@@ -67,12 +70,18 @@ def test_every_chinese_message_shows_every_character_in_a_toast() -> None:
     """'草稿已丢弃。' over the intake form showed as '草稿  丢弃。': a character that straddled the
     edge of a widget below became two spaces. Every Chinese text, as a toast over a screen with
     an edge under every column, shows all its characters."""
-    texts = sorted({filled(text) for text in i18n.ZH.values() if CJK.search(text)})
+    # Texts of four lines or more are screen texts (the sync screen's enrolment help), never a
+    # toast: in a toast half the width of an 80-column screen Textual cuts their last line (the
+    # toast's height is reckoned before its width is narrowed), which is not what this is about.
+    texts = sorted(
+        {filled(text) for text in i18n.ZH.values() if CJK.search(text) and text.count("\n") < 3}
+    )
     lost: list[tuple[str, str]] = []
 
     async def main() -> None:
         app = Ruled()
-        async with app.run_test(size=(80, 100), notifications=True) as pilot:
+        # Twelve toasts of the longest texts stand over 100 rows high: all on screen at 200.
+        async with app.run_test(size=(80, 200), notifications=True) as pilot:
             for start in range(0, len(texts), 12):
                 app.clear_notifications()
                 batch = texts[start : start + 12]
@@ -264,6 +273,8 @@ NO_KEY_IN_THE_APP = {
     "fieldapp station set": "the mediation organisation is set only on the command line",
     "fieldapp station open": "names how to start the app serving, in the refusal of a store another "
     "process holds: this app cannot open that store to offer F6",
+    "fieldapp person ": "persons have no screen in the app yet (issue 17): their commands are only "
+    "on the command line, where these refusals are said; the person screen must name its keys",
     "fieldapp --version": "the app has no version screen; the texts give both versions as well",
 }
 
