@@ -73,9 +73,7 @@ def test_every_chinese_message_shows_every_character_in_a_toast() -> None:
     # Texts of four lines or more are screen texts (the sync screen's enrolment help), never a
     # toast: in a toast half the width of an 80-column screen Textual cuts their last line (the
     # toast's height is reckoned before its width is narrowed), which is not what this is about.
-    texts = sorted(
-        {filled(text) for text in i18n.ZH.values() if CJK.search(text) and text.count("\n") < 3}
-    )
+    texts = sorted({filled(text) for text in i18n.ZH.values() if CJK.search(text) and text.count("\n") < 3})
     lost: list[tuple[str, str]] = []
 
     async def main() -> None:
