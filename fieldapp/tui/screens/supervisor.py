@@ -15,6 +15,11 @@ device is refused there too.
   authority's device only).
 - **Reports & exports** (4): the export and the period report of `fieldapp export` /
   `fieldapp report`, written to a folder.
+- **Shift** (5): the shift board (`fieldapp.tui.shift_board`): every device at the shift's end.
+
+In station mode each landed session asks for a refresh; those landing within LANDED_DELAY of
+the first make one, and one landing while the caseload is read makes one more after it, so that
+30 devices arriving do not restart the reading 30 times.
 """
 
 from __future__ import annotations
@@ -66,11 +71,14 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     RevokeDialog,
 )
 from fieldapp.tui.screens.supervisor_reports import ReportsPane
+from fieldapp.tui.shift_board import ShiftBoard
 from fieldapp.tui.station_mode import ServingLine
 from fieldapp.tui.supervisor_dashboard import draw_charts, figure_rows
 from sync.session import SessionReport, last_synced_with
 
-TABS = ("dashboard", "review", "devices", "reports")
+TABS = ("dashboard", "review", "devices", "reports", "shift")
+#: Seconds from a session landing to the refresh it asks for (the others landing meanwhile join it).
+LANDED_DELAY = 1.0
 #: The decisions' dialogs, by the name a lock keeps to reopen them (`resumed_dialog`).
 DIALOG_KINDS: dict[type, str] = {
     ConflictDialog: "conflict",
@@ -106,7 +114,7 @@ FIGURE_WIDTH = DASH_LEFT_WIDTH - 2 - 2 * 2 - COUNT_WIDTH
 
 
 class SupervisorScreen(Screen[None]):
-    """Four tabs over the merged caseload; numbers 1-4 switch tabs."""
+    """Five tabs over the merged caseload; numbers 1-5 switch tabs."""
 
     DEFAULT_CSS = """
     SupervisorScreen #sup-title { height: 1; padding: 0 1; background: $primary; text-style: bold; }
@@ -142,6 +150,7 @@ class SupervisorScreen(Screen[None]):
         Binding("2", "tab('review')", "binding.tab_review", show=False),
         Binding("3", "tab('devices')", "binding.tab_devices", show=False),
         Binding("4", "tab('reports')", "binding.tab_reports", show=False),
+        Binding("5", "tab('shift')", "binding.tab_shift", show=False),
         Binding("o", "open_item_case", "binding.open_case"),
         Binding("p", "place_village", "binding.place_village"),
         Binding("x", "revoke", "binding.revoke"),
@@ -186,6 +195,11 @@ class SupervisorScreen(Screen[None]):
         self.gathering = False
         #: Tabs whose widgets are mounted (the others are built when first shown).
         self._built: set[str] = {"dashboard"}
+        #: How many times the caseload was read (`_load`); the landed sessions' refresh waiting to
+        #: run, and whether one landed while the caseload was being read.
+        self.loads = 0
+        self._landed_timer: Any = None
+        self._landed_again = False
 
     # ------------------------------------------------------------ layout
 
@@ -222,6 +236,8 @@ class SupervisorScreen(Screen[None]):
                 DataTable(id="devices-table", cursor_type="row", zebra_stripes=True),
                 Static(id="devices-hint", classes="sup-hint"),
             ]
+        if tab == "shift":
+            return [ShiftBoard(self.service)]
         return [
             ReportsPane(
                 self.service,
@@ -250,6 +266,8 @@ class SupervisorScreen(Screen[None]):
             self._draw_queue()
         elif tab == "devices":
             self._draw_devices()
+        elif tab == "shift":
+            self.query_one(ShiftBoard).draw()
         else:
             self.query_one(ReportsPane).relabel()
 
@@ -300,8 +318,17 @@ class SupervisorScreen(Screen[None]):
         self.action_refresh()
 
     def session_landed(self, _report: SessionReport) -> None:
-        """A device's sync with this computer (station mode) finished: show what it brought."""
-        self.action_refresh()
+        """A device's sync with this computer (station mode) finished: show what it brought, in
+        one refresh with the sessions landing within LANDED_DELAY."""
+        if self._landed_timer is None:
+            self._landed_timer = self.set_timer(LANDED_DELAY, self._landed_refresh)
+
+    def _landed_refresh(self) -> None:
+        self._landed_timer = None
+        if self.gathering:  # not restarted: once more when this reading ends
+            self._landed_again = True
+        else:
+            self.action_refresh()
 
     def _cases(self) -> list[ShownCase]:
         """Every case with its history (for an export); only changed cases are read again."""
@@ -343,6 +370,7 @@ class SupervisorScreen(Screen[None]):
             self.service.devices_view().values(),
         )
         self.devices = device_rows(self.service)
+        self.loads += 1
 
     def action_refresh(self) -> None:
         """Read the caseload again (after a sync, or a decision taken on a case).
@@ -364,8 +392,13 @@ class SupervisorScreen(Screen[None]):
             await asyncio.sleep(0)
         self._load()  # every case is read now: the rest is the figures
         self.gathering = False
+        if self._landed_again:
+            self._landed_again = False
+            self.call_later(self.action_refresh)
         # The screen may have been closed (or the store locked) while the figures were gathered.
         with contextlib.suppress(NoMatches):
+            if "shift" in self._built:
+                self.query_one(ShiftBoard).rebuild()
             self._relabel(self.app.language)  # type: ignore[attr-defined]
             self._reopen()
 
@@ -390,6 +423,7 @@ class SupervisorScreen(Screen[None]):
         tabs.get_tab("review").label = t("sup.tab.review", count=decisions)
         tabs.get_tab("devices").label = t("sup.tab.devices")
         tabs.get_tab("reports").label = t("sup.tab.reports")
+        tabs.get_tab("shift").label = t("sup.tab.shift")
         for tab in TABS:
             if tab in self._built:
                 self._draw_tab(tab)
@@ -609,6 +643,7 @@ class SupervisorScreen(Screen[None]):
             "review": "#queue",
             "devices": "#devices-table",
             "reports": "#exp-format",
+            "shift": "#shift-table",
         }
         self.query_one(first[tab]).focus()
 
