@@ -8,7 +8,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "sup.tab.shift": ("Shift (5)", "本班次 (5)"),
     "binding.tab_shift": ("Shift", "本班次"),
     "board.since": ("Since", "起始"),
-    "board.since_placeholder": ("00:00 today; HH:MM, 12h", "今天 00:00；HH:MM、12h"),
+    "board.since_placeholder": ("e.g. 20:00 or 12h", "例如 20:00 或 12h"),
     "board.since_shown": (
         "This shift: since {since}. Type a time and Enter to change it.",
         "本班次：自 {since} 起。输入时间并按 Enter 可更改。",
@@ -26,6 +26,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "board.col.errors": ("Errors", "错误"),
     "board.yes": ("yes", "是"),
     "board.no": ("no", "否"),
+    "board.revoked": ("revoked", "已吊销"),
     "board.unknown": ("?", "？"),
     "board.transfer": (
         "{who}: {done} of {total} operations",

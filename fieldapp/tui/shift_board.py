@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, ProgressBar, Static
@@ -30,6 +30,7 @@ from fieldapp.i18n import shift_board as _strings  # noqa: F401  (registers the 
 from fieldapp.outputs.shift import ShiftError, parse_since, shift_report
 from fieldapp.outputs.shift_text import ago, event_line, merged_line
 from fieldapp.tui.case_timeline import vocab
+from fieldapp.tui.column_fit import natural_widths
 
 #: The table's columns, in order.
 COLUMNS = (
@@ -45,6 +46,10 @@ COLUMNS = (
     "behind",
     "errors",
 )
+#: The columns of text (the others are counts, right-aligned); the one left out when the table
+#: is too narrow for all (the Devices tab shows the roles too).
+TEXT_COLUMNS = ("officer", "role", "last", "shift")
+NARROW_DROPS = "role"
 #: Refused connections and cut transfers listed under the table (the newest).
 EVENTS_SHOWN = 5
 
@@ -58,10 +63,10 @@ def board_cells(row: dict[str, Any], lang: str, now: datetime) -> list[Text | st
     """One device's cells (a row of `shift_report`'s "devices"), in COLUMNS' order."""
     tr = Translator(lang)
     brought = row["brought"]
-    role = vocab("devices.role", row["role"]) if row["role"] else ""
-    if row["revoked"]:
-        role = tr.t("shift.revoked", role=role)
     behind = row["behind"]
+    shift = Text(tr.t("board.yes" if row["synced"] else "board.no"), style="" if row["synced"] else "bold")
+    if row["revoked"]:  # not expected this shift
+        shift = Text(tr.t("board.revoked"))
     errors = row["refusals"] + row["errors"]
 
     def count(n: int, style: str = "") -> Text:
@@ -69,9 +74,9 @@ def board_cells(row: dict[str, Any], lang: str, now: datetime) -> list[Text | st
 
     return [
         row["officer"] or row["device"],
-        role,
+        vocab("devices.role", row["role"]) if row["role"] else "",
         ago(row["last_sync"], now, tr),
-        Text(tr.t("board.yes" if row["synced"] else "board.no"), style="" if row["synced"] else "bold"),
+        shift,
         count(brought["intakes"]),
         count(brought["visits"]),
         count(brought["updates"] + brought["resolutions"]),  # "other": announcements and the like
@@ -82,6 +87,14 @@ def board_cells(row: dict[str, Any], lang: str, now: datetime) -> list[Text | st
     ]
 
 
+def _spaced(cell: Text | str) -> Text:
+    """A cell one space from the column before it (counts are right-aligned: they have it)."""
+    if isinstance(cell, Text) and cell.justify == "right":
+        return cell
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    return Text(" ") + text
+
+
 class ShiftBoard(Vertical):
     """The Shift tab's contents: the merged line, the devices' table, errors, transfers."""
 
@@ -89,10 +102,10 @@ class ShiftBoard(Vertical):
     ShiftBoard { height: 1fr; }
     ShiftBoard #shift-since-row { height: auto; }
     ShiftBoard #shift-since-label { width: auto; padding: 1 1 0 1; }
-    ShiftBoard #shift-since { width: 30; }
+    ShiftBoard #shift-since { width: 24; }
     ShiftBoard #shift-since-note { width: 1fr; padding: 1 1 0 1; color: $text-muted; }
     ShiftBoard #shift-merged { height: auto; padding: 0 1; text-style: bold; }
-    ShiftBoard #shift-table { height: 1fr; }
+    ShiftBoard #shift-table { height: 1fr; scrollbar-gutter: stable; }
     ShiftBoard #shift-events { height: auto; max-height: 4; padding: 0 1; }
     ShiftBoard #shift-transfers { height: auto; max-height: 6; padding: 0 1; }
     ShiftBoard .shift-transfer { height: 1; }
@@ -120,7 +133,8 @@ class ShiftBoard(Vertical):
             yield Input(id="shift-since")
             yield Static(id="shift-since-note")
         yield Static(id="shift-merged")
-        yield DataTable(id="shift-table", cursor_type="row", zebra_stripes=True)
+        # One cell between columns, not two: eleven columns fit 80 cells (`_draw_table`).
+        yield DataTable(id="shift-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static(id="shift-events")
         yield Vertical(id="shift-transfers")
         yield Static(id="shift-hint")
@@ -154,20 +168,37 @@ class ShiftBoard(Vertical):
         since = datetime.fromisoformat(report["since"]).strftime("%Y-%m-%d %H:%M")
         self.query_one("#shift-since-note", Static).update(t("board.since_shown", since=since))
         self.query_one("#shift-merged", Static).update(merged_line(report, lang, now))
-        table = self.query_one("#shift-table", DataTable)
-        row_at = table.cursor_row
-        table.clear(columns=True)
-        for column in COLUMNS:
-            table.add_column(t(f"board.col.{column}"), key=column)
-        for row in report["devices"]:
-            table.add_row(*board_cells(row, lang, now), key=row["device"])
-        if table.row_count:
-            table.move_cursor(row=min(row_at, table.row_count - 1))
+        self._draw_table([(row["device"], board_cells(row, lang, now)) for row in report["devices"]])
         events = sorted(report["refused"] + report["errors"], key=lambda e: e["at"] or "")[-EVENTS_SHOWN:]
         lines = "\n".join(event_line(e, lang) for e in reversed(events))
         text = t("board.errors", lines="\n" + lines) if events else t("board.no_errors")
         self.query_one("#shift-events", Static).update(Text(text, style="red" if events else ""))
         self._draw_transfers(getattr(self.app, "serving", None))
+
+    def _draw_table(self, rows: list[tuple[str, list[Text | str]]]) -> None:
+        """The devices' table: each column as wide as its widest cell and one cell apart; without
+        the role when all would not fit the screen's width."""
+        table = self.query_one("#shift-table", DataTable)
+        row_at = table.cursor_row
+        labels = [t(f"board.col.{column}") for column in COLUMNS]
+        widths = [w + 1 for w in natural_widths(labels, (cells for _key, cells in rows))]
+        shown = list(range(len(COLUMNS)))
+        if sum(widths) > self.app.size.width - 2 - table.styles.scrollbar_size_vertical:
+            shown.remove(COLUMNS.index(NARROW_DROPS))
+        table.clear(columns=True)
+        for i in shown:
+            text = COLUMNS[i] in TEXT_COLUMNS
+            label = Text((" " if text else "") + labels[i], justify="left" if text else "right")
+            table.add_column(label, key=COLUMNS[i], width=widths[i])
+        for key, cells in rows:
+            table.add_row(*(_spaced(cells[i]) for i in shown), key=key)
+        if table.row_count:
+            table.move_cursor(row=min(row_at, table.row_count - 1))
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """Another width: the role column may fit now, or no longer."""
+        if self.report is not None:
+            self.draw()
 
     @on(Input.Submitted, "#shift-since")
     def _since_typed(self, event: Input.Submitted) -> None:
