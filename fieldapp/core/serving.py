@@ -173,9 +173,18 @@ class Serving:
             started = Transfer(str(data["address"]), str(data["device_id"]))
             status = replace(status, running=status.running + 1, transfers=(*status.transfers, started))
         elif kind == "progress":
-            counts = {k: int(data[k]) for k in ("received", "to_receive", "sent", "to_send")}
             transfers = tuple(
-                replace(t, **counts) if t.address == data["address"] else t for t in status.transfers
+                Transfer(
+                    t.address,
+                    t.device_id,
+                    int(data["received"]),
+                    int(data["to_receive"]),
+                    int(data["sent"]),
+                    int(data["to_send"]),
+                )
+                if t.address == data["address"]
+                else t
+                for t in status.transfers
             )
             status = replace(status, transfers=transfers)
         elif kind == "session":

@@ -215,7 +215,7 @@ class ShiftBoard(Vertical):
         self.query_one("#shift-table", DataTable).focus()
 
     def _who(self, transfer: Transfer) -> str:
-        known = self.service.replica.device(transfer.device_id) or {}
+        known: dict[str, Any] = dict(self.service.replica.device(transfer.device_id) or {})
         officer = known.get("officer") or (known.get("enrolled") or {}).get("officer")
         return str(officer or transfer.device_id)
 
