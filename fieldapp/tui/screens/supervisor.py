@@ -356,11 +356,8 @@ class SupervisorScreen(Screen[None]):
             self._facts[state["id"]] = cached
         return cached[1]
 
-    def _load(self) -> None:
-        today = self._today()
-        self.board = build_dashboard(
-            self._states(), today=today, areas=self.service.areas(), facts_of=self._facts_of
-        )
+    def _load(self, board: Dashboard) -> None:
+        self.board = board
         replica = self.service.replica
         self.forks = {row["fork"]: row for row in fork_rows(self.service)}
         self.queue = review_queue(
@@ -377,7 +374,8 @@ class SupervisorScreen(Screen[None]):
 
         The cases are read in slices between which the app handles keys and draws, so the
         screen answers at once on a large caseload; the figures appear when all are read.
-        Each slice runs on the app's own thread, so no write can happen in the middle of a case.
+        Each slice runs on the app's own thread, so no write can happen in the middle of a case;
+        the dashboard's figures are then computed in a thread from copies of what was read.
         """
         self.gathering = True
         self._draw_loading()
@@ -386,11 +384,24 @@ class SupervisorScreen(Screen[None]):
 
     async def _load_in_slices(self) -> None:
         states = self._states()
+        # Copies of the cases' top level, so that a merge folding meanwhile changes none of them.
+        copies: list[CaseDoc] = []
+        facts: dict[str, CaseFacts] = {}
         for start in range(0, len(states), LOAD_SLICE):
             for state in states[start : start + LOAD_SLICE]:
-                self._facts_of(state)
+                facts[state["id"]] = self._facts_of(state)
+                copies.append(dict(state))  # type: ignore[arg-type]
             await asyncio.sleep(0)
-        self._load()  # every case is read now: the rest is the figures
+        # Every case is read now. The dashboard's figures (~0.25 s at 17,000 cases) are computed
+        # in a thread, from the copies and their facts, so keys are answered meanwhile.
+        board = await asyncio.to_thread(
+            build_dashboard,
+            copies,
+            today=self._today(),
+            areas=self.service.areas(),
+            facts_of=lambda case: facts[case["id"]],
+        )
+        self._load(board)
         self.gathering = False
         if self._landed_again:
             self._landed_again = False
