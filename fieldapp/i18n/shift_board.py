@@ -40,8 +40,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "board.hint": (
         "Behind: operations this computer holds that the device lacked when it last synced here; "
         "it gets them at its next sync with this computer or any device. Ctrl+R: read again.",
-        "落后：本机已有、而该设备上次在本机同步时还没有的操作；"
-        "它下次与本机或任何设备同步时即可获得。Ctrl+R：重新读取。",
+        "落后：本机有而该设备上次在本机同步时没有的操作，下次与本机或任何设备同步即可获得。"
+        "Ctrl+R：重新读取。",
     ),
 }
 
