@@ -30,7 +30,8 @@ from sync.tls import TlsMaterial, client_context, peer_identity, server_context
 SERVICE_TYPE = "_fieldapp._tcp.local."
 HANDSHAKE_TIMEOUT = 10.0
 #: (kind, data) events a server reports: "listening", "session" (one finished, with its report),
-#: "refused"; and "started" (a session past its handshake) if asked for (`announce_sessions`).
+#: "refused"; and "started" (a session past its handshake) and "progress" (after each batch: received,
+#: to_receive, sent, to_send) if asked for (`announce_sessions`).
 Events = Callable[[str, dict[str, Any]], None]
 
 
@@ -143,10 +144,16 @@ class SyncServer:
             self.on_event("refused", {"address": where, "reason": _handshake_reason(exc)})
             writer.close()
             return
+        progress: Progress | None = None
         if self.announce_sessions:
             self.on_event("started", {"address": where, "device_id": peer.device_id})
+
+            def progress(report: SessionReport) -> None:
+                counts = {k: getattr(report, k) for k in ("received", "to_receive", "sent", "to_send")}
+                self.on_event("progress", {"address": where, "device_id": peer.device_id, **counts})
+
         report = await run_session(
-            reader, writer, self.endpoint, peer.device_id, self.io_timeout, side="server"
+            reader, writer, self.endpoint, peer.device_id, self.io_timeout, progress, side="server"
         )
         self.on_event("session", {"address": where, **report.as_json()})
 

@@ -111,6 +111,9 @@ class SessionReport:
 
     peer: str
     to_send: int = 0
+    #: What the peer's vector says it holds that this side lacks (the receiving side's progress:
+    #: an estimate, entries refused or held back on the way still count).
+    to_receive: int = 0
     sent: int = 0
     received: int = 0
     applied: int = 0
@@ -136,6 +139,9 @@ class SessionReport:
     completed: int | None = None
     #: What the batches merged, by author and kind, for the sync ledger (`sync.ledger`).
     tally: ledger.Tally = field(default_factory=ledger.Tally, repr=False)
+    #: Set when the session completed: the vector the peer held at its end (its own vector and
+    #: what this side sent it), kept per peer to say how far behind it falls (`behind`).
+    peer_holds: dict[str, int] | None = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """The report as printed by `fieldapp sync --json`."""
@@ -161,6 +167,9 @@ class SessionReport:
 
 
 SYNC_STATE = "sync_state"
+#: Local documents (never synced) "held_by.<device>": what each peer held at the end of its last
+#: completed session with this device, {"v": vector, "at": time}.
+HELD_BY = "held_by."
 
 
 def sync_status(replica: Replica) -> tuple[float | None, int]:
@@ -178,6 +187,24 @@ def last_synced_with(replica: Replica) -> dict[str, float]:
     """Device id -> time of this device's last successful session with it."""
     doc = replica.local.get_copy(SYNC_STATE) or {}
     return {str(peer): float(at) for peer, at in (doc.get("peers") or {}).items()}
+
+
+def behind(replica: Replica) -> dict[str, int]:
+    """Device id -> operations held here that the device did not hold at the end of its last
+    completed session with this device, not counting its own logs (a device always holds
+    those). Devices that never completed one are not listed. docs/sync.md, "Behind"."""
+    now = replica.vector()
+    found: dict[str, int] = {}
+    for key, doc in replica.local.raw().items():
+        if not key.startswith(HELD_BY):
+            continue
+        peer = key[len(HELD_BY) :]
+        held = doc.get("v") or {}
+        own = f"{peer}."
+        found[peer] = sum(
+            max(0, seq - int(held.get(chain, 0))) for chain, seq in now.items() if not chain.startswith(own)
+        )
+    return found
 
 
 def heads_digest(heads: dict[str, tuple[int, bytes]]) -> bytes:
@@ -330,6 +357,8 @@ class Endpoint:
             with self.replica.db.transaction():
                 if report.completed is not None and report.error is None:
                     self._synced(report.peer, report.completed)
+                    if report.peer_holds is not None:
+                        self.replica.local.put(HELD_BY + report.peer, {"v": report.peer_holds, "at": end})
                 ledger.record(self.replica.db, entry)
 
     async def remember_refusal(self, address: str, code: str, reason: str) -> None:
@@ -597,6 +626,7 @@ async def _exchange(
     claims = _check_yours(hello, endpoint.device_id)
     if hello.digest == digest:
         report.completed = own_seq  # kept with the ledger entry once the session ends
+        report.peer_holds = await endpoint.vector()
         return  # both hold the same logs: nothing to send either way
     # The peer holds more of this device's own log than this device: its store was rolled back.
     await endpoint.own_log_behind(claims)
@@ -608,6 +638,11 @@ async def _exchange(
     # A hello without `yours` comes from a version that refuses entries without a signature.
     keys = await endpoint.missing(dict(theirs.v), signed_only=hello.yours is None)
     report.to_send = len(keys)
+    report.to_receive = sum(max(0, seq - mine.get(chain, 0)) for chain, seq in theirs.v.items())
+    holds = dict(theirs.v)  # once all is sent: what the peer had and what it was sent
+    for author, epoch, seq in keys:
+        chain = chain_key(author, epoch)
+        holds[chain] = max(holds.get(chain, 0), seq)
     if progress:
         progress(report)
 
@@ -676,6 +711,7 @@ async def _exchange(
                 )
         await endpoint.recovered(claims)
         report.completed = own_seq  # the peer now holds all of this device's log (kept at the end)
+        report.peer_holds = holds
     finally:
         for task in (sender, receive):
             if task is not None and not task.done():

@@ -45,11 +45,16 @@ async def main():
         await pilot.pause()
         await pilot.press("d")
         await app.screen.workers.wait_for_complete()
+        loads = app.screen.loads
         status = app.serving
         say(event="serving", host=status.host, port=status.port, advertised=status.advertised)
         await asyncio.wait_for(landed.wait(), 90)
         await pilot.pause()
         screen = app.screen
+        for _ in range(500):  # the landing's refresh comes LANDED_DELAY later
+            if screen.loads > loads:
+                break
+            await pilot.pause(0.02)
         await screen.workers.wait_for_complete()
         await pilot.pause()
         shown = case_id in screen.board.open_by_risk.get("red", [])

@@ -3,7 +3,7 @@
 The walk opens a supervisor's store holding what a station's day leaves (a fork, a
 conflict, an escalation awaiting approval, a resolved case with an agreement), in Chinese,
 and visits the unlock screen, home, intake, find, a case and each of its dialogs, the sync
-screen after a failed sync, the supervisor's four tabs, a drill-down, the review queue's
+screen after a failed sync, the supervisor's five tabs, a drill-down, the review queue's
 conflict, approval and fork dialogs, the revocation dialog, the area dialog and the command
 palette with a query that matches nothing. What each shows (the SVG screenshot's text) may
 hold ASCII words only where they are ids, codes, key names, units, file paths, command
@@ -321,6 +321,10 @@ async def walk(app: FieldApp, pilot: Pilot[None], facts: dict[str, Any], shots: 
     devices.move_cursor(row=devices.get_row_index(facts["other"]))
     await settle(app, pilot)
     await dialog("x", "revoke dialog")
+
+    await pilot.press("5")
+    await settle(app, pilot)
+    shoot("shift board")
 
     await pilot.press("4")
     await settle(app, pilot)

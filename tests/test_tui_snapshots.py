@@ -41,7 +41,7 @@ class in `fieldapp/tui` has none):
   AssignDialog, DeadlineDialog, ApproveDialog (a supervisor's, from the case).
 - Palette (the command palette, ctrl+p).
 - SyncScreen: idle, after a failed sync, on an unenrolled device.
-- SupervisorScreen: dashboard, review, devices, reports (and the reports' preview).
+- SupervisorScreen: dashboard, review, devices, reports (and the reports' preview), shift board.
 - CaseListScreen: a dashboard figure's drill-down.
 - PlaceDialog (dashboard), ConflictDialog, CloseDialog, ForkDialog (review), RevokeDialog (devices).
 - ServeDialog: F6 on the supervisor's screen, station mode's address asked the first time.
@@ -164,6 +164,7 @@ SHOTS: dict[str, type[Screen[Any]]] = {
     "sup-reports": SupervisorScreen,
     "sup-reports-preview": SupervisorScreen,
     "dialog-serve": ServeDialog,
+    "sup-shift": SupervisorScreen,
     "unlock-demo-hint": UnlockScreen,
     "home-unenrolled": HomeScreen,
     "sync-unenrolled": SyncScreen,
@@ -623,6 +624,8 @@ async def station_walk(walk: Walk, facts: dict[str, Any]) -> None:
     await walk.settle()
     walk.shoot("sup-reports-preview")
     await walk.dialog("f6", "dialog-serve")  # station mode: the address is asked the first time
+    await walk.press("5")
+    walk.shoot("sup-shift")
 
 
 async def unenrolled_walk(walk: Walk) -> None:

@@ -136,7 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         t = tr(args).t
 
         def on_event(kind: str, data: dict[str, Any]) -> None:
-            if kind == "started":  # a session under way: its line comes when it ends
+            if kind in ("started", "progress"):  # a session under way: its line comes when it ends
                 return
             if args.json:
                 print_json({"event": kind, **data})

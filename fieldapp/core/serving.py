@@ -27,7 +27,7 @@ from sync.session import Endpoint, SessionReport
 
 #: The `local` document remembering where this device last served from the app.
 SERVING_DOC = "station_mode"
-#: (kind, data) of a server event: "listening", "started", "session", "refused".
+#: (kind, data) of a server event: "listening", "started", "progress", "session", "refused".
 Events = Callable[[str, dict[str, Any]], None]
 
 
@@ -35,6 +35,20 @@ class ServeError(NetCliError):
     """Serving could not start; the message says what to do."""
 
     code = "sync_error"  # as `fieldapp serve` always said (docs/sync.md)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A session in progress: which device, from where, and how far its exchange has got."""
+
+    address: str
+    device_id: str
+    #: Operations received so far, and how many the device's vector said it would send.
+    received: int = 0
+    to_receive: int = 0
+    #: Operations this computer sent so far, and how many it has to send.
+    sent: int = 0
+    to_send: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,8 @@ class ServeStatus:
     refused: int = 0
     #: The last refusal's reason as the server gave it (rendered by `sync_error_text`).
     last_refusal: str = ""
+    #: The sessions in progress, in the order they started (the shift board's progress bars).
+    transfers: tuple[Transfer, ...] = ()
 
 
 def report_of(data: dict[str, Any]) -> SessionReport:
@@ -154,10 +170,33 @@ class Serving:
         if kind == "listening":
             status = replace(status, port=int(data["port"]))
         elif kind == "started":
-            status = replace(status, running=status.running + 1)
+            started = Transfer(str(data["address"]), str(data["device_id"]))
+            status = replace(status, running=status.running + 1, transfers=(*status.transfers, started))
+        elif kind == "progress":
+            transfers = tuple(
+                Transfer(
+                    t.address,
+                    t.device_id,
+                    int(data["received"]),
+                    int(data["to_receive"]),
+                    int(data["sent"]),
+                    int(data["to_send"]),
+                )
+                if t.address == data["address"]
+                else t
+                for t in status.transfers
+            )
+            status = replace(status, transfers=transfers)
         elif kind == "session":
             failed = status.failed + bool(data.get("error"))
-            status = replace(status, running=max(status.running - 1, 0), done=status.done + 1, failed=failed)
+            transfers = tuple(t for t in status.transfers if t.address != data.get("address"))
+            status = replace(
+                status,
+                running=max(status.running - 1, 0),
+                done=status.done + 1,
+                failed=failed,
+                transfers=transfers,
+            )
         elif kind == "refused":
             status = replace(status, refused=status.refused + 1, last_refusal=str(data["reason"]))
         self.status = status

@@ -27,7 +27,7 @@ from fieldapp.domain.model import is_overdue
 from fieldapp.outputs.dashboard import officer_of
 from sync import ledger
 from sync.merge import OPS, WRITERS
-from sync.session import last_synced_with
+from sync.session import behind, last_synced_with
 
 #: What a device brought, in the order shown.
 BROUGHT = ("intakes", "visits", "updates", "resolutions", "other")
@@ -119,6 +119,13 @@ def _iso(stamp: float | None, tz: Any) -> str | None:
     return None if stamp is None else datetime.fromtimestamp(stamp, tz).isoformat(timespec="seconds")
 
 
+def _who(doc: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    """(officer, role) of a device: its announcement's, else its enrolment's (never synced)."""
+    known = doc or {}
+    named = known if "public_key" in known else (known.get("enrolled") or {})
+    return named.get("officer"), named.get("role")
+
+
 def _failed(doc: Mapping[str, Any]) -> bool:
     return doc.get("kind") == "refused" or doc.get("error_code") is not None or doc.get("error") is not None
 
@@ -135,12 +142,14 @@ def build_shift(
     since: datetime,
     now: datetime,
     last_synced: Mapping[str, float] | None = None,
+    behind: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The shift report as plain data (what `--json` prints).
 
     `everything`: the whole ledger, oldest first; `devices`: the devices view; `cases`: the
     cases view; `own`: this device's id; `last_synced`: device id -> its last successful
-    session before the ledger existed (`sync.session.last_synced_with`).
+    session before the ledger existed (`sync.session.last_synced_with`); `behind`: device id ->
+    operations held here that it lacked at its last completed session (`sync.session.behind`).
     """
     tz, start = now.tzinfo, since.timestamp()
     window = [doc for doc in everything if float(doc["end"]) >= start]
@@ -149,17 +158,18 @@ def build_shift(
     for doc in everything:
         if doc.get("peer") and doc["kind"] == "session" and not _failed(doc):
             last[doc["peer"]] = max(last.get(doc["peer"], 0.0), float(doc["end"]))
-    ids = {k for k, d in devices.items() if "public_key" in d} | {
+    ids = {k for k, d in devices.items() if "public_key" in d or "enrolled" in d} | {
         str(d["peer"]) for d in everything if d.get("peer")
     }
     ids.discard(own)
     rows: dict[str, dict[str, Any]] = {}
     for device in sorted(ids):
         known = devices.get(device) or {}
+        officer, role = _who(known)
         rows[device] = {
             "device": device,
-            "officer": known.get("officer"),
-            "role": known.get("role"),
+            "officer": officer,
+            "role": role,
             "revoked": bool(known.get("revoked")),
             "last_sync": _iso(last.get(device), tz),
             "synced": False,
@@ -169,8 +179,10 @@ def build_shift(
             "conflicts": 0,
             "new_red": 0,
             "refusals": 0,
+            "refused_ops": 0,
             "errors": 0,
             "overdue": 0,
+            "behind": (behind or {}).get(device),
         }
     for doc in window:
         row = rows.get(str(doc.get("peer")))
@@ -183,6 +195,7 @@ def build_shift(
                     row["carried"] += n
         if row is None:
             continue
+        row["refused_ops"] += int(doc.get("refused") or 0)
         if _refusal(doc):
             row["refusals"] += 1
         elif _failed(doc):
@@ -191,7 +204,7 @@ def build_shift(
             row["sessions"] += 1
             row["synced"] = row["synced"] or not _failed(doc)
 
-    names = {k: (d.get("officer") if d else None) for k, d in devices.items()}
+    names = {k: _who(d)[0] for k, d in devices.items()}
     red: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
     overdue: dict[str, list[str]] = {}
@@ -314,6 +327,7 @@ def shift_report(service: CaseService, since: datetime, now: datetime | None = N
         since,
         now,
         last_synced_with(service.replica),
+        behind(service.replica),
     )
 
 

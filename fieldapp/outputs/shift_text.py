@@ -92,6 +92,16 @@ def device_table(report: dict[str, Any], lang: str) -> Table:
     return header, rows
 
 
+def event_line(event: dict[str, Any], lang: str) -> str:
+    """A refused connection or a cut session of the report, as one line (the shift board's)."""
+    tr = Translator(lang)
+    who = str(event["officer"] or event["device"] or event["address"] or "")
+    at, why = _minute(event["at"]), _why(event, lang)
+    if not event["applied"]:
+        return tr.t("shift.event", at=at, who=who, why=why)
+    return tr.t("shift.event_applied", at=at, who=who, why=why, applied=event["applied"])
+
+
 def _why(event: dict[str, Any], lang: str) -> str:
     tr = Translator(lang)
     key = f"shift.refused.{event['code']}"

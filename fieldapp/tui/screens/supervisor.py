@@ -15,6 +15,11 @@ device is refused there too.
   authority's device only).
 - **Reports & exports** (4): the export and the period report of `fieldapp export` /
   `fieldapp report`, written to a folder.
+- **Shift** (5): the shift board (`fieldapp.tui.shift_board`): every device at the shift's end.
+
+In station mode each landed session asks for a refresh; those landing within LANDED_DELAY of
+the first make one, and one landing while the caseload is read makes one more after it, so that
+30 devices arriving do not restart the reading 30 times.
 """
 
 from __future__ import annotations
@@ -66,11 +71,14 @@ from fieldapp.tui.screens.supervisor_dialogs import (
     RevokeDialog,
 )
 from fieldapp.tui.screens.supervisor_reports import ReportsPane
+from fieldapp.tui.shift_board import ShiftBoard
 from fieldapp.tui.station_mode import ServingLine
 from fieldapp.tui.supervisor_dashboard import draw_charts, figure_rows
 from sync.session import SessionReport, last_synced_with
 
-TABS = ("dashboard", "review", "devices", "reports")
+TABS = ("dashboard", "review", "devices", "reports", "shift")
+#: Seconds from a session landing to the refresh it asks for (the others landing meanwhile join it).
+LANDED_DELAY = 1.0
 #: The decisions' dialogs, by the name a lock keeps to reopen them (`resumed_dialog`).
 DIALOG_KINDS: dict[type, str] = {
     ConflictDialog: "conflict",
@@ -106,7 +114,7 @@ FIGURE_WIDTH = DASH_LEFT_WIDTH - 2 - 2 * 2 - COUNT_WIDTH
 
 
 class SupervisorScreen(Screen[None]):
-    """Four tabs over the merged caseload; numbers 1-4 switch tabs."""
+    """Five tabs over the merged caseload; numbers 1-5 switch tabs."""
 
     DEFAULT_CSS = """
     SupervisorScreen #sup-title { height: 1; padding: 0 1; background: $primary; text-style: bold; }
@@ -142,6 +150,7 @@ class SupervisorScreen(Screen[None]):
         Binding("2", "tab('review')", "binding.tab_review", show=False),
         Binding("3", "tab('devices')", "binding.tab_devices", show=False),
         Binding("4", "tab('reports')", "binding.tab_reports", show=False),
+        Binding("5", "tab('shift')", "binding.tab_shift", show=False),
         Binding("o", "open_item_case", "binding.open_case"),
         Binding("p", "place_village", "binding.place_village"),
         Binding("x", "revoke", "binding.revoke"),
@@ -186,6 +195,11 @@ class SupervisorScreen(Screen[None]):
         self.gathering = False
         #: Tabs whose widgets are mounted (the others are built when first shown).
         self._built: set[str] = {"dashboard"}
+        #: How many times the caseload was read (`_load`); the landed sessions' refresh waiting to
+        #: run, and whether one landed while the caseload was being read.
+        self.loads = 0
+        self._landed_timer: Any = None
+        self._landed_again = False
 
     # ------------------------------------------------------------ layout
 
@@ -222,6 +236,8 @@ class SupervisorScreen(Screen[None]):
                 DataTable(id="devices-table", cursor_type="row", zebra_stripes=True),
                 Static(id="devices-hint", classes="sup-hint"),
             ]
+        if tab == "shift":
+            return [ShiftBoard(self.service)]
         return [
             ReportsPane(
                 self.service,
@@ -250,6 +266,8 @@ class SupervisorScreen(Screen[None]):
             self._draw_queue()
         elif tab == "devices":
             self._draw_devices()
+        elif tab == "shift":
+            self.query_one(ShiftBoard).draw()
         else:
             self.query_one(ReportsPane).relabel()
 
@@ -300,8 +318,17 @@ class SupervisorScreen(Screen[None]):
         self.action_refresh()
 
     def session_landed(self, _report: SessionReport) -> None:
-        """A device's sync with this computer (station mode) finished: show what it brought."""
-        self.action_refresh()
+        """A device's sync with this computer (station mode) finished: show what it brought, in
+        one refresh with the sessions landing within LANDED_DELAY."""
+        if self._landed_timer is None:
+            self._landed_timer = self.set_timer(LANDED_DELAY, self._landed_refresh)
+
+    def _landed_refresh(self) -> None:
+        self._landed_timer = None
+        if self.gathering:  # not restarted: once more when this reading ends
+            self._landed_again = True
+        else:
+            self.action_refresh()
 
     def _cases(self) -> list[ShownCase]:
         """Every case with its history (for an export); only changed cases are read again."""
@@ -329,11 +356,8 @@ class SupervisorScreen(Screen[None]):
             self._facts[state["id"]] = cached
         return cached[1]
 
-    def _load(self) -> None:
-        today = self._today()
-        self.board = build_dashboard(
-            self._states(), today=today, areas=self.service.areas(), facts_of=self._facts_of
-        )
+    def _load(self, board: Dashboard) -> None:
+        self.board = board
         replica = self.service.replica
         self.forks = {row["fork"]: row for row in fork_rows(self.service)}
         self.queue = review_queue(
@@ -343,13 +367,15 @@ class SupervisorScreen(Screen[None]):
             self.service.devices_view().values(),
         )
         self.devices = device_rows(self.service)
+        self.loads += 1
 
     def action_refresh(self) -> None:
         """Read the caseload again (after a sync, or a decision taken on a case).
 
         The cases are read in slices between which the app handles keys and draws, so the
         screen answers at once on a large caseload; the figures appear when all are read.
-        Each slice runs on the app's own thread, so no write can happen in the middle of a case.
+        Each slice runs on the app's own thread, so no write can happen in the middle of a case;
+        the dashboard's figures are then computed in a thread from copies of what was read.
         """
         self.gathering = True
         self._draw_loading()
@@ -358,14 +384,32 @@ class SupervisorScreen(Screen[None]):
 
     async def _load_in_slices(self) -> None:
         states = self._states()
+        # Copies of the cases' top level, so that a merge folding meanwhile changes none of them.
+        copies: list[CaseDoc] = []
+        facts: dict[str, CaseFacts] = {}
         for start in range(0, len(states), LOAD_SLICE):
             for state in states[start : start + LOAD_SLICE]:
-                self._facts_of(state)
+                facts[state["id"]] = self._facts_of(state)
+                copies.append(dict(state))  # type: ignore[arg-type]
             await asyncio.sleep(0)
-        self._load()  # every case is read now: the rest is the figures
+        # Every case is read now. The dashboard's figures (~0.25 s at 17,000 cases) are computed
+        # in a thread, from the copies and their facts, so keys are answered meanwhile.
+        board = await asyncio.to_thread(
+            build_dashboard,
+            copies,
+            today=self._today(),
+            areas=self.service.areas(),
+            facts_of=lambda case: facts[case["id"]],
+        )
+        self._load(board)
         self.gathering = False
+        if self._landed_again:
+            self._landed_again = False
+            self.call_later(self.action_refresh)
         # The screen may have been closed (or the store locked) while the figures were gathered.
         with contextlib.suppress(NoMatches):
+            if "shift" in self._built:
+                self.query_one(ShiftBoard).rebuild()
             self._relabel(self.app.language)  # type: ignore[attr-defined]
             self._reopen()
 
@@ -390,6 +434,7 @@ class SupervisorScreen(Screen[None]):
         tabs.get_tab("review").label = t("sup.tab.review", count=decisions)
         tabs.get_tab("devices").label = t("sup.tab.devices")
         tabs.get_tab("reports").label = t("sup.tab.reports")
+        tabs.get_tab("shift").label = t("sup.tab.shift")
         for tab in TABS:
             if tab in self._built:
                 self._draw_tab(tab)
@@ -609,6 +654,7 @@ class SupervisorScreen(Screen[None]):
             "review": "#queue",
             "devices": "#devices-table",
             "reports": "#exp-format",
+            "shift": "#shift-table",
         }
         self.query_one(first[tab]).focus()
 
