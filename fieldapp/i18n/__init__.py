@@ -104,6 +104,11 @@ EN: dict[str, str] = {
         "No device to sync with yet: type its HOST:PORT in the field above and press Enter, "
         "or wait for discovery."
     ),
+    "sync.peer_placeholder_unenrolled": "Enrol this device first (see above): then HOST:PORT, Enter",
+    "sync.no_peers_unenrolled": (
+        "Nothing to sync with until this device is enrolled: run `fieldapp enrol join --code CODE` "
+        "here while the supervisor runs `fieldapp enrol open` on the station's computer."
+    ),
     "sync.waiting": "ready",
     "sync.running": "syncing…",
     "sync.done": "sent {sent}, received {received} (new {applied}), {size}",
@@ -268,6 +273,11 @@ ZH: dict[str, str] = {
     "sync.peer_placeholder": "派出所电脑或其他设备的 主机:端口，按回车添加",
     "sync.bad_peer": "请在输入框中输入 主机:端口，例如 192.168.1.20:47001，然后按回车。",
     "sync.no_peers": "尚无可同步的设备：请在上方输入框中输入 主机:端口 并按回车，或等待自动发现。",
+    "sync.peer_placeholder_unenrolled": "请先登记本设备（见上方说明），之后可在此输入 主机:端口",
+    "sync.no_peers_unenrolled": (
+        "本设备登记后才能同步：请所长在派出所电脑上运行 `fieldapp enrol open`，"
+        "同时在本设备上运行 `fieldapp enrol join --code 配对码`。"
+    ),
     "sync.waiting": "就绪",
     "sync.running": "正在同步…",
     "sync.done": "发送 {sent} 条，接收 {received} 条（新增 {applied} 条），{size}",
