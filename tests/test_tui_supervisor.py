@@ -471,7 +471,8 @@ def test_the_agreement_is_written_from_a_resolved_case(station: dict[str, Any], 
         await pilot.pause()
         assert case_screen.last_agreement == second and first.read_bytes() == printed
         messages = [str(n.message) for n in app._notifications]
-        assert any(str(first) in m for m in messages) and any(str(second) in m for m in messages)
+        for path in (first, second):  # the name and its folder, each on a line of its own
+            assert any(f"\n{path.name}\n" in m and str(path.parent) in m for m in messages)
         assert all("调解协议书已写入" in m for m in messages)
 
     run(store, scenario, lang="zh")

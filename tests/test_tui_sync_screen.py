@@ -134,6 +134,16 @@ def test_an_unenrolled_device_is_told_what_the_officer_and_the_supervisor_each_d
             assert ("command line only" if lang == "en" else "只能在命令行") in identity
             visible = squeezed("".join(screen_lines(app.export_screenshot())))
             assert squeezed(identity) in visible
+            # The HOST:PORT field is off until enrolment: nothing points at it; what applies is said.
+            field = screen.query_one("#peer-input", Input)
+            assert field.disabled
+            summary = rendered(screen.query_one("#sync-summary", Static))
+            for said in (summary, field.placeholder):
+                assert ("field above" if lang == "en" else "上方输入框") not in said
+                assert ("type its HOST:PORT" if lang == "en" else "输入 主机:端口 并按回车") not in said
+            assert ("Enrol this device first" if lang == "en" else "请先登记本设备") in field.placeholder
+            assert "`fieldapp enrol join --code" in summary and "`fieldapp enrol open`" in summary
+            assert squeezed(summary) in visible
 
     asyncio.run(main())
 

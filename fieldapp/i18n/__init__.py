@@ -69,9 +69,9 @@ EN: dict[str, str] = {
     "find.count": "Showing {shown} of {total}",
     "find.count_more": "{shown} of {total} match; the first {rows} are listed, type more to narrow",
     "find.nothing": "No case matches. Clear the filter (select it and press ctrl+u).",
-    "app.auto_locked": "Locked after {minutes} min without use. Enter the passphrase to continue.",
+    "app.auto_locked": "Locked after {minutes} min without use.\nEnter the passphrase to continue.",
     "app.resumed_after_lock": (
-        "The app locked itself after {minutes} min without use. You are back where you were."
+        "The app locked itself after {minutes} min without use.\nYou are back where you were."
     ),
     "app.resume_case_gone": (
         "Case {id}, open when the app locked, is no longer on this device: back on the home screen. "
@@ -103,6 +103,11 @@ EN: dict[str, str] = {
     "sync.no_peers": (
         "No device to sync with yet: type its HOST:PORT in the field above and press Enter, "
         "or wait for discovery."
+    ),
+    "sync.peer_placeholder_unenrolled": "Enrol this device first (see above): then HOST:PORT, Enter",
+    "sync.no_peers_unenrolled": (
+        "Nothing to sync with until this device is enrolled: run `fieldapp enrol join --code CODE` "
+        "here while the supervisor runs `fieldapp enrol open` on the station's computer."
     ),
     "sync.waiting": "ready",
     "sync.running": "syncing…",
@@ -243,8 +248,8 @@ ZH: dict[str, str] = {
     "find.count": "显示 {shown} / 共 {total} 件",
     "find.count_more": "共 {total} 件中 {shown} 件匹配，列出前 {rows} 件，请继续输入以缩小范围",
     "find.nothing": "没有匹配的案件。请清空查找条件（选中后按 ctrl+u）。",
-    "app.auto_locked": "已 {minutes} 分钟未操作，已自动锁定。请输入密码继续。",
-    "app.resumed_after_lock": "应用因 {minutes} 分钟未操作已自动锁定，现已回到锁定前的页面。",
+    "app.auto_locked": "已{minutes}分钟未操作，已自动锁定。\n请输入密码继续。",
+    "app.resumed_after_lock": "应用因{minutes}分钟未操作已自动锁定，\n现已回到锁定前的页面。",
     "app.resume_case_gone": "锁定时打开的案件 {id} 已不在本设备上，已回到首页。按 f 查找该案件。",
     "app.draft_failed": "已锁定，但已输入的内容未能保存：{reason}。请解锁后重新输入。",
     "app.not_available": "本设备暂不可用：{reason}",
@@ -268,6 +273,11 @@ ZH: dict[str, str] = {
     "sync.peer_placeholder": "派出所电脑或其他设备的 主机:端口，按回车添加",
     "sync.bad_peer": "请在输入框中输入 主机:端口，例如 192.168.1.20:47001，然后按回车。",
     "sync.no_peers": "尚无可同步的设备：请在上方输入框中输入 主机:端口 并按回车，或等待自动发现。",
+    "sync.peer_placeholder_unenrolled": "请先登记本设备（见上方说明），之后可在此输入 主机:端口",
+    "sync.no_peers_unenrolled": (
+        "本设备登记后才能同步：请所长在派出所电脑上运行 `fieldapp enrol open`，"
+        "同时在本设备上运行 `fieldapp enrol join --code 配对码`。"
+    ),
     "sync.waiting": "就绪",
     "sync.running": "正在同步…",
     "sync.done": "发送 {sent} 条，接收 {received} 条（新增 {applied} 条），{size}",

@@ -144,9 +144,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "case.visit.title": ("Log a visit — case {id}", "记录走访——案件 {id}"),
     "case.visit.kind": ("Kind of visit", "走访方式"),
     "case.visit.note": ("What was said or found (required)", "走访情况（必填）"),
-    "case.visit.place": ("Place", "地点"),
+    "case.visit.place": ("Place (optional)", "地点（可不填）"),
     "case.visit.place_placeholder": ("e.g. the applicant's home, group 3", "例如：申请人家中、三组"),
-    "case.visit.participants": ("Who took part", "参与人员"),
+    "case.visit.participants": ("Who took part (optional)", "参与人员（可不填）"),
     "case.visit.participants_placeholder": (
         "e.g. both parties, grid member, village cadre",
         "例如：双方当事人、网格员、村干部",

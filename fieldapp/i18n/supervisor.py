@@ -416,9 +416,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "rep.show": ("Show", "预览"),
     "rep.button": ("Write file", "写入文件"),
     "rep.done": ("Wrote the {period} report to {path}.", "已将 {period} 报表写入 {path}。"),
+    # A line each for the file's name and its folder: a toast breaks lines only at blanks, so a
+    # path run into the sentence was cut mid-name.
     "agreement.done": (
-        "Wrote the mediation agreement to {path}: open it in a browser to print. It is not encrypted.",
-        "调解协议书已写入 {path}，可用浏览器打开打印。文件未加密。",
+        "Wrote the mediation agreement\n{name}\nin the folder {folder}\n"
+        "Open it in a browser to print. It is not encrypted.",
+        "调解协议书已写入\n{name}\n所在文件夹：\n{folder}\n可用浏览器打开打印。文件未加密。",
     ),
     "agreement.failed": ("No agreement written: {reason}", "未生成协议书：{reason}"),
 }

@@ -40,6 +40,8 @@ from storage import FieldDB, StoreError
 #: Auto-lock after five idle minutes unless `fieldapp --lock-after` says otherwise.
 DEFAULT_LOCK_AFTER = 300.0
 IDLE_CHECK_SECONDS = 5.0
+#: A terminal with fewer rows is short (80x24): forms draw each field on one line (app.tcss, "-short").
+SHORT_ROWS = 30
 
 # Chinese text in toasts and dialogs over other widgets keeps every character (Textual #6357).
 keep_wide_chars_whole()
@@ -143,6 +145,10 @@ class FieldApp(FittedToastsApp):
         self.push_screen(self._unlock_screen())
         if self.lock_after is not None:
             self.set_interval(min(IDLE_CHECK_SECONDS, self.lock_after), self.lock_if_idle)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A short terminal gets the compact forms (the `-short` class, app.tcss)."""
+        self.set_class(event.size.height < SHORT_ROWS, "-short")
 
     async def on_event(self, event: events.Event) -> None:
         """Any key or mouse action counts as use (for auto-lock)."""

@@ -24,6 +24,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from fieldapp.tui.column_fit import ellipsize
+
 #: A cell: its text and a Rich style for the text ("" for none, e.g. a risk badge's colours).
 Cell = tuple[str, str]
 
@@ -37,9 +39,8 @@ def fit(text: str, width: int) -> str:
         return text + " " * (width - length)
     if width <= 1:
         return set_cell_size(text, width)
-    # A wide character cut in half becomes a space: the "…" goes right after the text.
-    cut = set_cell_size(text, width - 1).rstrip(" ")
-    return cut + "…" + " " * (width - 1 - cell_len(cut))
+    cut = ellipsize(text, width)  # the "…" right after the last whole character
+    return cut + " " * (width - cell_len(cut))
 
 
 class CaseResults(ScrollView, can_focus=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -99,8 +100,29 @@ def figure_rows(board: Dashboard, name_of: Callable[[str], str], language: str) 
     return rows
 
 
-def draw_charts(board: Dashboard, screen: Widget) -> None:
-    """Weekly intake by category (stacked bars, legend below) and the monthly rate."""
+#: Cells of a chart's width that are not its plot: the y-axis labels ("100.0┤") and the frame.
+CHART_MARGIN = 9
+
+
+def spaced_ticks(labels: list[str], width: int) -> tuple[list[float], list[str]]:
+    """Where to label a bar chart of `labels` drawn `width` cells wide: plotext's positions
+    (1, 2, ... for bars given as strings) and their labels, the last bar (the current month or
+    week) always, then every `step`-th bar back, the step wide enough that no two labels touch.
+
+    plotext drops a label that would touch another, and which one it drops follows the order of
+    a set (the string hash seed): labels that never touch make the chart the same on every run.
+    """
+    if not labels:
+        return [], []
+    per_bar = max(width - CHART_MARGIN, 1) / len(labels)
+    step = max(1, math.ceil((max(len(label) for label in labels) + 2) / per_bar))
+    positions = list(range(len(labels), 0, -step))[::-1]
+    return [float(p) for p in positions], [labels[p - 1] for p in positions]
+
+
+def draw_charts(board: Dashboard, screen: Widget, width: int) -> None:
+    """Weekly intake by category (stacked bars, legend below) and the monthly rate, in charts
+    `width` cells wide."""
     weeks = [d.strftime("%m-%d") for d in board.weeks]
     totals = {c: sum(len(w) for w in weekly) for c, weekly in board.weekly_intake.items()}
     top = [c for c in sorted(totals, key=lambda c: (-totals[c], c)) if totals[c]][:CHART_CATEGORIES]
@@ -119,7 +141,7 @@ def draw_charts(board: Dashboard, screen: Widget) -> None:
     if series:
         # A colour per series: plotext takes a list here, though its annotation names one colour.
         intake.stacked_bar(weeks, series, color=list(SERIES_COLOURS[: len(series)]), width=0.6)  # type: ignore[arg-type]
-    intake.xticks(list(range(1, len(weeks) + 1, 3)), weeks[::3])
+    intake.xticks(*spaced_ticks(weeks, width))
     screen.query_one("#intake-chart", PlotextPlot).refresh()
     legend = Text()
     for name, colour in zip(names, SERIES_COLOURS, strict=False):
@@ -134,6 +156,6 @@ def draw_charts(board: Dashboard, screen: Widget) -> None:
     rate_plot.clear_figure()
     rate_plot.bar(months, rates, color="green", width=0.6)
     rate_plot.ylim(0, 100)
-    rate_plot.xticks(list(range(1, len(months) + 1, 2)), months[::2])
+    rate_plot.xticks(*spaced_ticks(months, width))
     screen.query_one("#rate-chart", PlotextPlot).refresh()
     screen.query_one("#rate-title", Static).update(t("dash.chart.rate"))

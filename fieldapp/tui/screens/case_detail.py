@@ -370,7 +370,7 @@ class CaseScreen(Screen[None]):
             self.notify(t("agreement.failed", reason=str(exc)), severity="warning", timeout=15)
             return
         self.last_agreement = target
-        self.notify(t("agreement.done", path=target), timeout=15)
+        self.notify(t("agreement.done", name=target.name, folder=target.parent), timeout=15)
 
     def _open(self, dialog: type[CaseDialog[Any, ShownCase]], done_key: str) -> None:
         if self.case is None:

@@ -16,7 +16,7 @@ from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the s
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, VILLAGE_MAX_WIDTH, case_cells
-from fieldapp.tui.column_fit import cell_width, fill_width, natural_widths
+from fieldapp.tui.column_fit import cell_width, fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
 
 #: The summary's narrowest width (cells): a glimpse and "…" (an English list at 80 columns
@@ -99,7 +99,7 @@ class CaseListScreen(Screen[None]):
         for key, label, width in zip(keys, labels, widths, strict=True):
             table.add_column(label, key=key, width=width)
         for case_id, cells in rows:
-            table.add_row(*cells, key=case_id)
+            table.add_row(*fit_row(cells, widths), key=case_id)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
 

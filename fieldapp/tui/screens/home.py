@@ -26,7 +26,7 @@ from fieldapp.domain.model import followup_pending, is_overdue
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, VILLAGE_MAX_WIDTH, case_cells, risk_cell
-from fieldapp.tui.column_fit import cell_width, fill_width, natural_widths
+from fieldapp.tui.column_fit import cell_width, fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
 from storage import FieldDB
 from sync.session import sync_status
@@ -234,7 +234,9 @@ class HomeScreen(Screen[None]):
         height = due_height(room, shown(self._figures["due"]), shown(self._figures["mine"]))
         self.query_one("#due", DataTable).styles.height = height
 
-    def _fit(self, table: DataTable[Any], keys: list[str], labels: list[str], rows: list[list[Text]]) -> None:
+    def _fit(
+        self, table: DataTable[Any], keys: list[str], labels: list[str], rows: list[list[Text]]
+    ) -> list[int]:
         """Columns as wide as their widest cell; the summary takes what the others leave."""
         widths = natural_widths(labels, rows)
         village = keys.index("village")
@@ -244,14 +246,15 @@ class HomeScreen(Screen[None]):
         table.clear(columns=True)
         for key, label, width in zip(keys, labels, widths, strict=True):
             table.add_column(label, key=key, width=width)
+        return widths
 
     def _fill(
         self, table: DataTable[Any], keys: list[str], labels: list[str], rows: list[tuple[str, list[Text]]]
     ) -> None:
         cursor = table.cursor_row
-        self._fit(table, keys, labels, [cells for _key, cells in rows])
+        widths = self._fit(table, keys, labels, [cells for _key, cells in rows])
         for key, cells in rows:
-            table.add_row(*cells, key=key)
+            table.add_row(*fit_row(cells, widths), key=key)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         table.display = bool(rows)

@@ -57,7 +57,7 @@ from fieldapp.outputs.reports import (
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
-from fieldapp.tui.column_fit import fill_width, natural_widths
+from fieldapp.tui.column_fit import cell_width, drop_to_fit, fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog
@@ -98,6 +98,8 @@ QUEUE_RECORDS = 50
 QUEUE_COLUMNS = ("kind", "case", "what", "who", "when")
 #: The details' narrowest width (cells): below it the table scrolls sideways instead.
 WHAT_MIN_WIDTH = 8
+#: The devices table's columns; the role goes first when the width is short (`_draw_devices`).
+DEVICE_COLUMNS = ("officer", "role", "device", "seen", "synced", "state")
 
 
 def default_folder() -> Path:
@@ -134,6 +136,9 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen .section-title { margin-top: 1; }
     SupervisorScreen .sup-form-row { height: auto; }
     SupervisorScreen .sup-form-row Select { width: 22; }
+    SupervisorScreen #exp-format { width: 12; }
+    SupervisorScreen #exp-status { width: 19; }
+    SupervisorScreen #exp-risk { width: 18; }
     SupervisorScreen .sup-form-row Input { width: 1fr; }
     SupervisorScreen #rep-of { width: 14; }
     SupervisorScreen #rep-period { width: 17; }
@@ -141,7 +146,8 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen #folder-label { width: auto; padding: 1 1 0 1; }
     SupervisorScreen .sup-form-row Button { margin: 1 0 0 1; }
     SupervisorScreen #exp-result, SupervisorScreen #rep-result { height: auto; padding: 0 1; }
-    SupervisorScreen #rep-preview { height: auto; padding: 1 1 0 1; }
+    SupervisorScreen #reports-body { overflow-x: auto; }
+    SupervisorScreen #rep-preview { width: auto; height: auto; padding: 1 1 0 1; }
     """.replace("DASH_LEFT", str(DASH_LEFT_WIDTH))
 
     BINDINGS = [
@@ -261,7 +267,7 @@ class SupervisorScreen(Screen[None]):
         if tab == "dashboard":
             self._draw_figures()
             if self.board is not None:
-                draw_charts(self.board, self)
+                draw_charts(self.board, self, self._chart_width(self.app.size.width))
         elif tab == "review":
             self._draw_queue()
         elif tab == "devices":
@@ -305,10 +311,20 @@ class SupervisorScreen(Screen[None]):
             if item is not None:
                 self.decide(item)
 
-    def on_resize(self, _event: events.Resize) -> None:
-        """A new terminal width: the review's details take what its other columns leave."""
+    @staticmethod
+    def _chart_width(screen_width: int) -> int:
+        """The dashboard charts' width (what the figures and the charts' padding leave)."""
+        return screen_width - DASH_LEFT_WIDTH - 1
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A new terminal width: the charts' labels spaced for it; the review's details and the
+        devices' status take what their other columns leave."""
+        if self.board is not None:
+            draw_charts(self.board, self, self._chart_width(event.size.width))
         if "review" in self._built:
             self._draw_queue()
+        if "devices" in self._built:
+            self._draw_devices()
 
     def on_screen_resume(self) -> None:
         """Back from a case or a list: the caseload may have changed."""
@@ -499,7 +515,7 @@ class SupervisorScreen(Screen[None]):
         for column, label, width in zip(QUEUE_COLUMNS, labels, widths, strict=True):
             table.add_column(label, key=column, width=width)
         for key, cells in rows:
-            table.add_row(*cells, key=key)
+            table.add_row(*fit_row(cells, widths), key=key)
         if was_on in self._items:
             table.move_cursor(row=table.get_row_index(was_on))
         elif rows:
@@ -574,26 +590,46 @@ class SupervisorScreen(Screen[None]):
         return t("review.red_closure")
 
     def _draw_devices(self) -> None:
+        """The devices, each column as wide as its cells; the status whole (a revocation's reason
+        ends with "…"), the role left out when 80 columns cannot hold it with the rest."""
         table = self.query_one("#devices-table", DataTable)
-        table.clear(columns=True)
-        for column in ("officer", "role", "device", "seen", "synced", "state"):
-            table.add_column(t(f"devices.column.{column}"), key=column)
+        cursor = table.cursor_row
         synced = last_synced_with(self.service.replica)
+        rows: list[tuple[str, list[Text | str]]] = []
         for row in self.devices:
             if row["revoked"]:
                 state = Text(t("devices.revoked", reason=row["revoked"]["reason"]), style="bold")
             else:
                 state = Text(t("devices.this") if row["this_device"] else t("devices.active"))
             at = synced.get(row["device_id"])
-            table.add_row(
+            cells: list[Text | str] = [
                 row["officer"],
                 vocab("devices.role", row["role"]),
                 row["device_id"],
                 local_time(row["last_seen"]) or t("devices.never_synced"),
                 datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M") if at else "—",
                 state,
-                key=row["device_id"],
-            )
+            ]
+            rows.append((row["device_id"], cells))
+        labels = [t(f"devices.column.{column}") for column in DEVICE_COLUMNS]
+        states = (t("devices.this"), t("devices.active"), t("devices.revoked", reason=""))
+        columns, widths = drop_to_fit(
+            DEVICE_COLUMNS,
+            natural_widths(labels, (cells for _key, cells in rows)),
+            "state",
+            self.app.size.width - table.styles.scrollbar_size_vertical,
+            table.cell_padding,
+            max(cell_width(text) for text in (*states, labels[-1])),
+            ("role",),
+        )
+        table.clear(columns=True)
+        for column, width in zip(columns, widths, strict=True):
+            table.add_column(labels[DEVICE_COLUMNS.index(column)], key=column, width=width)
+        shown = [DEVICE_COLUMNS.index(column) for column in columns]
+        for key, cells in rows:
+            table.add_row(*fit_row([cells[i] for i in shown], widths), key=key)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
         hint = t("devices.hint") if authority(self.service) is not None else t("devices.not_authority")
         self.query_one("#devices-hint", Static).update(hint)
 

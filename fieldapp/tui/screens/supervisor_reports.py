@@ -11,6 +11,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from fieldapp.core.service import CaseError, CaseService, officer_names
@@ -160,7 +161,20 @@ class ReportsPane(VerticalScroll):
         return build_report(self._states(), period, officer_names(self.service), facts_of=self._facts_of)
 
     def _preview(self, report: dict[str, Any]) -> None:
-        self.query_one("#rep-preview", Static).update(report_text(report, self.app.language))  # type: ignore[attr-defined]
+        preview = self.query_one("#rep-preview", Static)
+        preview.update(report_text(report, self.app.language))  # type: ignore[attr-defined]
+        self.call_after_refresh(self._bring_preview_into_view)
+
+    def _bring_preview_into_view(self) -> None:
+        """A report longer than the room under the form fills the pane from the report's own
+        row of the form (its buttons, the line saying where it was written, then the report):
+        at 80x24 only the report's title showed."""
+        preview = self.query_one("#rep-preview", Static)
+        if preview.virtual_region.bottom <= self.scroll_offset.y + self.scrollable_content_region.height:
+            return
+        row = self.query_one("#rep-show", Button).parent
+        if isinstance(row, Widget):
+            self.scroll_to_widget(row, top=True, animate=False)
 
     @on(Button.Pressed, "#rep-show")
     def show_report(self) -> None:

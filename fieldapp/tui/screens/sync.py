@@ -163,15 +163,22 @@ class SyncScreen(Screen[None]):
             discovery.update(
                 t("sync.searching", interface=self._interface) if self._interface else t("sync.no_interface")
             )
-        self.query_one("#peer-input", Input).placeholder = t("sync.peer_placeholder")
+        enrolled = self._material is not None
+        self.query_one("#peer-input", Input).placeholder = t(
+            "sync.peer_placeholder" if enrolled else "sync.peer_placeholder_unenrolled"
+        )
         summary = self.query_one("#sync-summary", Static)
         if summary.has_class("-finished"):
             summary.update(self._finished_text())
         else:
-            summary.update(t("sync.hint") if self._rows else t("sync.no_peers"))
+            summary.update(t("sync.hint") if self._rows else self._no_peers_text())
         for row in self._rows.values():
             row.relabel()
         translate_bindings(self)
+
+    def _no_peers_text(self) -> str:
+        """What to do with no device listed: type one, or (not enrolled) enrol first."""
+        return t("sync.no_peers") if self._material is not None else t("sync.no_peers_unenrolled")
 
     def add_peer(self, key: str, label: str, host: str, port: int, device_id: str | None = None) -> None:
         """List a device to sync with (once)."""
@@ -198,7 +205,7 @@ class SyncScreen(Screen[None]):
         if summary.has_class("-finished"):
             summary.update(self._finished_text())
         else:
-            summary.update(t("sync.hint") if self._rows else t("sync.no_peers"))
+            summary.update(t("sync.hint") if self._rows else self._no_peers_text())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         error = self.query_one("#peer-input-error", Static)
