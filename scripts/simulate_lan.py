@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""A station's shift-end meeting on a simulated LAN: ``scripts/simulate_station [--devices N]``.
+"""A station's shift-end meeting on a simulated LAN: ``python scripts/simulate_lan.py [--devices N]``.
+
+(The station-mode shift end, with the app serving and the supervisor typing, is
+scripts/simulate_station.)
 
 N devices (the station's computer, which is the station authority, and N-1 officers'
 devices) each get their own Linux network namespace on one private bridge
@@ -237,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seed = random.SystemRandom().randrange(2**32)
     reason = unavailable_reason()
     if reason:
-        print(f"simulate_station: {reason}", file=sys.stderr)
+        print(f"simulate_lan: {reason}", file=sys.stderr)
         return 2
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_signal)
