@@ -395,6 +395,9 @@ def simulate(args: argparse.Namespace) -> int:
             )
             first = time.time()
             round1 = arrivals(prepared["devices"], port, offsets, args.timeout)
+            refused = [f"{r['store']}: {why}" for r in round1 if (why := failed(r))]
+            if refused:  # the station can never hold every shift: say why now, not after a timeout
+                raise RuntimeError(f"round 1 syncs failed: {refused}")
             merged = station.next(args.window + 600)
             if merged.get("event") != "merged":
                 raise RuntimeError(f"expected the station's merged event, got {merged}")
