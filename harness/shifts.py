@@ -3,8 +3,8 @@
 `record_shift(service, rng, operations)` records exactly `operations` operations
 through `CaseService` (intakes, visits, notes, risk changes, status changes up to a
 resolution with an agreement), so a test knows how many each device made. All of
-it is generated: no real places or people. Used by tests/test_sync_netns.py and
-scripts/simulate_station.
+it is generated: no real places or people. Used by tests/test_sync_netns.py,
+scripts/simulate_lan.py and scripts/simulate_station.py.
 """
 
 from __future__ import annotations

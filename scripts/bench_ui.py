@@ -65,6 +65,7 @@ from bench_merge import DEPARTMENTS, ManualWall, fake_intake, fake_text
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldapp.core.service import CaseService, init_device
+from fieldapp.core.station import adopt_enrolment, create_station, issue_certificate
 from fieldapp.domain import cases as case_ops
 from fieldapp.domain import model
 from storage import DEFAULT_KDF, FieldDB
@@ -322,10 +323,18 @@ def check_view(replica: Replica, cases: int) -> dict[str, int]:
 
 
 def build_store(
-    args: argparse.Namespace, root: Path, rng: random.Random, measured_role: str = "officer"
+    args: argparse.Namespace,
+    root: Path,
+    rng: random.Random,
+    measured_role: str = "officer",
+    station: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """The measured device's store (an officer's, or a supervisor's), holding `args.cases` cases
-    of its station, and what it holds."""
+    of its station, and what it holds.
+
+    With `station` (a name), the measured device, a supervisor's, is made that station's
+    authority and enrols the other devices before the history begins (scripts/simulate_station
+    serves from it); without, the devices belong to no station (what the UI benches need)."""
     t0 = time.perf_counter()
     wall = ManualWall()
     end = wall.now - HOUR_MS  # the history ends an hour ago (stamps must not be in the future)
@@ -336,6 +345,13 @@ def build_store(
     for path, role in zip(stores, roles, strict=True):
         init_device(path, PASSPHRASE, fake_name(rng), FAST_KDF, role=role, clock=HybridClock(wall=wall))
     services = [CaseService.open(path, PASSPHRASE, clock=HybridClock(wall=wall)) for path in stores]
+    if station is not None:
+        create_station(services[me], station)
+        for i, s in enumerate(services):
+            if i != me:
+                adopt_enrolment(
+                    s, *issue_certificate(services[me], s.identity.public_key, s.officer, roles[i])
+                )
     chains = [Chain(s, wall) for s in services]
     for i, s in enumerate(services):
         if i != me:

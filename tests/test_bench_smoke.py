@@ -1,4 +1,5 @@
-"""`scripts/bench.py store`, `merge` and `sync` run end to end and print well-formed figures.
+"""`scripts/bench.py store`, `merge` and `sync`, and `scripts/simulate_station.py --quick`, run end to
+end and print well-formed figures.
 
 No speed is asserted.
 """
@@ -166,3 +167,37 @@ def test_sync_bench_prints_every_figure(tmp_path: Path) -> None:
     assert by_name[f"new_work_tcp_bytes_{n}"]["value"] > by_name[f"new_work_bytes_{n}"]["value"]
     assert by_name["converged"]["value"] == 1
     assert list(tmp_path.iterdir()) == [], "the bench left data behind"
+
+
+SIMULATE = BENCH.parent / "simulate_station.py"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_simulate_station_quick_run_converges_and_times_keystrokes(tmp_path: Path) -> None:
+    """`simulate_station --quick`: the app in station mode takes 4 devices' real syncs (two rounds)
+    while Find's filter is typed into; every figure, every store equal, nothing left behind."""
+    cmd = [sys.executable, str(SIMULATE), "--quick", "--workdir", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=140, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    by_name: dict[str, dict[str, Any]] = {}
+    for line in proc.stdout.splitlines():
+        figure = json.loads(line)
+        assert figure.keys() >= REQUIRED and figure["bench"] == "simulate_station", figure
+        assert figure["devices"] == 4 and figure["name"] not in by_name, figure
+        by_name[figure["name"]] = figure
+    assert by_name["state_hashes_match"]["value"] == 1, by_name["state_hashes_match"]
+    assert by_name["sessions_ok"]["value"] == by_name["sessions_ok"]["station_done"] == 8  # 2 rounds
+    assert by_name["sessions_failed"]["value"] == 0
+    # Each device brought a shift, some of it edits of the same cases as other devices.
+    assert by_name["shift_operations"]["value"] >= 4 * 5 and by_name["shift_operations"]["conflict_edits"] > 0
+    merged, converged = by_name["merged_at_station_s"]["value"], by_name["converged_s"]["value"]
+    assert 0 < merged <= converged
+    assert by_name["bytes_round_1"]["value"] > 0 and by_name["bytes_round_2"]["value"] > 0
+    for name in ("filter_keystroke_ms_2k", "filter_keystroke_p95_ms_2k"):
+        busy, quiet = by_name[name], by_name[f"quiet_{name}"]
+        assert busy["keystrokes"] > 0 and quiet["keystrokes"] > 0 and quiet["reference"] is True
+        assert busy["value"] > 0 and quiet["value"] > 0
+        assert busy["ratio_vs"]["quiet"] == pytest.approx(busy["value"] / quiet["value"], rel=0.01)
+    assert by_name["supervisor_refreshes_while_busy"]["value"] > 0  # the landings reached the screen
+    assert list(tmp_path.iterdir()) == [], "the simulation left data behind"

@@ -6,7 +6,7 @@ TLS 1.3: a station with several officers converging in two concurrent rounds,
 gossip through a device in the middle, connections cut mid-transfer (SIGKILL of
 either side, a link taken down) that lose and duplicate nothing, and devices of
 another station or revoked ones refused at the handshake; and a small run of
-scripts/simulate_station. The stores are prepared in-process (harness/replicas.py,
+scripts/simulate_lan.py. The stores are prepared in-process (harness/replicas.py,
 harness/shifts.py) and closed before any process opens them. Random choices (the work
 recorded, when a cut comes) come from a seed printed with a failure;
 FIELDAPP_TEST_SEED=N replays it.
@@ -447,9 +447,9 @@ def test_another_station_s_device_and_a_revoked_device_are_refused_by_serve(
 
 
 @pytest.mark.timeout(120)
-def test_simulate_station_prints_figures_and_converges(tmp_path: Path) -> None:
+def test_simulate_lan_prints_figures_and_converges(tmp_path: Path) -> None:
     skip_unless_available()
-    script = Path(__file__).resolve().parent.parent / "scripts" / "simulate_station.py"
+    script = Path(__file__).resolve().parent.parent / "scripts" / "simulate_lan.py"
     argv = [sys.executable, str(script), "--devices", "3", "--ops-min", "5", "--ops-max", "8"]
     done = run_all([argv + ["--workdir", str(tmp_path)]], timeout=100)[0]
     assert done.code == 0, done
