@@ -134,7 +134,7 @@ def test_the_board_counts_what_each_device_sent_and_who_is_behind(tmp_path: Path
 
                 await pilot.press("f2")  # in Chinese too
                 await pilot.pause()
-                assert str(merged.render()).startswith("本班次 3 台设备中 2 台已合并；未同步：测试辅警2")
+                assert str(merged.render()).startswith("本班次已合并2/3台设备；未同步：测试辅警2")
 
         asyncio.run(main())
 

@@ -99,7 +99,7 @@ def test_the_report_counts_what_each_device_brought_against_what_it_sent(tmp_pat
             "1 of 2 devices merged this shift; missing: 测试辅警1 (last synced 0 min ago)"
         )
         text = shift_text(report, "zh", now)
-        assert "本班次 2 台设备中 1 台已合并；未同步：测试辅警1（上次同步：0分钟前）" in text
+        assert "本班次已合并1/2台设备；未同步：测试辅警1（上次同步：0分钟前）" in text
         assert "新增红色案件（2）" in text and "新增冲突（1）" in text
 
         # Three days on, nobody has merged since: both are missing, "3 days ago".
@@ -117,7 +117,7 @@ def test_the_report_counts_what_each_device_brought_against_what_it_sent(tmp_pat
             "测试辅警0 (last synced 3 days ago)"
         )
         assert merged_line(stale, "zh").startswith(
-            "本班次 2 台设备中 0 台已合并；未同步：测试辅警1（上次同步：3天前）、"
+            "本班次已合并0/2台设备；未同步：测试辅警1（上次同步：3天前）、"
         )
         assert stale["new_red"] == stale["new_conflicts"] == []
 

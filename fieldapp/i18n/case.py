@@ -157,7 +157,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "case.visit.occurred": (
         "When it happened (optional; empty: now)",
-        "发生时间（选填；留空即为现在）",
+        "发生时间（可不填；留空即为现在）",
     ),
     "case.visit.occurred_placeholder": (
         "YYYY-MM-DD HH:MM, or HH:MM for today",

@@ -22,7 +22,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "shift.title": ("Shift report since {since} (now {until})", "交班报告：自 {since} 起（现在 {until}）"),
     "shift.merged": (
         "{merged} of {total} devices merged this shift",
-        "本班次 {total} 台设备中 {merged} 台已合并",
+        "本班次已合并{merged}/{total}台设备",
     ),
     "shift.missing": ("; missing: {names}", "；未同步：{names}"),
     "shift.missing_one": ("{officer} (last synced {ago})", "{officer}（上次同步：{ago}）"),
