@@ -29,7 +29,6 @@ from fieldapp.tui.app import FieldApp  # (importing it installs the whole-charac
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.screens.case_detail import ACTIONS, CaseScreen
 from fieldapp.tui.screens.keys_help import KeysHelp
-from fieldapp.tui.toasts import FittedToastsApp
 from harness import PASSPHRASE
 from harness.replicas import exchange, station_devices
 
@@ -44,9 +43,9 @@ def filled(template: str) -> str:
     return template.format(**{name: 1.5 if spec else "X1" for name, spec in fields.items()})
 
 
-class Ruled(FittedToastsApp):
+class Ruled(App[None]):
     """A screen ruled into one-column widgets, so a widget edge lies under every cell of a toast;
-    its notifications are fitted to the screen as the app's are (`FittedToastsApp`)."""
+    its toasts are drawn as the app draws them (importing the app fits them: `fieldapp.tui.toasts`)."""
 
     CSS = "Static { width: 1; height: 100%; } #left { width: 1fr; }"
 

@@ -11,7 +11,7 @@ from typing import Any
 from rich.align import Align
 from rich.text import Text
 from textual import events
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette, Hit, Hits
 from textual.reactive import reactive
@@ -33,7 +33,7 @@ from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.keys_help import KeysHelp, key_lines
 from fieldapp.tui.screens.unlock import Clock, Opener, UnlockScreen
 from fieldapp.tui.station_mode import StationMode
-from fieldapp.tui.toasts import FittedToastsApp
+from fieldapp.tui.toasts import install as fit_toasts
 from fieldapp.tui.wide_chars import install as keep_wide_chars_whole
 from storage import FieldDB, StoreError
 
@@ -45,6 +45,7 @@ SHORT_ROWS = 30
 
 # Chinese text in toasts and dialogs over other widgets keeps every character (Textual #6357).
 keep_wide_chars_whole()
+fit_toasts()
 
 
 class PinyinCommands(SystemCommandsProvider):
@@ -82,7 +83,7 @@ class Palette(CommandPalette):
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
-class FieldApp(FittedToastsApp):
+class FieldApp(App[None]):
     """fieldapp's terminal UI; the store opener and clock are injected for tests."""
 
     CSS_PATH = "app.tcss"
