@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from fieldapp.domain import model
@@ -80,3 +84,25 @@ class PartyRow(Vertical):
         self.query_one(".party-name").set_class(any(p.field == "party_name" for p in problems), "-invalid")
         self.query_one(".party-phone").set_class(any(p.field == "party_phone" for p in problems), "-invalid")
         show_error(self.query_one(".field-error", Static), " ".join(t(p.key, **p.params) for p in problems))
+
+
+def party_row_to_remove(screen: Screen[Any], pressed: Widget | None = None) -> PartyRow | None:
+    """The party row a remove asks for: the one holding `pressed` (a row's button), else the one
+    holding the cursor, else the last one (None: no row)."""
+    start = pressed if pressed is not None else screen.focused
+    holder = next((a for a in (start.ancestors_with_self if start else []) if isinstance(a, PartyRow)), None)
+    rows = list(screen.query(PartyRow))
+    return holder or (rows[-1] if rows else None)
+
+
+async def remove_party_row(screen: Screen[Any], row: PartyRow) -> None:
+    """Remove `row` and put the cursor in the name of the row now in its place (or the one
+    before), or on "Add party" when none is left: the intake form's and the edit dialog's rows."""
+    rows = list(screen.query(PartyRow))
+    index = rows.index(row)
+    await row.remove()
+    rows.remove(row)
+    target: Widget = (
+        rows[min(index, len(rows) - 1)].query_one(".party-name") if rows else screen.query_one("#add-party")
+    )
+    target.focus()

@@ -27,7 +27,7 @@ from fieldapp.domain.documents import ShownCase
 from fieldapp.domain.intake_form import PartyValues
 from fieldapp.i18n import t
 from fieldapp.tui.case_timeline import vocab
-from fieldapp.tui.intake_widgets import PartyRow
+from fieldapp.tui.intake_widgets import PartyRow, party_row_to_remove, remove_party_row
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field, relabel_select, text_of
 
 #: The draft's count of party rows; each row's values are `party-N-name`, `-phone`, `-role`.
@@ -177,28 +177,16 @@ class EditDialog(CaseDialog[ShownCase, ShownCase]):
     @on(Button.Pressed, ".party-remove")
     async def _remove_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        row = next(a for a in event.button.ancestors if isinstance(a, PartyRow))
-        await self._remove_row(row)
+        await self._remove_row(party_row_to_remove(self, event.button))
 
     async def action_remove_party(self) -> None:
         """Remove the party row holding the cursor (else the last one)."""
-        rows = list(self.query(PartyRow))
-        focused = self.focused
-        current = next(
-            (a for a in (focused.ancestors_with_self if focused else []) if isinstance(a, PartyRow)), None
-        )
-        if current is not None or rows:
-            await self._remove_row(current or rows[-1])
+        await self._remove_row(party_row_to_remove(self))
 
-    async def _remove_row(self, row: PartyRow) -> None:
-        rows = list(self.query(PartyRow))
-        index = rows.index(row)
-        await row.remove()
-        rows.remove(row)
-        target: Widget = (
-            rows[min(index, len(rows) - 1)].query_one(".party-name") if rows else self.query_one("#add-party")
-        )
-        target.focus()
+    async def _remove_row(self, row: PartyRow | None) -> None:
+        if row is None:
+            return
+        await remove_party_row(self, row)
         self._row_problems = []
         self._show_problems()
         self._rows_changed()

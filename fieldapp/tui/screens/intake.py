@@ -39,7 +39,14 @@ from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form'
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.footer import Footer
-from fieldapp.tui.intake_widgets import PartyRow, choice_options, relabel_select, show_error
+from fieldapp.tui.intake_widgets import (
+    PartyRow,
+    choice_options,
+    party_row_to_remove,
+    relabel_select,
+    remove_party_row,
+    show_error,
+)
 from fieldapp.tui.resume import Place
 from storage import StoreError
 
@@ -277,28 +284,16 @@ class IntakeScreen(Screen[str | None]):
 
     @on(Button.Pressed, ".party-remove")
     async def _remove_pressed(self, event: Button.Pressed) -> None:
-        row = next(a for a in event.button.ancestors if isinstance(a, PartyRow))
-        await self._remove_row(row)
+        await self._remove_row(party_row_to_remove(self, event.button))
 
     async def action_remove_party(self) -> None:
         """Remove the party row holding the cursor (else the last one)."""
-        rows = list(self.query(PartyRow))
-        focused = self.focused
-        current = next(
-            (a for a in (focused.ancestors_with_self if focused else []) if isinstance(a, PartyRow)), None
-        )
-        if current is not None or rows:
-            await self._remove_row(current or rows[-1])
+        await self._remove_row(party_row_to_remove(self))
 
-    async def _remove_row(self, row: PartyRow) -> None:
-        rows = list(self.query(PartyRow))
-        index = rows.index(row)
-        await row.remove()
-        rows.remove(row)
-        target: Widget = (
-            rows[min(index, len(rows) - 1)].query_one(".party-name") if rows else self.query_one("#add-party")
-        )
-        target.focus()
+    async def _remove_row(self, row: PartyRow | None) -> None:
+        if row is None:
+            return
+        await remove_party_row(self, row)
         self._refresh_values()
 
     # ------------------------------------------------------------ saving and drafts
