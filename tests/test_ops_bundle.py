@@ -227,6 +227,32 @@ def test_a_device_enrolled_after_the_export_cannot_read_it_the_authority_can(tmp
         assert report.applied == 3 and report.rejections == []
 
 
+@pytest.mark.timeout(120)
+def test_a_device_enrolled_but_never_synced_can_read_the_authoritys_export(tmp_path: Path) -> None:
+    """The authority records each enrolment (`device.enrol`, with the device's key): an export it
+    makes afterwards is sealed for that device too, before the device ever synced or announced
+    itself (a new officer handed the station's caseload as a file)."""
+    with station_devices(tmp_path, 1) as (authority, sender):
+        converge([authority, sender])
+        record_dispute(sender)
+        converge([authority, sender])
+        from fieldapp.core.service import init_device
+        from harness import FAST_KDF
+
+        init_device(tmp_path / "new", PASSPHRASE, "测试辅警己", FAST_KDF)
+        new = CaseService.open(tmp_path / "new", PASSPHRASE)
+        try:
+            cert, anchor = issue_certificate(authority, new.identity.public_key, new.officer, "officer")
+            adopt_enrolment(new, cert, anchor)
+            data = authority.export_ops()
+            assert new.identity.device_id in bundle.read(data).recipients
+            report = new.import_ops(data)
+            assert report.rejections == [] and report.applied > 0
+            assert set(new.cases_view()) == set(authority.cases_view()) != set()
+        finally:
+            new.close()
+
+
 # ---------------------------------------------------------------- hostile files
 
 

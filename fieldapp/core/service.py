@@ -529,15 +529,16 @@ class CaseService:
 
     def bundle_recipients(self) -> list[Recipient]:
         """Who can read this device's encrypted export: every device of the station known here
-        and not revoked (this one included), and the station authority (by its CA key)."""
+        and not revoked (this one included), whether it announced itself or is known only from
+        its enrolment (it never synced), and the station authority (by its CA key)."""
         anchor = self.replica.anchor
         if anchor is None:
             raise CaseError(bilingual("bundle.not_enrolled"))
-        found = [
-            Recipient(device_id, bytes(doc["public_key"]))
-            for device_id, doc in self.devices_view().items()
-            if "public_key" in doc and doc.get("revoked") is None
-        ]
+        found = []
+        for device_id, doc in self.devices_view().items():
+            key = doc.get("public_key") or (doc.get("enrolled") or {}).get("public_key")
+            if key is not None and doc.get("revoked") is None:
+                found.append(Recipient(device_id, bytes(key)))
         return [*found, Recipient(anchor.station_id, anchor.ca_public_key)]
 
     def export_ops(self, plaintext: bool = False) -> bytes:
