@@ -536,7 +536,8 @@ class CaseService:
             raise CaseError(bilingual("bundle.not_enrolled"))
         found = []
         for device_id, doc in self.devices_view().items():
-            key = doc.get("public_key") or (doc.get("enrolled") or {}).get("public_key")
+            enrolment = doc.get("enrolled")
+            key = doc.get("public_key") or (enrolment["public_key"] if enrolment else None)
             if key is not None and doc.get("revoked") is None:
                 found.append(Recipient(device_id, bytes(key)))
         return [*found, Recipient(anchor.station_id, anchor.ca_public_key)]
