@@ -203,6 +203,23 @@ def test_refusals_exit_1_with_the_reason_on_stderr_and_nothing_on_stdout(tmp_pat
     assert shown["status"] == "open"
     assert [h["kind"] for h in shown["history"]] == ["case.create"]
 
+    # A typo in --assign is refused before anything is recorded (the merge would keep it:
+    # a case handed to a device nobody has).
+    boss = tmp_path / "boss"
+    init(boss, "测试所长", role="supervisor")
+    handed = ok_json(
+        "case", "new", "--store", boss,
+        "--village", "测试村", "--category", "debt", "--risk", "yellow", "--summary", "欠款纠纷",
+        "--party", "测试乙",
+    )  # fmt: skip
+    nobody = fieldapp(
+        "case", "update", handed["id"], "--store", boss, "--assign", "nosuchdevice", "--note", "交办"
+    )
+    assert nobody.returncode == 1 and nobody.stdout == ""
+    assert "No device nosuchdevice is known here" in nobody.stderr and "fieldapp device list" in nobody.stderr
+    shown = ok_json("case", "show", handed["id"], "--store", boss)
+    assert shown["assignee"] is None and [h["kind"] for h in shown["history"]] == ["case.create"]
+
     unknown = fieldapp("case", "show", "nosuchcase00", "--store", store, "--json")
     assert unknown.returncode == 1
     assert unknown.stdout == ""

@@ -269,6 +269,8 @@ def cmd_case_update(args: argparse.Namespace) -> int:
         {"department": args.department or "", "notified": args.notified or ""} if args.department else None
     )
     with service_for(args) as service:
+        if args.assign is not None:
+            service.require_device(args.assign)
         case = service.update(
             args.id,
             fields=fields,

@@ -379,15 +379,20 @@ class CaseService:
         """Whether this device holds a supervisor's certificate (the merge checks it again)."""
         return self.device_role == "supervisor"
 
-    def assign(self, case_id: str, device_id: str, deadline: str | None = None) -> ShownCase:
-        """Supervisor: hand a case to an officer's device (点对点交办), optionally with a deadline."""
-        state = self._state(case_id)
+    def require_device(self, device_id: str) -> None:
+        """Refuse a device id this device does not know (announced or enrolled): a typo would
+        otherwise hand a case to a device nobody has, and the merge would keep it."""
         if not device_id or self.replica.device(device_id) is None:
             raise CaseError(
                 f"No device {device_id!r} is known here; choose one of the station's officers.",
                 key="cli.error.no_device",
                 params={"id": device_id},
             )
+
+    def assign(self, case_id: str, device_id: str, deadline: str | None = None) -> ShownCase:
+        """Supervisor: hand a case to an officer's device (点对点交办), optionally with a deadline."""
+        state = self._state(case_id)
+        self.require_device(device_id)
         payload: dict[str, Any] = {"assignee": device_id, "base": field_base(state, "assignee")}
         if deadline:
             payload["deadline"] = deadline
