@@ -517,12 +517,8 @@ class CaseService:
         pid = index.resolve(self._person_id(index, person_id)) or person_id
         if key and not (plan or "").strip():
             raise CaseError("A key person needs a plan: give --plan TEXT.", key="person.error.no_plan")
-        if officer and self.replica.device(officer) is None:
-            raise CaseError(
-                f"No device {officer!r} is known here; choose one of the station's officers.",
-                key="cli.error.no_device",
-                params={"id": officer},
-            )
+        if officer:
+            self.require_device(officer)
         if key and officer is None and not self.is_supervisor:
             officer = self.identity.device_id  # an officer's plan is their own
         persons: dict[str, PersonDoc] = self.replica.view(PersonKeyReducer.table)
