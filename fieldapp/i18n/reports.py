@@ -170,10 +170,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     #: The officers' repeat-call flags and the reopenings (JSON `repeat_incidents`, as before).
     "report.fig.repeat_incidents": ("Repeat calls or reopened", "重复警情或反弹"),
     #: Defined on persons (fieldapp/outputs/reports.py, `repeats`).
-    "report.fig.repeat_disputes": (
-        "Repeat disputes (a party's 2nd in 12 months)",
-        "重复纠纷（当事人12个月内再发）",
-    ),
+    "report.fig.repeat_disputes": ("Repeat disputes", "重复纠纷"),
     "report.fig.repeat_persons": ("Persons in repeat disputes", "重复纠纷当事人"),
     "report.pp": ("{value:+.1f} pp", "{value:+.1f}个百分点"),
     #: The same in a spreadsheet's number format (the unit in quotes; positive;negative;zero).

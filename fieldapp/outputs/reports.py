@@ -312,13 +312,15 @@ def repeats(
                 timelines.setdefault(person_id, []).append(case)
     found: list[Repeat] = []
     window = timedelta(days=REPEAT_DAYS)
-    for person_id, cases in sorted(timelines.items()):
+    for person_id, cases in timelines.items():
+        if len(cases) < 2:
+            continue  # most persons: one case, no repeat
         cases.sort(key=lambda f: (f.created, f.id))
         # The case just before is the latest earlier one: if it is out of the window, all are.
         for before, case in zip(cases, cases[1:], strict=False):
             if before.created.astimezone(tz).date() >= case.created.astimezone(tz).date() - window:
                 found.append((person_id, case))
-    return found
+    return sorted(found, key=lambda found: (found[0], found[1].created, found[1].id))
 
 
 def figure_cases(
