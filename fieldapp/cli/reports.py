@@ -130,7 +130,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise unknown_village(args.village, sorted(known), lang)  # a misspelling writes nothing
         cases = filter_cases(every, wanted)
         names = officer_names(service)
-        persons = exported_persons(service, cases) if args.format != "json" else None
+        wants_persons = args.format == "xlsx" or args.persons_out is not None
+        persons = exported_persons(service, cases) if wants_persons else None
         if args.persons_out is not None and persons is None and args.format == "csv":
             raise PersonsRefused(lang)  # before anything is written
         result = build_export(
