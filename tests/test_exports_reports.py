@@ -34,6 +34,7 @@ from harness.replicas import ManualWall, converge, exchange, station_devices
 from scripts.bench_common import SUMMARY_PARTS, VILLAGES, fake_name, fake_phone
 from sync.ops import decode
 from tests.cli import fieldapp as run_cli
+from tests.persons_truth import party_key, repeat_truth
 
 ROOT = Path(__file__).resolve().parent.parent
 #: China's time (no daylight saving); the command-line runs get it as TZ=CST-8.
@@ -71,6 +72,7 @@ class Truth:
     reopens: list[datetime] = field(default_factory=list)
     followups: list[list[Any]] = field(default_factory=list)
     visits: int = 0
+    parties: list[dict[str, Any]] = field(default_factory=list)
 
     def status_at(self, moment: datetime) -> str:
         status = "open"
@@ -103,6 +105,7 @@ def truth_from_export(data: bytes) -> dict[str, Truth]:
                 p["village"],
                 list(p["flags"]),
                 p["deadline"],
+                parties=list(p["parties"]),
             )
             continue
         case = cases.get(op.entity)
@@ -174,6 +177,9 @@ def expected(truth: dict[str, Truth], kind: str, year: int, month: int) -> dict[
     due = [f for c in cases for f in c.followups if start.date().isoformat() <= f[0] <= last_day]
     repeat = {c.id for c in found if "repeat_calls" in c.flags}
     reopened = {c.id for c in cases if any(start <= w < end for w in c.reopens)}
+    repeat_disputes, repeat_persons = repeat_truth(
+        {c.id: (c.created, c.parties) for c in cases}, start, end, BEIJING
+    )
     figures: dict[str, Any] = {
         "found": len(found),
         "resolved": len(resolved),
@@ -187,6 +193,8 @@ def expected(truth: dict[str, Truth], kind: str, year: int, month: int) -> dict[
         "repeat_calls": len(repeat),
         "reopened": len(reopened),
         "repeat_incidents": len(repeat | reopened),
+        "repeat_disputes": len(repeat_disputes),
+        "repeat_persons": len(repeat_persons),
     }
     for dimension in ("category", "risk", "village", "officer"):
         groups: dict[str, dict[str, int]] = defaultdict(lambda: {"found": 0, "resolved": 0})
@@ -222,7 +230,17 @@ def _live(service: CaseService) -> list[dict[str, Any]]:
     return [c for c in service.replica.view("cases").values() if c["exists"]]
 
 
-def _officer_action(service: CaseService, day: date, rng: random.Random) -> None:
+#: Fake people who come back: one of them is a party to about one intake in seven (drawn from
+#: their own random stream, so the rest of the station is what it was without them), their
+#: mobile written in several ways: what the report's repeat disputes count.
+REGULARS = (
+    ({"name": "常某", "phone": "13900007001"}, {"name": "常某", "phone": "139-0000-7001"}),
+    ({"name": "闫某某", "phone": "+86 139 0000 7002"}, {"name": "闫某某", "phone": "13900007002"}),
+    ({"name": "鲁某", "phone": "0086 13900007003"},),
+)
+
+
+def _officer_action(service: CaseService, day: date, rng: random.Random, regulars: random.Random) -> None:
     """One piece of an officer's shift: an intake, or work on one of their own cases.
 
     Officers mostly carry their active cases forward (visit, mediate, resolve), so the
@@ -236,12 +254,15 @@ def _officer_action(service: CaseService, day: date, rng: random.Random) -> None
             ["repeat_calls", "petition_threat", "violence_risk"], rng.choice([0, 0, 0, 0, 1, 1, 2])
         )
         deadline = (day + timedelta(days=rng.randint(5, 45))).isoformat() if rng.random() < 0.7 else None
+        parties = [{"name": fake_name(rng), "phone": fake_phone(rng), "role": "party"} for _ in range(2)]
+        if regulars.random() < 1 / 7:
+            parties[0] = regulars.choice(regulars.choice(REGULARS)) | {"role": "party"}
         service.new_case(
             village=rng.choice(VILLAGES[:5])[0],
             category=rng.choice(["land", "homestead", "irrigation", "family", "debt", "neighbor", "hazard"]),
             risk=rng.choice(["red", "orange", "yellow", "yellow"]),
             summary="，".join(rng.sample(SUMMARY_PARTS, 2)) + "。",
-            parties=[{"name": fake_name(rng), "phone": fake_phone(rng), "role": "party"} for _ in range(2)],
+            parties=parties,
             source=rng.choice(["patrol", "grid_report", "call_110", "villagers_meeting"]),
             flags=flags,
             deadline=deadline,
@@ -305,7 +326,7 @@ def _supervisor_action(authority: CaseService, officers: list[str], day: date, r
 
 def build_station(root: Path, seed: int = 20250301) -> Station:
     """Two years (2024-2025) of shifts by three officers; the supervisor reviews each evening."""
-    rng = random.Random(seed)
+    rng, regulars = random.Random(seed), random.Random(seed + 1)
     wall = ManualWall()
     wall.now = at(2024, 1, 2, 8)
     with station_devices(root, 3, wall=wall) as services:
@@ -322,7 +343,7 @@ def build_station(root: Path, seed: int = 20250301) -> Station:
                     hour, minute = rng.choice([(9, 0), (11, 30), (15, 0), (17, 45), (0, 30), (23, 40)])
                     moment = at(day.year, day.month, day.day, hour, minute) + rng.randrange(600_000)
                     wall.now = max(wall.now + 1, moment)
-                    _officer_action(officer, day, rng)
+                    _officer_action(officer, day, rng, regulars)
             for officer in officers:
                 exchange(officer, authority)
             if rng.random() < 0.6:
@@ -466,8 +487,11 @@ def test_facts_from_the_status_log_equal_the_facts_from_the_history(authority: C
     assert from_states == build_dashboard(cases, today=today, tz=BEIJING, now=now)
     period = reports.period_of("quarter", "2025-05")
     names = officer_names(authority)
-    by_state = reports.build_report(states, period, names, BEIJING, NOW, facts_of=reports.state_facts)
-    assert by_state == reports.build_report(cases, period, names, BEIJING, NOW)
+    index = authority.person_index()
+    by_state = reports.build_report(
+        states, period, names, BEIJING, NOW, facts_of=reports.state_facts, persons=index
+    )
+    assert by_state == reports.build_report(cases, period, names, BEIJING, NOW, persons=index)
 
 
 # ---------------------------------------------------------------- the report
@@ -483,10 +507,11 @@ def test_report_figures_match_an_independent_pass_over_the_operations(
 ) -> None:
     cases = authority.cases()
     names = officer_names(authority)
+    index = authority.person_index()
     nonzero = set()
     for kind, year, month in PERIODS:
         period = reports.period_of(kind, f"{year}-{month:02d}")
-        report = reports.build_report(cases, period, names, tz=BEIJING, now=NOW)
+        report = reports.build_report(cases, period, names, tz=BEIJING, now=NOW, persons=index)
         want_now = expected(station.truth, kind, year, month)
         want_then = expected(station.truth, kind, year - 1, month)
         assert report["current"] == want_now, (kind, year, month)
@@ -764,7 +789,10 @@ def test_xlsx_and_json_exports(station: Station, tmp_path: Path) -> None:
     want = independent_filter(station.truth, officer=officer)
     assert want and summary["cases"] == len(want)
     workbook = openpyxl.load_workbook(book)
-    assert workbook.sheetnames == ["案件", "走访", "当事人"]  # named in the export's language
+    # Named in the export's language; the persons sheet: this is the supervisor's device.
+    assert workbook.sheetnames == ["案件", "走访", "当事人", "人员"]
+    people = {party_key(i, p) for i in want for p in station.truth[i].parties}
+    assert workbook["人员"].max_row - 1 == summary["persons"] == len(people) > len(want)
     cases, visits = workbook["案件"], workbook["走访"]
     for sheet in (cases, visits):
         assert sheet.freeze_panes == "A2"

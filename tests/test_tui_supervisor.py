@@ -38,6 +38,7 @@ from fieldapp.tui.screens.supervisor_dialogs import (
 from fieldapp.tui.screens.supervisor_reports import ReportsPane
 from harness import PASSPHRASE
 from harness.replicas import converge, station_devices
+from tests.persons_truth import party_key
 
 #: A deadline a supervisor may type whenever the test runs, and a day that does not exist (a
 #: February has no 30th: refused as such before the date is compared with today).
@@ -429,13 +430,21 @@ def test_export_from_the_reports_tab_holds_exactly_the_filtered_cases(
     ids = {row[0] for row in rows[1:]}
     service = reopened(store)
     try:
-        orange = {c["id"] for c in service.cases() if c["risk"] == "orange"}
+        cases = service.cases()
+        orange = {c["id"] for c in cases if c["risk"] == "orange"}
     finally:
         service.close()
     # The orange cases, no others (the contested one is orange if its orange write won).
     assert ids == orange and {station["overdue"], station["escalated"]} <= orange
+    # A supervisor's workbook: the persons of those cases too, one row each (counted the test's way).
+    assert book.sheetnames == ["cases", "visits", "parties", "persons"]
+    people = {party_key(c["id"], p) for c in cases if c["id"] in orange for p in c["parties"]}
+    assert book["persons"].max_row - 1 == len(people) > 0
     assert written["report"].parent == out and written["report"].suffix == ".xlsx"
-    assert openpyxl.load_workbook(written["report"], read_only=True)["report"].max_row > 3
+    report = openpyxl.load_workbook(written["report"], read_only=True)["report"]
+    assert report.max_row > 3
+    figures = {row[1]: row[2] for row in report.iter_rows(min_row=2, values_only=True)}
+    assert isinstance(figures["Repeat disputes"], int)  # counted on persons, not "—"
 
 
 def test_the_agreement_is_written_from_a_resolved_case(station: dict[str, Any], tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from fieldapp.outputs.exports import (
     CaseFilter,
     ExportError,
     ExportResult,
+    PersonsRefused,
     UnknownVillage,
     build_export,
     check_writable,
@@ -28,6 +29,7 @@ from fieldapp.outputs.exports import (
     parse_date,
     write_new,
 )
+from fieldapp.outputs.persons_export import exported_persons, person_table
 from fieldapp.outputs.reports import (
     PERIODS,
     ReportError,
@@ -74,20 +76,29 @@ def export_message(result: ExportResult, fmt: str, lang: str) -> str:
     tr = Translator(lang)
     paths = list(result.files)
     if fmt == "csv":
-        counts = {"cases": result.cases, "visits": result.visits, "parties": result.parties}
+        counts = {
+            "cases": result.cases,
+            "visits": result.visits,
+            "parties": result.parties,
+            "persons": result.persons or 0,
+        }
         parts = [
             tr.t(f"export.wrote.{table}", count=counts[table], path=path)
             for table, path in zip(result.tables, paths, strict=True)
         ]
         text = tr.t("export.wrote.csv", files=tr.t("export.wrote.sep").join(parts))
     else:
+        with_persons = fmt == "xlsx" and result.persons is not None
         text = tr.t(
-            f"export.wrote.{fmt}",
+            "export.wrote.xlsx_persons" if with_persons else f"export.wrote.{fmt}",
             cases=result.cases,
             visits=result.visits,
             parties=result.parties,
+            persons=result.persons,
             path=paths[0],
         )
+    if fmt == "xlsx" and result.persons is None:
+        text += "\n" + tr.t("export.persons_left_out")
     return f"{text}\n{tr.t('export.not_encrypted')}"
 
 
@@ -109,7 +120,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         created_to=created_to,
         overdue=args.overdue,
     )
-    targets = [p for p in (args.out, args.visits_out, args.parties_out) if p]
+    targets = [p for p in (args.out, args.visits_out, args.parties_out, args.persons_out) if p]
     check_writable(targets, args.force)  # before unlocking: a refusal costs no passphrase
     with service_for(args) as service:
         lang = _lang(args)  # once the store is open: the device's remembered language too
@@ -118,14 +129,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.village is not None and args.village not in known:
             raise unknown_village(args.village, sorted(known), lang)  # a misspelling writes nothing
         cases = filter_cases(every, wanted)
+        names = officer_names(service)
+        wants_persons = args.format == "xlsx" or args.persons_out is not None
+        persons = exported_persons(service, cases) if wants_persons else None
+        if args.persons_out is not None and persons is None and args.format == "csv":
+            raise PersonsRefused(lang)  # before anything is written
         result = build_export(
             cases,
             args.format,
             lang,
-            officer_names(service),
+            names,
             args.out,
             args.visits_out,
             parties_out=args.parties_out,
+            persons=None if persons is None else person_table(persons, lang, names),
+            persons_out=args.persons_out,
         )
     write_new(result.files, args.force)
     summary: dict[str, Any] = {
@@ -136,6 +154,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         "out": str(args.out),
         "visits_out": str(args.visits_out) if args.visits_out else None,
         "parties_out": str(args.parties_out) if args.parties_out else None,
+        # Persons written (None: none); `persons_left_out`: a workbook without them (an officer's device).
+        "persons": result.persons,
+        "persons_out": str(args.persons_out) if args.persons_out else None,
+        "persons_left_out": args.format == "xlsx" and result.persons is None,
         "files": list(result.files),
         "lang": lang,
     }
@@ -153,7 +175,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     with service_for(args) as service:
         lang = _lang(args)  # once the store is open: the device's remembered language too
         states = [s for s in service.cases_view().values() if s["exists"]]
-        report = build_report(states, period, officer_names(service), facts_of=state_facts)
+        report = build_report(
+            states, period, officer_names(service), facts_of=state_facts, persons=service.person_index()
+        )
     if args.out is not None:
         write_new({str(args.out): report_file(report, args.format, lang)}, args.force)
         if args.json:
@@ -197,9 +221,9 @@ def register(sub: Any, common: AddCommon) -> None:
         "--format",
         required=True,
         choices=FORMATS,
-        help="csv: one row per case (visits and parties with --visits-out, --parties-out); xlsx: one "
-        "workbook with sheets of cases, visits and parties; json: the cases as `fieldapp case show --json` "
-        "prints them",
+        help="csv: one row per case (visits, parties and persons with --visits-out, --parties-out, "
+        "--persons-out); xlsx: one workbook with sheets of cases, visits and parties, and persons on the "
+        "supervisor's device; json: the cases as `fieldapp case show --json` prints them",
     )
     p.add_argument(
         "--out",
@@ -212,6 +236,13 @@ def register(sub: Any, common: AddCommon) -> None:
     p.add_argument("--visits-out", type=Path, metavar="FILE", help="with --format csv: the visits' file")
     p.add_argument(
         "--parties-out", type=Path, metavar="FILE", help="with --format csv: the parties' file (one row each)"
+    )
+    p.add_argument(
+        "--persons-out",
+        type=Path,
+        metavar="FILE",
+        help="with --format csv, on the supervisor's device: the persons' file (one row per person of "
+        "the exported cases)",
     )
     p.add_argument("--status", choices=model.STATUSES, metavar="STATUS", help=STATUS_FILTER_HELP)
     p.add_argument("--risk", choices=model.RISKS, help=RISK_FILTER_HELP)

@@ -316,6 +316,17 @@ class PersonIndex:
         pid = self.resolve(person_id)
         return () if pid is None else self._members[pid]
 
+    def case_persons(self) -> dict[str, tuple[str, ...]]:
+        """Case id -> the persons its parties are (the ids shown, sorted): by mobile or by links in
+        force, as everywhere; a name-only proposal joins nobody. What the report's repeat figures
+        count (`fieldapp.outputs.reports.repeats`)."""
+        found: dict[str, set[str]] = {}
+        for pid, group in self._members.items():
+            for member in group:
+                for ref in self._id_refs[member]:
+                    found.setdefault(ref.case_id, set()).add(pid)
+        return {case_id: tuple(sorted(ids)) for case_id, ids in found.items()}
+
     def disputed_links(self, person_id: str) -> list[tuple[str, str]]:
         """The pairs of this person's ids with an open link conflict (a link and an unlink made
         apart): a supervisor settles each with `person link` or `person unlink`."""

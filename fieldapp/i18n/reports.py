@@ -39,6 +39,20 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.col.party_name": ("Name", "姓名"),
     "export.col.party_phone": ("Phone", "联系电话"),
     "export.col.party_role": ("Role", "身份"),
+    # Export columns: persons (fieldapp/outputs/persons_export.py)
+    "export.col.person_id": ("Person id", "人员编号"),
+    "export.col.person_names": ("Names", "姓名"),
+    "export.col.person_aliases": ("Other ids", "其他编号"),
+    "export.col.person_phones": ("Mobile", "手机号码"),
+    "export.col.person_villages": ("Villages", "村（社区）"),
+    "export.col.person_key": ("Key person", "重点人员"),
+    "export.col.person_plan": ("Plan", "工作措施"),
+    "export.col.person_officer": ("Officer responsible", "责任民警"),
+    "export.col.person_due": ("Due", "期限"),
+    "export.col.person_cases": ("Cases", "纠纷数"),
+    "export.col.person_open": ("Open cases", "未办结"),
+    "export.col.person_case_ids": ("Case ids", "案件编号"),
+    "export.person_key_yes": ("yes", "是"),
     "export.list_sep": (", ", "、"),
     #: Between the parties' names in the cases' "parties" cell: names may hold commas and "、".
     "export.party_sep": ("; ", "；"),
@@ -46,17 +60,46 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.sheet.cases": ("cases", "案件"),
     "export.sheet.visits": ("visits", "走访"),
     "export.sheet.parties": ("parties", "当事人"),
+    "export.sheet.persons": ("persons", "人员"),
     "report.sheet": ("report", "报表"),
     # Export: what was written, and a village no case has
     "export.wrote.cases": ("{count} case(s) to {path}", "{count}件案件写入 {path}"),
     "export.wrote.visits": ("{count} visit(s) to {path}", "{count}次走访写入 {path}"),
     "export.wrote.parties": ("{count} party(ies) to {path}", "{count}名当事人写入 {path}"),
+    "export.wrote.persons": ("{count} person(s) to {path}", "{count}名人员写入 {path}"),
     "export.wrote.csv": ("Wrote {files}.", "已将{files}。"),
     "export.wrote.sep": ("; ", "；"),
     "export.wrote.xlsx": (
         "Wrote {cases} case(s), {visits} visit(s) and {parties} party(ies) to {path} "
         "(sheets cases, visits, parties).",
         "已将{cases}件案件、{visits}次走访、{parties}名当事人写入 {path}（工作表：案件、走访、当事人）。",
+    ),
+    "export.wrote.xlsx_persons": (
+        "Wrote {cases} case(s), {visits} visit(s), {parties} party(ies) and {persons} person(s) to "
+        "{path} (sheets cases, visits, parties, persons).",
+        "已将{cases}件案件、{visits}次走访、{parties}名当事人、{persons}名人员写入 {path}"
+        "（工作表：案件、走访、当事人、人员）。",
+    ),
+    # Persons leave a device only from a supervisor's (docs/persons.md, "Privacy")
+    "export.persons_left_out": (
+        "No persons sheet: persons (key persons and their plans) are exported only on the "
+        "supervisor's device. To include them, sync this device (`fieldapp sync`) and run "
+        "`fieldapp export` on the supervisor's device.",
+        "未含人员工作表：人员信息（含重点人员及工作措施）只能在所长的设备上导出。如需要，请先同步"
+        "本设备（`fieldapp sync`），再在所长的设备上运行 `fieldapp export`。",
+    ),
+    "export.persons_supervisor_only": (
+        "Persons are exported only on the supervisor's device, and this is an officer's; nothing "
+        "was written. Leave out --persons-out to export the cases here, or sync this device "
+        "(`fieldapp sync`) and run `fieldapp export` on the supervisor's device.",
+        "人员信息只能在所长的设备上导出，本设备是民警的设备；未写入任何文件。如只导出案件，请去掉 "
+        "--persons-out；或先同步本设备（`fieldapp sync`），再在所长的设备上运行 `fieldapp export`。",
+    ),
+    "export.persons_out_csv_only": (
+        "--persons-out is for --format csv only: an xlsx workbook from the supervisor's device has "
+        "a persons sheet; for JSON use `fieldapp person list --json`.",
+        "--persons-out 只用于 --format csv：所长设备导出的 xlsx 工作簿已含人员工作表；JSON 格式"
+        "请用 `fieldapp person list --json`。",
     ),
     "export.wrote.json": (
         "Wrote {cases} case(s), with their {visits} visit(s), to {path}.",
@@ -124,7 +167,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "report.fig.followups_done": ("Follow-ups done", "已回访"),
     "report.fig.repeat_calls": ("Repeat 110 calls (new cases)", "重复警情（新发现）"),
     "report.fig.reopened": ("Reopened (flared up)", "反弹重启"),
-    "report.fig.repeat_incidents": ("Repeat incidents", "重复发生事件"),
+    #: The officers' repeat-call flags and the reopenings (JSON `repeat_incidents`, as before).
+    "report.fig.repeat_incidents": ("Repeat calls or reopened", "重复警情或反弹"),
+    #: Defined on persons (fieldapp/outputs/reports.py, `repeats`).
+    "report.fig.repeat_disputes": ("Repeat disputes", "重复纠纷"),
+    "report.fig.repeat_persons": ("Persons in repeat disputes", "重复纠纷当事人"),
     "report.pp": ("{value:+.1f} pp", "{value:+.1f}个百分点"),
     #: The same in a spreadsheet's number format (the unit in quotes; positive;negative;zero).
     "report.pp_format": (
@@ -138,6 +185,17 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "deadline and officer are as they stand now.",
         "化解率 = 本期发现且在期末前已化解或结案的纠纷数 ÷ 本期发现纠纷数。时间按本地时间"
         "（{offset}）计；类别、风险、村、办理时限和民警按当前记录统计。",
+    ),
+    "report.note_repeat": (
+        "Repeat disputes = cases found in the period in which a party had another case recorded "
+        "in the 365 days before it (local dates); a party is the same person by the same mobile "
+        "number or by an officer's link (`fieldapp person link`), never by a name alone. Persons "
+        "in repeat disputes counts those parties, each once. Repeat calls or reopened = cases "
+        "flagged as repeat 110 calls plus cases reopened in the period.",
+        "重复纠纷 = 本期发现的纠纷中，有当事人在此前365天内（按本地日期）另有纠纷登记的件数；"
+        "同一当事人以同一手机号或民警确认的关联（`fieldapp person link`）认定，仅同名不算。"
+        "重复纠纷当事人按人计，每人计一次。重复警情或反弹 = 标记为重复警情的本期新发现纠纷"
+        "加本期反弹重启的纠纷。",
     ),
 }
 

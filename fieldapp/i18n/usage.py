@@ -322,12 +322,15 @@ HELP_ZH: dict[str, str] = {
     "recorded on or after (local date)": "登记日期不早于（当地日期）",
     "recorded on or before (local date)": "登记日期不晚于（当地日期）",
     "replace existing files": "覆盖已有文件",
-    "csv: one row per case (visits and parties with --visits-out, --parties-out); xlsx: one workbook with "
-    "sheets of cases, visits and parties; json: the cases as `fieldapp case show --json` prints them": (
-        "文件格式：csv 每个案件一行（走访和当事人另用 --visits-out、--parties-out 写出）；"
-        "xlsx 一个含案件、走访、当事人三个工作表的工作簿；json 各案件同 `fieldapp case show --json` "
-        "的输出"
+    "csv: one row per case (visits, parties and persons with --visits-out, --parties-out, --persons-out); "
+    "xlsx: one workbook with sheets of cases, visits and parties, and persons on the supervisor's device; "
+    "json: the cases as `fieldapp case show --json` prints them": (
+        "文件格式：csv 每个案件一行（走访、当事人和人员另用 --visits-out、--parties-out、--persons-out "
+        "写出）；xlsx 一个含案件、走访、当事人工作表的工作簿，在所长的设备上另含人员工作表；json 各案件同 "
+        "`fieldapp case show --json` 的输出"
     ),
+    "with --format csv, on the supervisor's device: the persons' file (one row per person of the exported "
+    "cases)": "与 --format csv 一起使用，仅限所长的设备：人员文件（导出案件涉及的每名人员一行）",
     "the file to write (with --format csv: the cases' file); an existing one is replaced only with --force": (
         "要写入的文件（csv 格式时为案件文件）；已有同名文件时须加 --force 才会覆盖"
     ),

@@ -5,10 +5,11 @@ with history), plus `write_new`, which writes a file atomically and never replac
 an existing one unless asked to. No Textual here; openpyxl loads only for XLSX.
 
 - CSV: one file of cases, UTF-8 with a byte-order mark (`utf-8-sig`) so that Excel
-  shows Chinese correctly; the visits and the parties go to further CSV files when they
-  are named (`--visits-out`, `--parties-out`), since a CSV file holds one table.
-- XLSX: one workbook, sheets named in the export's language ("cases", "visits" and
-  "parties"; 案件, 走访, 当事人); bold frozen header row;
+  shows Chinese correctly; the visits, the parties and the persons go to further CSV files
+  when they are named (`--visits-out`, `--parties-out`, `--persons-out`), since a CSV file
+  holds one table.
+- XLSX: one workbook, sheets named in the export's language ("cases", "visits",
+  "parties" and, given the persons' table, "persons"; 案件, 走访, 当事人, 人员); bold frozen header row;
   set up to print (`_print_setup`): A4, fitted to the page's width (landscape when a sheet is
   too wide for portrait), the header row repeated on every printed page.
 - Parties: the cases' "parties" cell lists the names only, separated by "；" (Chinese)
@@ -16,6 +17,9 @@ an existing one unless asked to. No Textual here; openpyxl loads only for XLSX.
   the parties sheet (or CSV), one row per party: case id, name, phone, role.
 - JSON: a list of the filtered cases exactly as `fieldapp case show --json` prints them
   (their visits are inside).
+- Persons (`fieldapp.outputs.persons_export`): the caller gives their table, or None on a
+  device that may not export them (docs/persons.md, "Privacy"); the workbook then has no
+  persons sheet, and a persons CSV file is refused (`PersonsRefused`).
 
 Typed text never becomes a formula (`sheet_cell`, for both spreadsheet formats): in XLSX
 every text cell is stored as a string (never as `<f>`, whatever it starts with); in CSV a
@@ -107,6 +111,15 @@ class ExportError(ValueError):
     """An export that cannot be made as asked; the message says what to do."""
 
     code = "export_error"
+
+
+class PersonsRefused(ExportError):
+    """Persons asked for (`--persons-out`) on a device that is not a supervisor's: nothing is written."""
+
+    code = "persons_supervisor_only"
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(Translator(lang).t("export.persons_supervisor_only"))
 
 
 @dataclass(frozen=True)
@@ -412,9 +425,11 @@ class ExportResult:
     visits: int
     files: dict[str, bytes]
     parties: int = 0
-    #: What each file holds, in the order of `files`: "cases", "visits" or "parties"
+    #: What each file holds, in the order of `files`: "cases", "visits", "parties" or "persons"
     #: (a workbook or a JSON file holds them all and is named "cases").
     tables: tuple[str, ...] = ()
+    #: Persons written (a sheet or a CSV file); None if the export holds none.
+    persons: int | None = None
 
 
 def build_export(
@@ -426,9 +441,15 @@ def build_export(
     visits_out: Path | None = None,
     tz: tzinfo | None = None,
     parties_out: Path | None = None,
+    persons: Table | None = None,
+    persons_out: Path | None = None,
 ) -> ExportResult:
     """The files (path → bytes) of an export of `cases` (already filtered), in the order written:
-    the cases, then the visits and the parties (CSV, when named)."""
+    the cases, then the visits, the parties and the persons (CSV, when named).
+
+    `persons`: the persons' table (`persons_export.person_table`), or None where persons may not
+    be exported: the workbook then has no persons sheet, and `persons_out` is refused.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"--format must be one of: {', '.join(FORMATS)}; got {fmt!r}.")
     for option, path, sheet in (
@@ -440,10 +461,15 @@ def build_export(
                 f"{option} is for --format csv only: an xlsx workbook has a {sheet} sheet, "
                 f"and json holds the {sheet} inside each case."
             )
-    targets = [Path(p).resolve() for p in (out, visits_out, parties_out) if p is not None]
+    if persons_out is not None and fmt != "csv":
+        raise ExportError(Translator(lang).t("export.persons_out_csv_only"))
+    if persons_out is not None and persons is None:
+        raise PersonsRefused(lang)
+    targets = [Path(p).resolve() for p in (out, visits_out, parties_out, persons_out) if p is not None]
     if len(set(targets)) < len(targets):
         raise ExportError(
-            "--out, --visits-out and --parties-out name the same file; give each table its own file."
+            "--out, --visits-out, --parties-out and --persons-out name the same file; give each table "
+            "its own file."
         )
     visits = sum(len(c["visits"]) for c in cases)
     parties = sum(len(c["parties"]) for c in cases)
@@ -457,18 +483,26 @@ def build_export(
         if parties_out is not None:
             files[str(parties_out)] = csv_bytes(party_table(cases, lang))
             tables.append("parties")
+        if persons_out is not None and persons is not None:
+            files[str(persons_out)] = csv_bytes(persons)
+            tables.append("persons")
+        else:
+            persons = None  # not written
     elif fmt == "xlsx":
         tr = Translator(lang)
-        files[str(out)] = xlsx_bytes(
-            [
-                (tr.t("export.sheet.cases"), case_table(cases, lang, names, tz)),
-                (tr.t("export.sheet.visits"), visit_table(cases, lang, names, tz)),
-                (tr.t("export.sheet.parties"), party_table(cases, lang)),
-            ]
-        )
+        sheets = [
+            (tr.t("export.sheet.cases"), case_table(cases, lang, names, tz)),
+            (tr.t("export.sheet.visits"), visit_table(cases, lang, names, tz)),
+            (tr.t("export.sheet.parties"), party_table(cases, lang)),
+        ]
+        if persons is not None:
+            sheets.append((tr.t("export.sheet.persons"), persons))
+        files[str(out)] = xlsx_bytes(sheets)
     else:
         files[str(out)] = json_bytes(cases)
-    return ExportResult(len(cases), visits, files, parties, tuple(tables))
+        persons = None  # a JSON export is the cases (`fieldapp person list --json` lists persons)
+    written = None if persons is None else len(persons[1])
+    return ExportResult(len(cases), visits, files, parties, tuple(tables), written)
 
 
 # ------------------------------------------------------------------ a village that no case has

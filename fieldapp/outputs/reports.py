@@ -27,8 +27,21 @@ Definitions (they are also printed under the text report):
 - **Follow-ups due / done**: follow-up visits scheduled (+7/+30/+90 days after the
   latest resolution) with a due date in the period, and how many of those are marked
   done now.
-- **Repeat incidents**: cases found in the period flagged as repeat 110 calls, plus
-  cases reopened (flared up) in the period; each case counted once.
+- **Repeat incidents** (`repeat_incidents`, "repeat calls or reopened"): cases found in the
+  period flagged as repeat 110 calls, plus cases reopened (flared up) in the period; each case
+  counted once. It reads the officers' flags and the reopenings, not persons.
+- **Repeat disputes (重复纠纷) and repeat persons**, defined on persons (`repeats`): a case is
+  a *repeat* for a person among its parties if that person has another case recorded before it
+  (an earlier `created_at`; at the same instant, the smaller case id first) on or after the local
+  date 365 days before the case's local date (`REPEAT_DAYS`: the 12 months of the early warning
+  and of the key persons' "disputes in the last 12 months"). The earlier case may lie in the
+  period or before it, in any village, of any category and status. **Repeat disputes**: cases
+  found in the period that are a repeat for at least one of their persons; **repeat persons**:
+  the persons with at least one such case, each counted once. A person is who the person index
+  says (`fieldapp.domain.person_index`, docs/persons.md): the same mobile number however written,
+  or ids an officer linked; the same name alone (a proposal) joins nobody. Persons are as this
+  device knows them when the report is made (a link made since counts in last year's column
+  too). Both are None ("—") in a report made without the index (`build_report`'s `persons`).
 - **By category, risk, village, officer**: found and resolved in the period, grouped by
   the case's current category, risk and village, and by its officer: the assignee,
   or the device that recorded it when nobody is assigned.
@@ -40,7 +53,7 @@ the history records that a field changed, not what it was before.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -49,6 +62,7 @@ from typing import Any, TypeVar, overload
 from fieldapp.domain import model
 from fieldapp.domain.cases import STATUS_LOG
 from fieldapp.domain.documents import CaseDoc, PublicCase, ShownCase
+from fieldapp.domain.person_index import RECENT_DAYS, PersonIndex
 from fieldapp.i18n import Translator
 from fieldapp.i18n import reports as _strings  # noqa: F401  (registers the report strings)
 from fieldapp.outputs.exports import Cell, Number, csv_bytes, xlsx_bytes
@@ -71,7 +85,12 @@ FIGURES = (
     "repeat_calls",
     "reopened",
     "repeat_incidents",
+    "repeat_disputes",
+    "repeat_persons",
 )
+#: A case is a repeat if its person had another case this many days before it, or fewer (local
+#: dates): the 12 months of the early warning and of the key persons' count.
+REPEAT_DAYS = RECENT_DAYS
 
 Names = Callable[[str], str]
 
@@ -273,10 +292,46 @@ def percent(part: int, whole: int) -> float | None:
     return half_up(Decimal(100 * part) / Decimal(whole)) if whole else None
 
 
+#: (person id, a case that is a repeat for them), as `repeats` lists them.
+Repeat = tuple[str, CaseFacts]
+
+
+def repeats(
+    facts: Sequence[CaseFacts], persons: Mapping[str, Sequence[str]], tz: tzinfo | None = None
+) -> list[Repeat]:
+    """Every (person, case) where the case is a repeat for that person, whatever its period: the
+    person had another case recorded before it on or after the local date `REPEAT_DAYS` before
+    its own (the module's definitions). `persons`: case id -> its persons
+    (`PersonIndex.case_persons`)."""
+    by_id = {f.id: f for f in facts}
+    timelines: dict[str, list[CaseFacts]] = {}
+    for case_id, ids in persons.items():
+        case = by_id.get(case_id)
+        if case is not None:
+            for person_id in ids:
+                timelines.setdefault(person_id, []).append(case)
+    found: list[Repeat] = []
+    window = timedelta(days=REPEAT_DAYS)
+    for person_id, cases in timelines.items():
+        if len(cases) < 2:
+            continue  # most persons: one case, no repeat
+        cases.sort(key=lambda f: (f.created, f.id))
+        # The case just before is the latest earlier one: if it is out of the window, all are.
+        for before, case in zip(cases, cases[1:], strict=False):
+            if before.created.astimezone(tz).date() >= case.created.astimezone(tz).date() - window:
+                found.append((person_id, case))
+    return sorted(found, key=lambda found: (found[0], found[1].created, found[1].id))
+
+
 def figure_cases(
-    facts: Sequence[CaseFacts], period: Period, tz: tzinfo | None = None, now: datetime | None = None
+    facts: Sequence[CaseFacts],
+    period: Period,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
+    repeated: Sequence[Repeat] | None = None,
 ) -> dict[str, list[CaseFacts]]:
-    """The cases behind each counted figure of one period (what a dashboard drills down to)."""
+    """The cases behind each counted figure of one period (what a dashboard drills down to);
+    "repeat_disputes" only when given `repeats`' list as `repeated`."""
     start, end = period.start(tz), period.end(tz)
     now = now or datetime.now().astimezone()
     cutoff = min(end, now)
@@ -289,7 +344,11 @@ def figure_cases(
     hazards = [f for f in found if f.category == "hazard"]
     repeat_calls = [f for f in found if "repeat_calls" in f.flags]
     reopened = [f for f in facts if any(within(at) for at in f.reopenings)]
-    return {
+    behind: dict[str, list[CaseFacts]] = {}
+    if repeated is not None:
+        repeat_ids = {case.id for _person, case in repeated if within(case.created)}
+        behind["repeat_disputes"] = [f for f in found if f.id in repeat_ids]
+    return behind | {
         "found": found,
         "resolved": [f for f in facts if any(s == "resolved" and within(at) for at, s in f.statuses)],
         "found_resolved": [f for f in found if f.status_at(end) in DONE],
@@ -315,9 +374,13 @@ def figures(
     tz: tzinfo | None = None,
     now: datetime | None = None,
     cases: dict[str, list[CaseFacts]] | None = None,
+    repeated: Sequence[Repeat] | None = None,
 ) -> dict[str, Any]:
-    """The figures of one period (see the module's definitions); `cases`: its `figure_cases`."""
-    cases = cases if cases is not None else figure_cases(facts, period, tz, now)
+    """The figures of one period (see the module's definitions); `cases`: its `figure_cases`
+    (given `repeated` too, if given here); `repeated`: `repeats`' list, without which the
+    repeat disputes and persons are None."""
+    cases = cases if cases is not None else figure_cases(facts, period, tz, now, repeated)
+    start, end = period.start(tz), period.end(tz)
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
     due = [done for f in facts for day, done in f.followups if first <= day <= last]
     result: dict[str, Any] = {
@@ -333,6 +396,12 @@ def figures(
         "repeat_calls": len(cases["repeat_calls"]),
         "reopened": len(cases["reopened"]),
         "repeat_incidents": len(cases["repeat_incidents"]),
+        "repeat_disputes": len(cases["repeat_disputes"]) if "repeat_disputes" in cases else None,
+        "repeat_persons": (
+            None
+            if repeated is None
+            else len({person for person, case in repeated if start <= case.created < end})
+        ),
     }
     for dimension in DIMENSIONS:
         groups: dict[str, dict[str, int]] = {}
@@ -366,6 +435,8 @@ def build_report(
     names: Names | None = None,
     tz: tzinfo | None = None,
     now: datetime | None = None,
+    *,
+    persons: PersonIndex | None = None,
 ) -> dict[str, Any]: ...
 
 
@@ -378,6 +449,7 @@ def build_report(
     now: datetime | None = None,
     *,
     facts_of: Callable[[Case], CaseFacts],
+    persons: PersonIndex | None = None,
 ) -> dict[str, Any]: ...
 
 
@@ -388,17 +460,20 @@ def build_report(
     tz: tzinfo | None = None,
     now: datetime | None = None,
     facts_of: Callable[[Any], CaseFacts] | None = None,
+    persons: PersonIndex | None = None,
 ) -> dict[str, Any]:
     """The report: this period and the same period last year, their figures and the change.
 
     `cases` as `CaseService.cases()` presents them; or the view's states with
-    `facts_of=state_facts` (or a cache of it), which needs no history.
+    `facts_of=state_facts` (or a cache of it), which needs no history. `persons`: the device's
+    person index (`CaseService.person_index()`), for the repeat disputes and persons.
     """
     facts_of = facts_of or case_facts
     facts = [facts_of(c) for c in cases if c.get("created_at")]
     previous = period.last_year()
-    current_figures = figures(facts, period, tz, now)
-    previous_figures = figures(facts, previous, tz, now)
+    repeated = None if persons is None else repeats(facts, persons.case_persons(), tz)
+    current_figures = figures(facts, period, tz, now, repeated=repeated)
+    previous_figures = figures(facts, previous, tz, now, repeated=repeated)
     offset = period.start(tz).strftime("%z")
     officers = sorted(set(current_figures["by_officer"]) | set(previous_figures["by_officer"]))
     names = names or (lambda device_id: device_id)
@@ -581,7 +656,7 @@ def report_text(report: dict[str, Any], lang: str) -> str:
             section = row[0]
             lines += ["", section]
         lines.append(line(row[1:]))
-    lines += ["", tr.t("report.note", offset=report["timezone"])]
+    lines += ["", tr.t("report.note", offset=report["timezone"]), tr.t("report.note_repeat")]
     return "\n".join(lines)
 
 

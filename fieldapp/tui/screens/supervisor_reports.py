@@ -20,6 +20,7 @@ from fieldapp.domain.documents import CaseDoc, ShownCase
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
 from fieldapp.outputs.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
+from fieldapp.outputs.persons_export import exported_persons, person_table
 from fieldapp.outputs.reports import (
     PERIODS,
     CaseFacts,
@@ -128,13 +129,16 @@ class ReportsPane(VerticalScroll):
         visits_out = target.with_name(f"fieldapp-visits-{stamp}.csv") if fmt == "csv" else None
         try:
             cases = filter_cases(self._cases(), wanted)
+            lang, names = self.app.language, officer_names(self.service)  # type: ignore[attr-defined]
+            persons = exported_persons(self.service, cases) if fmt == "xlsx" else None
             made = build_export(
                 cases,
                 fmt,
-                self.app.language,  # type: ignore[attr-defined]
-                officer_names(self.service),
+                lang,
+                names,
                 target,
                 visits_out,
+                persons=None if persons is None else person_table(persons, lang, names),
             )
             write_new(made.files)
         except (ExportError, CaseError) as exc:
@@ -158,7 +162,13 @@ class ReportsPane(VerticalScroll):
             )
             self.query_one("#rep-of", Input).focus()
             return None
-        return build_report(self._states(), period, officer_names(self.service), facts_of=self._facts_of)
+        return build_report(
+            self._states(),
+            period,
+            officer_names(self.service),
+            facts_of=self._facts_of,
+            persons=self.service.person_index(),
+        )
 
     def _preview(self, report: dict[str, Any]) -> None:
         preview = self.query_one("#rep-preview", Static)
