@@ -63,7 +63,9 @@ def run(store: Path, scenario: Scenario, lang: str = "en", size: tuple[int, int]
     asyncio.run(main())
 
 
-async def person_from_case(app: FieldApp, pilot: Pilot[None], case_id: str, party_index: int = 0) -> PersonScreen:
+async def person_from_case(
+    app: FieldApp, pilot: Pilot[None], case_id: str, party_index: int = 0
+) -> PersonScreen:
     """Open the case, press p, choose a party with Enter: their person screen."""
     app.open_case(case_id)
     await pilot.pause()
@@ -112,7 +114,9 @@ def station(tmp_path: Path) -> dict[str, Any]:
     return facts
 
 
-def test_the_timeline_holds_every_case_and_visit_of_a_person_matched_by_mobile(station: dict[str, Any]) -> None:
+def test_the_timeline_holds_every_case_and_visit_of_a_person_matched_by_mobile(
+    station: dict[str, Any],
+) -> None:
     ours: dict[str, int] = station["ours"]
 
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
@@ -128,14 +132,18 @@ def test_the_timeline_holds_every_case_and_visit_of_a_person_matched_by_mobile(s
         assert orders == sorted(orders, reverse=True)
         table = screen.query_one("#person-timeline", DataTable)
         assert table.row_count == len(screen.rows)
-        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [r.case_id for r in screen.rows]
+        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [
+            r.case_id for r in screen.rows
+        ]
         facts = str(screen.query_one("#person-facts", Static).render())
         assert MOBILE in facts and "东岭村" in facts and "西河村" in facts and "南坡村" in facts
 
     run(station["first"], scenario)
 
 
-def test_marking_a_key_person_with_a_plan_records_what_person_show_then_shows(station: dict[str, Any]) -> None:
+def test_marking_a_key_person_with_a_plan_records_what_person_show_then_shows(
+    station: dict[str, Any],
+) -> None:
     store: Path = station["first"]
 
     async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:

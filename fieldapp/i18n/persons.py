@@ -182,7 +182,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "案件 {id} 没有当事人：按 m（修改信息）可添加。",
     ),
     "person.parties.open": ("Open", "打开"),
-    "person.parties.hint": ("(p: their person files)", "（按 p 查看人员档案）"),
+    "person.parties.line": ("Parties (p): {parties}", "当事人（p）：{parties}"),
 }
 
 add_catalogue({k: en for k, (en, _) in _STRINGS.items()}, {k: zh for k, (_, zh) in _STRINGS.items()})

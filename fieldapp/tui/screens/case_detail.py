@@ -247,10 +247,9 @@ class CaseScreen(Screen[None]):
 
     @staticmethod
     def _parties_text(case: ShownCase) -> Text:
-        text = Text(t("case.parties", parties=value_text("parties", case["parties"])))
-        if case["parties"]:
-            text.append(f"   {t('person.parties.hint')}", style="dim")
-        return text
+        # With parties, the label names the key that opens their person files (p).
+        key = "person.parties.line" if case["parties"] else "case.parties"
+        return Text(t(key, parties=value_text("parties", case["parties"])))
 
     def _deadline_text(self, case: ShownCase) -> Text:
         text = Text(t("case.deadline", date=case["deadline"] or t("case.none")))
