@@ -243,3 +243,29 @@ def test_enter_on_a_timeline_row_opens_that_case(station: dict[str, Any]) -> Non
         assert app.screen is screen
 
     run(station["first"], scenario)
+
+
+def test_a_lock_with_the_plan_dialog_open_comes_back_to_the_person_and_the_draft(
+    station: dict[str, Any],
+) -> None:
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        await person_from_case(app, pilot, next(iter(station["ours"])))
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, PlanDialog)
+        app.screen.query_one("#plan", TextArea).text = "每月走访一次"
+        app.action_lock()
+        await pilot.pause()
+        app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PlanDialog), app.screen_stack
+        assert dialog.query_one("#plan", TextArea).text == "每月走访一次"
+        under = app.screen_stack[-2]
+        assert isinstance(under, PersonScreen) and under.person_id == PERSON
+        assert isinstance(app.screen_stack[-3], CaseScreen)
+
+    run(station["first"], scenario)

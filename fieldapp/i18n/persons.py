@@ -115,7 +115,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.screen.risk": ("Highest open risk: {risk}", "未结案件最高风险：{risk}"),
     "person.screen.responsible": ("Officer responsible: {officer}", "责任民警：{officer}"),
     "person.screen.plan": ("Plan: {plan}", "工作措施：{plan}"),
-    "person.screen.plan_by": ("By {officer}, due {due}", "责任民警 {officer}，期限 {due}"),
     "person.screen.no_plan": (
         "Not a key person. k marks them one and writes the plan (what is done next, by whom, by when).",
         "非重点人员。按 k 列为重点人员并写明工作措施（做什么、谁负责、何时完成）。",
@@ -125,7 +124,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "可能是同一人（同村同名）：{names}。按 l 确认关联。",
     ),
     "person.screen.timeline": (
-        "Cases and visits, newest first ({count} cases, {open} open). Enter opens the case.",
+        "Cases and visits, newest first ({count} case(s), {open} open). Enter opens the case.",
         "案件与走访，最新在前（{count} 起案件，{open} 起未结）。按 Enter 打开案件。",
     ),
     "person.col.when": ("When", "时间"),
@@ -147,6 +146,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.plan.mark_no": ("No longer a key person (supervisor)", "取消重点人员（所长）"),
     "person.plan.plan": ("Plan: what is done next", "工作措施：下一步做什么"),
     "person.plan.officer": ("Officer responsible (empty: yourself)", "责任民警（不选即本人）"),
+    "person.plan.officer_none": ("Officer responsible (empty: nobody yet)", "责任民警（可暂不指定）"),
     "person.plan.due": ("By when (optional, YYYY-MM-DD)", "完成期限（可选，年-月-日）"),
     "person.plan.due_bad": ("Write the date like 2026-12-31.", "请按 2026-12-31 的格式填写日期。"),
     "person.plan.rules": (

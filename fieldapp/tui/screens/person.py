@@ -32,6 +32,7 @@ from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.column_fit import fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.person_file import FileRow, file_rows, highest_open_risk, plan_overdue, responsible
+from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.person_dialogs import LinkDialog, PlanDialog, UnlinkDialog
 
 #: The timeline's columns; the last takes the width the others leave.
@@ -55,11 +56,15 @@ class PersonScreen(Screen[None]):
         Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
     ]
 
-    def __init__(self, person_id: str, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self, person_id: str, today: Callable[[], date] = date.today, then: str | None = None
+    ) -> None:
         super().__init__()
         #: The id the person is shown under (it follows a link or unlink made here).
         self.person_id = person_id.strip().lower()
         self._today = today
+        #: The action whose dialog opens over the person at once (coming back after a lock).
+        self._then = then
         self.index: PersonIndex | None = None
         #: The person as last read (None if this device holds no such person).
         self.person: Person | None = None
@@ -74,8 +79,13 @@ class PersonScreen(Screen[None]):
         """The unlocked store's service (the app's one: a screen never opens its own)."""
         service = getattr(self.app, "service", None)
         if not isinstance(service, CaseService):
-            raise CaseError("The store is locked.", key="person.screen.missing")
+            raise CaseError("The store is locked.")
         return service
+
+    @property
+    def unlocked(self) -> bool:
+        """Whether the app holds an open store (not while it locks, popping this screen)."""
+        return isinstance(getattr(self.app, "service", None), CaseService)
 
     def compose(self) -> ComposeResult:
         yield Static(id="person-title")
@@ -90,11 +100,23 @@ class PersonScreen(Screen[None]):
         self._load()
         self.watch(self.app, "language", self._relabel)
         self.query_one("#person-timeline", DataTable).focus()
+        if self._then == "plan":  # the only one of its dialogs that keeps a draft
+            self.action_plan()
+
+    def resume_place(self) -> Place:
+        """This person, to come back to after a lock."""
+        return Place("person", subject=self.person_id)
+
+    def resumed_dialog(self, screen: object) -> tuple[str, str] | None:
+        """The plan dialog over this person comes back after a lock (with its draft)."""
+        return ("plan", self.person_id) if isinstance(screen, PlanDialog) else None
 
     def on_screen_resume(self) -> None:
         """Back from a case or a dialog: read the person again (a case may have changed)."""
         if not self._resumed:
             self._resumed = True
+            return
+        if not self.unlocked:
             return
         self._load()
         self._relabel(self.app.language)  # type: ignore[attr-defined]
@@ -181,7 +203,7 @@ class PersonScreen(Screen[None]):
         text.append(
             "\n"
             + t(
-                "person.screen.plan_by",
+                "person.plan_by",
                 officer=self.officer_name(person.officer),
                 due=person.due or t("person.none"),
             )
