@@ -32,8 +32,8 @@ from fieldapp.domain import model
 from fieldapp.domain.cases import Step, next_steps
 from fieldapp.domain.dialog_drafts import DialogDraftKeeper, DialogValues
 from fieldapp.domain.documents import ShownCase
-from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n import app_key, get_language, t
+from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
