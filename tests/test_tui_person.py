@@ -269,3 +269,44 @@ def test_a_lock_with_the_plan_dialog_open_comes_back_to_the_person_and_the_draft
         assert isinstance(app.screen_stack[-3], CaseScreen)
 
     run(station["first"], scenario)
+
+
+def test_an_overdue_plan_is_marked_and_can_be_rewritten_without_moving_its_date(
+    station: dict[str, Any],
+) -> None:
+    store: Path = station["first"]
+    past = (date.today() - timedelta(days=3)).isoformat()
+    service = CaseService.open(store, PASSPHRASE)
+    try:  # as another version or `person key` before that day recorded it
+        service.mark_key_person(PERSON, "每周上门走访一次", None, past)
+    finally:
+        service.close()
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await person_from_case(app, pilot, next(iter(station["ours"])))
+        plan = str(screen.query_one("#person-plan", Static).render())
+        assert past in plan and "OVERDUE" in plan
+        await pilot.press("k")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PlanDialog)
+        assert dialog.query_one("#due", Input).value == past
+        dialog.query_one("#plan", TextArea).text = "每周上门走访两次"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is screen, str(dialog.query_one("#due-error", Static).render())
+        assert screen.person is not None and screen.person.plan == "每周上门走访两次"
+        assert screen.person.due == past
+        # A date typed anew is checked as `person key --due` checks it: not in the past.
+        await pilot.press("k")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PlanDialog)
+        dialog.query_one("#due", Input).value = (date.today() - timedelta(days=1)).isoformat()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert str(dialog.query_one("#due-error", Static).render())
+
+    run(store, scenario)
