@@ -271,8 +271,6 @@ NO_KEY_IN_THE_APP = {
     "fieldapp station set": "the mediation organisation is set only on the command line",
     "fieldapp station open": "names how to start the app serving, in the refusal of a store another "
     "process holds: this app cannot open that store to offer F6",
-    "fieldapp person ": "persons have no screen in the app yet (issue 17): their commands are only "
-    "on the command line, where these refusals are said; the person screen must name its keys",
     "fieldapp --version": "the app has no version screen; the texts give both versions as well",
 }
 

@@ -46,6 +46,8 @@ class in `fieldapp/tui` has none):
 - CaseListScreen: a dashboard figure's drill-down.
 - PlaceDialog (dashboard), ConflictDialog, CloseDialog, ForkDialog (review), RevokeDialog (devices).
 - ServeDialog: F6 on the supervisor's screen, station mode's address asked the first time.
+- PartiesDialog (p on a case), PersonScreen (a key person with an overdue plan and a possible
+  match), PlanDialog (k), LinkDialog (l), UnlinkDialog (x, once the match is linked).
 
 The three walks (an officer's
 store, the station authority's, an unenrolled demo-marked store) run once per language and
@@ -87,6 +89,7 @@ import fieldapp.tui
 import sync.identity
 from fieldapp.core.demo import DEMO_MARKER
 from fieldapp.core.service import init_device
+from fieldapp.domain.persons import person_id_for
 from fieldapp.tui.app import FieldApp, Palette
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.case_dialogs import ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
@@ -96,6 +99,8 @@ from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.intake import IntakeScreen
 from fieldapp.tui.screens.keys_help import KeysHelp
+from fieldapp.tui.screens.person import PersonScreen
+from fieldapp.tui.screens.person_dialogs import LinkDialog, PartiesDialog, PlanDialog, UnlinkDialog
 from fieldapp.tui.screens.supervisor import SupervisorScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
@@ -168,6 +173,11 @@ SHOTS: dict[str, type[Screen[Any]]] = {
     "unlock-demo-hint": UnlockScreen,
     "home-unenrolled": HomeScreen,
     "sync-unenrolled": SyncScreen,
+    "dialog-persons": PartiesDialog,
+    "person": PersonScreen,
+    "dialog-person-plan": PlanDialog,
+    "dialog-person-link": LinkDialog,
+    "dialog-person-unlink": UnlinkDialog,
 }
 
 
@@ -567,10 +577,44 @@ async def officer_walk(walk: Walk, facts: dict[str, Any], clock: MonotonicClock,
     walk.shoot("sync-failed")
     await walk.press("escape")
 
+    await person_walk(walk, facts)
+
     clock.now += app.lock_after or 0
     app.lock_if_idle()
     await walk.settle()
     walk.shoot("lock-after-auto-lock")
+
+
+async def person_walk(walk: Walk, facts: dict[str, Any]) -> None:
+    """The person of the station's mobile party: from a case's parties (p) to their file, made a
+    key person with a plan now overdue, a party of one name in one village and no mobile proposed
+    as them; the plan (k), link (l) and, once linked, unlink (x) dialogs."""
+    app = walk.app
+    service = app.service
+    assert service is not None
+    # Recorded last, so that no shot before shows them.
+    service.new_case(
+        "东岭村",
+        "land",
+        "yellow",
+        "田界纠纷，当事人未留电话",
+        parties=[{"name": "张某某", "phone": "", "role": "applicant"}],
+    )
+    due = dt.date.fromtimestamp(NOW - 2 * DAY).isoformat()
+    service.mark_key_person(person_id_for("mobile:13800001111"), "每周上门走访一次，稳控双方情绪", None, due)
+    app.open_case(facts["open"])
+    await walk.settle()
+    await walk.press("p")
+    walk.shoot("dialog-persons")
+    await walk.press("enter")
+    walk.shoot("person")
+    await walk.dialog("k", "dialog-person-plan")
+    await walk.press("l")
+    walk.shoot("dialog-person-link")
+    await walk.press("enter", "ctrl+s")
+    assert type(app.screen) is PersonScreen
+    await walk.dialog("x", "dialog-person-unlink")
+    await walk.press("escape", "escape")
 
 
 async def station_walk(walk: Walk, facts: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from fieldapp.domain.persons import (
     normalise_name,
     pair_ids,
     person_id_for,
+    person_key,
 )
 from fieldapp.domain.search import pinyin_forms
 from sync.merge import OPS, WRITERS
@@ -310,6 +311,14 @@ class PersonIndex:
         """The person an id (or alias) names, or None."""
         pid = self.resolve(person_id)
         return None if pid is None else self._person(pid)
+
+    def person_of(self, case_id: str, party: Mapping[str, Any]) -> str | None:
+        """The id a party of a case is shown under (None: a party without a name is no one)."""
+        key = person_key(case_id, party)
+        for pid in (person_id_for(key), person_id_for(key, LONG_ID_CHARS)):
+            if pid in self._id_refs and any(r.case_id == case_id for r in self._id_refs[pid]):
+                return self._resolve[pid]
+        return None
 
     def members(self, person_id: str) -> tuple[str, ...]:
         """Every id of the person (the id shown first)."""

@@ -243,6 +243,24 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "a supervisor gave this person's plan to another officer; ask the supervisor to change it",
         "所长已将此人的工作措施交给其他民警负责；如需修改请联系所长",
     ),
+    # The same refusals as the app shows them (`render(..., app=True)`): keys and fields, not options.
+    "rule.person_pair_invalid.app": (
+        "a person is named by a person id (p on a case lists its persons); a link names two different ones",
+        "须用人员编号指明人员（在案件中按 p 可查看）；关联须指明两个不同的人员",
+    ),
+    "rule.person_link_conflict_open.app": (
+        "these two persons were linked and unlinked at the same time; a supervisor decides which stands",
+        "这两人曾被同时关联和取消关联；须由所长裁定",
+    ),
+    "rule.person_plan_required.app": (
+        "marking a key person needs a plan (what is done next): write it in the plan field",
+        "列为重点人员须写明工作措施（下一步做什么）：请填写工作措施",
+    ),
+    "rule.person_plan_assign_supervisor_only.app": (
+        "only a supervisor may give a key person's plan to another officer; "
+        "leave the officer empty (or choose yourself) to take it yourself",
+        "只有所长可以把重点人员的工作措施交给其他民警；责任民警不选（或选本人）即由本人负责",
+    ),
     # the fields a refusal names (its `field` parameter)
     "rule.field.village": ("the village", "村名"),
     "rule.field.category": ("the category", "类别"),
@@ -364,14 +382,19 @@ _TRANSLATORS = {"en": Translator("en"), "zh": Translator("zh")}
 _STATUS_PARAMS = frozenset({"from", "to", "status"})
 
 
-def render(code: str, params: Mapping[str, Any] | None = None, language: str | None = None) -> str:
+def render(
+    code: str, params: Mapping[str, Any] | None = None, language: str | None = None, app: bool = False
+) -> str:
     """A refusal's text in `language` (default: the UI's), its parameters filled in and the
-    fields and statuses they name translated; an unknown code says a newer version made it."""
+    fields and statuses they name translated; an unknown code says a newer version made it.
+    With `app`, its wording for the app where it has one (`rule.CODE.app`: keys, not options)."""
     tr = _TRANSLATORS["zh" if (language or get_language()) == "zh" else "en"]
     values = {k: _value(tr, k, v) for k, v in (params or {}).items()}
     key = f"rule.{code}"
     if not tr.has(key):
         return tr.t("rule.unknown", code=code)
+    if app and tr.has(f"{key}.app"):
+        key = f"{key}.app"
     try:
         return tr.t(key, **values)
     except (KeyError, IndexError):  # parameters from another version: the text without them

@@ -271,6 +271,8 @@ class FieldApp(App[None]):
             elif place.screen == "supervisor":
                 then = (place.dialog, place.subject) if place.dialog else None
                 self.action_supervise(tab=place.tab, then=then)
+            elif place.screen == "person":
+                self.open_person(place.subject, then=place.dialog or None)
 
     # ------------------------------------------------------------ navigation
 
@@ -314,6 +316,13 @@ class FieldApp(App[None]):
         service = self._need_service()
         if service is not None:
             self.push_screen(CaseScreen(service, case_id, then=then))
+
+    def open_person(self, person_id: str, then: str | None = None) -> None:
+        """A person's file and plan (with `then`, the dialog of that action open over it)."""
+        from fieldapp.tui.screens.person import PersonScreen
+
+        if self._need_service() is not None:
+            self.push_screen(PersonScreen(person_id, then=then))
 
     def is_supervisor(self) -> bool:
         """Whether the unlocked device holds a supervisor's certificate."""

@@ -40,6 +40,8 @@ class Entry:
     tone: str = ""
     #: When a visit given its time happened (ms since 1970): placed there, not at `hlc`.
     happened_ms: int | None = None
+    #: The operation's kind for an entry of the history (`case.create`, `visit.add`, ...), else "".
+    kind: str = ""
 
     def order(self) -> tuple[int, int]:
         """Where the entry goes in the timeline: when it happened, then its stamp."""
@@ -112,7 +114,9 @@ def timeline(case: ShownCase, name_of: NameOf) -> list[Entry]:
         occurred = visits[item["op"]].get("occurred") if item["op"] in visits else None
         if occurred:
             at, happened = local_time(occurred), int(datetime.fromisoformat(occurred).timestamp() * 1000)
-        entries.append(Entry(item["hlc"], at, name_of(item["author"]), text, happened_ms=happened))
+        entries.append(
+            Entry(item["hlc"], at, name_of(item["author"]), text, happened_ms=happened, kind=item["kind"])
+        )
     entries.extend(_conflict(c, case, name_of) for c in case.get("conflicts", []))
     for refused in case.get("refused", []):
         reason = t("case.tl.refused", kind=vocab("case.op", refused["kind"]), reason=refused_text(refused))

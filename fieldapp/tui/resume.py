@@ -18,14 +18,15 @@ from typing import Any
 class Place:
     """A screen to open again: its kind and ids, never what was typed."""
 
-    #: "case", "find", "sync", "intake" or "supervisor".
+    #: "case", "find", "sync", "intake", "supervisor" or "person".
     screen: str
     #: The case shown ("case" only).
     case_id: str = ""
     #: The dialog open over the screen: the case screen's action ("visit", "update", ...),
     #: or the supervisor's decision ("revoke", "conflict", ...).
     dialog: str = ""
-    #: What that dialog is about, if the screen does not say (a device, a village, a fork).
+    #: What that dialog is about, if the screen does not say (a device, a village, a fork);
+    #: for "person", the person shown.
     subject: str = ""
     #: The supervisor's tab.
     tab: str = ""

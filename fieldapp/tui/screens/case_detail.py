@@ -26,6 +26,7 @@ from fieldapp.domain.documents import ShownCase
 from fieldapp.domain.model import is_overdue
 from fieldapp.i18n import agreement as _agreement_strings  # noqa: F401  (the agreement's messages)
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
+from fieldapp.i18n import persons as _person_strings  # noqa: F401  (the persons' strings)
 from fieldapp.i18n import t
 from fieldapp.outputs.agreement import agreement_stands, reopened_after_agreement
 from fieldapp.tui.bindings import translate_bindings
@@ -43,6 +44,8 @@ from fieldapp.tui.footer import Footer
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog, ClaimDialog, ReopenDialog, UpdateDialog, VisitDialog
 from fieldapp.tui.screens.case_edit import EditDialog
+from fieldapp.tui.screens.person import PersonScreen
+from fieldapp.tui.screens.person_dialogs import PartiesDialog
 from fieldapp.tui.screens.supervisor_dialogs import ApproveDialog, AssignDialog, DeadlineDialog
 
 #: Actions (and their dialogs) for a supervisor's certificate only; the merge checks again.
@@ -73,7 +76,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 
 class CaseScreen(Screen[None]):
     """One case: header, timeline, and the actions v (visit), u (update), m (edit the case's
-    village, risk, summary and parties), c (claim), r (reopen)."""
+    village, risk, summary and parties), c (claim), r (reopen), p (the parties' person files)."""
 
     # The keys of the buttons (each labelled with its key) stay out of the footer, which at
     # 80 columns then holds the keys without a button; F1 lists them all.
@@ -88,6 +91,7 @@ class CaseScreen(Screen[None]):
         Binding("t", "deadline", "binding.case_deadline"),
         Binding("e", "approve", "binding.case_approve"),
         Binding("g", "agreement", "binding.case_agreement"),
+        Binding("p", "persons", "binding.case_persons"),
         Binding("f2", "app.switch_language", "binding.language"),
         Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
     ]
@@ -212,7 +216,7 @@ class CaseScreen(Screen[None]):
                 + "   "
                 + t("case.flags", flags=value_text("flags", case["flags"]))
             ),
-            Text(t("case.parties", parties=value_text("parties", case["parties"]))),
+            self._parties_text(case),
         ]
         referral = case.get("referral")
         if referral:
@@ -240,6 +244,12 @@ class CaseScreen(Screen[None]):
             if reopened.get("outcome"):
                 lines.append(Text(t("case.reopened_outcome", outcome=outcome_text(reopened["outcome"]))))
         return Text("\n").join(lines)
+
+    @staticmethod
+    def _parties_text(case: ShownCase) -> Text:
+        # With parties, the label names the key that opens their person files (p).
+        key = "person.parties.line" if case["parties"] else "case.parties"
+        return Text(t(key, parties=value_text("parties", case["parties"])))
 
     def _deadline_text(self, case: ShownCase) -> Text:
         text = Text(t("case.deadline", date=case["deadline"] or t("case.none")))
@@ -336,6 +346,20 @@ class CaseScreen(Screen[None]):
         line's refusal, `AgreementError`, names the commands instead)."""
         key = "agreement.tui.reopened" if reopened_after_agreement(case) else "agreement.tui.none"
         self.notify(t(key, id=self.case_id), severity="warning", timeout=15)
+
+    def action_persons(self) -> None:
+        """The case's parties, each a person: the one chosen opens their file (一人一档)."""
+        if self.case is None:
+            return
+        if not self.case["parties"]:
+            self.notify(t("person.parties.none", id=self.case_id), severity="warning")
+            return
+
+        def chosen(person_id: str | None) -> None:
+            if person_id:
+                self.app.push_screen(PersonScreen(person_id))
+
+        self.app.push_screen(PartiesDialog(self.service, self.case), chosen)
 
     def action_assign(self) -> None:
         """Supervisor: assign the case to an officer, with a deadline."""

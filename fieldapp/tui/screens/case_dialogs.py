@@ -32,8 +32,8 @@ from fieldapp.domain import model
 from fieldapp.domain.cases import Step, next_steps
 from fieldapp.domain.dialog_drafts import DialogDraftKeeper, DialogValues
 from fieldapp.domain.documents import ShownCase
+from fieldapp.i18n import app_key, get_language, t
 from fieldapp.i18n import case as _strings  # noqa: F401  (registers the case strings)
-from fieldapp.i18n import get_language, t
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_timeline import vocab
@@ -58,11 +58,15 @@ Result = TypeVar("Result")
 
 def refusal_text(error: CaseError) -> str:
     """A refusal for a person: the translated "Refused:" and why, rendered from the rules' code
-    in the UI language (an error without one: its English message)."""
+    in the UI language (in the app's wording where it has one), an error with a catalogue key
+    that has an app wording (`fieldapp.i18n.app_key`) from it, any other by its English message."""
     found = error.refusal
-    reason = (
-        render(found.code, found.params) if found else str(error).removeprefix(_REFUSAL_PREFIX).rstrip(".")
-    )
+    if found:
+        reason = render(found.code, found.params, app=True)
+    elif error.key and app_key(error.key) != error.key:
+        reason = t(app_key(error.key), **error.params).rstrip(".。")
+    else:
+        reason = str(error).removeprefix(_REFUSAL_PREFIX).rstrip(".")
     end = "。" if get_language() == "zh" else "."
     return t("case.refused", reason=reason[:1].upper() + reason[1:] + end)
 
