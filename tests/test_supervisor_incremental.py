@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,13 @@ from fieldapp.core.service import CaseError, CaseService
 from fieldapp.core.station import fork_rows
 from fieldapp.domain import model
 from fieldapp.domain.review import review_queue
+from fieldapp.outputs import shift
 from fieldapp.outputs.dashboard import build_dashboard
 from fieldapp.outputs.reports import state_facts
 from fieldapp.tui.app import FieldApp
+from fieldapp.tui.screens import supervisor
 from fieldapp.tui.screens.supervisor import SupervisorScreen
+from fieldapp.tui.shift_board import ShiftBoard
 from harness.replicas import converge, exchange, station_devices
 from sync.changes import ChangeFeed
 from sync.replica import OperationRefused
@@ -157,3 +161,45 @@ def test_an_incremental_refresh_equals_a_full_build(tmp_path: Path, seed: int) -
                 assert sum(screen.queue.counts.values()) > 0
 
         asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_the_queue_and_the_shift_report_are_built_off_the_apps_thread(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    threads: dict[str, set[str]] = {"queue": set(), "shift": set()}
+    queue_of, report_of = supervisor.assemble_queue, shift.build_shift
+
+    def queue(*args: Any, **kwargs: Any) -> Any:
+        threads["queue"].add(threading.current_thread().name)
+        return queue_of(*args, **kwargs)
+
+    def report(*args: Any, **kwargs: Any) -> Any:
+        threads["shift"].add(threading.current_thread().name)
+        return report_of(*args, **kwargs)
+
+    monkeypatch.setattr(supervisor, "assemble_queue", queue)
+    monkeypatch.setattr(shift, "build_shift", report)
+    with station_devices(tmp_path, 1) as (authority, officer):
+        officer.new_case("东岭村", "land", "red", "田界纠纷")
+        exchange(authority, officer)
+        station_dir, device = authority.db.store.directory, officer.identity.device_id
+        authority.close()
+
+        async def main() -> None:
+            app = FieldApp(station_dir, lang="en")
+            async with app.run_test(size=(120, 36)) as pilot:
+                await unlock(app, pilot)
+                await pilot.press("d")
+                screen = await supervisor_loaded(app, pilot)
+                await pilot.press("5")
+                await screen.workers.wait_for_complete()
+                await pilot.pause()
+                board = screen.query_one(ShiftBoard)
+                assert board.builds == 1 and board.report is not None
+                assert [row["device"] for row in board.report["devices"]] == [device]
+
+        asyncio.run(main())
+    main_thread = threading.main_thread().name
+    assert threads["queue"] and main_thread not in threads["queue"]
+    assert threads["shift"] and main_thread not in threads["shift"]
