@@ -407,7 +407,8 @@ class SupervisorScreen(Screen[None]):
             for kept in (self._copies, self._facts, self._case_items, self._presented):
                 kept.pop(case_id, None)
             return
-        self._facts_of(state)
+        # Derived again whatever its mark: the feed says it changed (a re-fold may keep the count).
+        self._facts[case_id] = ((len(state["_ops"]), state.get("updated_at")), state_facts(state))
         # A copy of the top level, so that a merge folding meanwhile changes none of it.
         self._copies[case_id] = dict(state)  # type: ignore[assignment]
         self._case_items[case_id] = case_items(state)
