@@ -14,6 +14,14 @@ after unlocking and reaching home:
   slices, answering keys between them, and draws the figures when all are read);
 - ``tab_review_s``, ``tab_devices_s``, ``tab_reports_s``: `2`, `3`, `4` to the tab drawn;
 - ``refresh_s``: ctrl+r with nothing changed (only changed cases are read again);
+- ``landed_refresh_K_s`` (K = 10, 100): the refresh a landed session asks for
+  (`action_refresh`) after K random cases changed (a note recorded on each, on this device:
+  the change feed a merge fills is the same, `sync.changes`), to the figures drawn; and
+  ``full_refresh_s``: the same refresh reading every case again (the feed's token dropped,
+  as before issue 16's incremental refresh). ``..._cpu_s``: the app's thread's CPU time over
+  the same span (what keys wait behind, the drawing included; the figures themselves are
+  computed in a thread); ``..._read_s``: of it, the cases read again (`_read_case`, timed by a
+  wrapper) and ``..._cases``: how many. Medians of `LANDED_ROUNDS` rounds each;
 - ``decide_s``: a supervisor's decision from the review queue (approving the first
   escalation, or keeping the shown value of the first conflict, or closing the first red
   case) to the queue and dashboard redrawn;
@@ -45,6 +53,9 @@ from fieldapp.core.service import CaseService
 from storage import FieldDB
 
 HERE = Path(__file__).resolve()
+#: Refreshes timed per figure of the landed sessions' refresh (per child), and the K of each.
+LANDED_ROUNDS = 3
+LANDED_CHANGES = (10, 100)
 REFERENCES = ("dashboard_figures",)
 #: No target is set for this screen; the home screen's (<= 2 s) is the yardstick used.
 TARGET_S = 2.0
@@ -114,6 +125,7 @@ async def drive(store: Path) -> dict[str, Any]:
         out["tab_reports_s"] = await timed(["4"])
         out["tab_dashboard_s"] = await timed(["1"])
         out["refresh_s"] = await timed(["ctrl+r"])
+        out.update(await landed_refreshes(screen, pilot, frames))
         await timed(["2"])
         decisions = [i for i in screen.queue.items if i.kind in ("escalation", "conflict", "red_closure")]
         if decisions:
@@ -133,6 +145,52 @@ async def drive(store: Path) -> dict[str, Any]:
             if app.screen is not screen:
                 raise RuntimeError(f"the decision did not record: {app.screen!r}")
     out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+async def landed_refreshes(screen: Any, pilot: Any, frames: Frames) -> dict[str, Any]:
+    """The refresh after K cases changed (K in LANDED_CHANGES) and after a whole read: seconds
+    to the figures drawn and the app's thread's CPU seconds, medians of LANDED_ROUNDS each."""
+    service = screen.service
+    ids = sorted(c for c, state in service.cases_view().items() if state.get("exists"))
+    rng = random.Random(16)
+    reading = [0, 0.0]  # cases read, seconds
+    read_case = screen._read_case
+
+    def timed_read(case_id: str, state: Any) -> None:
+        t0 = time.perf_counter()
+        read_case(case_id, state)
+        reading[0] += 1
+        reading[1] += time.perf_counter() - t0
+
+    screen._read_case = timed_read
+
+    async def refresh(changed: int | None) -> tuple[float, float, float, int]:
+        if changed is None:
+            screen._read_to = None  # every case read again, as a refresh did before the change feed
+        else:
+            for case_id in rng.sample(ids, min(changed, len(ids))):
+                service.update(case_id, note="交班时补充的记录")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        reading[:] = [0, 0.0]
+        cpu, t0 = time.thread_time(), time.perf_counter()
+        screen.action_refresh()
+        last = await settled(pilot, frames, t0)
+        while screen.gathering:
+            await asyncio.sleep(0.05)
+            last = await settled(pilot, frames, t0)
+        return last - t0, time.thread_time() - cpu, reading[1], reading[0]
+
+    out: dict[str, Any] = {}
+    for changed in (*LANDED_CHANGES, None):
+        name = "full_refresh" if changed is None else f"landed_refresh_{changed}"
+        runs = [await refresh(changed) for _ in range(LANDED_ROUNDS)]
+        out[f"{name}_s"] = statistics.median(r[0] for r in runs)
+        out[f"{name}_cpu_s"] = statistics.median(r[1] for r in runs)
+        out[f"{name}_read_s"] = statistics.median(r[2] for r in runs)
+        out[f"{name}_cases"] = statistics.median(r[3] for r in runs)
+    screen._read_case = read_case
     return out
 
 
@@ -187,6 +245,8 @@ def bench_supervisor(args: argparse.Namespace) -> None:
             note(
                 f"repeat {i + 1}: d {ui['supervise_open_s']:.2f} s, refresh {ui['refresh_s']:.2f} s, "
                 f"decide ({ui.get('decided')}) {ui.get('decide_s', float('nan')):.2f} s, "
+                f"landed refresh (10 cases) {ui['landed_refresh_10_s']:.2f} s, "
+                f"full refresh {ui['full_refresh_s']:.2f} s, "
                 f"reference {base_runs[-1]['dashboard_figures_s']:.2f} s"
             )
     figures: dict[tuple[str, str], float] = {}
@@ -205,6 +265,18 @@ def bench_supervisor(args: argparse.Namespace) -> None:
         "refresh_s",
     ):
         emit(figures, "fieldapp", f"{name}_{label}", med(u[name] for u in ui_runs), "s")
+    kinds = ("", "_cpu", "_read")
+    full = {k: med(u[f"full_refresh{k}_s"] for u in ui_runs) for k in kinds}
+    read_all = med(u["full_refresh_cases"] for u in ui_runs)
+    for kind in kinds:
+        emit(figures, "fieldapp", f"full_refresh{kind}_s_{label}", full[kind], "s", cases_read=read_all)
+    for changed in LANDED_CHANGES:
+        read = med(u[f"landed_refresh_{changed}_cases"] for u in ui_runs)
+        for kind in kinds:
+            value = med(u[f"landed_refresh_{changed}{kind}_s"] for u in ui_runs)
+            name = f"landed_refresh_{changed}{kind}_s_{label}"
+            ratio = sig(value / full[kind])
+            emit(figures, "fieldapp", name, value, "s", changed=changed, cases_read=read, vs_full=ratio)
     decided = [u["decide_s"] for u in ui_runs if "decide_s" in u]
     if decided:
         kind = ui_runs[0].get("decided")

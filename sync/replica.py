@@ -31,6 +31,7 @@ from typing import Any
 from storage import FieldDB, KeyedTable
 from storage.store import no_gc, pack
 from sync.certs import Anchor
+from sync.changes import ChangeFeed
 from sync.devices import DeviceReducer
 from sync.documents import DeviceDoc
 from sync.forks import ForkQuarantine
@@ -157,6 +158,8 @@ class Replica(ForkQuarantine, RollbackRecovery):
         self.dirty = db.keyed("dirty")
         #: Operations this version cannot fold in full, by op key: {"kind"} (see `waiting`).
         self.waiting_ops = db.keyed("waiting")
+        #: Which entities each fold of a view changed (`sync.changes`; in memory only).
+        self.changes = ChangeFeed()
         self._pending: dict[tuple[str, str], list[Operation]] = defaultdict(list)
         self._session = False
         self._standings: dict[tuple[str, int], tuple[str | None, int | None, Refusal | None]] = {}
@@ -318,6 +321,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
         """
         devices, reducer = self.db.keyed("devices"), self._reducers[ANNOUNCE]
         self._standings.clear()
+        self.changes.note("devices", (entity,))
         folded = fold_into(state, ops, reducer, self.env, self.load_ops)
         for _ in range(3):  # a revocation is not undone by skipping its device's operations: 2 at most
             read = devices.raw().get(entity)
@@ -725,6 +729,7 @@ class Replica(ForkQuarantine, RollbackRecovery):
             elif doc.get("rebuild") and self.db.keyed(table).has(entity):
                 by_table[table][entity] = {OPS: []}  # none of its operations is left: not shown
         for table, updated in by_table.items():
+            self.changes.note(table, updated)  # before the writes: named again rather than missed
             # An entity none of whose operations counts (all held out or cut off) is not shown.
             gone = [key for key, state in updated.items() if not state[OPS]]
             for key in gone:

@@ -197,6 +197,7 @@ class RollbackRecovery:
             found, devices = self._scan_log(wanted), self.db.keyed("devices")
             for key in wanted:
                 if not found.get(key):  # none of its device operations is left
+                    self.changes.note("devices", (key[1],))
                     devices.remove_keys([key[1]])
                     continue
                 self.fold_device(key[1], None, found[key])

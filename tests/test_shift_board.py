@@ -221,3 +221,35 @@ def test_the_board_draws_a_progress_bar_per_transfer(tmp_path: Path) -> None:
                 assert not board.query(shift_board.ProgressBar)
 
         asyncio.run(main())
+
+
+def test_the_palette_switches_station_mode_where_f6_does(tmp_path: Path) -> None:
+    with station_devices(tmp_path, 1) as (authority, _officer):
+        station_dir = authority.db.store.directory
+        authority.close()
+
+        async def main() -> None:
+            app = FieldApp(station_dir, lang="zh", serve=("127.0.0.1", 0))
+            async with app.run_test(size=(120, 36)) as pilot:
+                await unlock(app, pilot)
+                assert app.serving is not None
+
+                def titles() -> list[str]:
+                    return [command.title for command in app.get_system_commands(app.screen)]
+
+                assert not [title for title in titles() if "驻所接收" in title]  # home: no F6 there
+                await pilot.press("d")
+                await supervisor_loaded(app, pilot)
+                assert "驻所接收：停止接收同步" in titles()
+                await pilot.press("ctrl+p")
+                await pilot.pause()
+                await pilot.press(*"停止接收")
+                await pilot.pause(0.3)
+                await pilot.press("enter")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert app.serving is None
+                app.language = "en"
+                assert "Station mode: accept the devices' syncs here" in titles()
+
+        asyncio.run(main())

@@ -222,3 +222,29 @@ def test_since_accepts_a_time_today_a_date_and_time_and_durations() -> None:
     with pytest.raises(ShiftError) as refused:
         parse_since("20:00", now)  # later today: the future
     assert refused.value.key == "shift.error.since_future"
+
+
+def test_text_and_csv_show_how_far_behind_and_the_refused_operations(tmp_path: Path) -> None:
+    with shift(tmp_path) as (station, a, b):
+        did = a_shift(station, a, b)
+        now = datetime.now().astimezone()
+        report = shift_report(station, datetime.fromtimestamp(did["mid"]).astimezone(), now)
+    rows = {row["device"]: row for row in report["devices"]}
+    a_id, b_id = a.identity.device_id, b.identity.device_id
+    # B synced before A brought its work, and before the station's own edit of the shared case.
+    assert rows[b_id]["behind"] == sum(did["sent"].values()) + 1
+    rows[a_id]["refused_ops"] = 4  # as the rules would count them (the renderers show what is given)
+    for lang, behind, refused_ops, unknown in (
+        ("en", "Behind", "Ops refused", "unknown"),
+        ("zh", "落后", "被拒操作", "未知"),
+    ):
+        table = list(csv.reader(io.StringIO(shift_csv(report, lang).decode("utf-8-sig"))))
+        by_device = {line[1]: dict(zip(table[0], line, strict=True)) for line in table[1:]}
+        assert by_device[b_id][behind] == str(rows[b_id]["behind"]) and by_device[a_id][behind] == "0"
+        assert by_device[a_id][refused_ops] == "4" and by_device[b_id][refused_ops] == "0"
+        header, *lines = shift_text(report, lang, now).splitlines()[3:5]
+        assert header.split()[-1] == behind and refused_ops.split()[-1] in header
+        never = {**report, "devices": [{**rows[b_id], "behind": None}]}  # never completed a sync here
+        table = list(csv.reader(io.StringIO(shift_csv(never, lang).decode("utf-8-sig"))))
+        assert table[1][table[0].index(behind)] == unknown
+        assert shift_text(never, lang, now).splitlines()[4].endswith(unknown)

@@ -83,68 +83,88 @@ def review_queue(
 ) -> Queue:
     """The queue from the `cases` view (internal states), the forks (`fieldapp.core.station.fork_rows`),
     the replica's rejections and the `devices` view (its refused operations)."""
-    decisions: list[Item] = []
-    evidence: list[Item] = []
-    for case in cases:
-        if not case.get("exists"):
-            continue
-        case_id, risk = str(case["id"]), str(case["risk"])
-        for conflict in case.get("conflicts", []):
-            if conflict.get("open"):
-                first, last = conflict["values"][0], conflict["values"][-1]
-                decisions.append(
-                    Item(
-                        "conflict",
-                        case_id,
-                        model.stamp_iso(int(last["hlc"])),
-                        str(last["author"]),
-                        {
-                            "field": conflict["field"],
-                            "values": conflict["values"],
-                            "ref": f"{conflict['field']}|{first['op']}|{last['op']}",
-                            "shown": case.get(conflict["field"]),
-                        },
-                        risk,
-                    )
-                )
-        if case["status"] == "escalated" and case.get("escalation_approved") is False:
-            decisions.append(
+    return assemble_queue((case_items(case) for case in cases), forks, rejections, devices)
+
+
+def case_items(case: CaseDoc) -> list[Item]:
+    """The items of one case (none for a case that does not exist), in the order `assemble_queue`
+    takes them: what a screen keeps per case and derives again only for the cases that changed."""
+    items: list[Item] = []
+    if not case.get("exists"):
+        return items
+    case_id, risk = str(case["id"]), str(case["risk"])
+    for conflict in case.get("conflicts", []):
+        if conflict.get("open"):
+            first, last = conflict["values"][0], conflict["values"][-1]
+            items.append(
                 Item(
-                    "escalation",
+                    "conflict",
                     case_id,
-                    str(case.get("updated_at") or ""),
-                    escalated_by(case),
-                    {"tier": case.get("tier")},
-                    risk,
-                )
-            )
-        if case["status"] == "resolved" and (risk == "red" or case.get(RED_SINCE_OPENED)):
-            decisions.append(
-                Item(
-                    "red_closure",
-                    case_id,
-                    str(case.get("updated_at") or ""),
-                    _writer(case, "status"),
-                    {},
-                    risk,
-                )
-            )
-        for refused in case.get("refused", []):
-            evidence.append(
-                Item(
-                    "refused",
-                    case_id,
-                    model.stamp_iso(int(refused["hlc"])),
-                    str(refused["author"]),
+                    model.stamp_iso(int(last["hlc"])),
+                    str(last["author"]),
                     {
-                        "op_kind": refused["kind"],
-                        "code": refused["code"],
-                        "params": refused["params"],
-                        "ref": refused["op"],
+                        "field": conflict["field"],
+                        "values": conflict["values"],
+                        "ref": f"{conflict['field']}|{first['op']}|{last['op']}",
+                        "shown": case.get(conflict["field"]),
                     },
                     risk,
                 )
             )
+    if case["status"] == "escalated" and case.get("escalation_approved") is False:
+        items.append(
+            Item(
+                "escalation",
+                case_id,
+                str(case.get("updated_at") or ""),
+                escalated_by(case),
+                {"tier": case.get("tier")},
+                risk,
+            )
+        )
+    if case["status"] == "resolved" and (risk == "red" or case.get(RED_SINCE_OPENED)):
+        items.append(
+            Item(
+                "red_closure",
+                case_id,
+                str(case.get("updated_at") or ""),
+                _writer(case, "status"),
+                {},
+                risk,
+            )
+        )
+    for refused in case.get("refused", []):
+        items.append(
+            Item(
+                "refused",
+                case_id,
+                model.stamp_iso(int(refused["hlc"])),
+                str(refused["author"]),
+                {
+                    "op_kind": refused["kind"],
+                    "code": refused["code"],
+                    "params": refused["params"],
+                    "ref": refused["op"],
+                },
+                risk,
+            )
+        )
+    return items
+
+
+def assemble_queue(
+    per_case: Iterable[list[Item]],
+    forks: Iterable[Mapping[str, Any]] = (),
+    rejections: Iterable[Mapping[str, Any]] = (),
+    devices: Iterable[DeviceDoc] = (),
+) -> Queue:
+    """The queue from the cases' items (`case_items`, in the view's order), the forks, the
+    rejections and the devices' refused operations: sorted and counted."""
+    decisions: list[Item] = []
+    evidence: list[Item] = []
+    for items in per_case:
+        for item in items:
+            (decisions if item.kind in DECISIONS else evidence).append(item)
     for device in devices:
         for refused in device.get("refused", []):
             evidence.append(

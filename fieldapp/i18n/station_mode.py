@@ -8,6 +8,16 @@ from fieldapp.i18n import add_catalogue
 
 _STRINGS: dict[str, tuple[str, str]] = {
     "binding.serve": ("Station mode", "驻所接收"),
+    "palette.serve": ("Station mode: accept the devices' syncs here", "驻所接收：在本机接收各设备的同步"),
+    "palette.serve_help": (
+        "Serve the station's devices while you work; F6 on this screen does the same",
+        "工作时为所内设备提供同步；在本界面按 F6 效果相同",
+    ),
+    "palette.serve_stop": ("Station mode: stop accepting syncs", "驻所接收：停止接收同步"),
+    "palette.serve_stop_help": (
+        "Stop serving the station's devices; F6 on this screen does the same",
+        "停止为所内设备提供同步；在本界面按 F6 效果相同",
+    ),
     "serve.not_local": (
         "{address} is not an address of this computer: give its address on the station network "
         "(`ip addr` lists them).",

@@ -316,19 +316,41 @@ def _event(doc: Mapping[str, Any], names: Mapping[str, str | None], tz: Any) -> 
     }
 
 
-def shift_report(service: CaseService, since: datetime, now: datetime | None = None) -> dict[str, Any]:
-    """The shift report of this device's store (`build_shift`)."""
-    now = now or datetime.now().astimezone()
-    return build_shift(
+@dataclass(frozen=True)
+class ShiftSources:
+    """What the shift report reads from a store, taken at one moment (`shift_sources`)."""
+
+    everything: list[dict[str, Any]]
+    devices: Mapping[str, Mapping[str, Any]]
+    cases: Mapping[str, CaseDoc]
+    own: str
+    last_synced: Mapping[str, float]
+    behind: Mapping[str, int]
+
+    def report(self, since: datetime, now: datetime) -> dict[str, Any]:
+        """The shift report (`build_shift`) from these sources: safe in a thread."""
+        return build_shift(
+            self.everything, self.devices, self.cases, self.own, since, now, self.last_synced, self.behind
+        )
+
+
+def shift_sources(service: CaseService) -> ShiftSources:
+    """What `shift_report` reads, copied on the caller's thread: the ledger's entries (copies),
+    the views' maps (shallow copies: a fold replaces a case's or a device's document whole, never
+    changes it in place) and the sync state. A merge folding afterwards changes none of them."""
+    return ShiftSources(
         ledger.entries(service.db),
-        service.devices_view(),
-        service.cases_view(),
+        dict(service.devices_view()),
+        dict(service.cases_view()),
         service.identity.device_id,
-        since,
-        now,
         last_synced_with(service.replica),
         behind(service.replica),
     )
+
+
+def shift_report(service: CaseService, since: datetime, now: datetime | None = None) -> dict[str, Any]:
+    """The shift report of this device's store (`build_shift`)."""
+    return shift_sources(service).report(since, now or datetime.now().astimezone())
 
 
 def days_ago(stamp: str | None, now: datetime) -> tuple[str, int] | None:

@@ -19,7 +19,20 @@ from fieldapp.outputs.reports import _pad, _width
 from fieldapp.outputs.shift import BROUGHT, days_ago
 
 #: The device table's count columns, in order (the key of each row, or of its `brought`).
-COUNTS = ("sessions", "carried", *BROUGHT, "conflicts", "new_red", "refusals", "errors", "overdue")
+#: "refusals" are connections refused, "refused_ops" operations the rules did not count;
+#: "behind" is None for a device that never completed a sync here (shown as "unknown").
+COUNTS = (
+    "sessions",
+    "carried",
+    *BROUGHT,
+    "conflicts",
+    "new_red",
+    "refusals",
+    "refused_ops",
+    "errors",
+    "overdue",
+    "behind",
+)
 _COUNT_COLUMN = {"resolutions": "shift.col.resolutions"}
 
 
@@ -74,7 +87,7 @@ def device_table(report: dict[str, Any], lang: str) -> Table:
                 role,
                 _minute(row["last_sync"]) or tr.t("shift.ago.never"),
                 tr.t("shift.yes" if row["synced"] else "shift.no"),
-                *(int(counts[name]) for name in COUNTS),
+                *(_count(counts[name], tr) for name in COUNTS),
             ]
         )
     unknown = [e for e in report["refused"] if not e["device"]]
@@ -86,10 +99,15 @@ def device_table(report: dict[str, Any], lang: str) -> Table:
                 "",
                 "",
                 "",
-                *(len(unknown) if n == "refusals" else 0 for n in COUNTS),
+                *(len(unknown) if n == "refusals" else "" if n == "behind" else 0 for n in COUNTS),
             ]
         )
     return header, rows
+
+
+def _count(value: int | None, tr: Translator) -> int | str:
+    """A count cell; None (how far behind a device that never completed a sync here) as "unknown"."""
+    return tr.t("shift.unknown") if value is None else int(value)
 
 
 def event_line(event: dict[str, Any], lang: str) -> str:

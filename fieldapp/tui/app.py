@@ -364,6 +364,11 @@ class FieldApp(App[None]):
                 yield SystemCommand(
                     t("palette.supervise"), t("palette.supervise_help"), self.action_supervise
                 )
+            if _serves_here(screen):  # where F6 works: the sync and supervisor screens
+                stop = "_stop" if self.station_mode.serving is not None else ""
+                yield SystemCommand(
+                    t(f"palette.serve{stop}"), t(f"palette.serve{stop}_help"), self.action_toggle_serving
+                )
             yield SystemCommand(t("palette.lock"), t("palette.lock_help"), self.action_lock)
         yield SystemCommand(t("palette.language"), t("palette.language_help"), self.action_switch_language)
         yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_toggle_theme)
@@ -396,6 +401,14 @@ class FieldApp(App[None]):
             if not self.station_mode.holds(self.db):  # the server keeps its store open while locked
                 self.db.close()
             self.db = None
+
+
+def _serves_here(screen: Screen[Any]) -> bool:
+    """True on a screen where F6 switches station mode (its bindings name the action)."""
+    return any(
+        isinstance(binding, Binding) and binding.action == "app.toggle_serving"
+        for binding in type(screen).BINDINGS
+    )
 
 
 def run_app(
