@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from fieldapp.core.service import CaseService
-from fieldapp.tui import early_warning
+from fieldapp.tui import person_index_worker
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.early_warning import EarlyWarning
 from fieldapp.tui.screens.intake import IntakeScreen
@@ -164,7 +164,7 @@ def test_the_warning_appears_once_the_index_built_off_the_ui_thread_is_ready(
 ) -> None:
     store, facts = merged_store
     release = asyncio.Event()
-    build = early_warning.person_index_off_thread
+    build = person_index_worker.person_index_off_thread
 
     async def held(*views: Any) -> Any:
         await release.wait()

@@ -1,5 +1,6 @@
-"""The early warning at intake (早预警, docs/persons.md): the person index built off the UI thread,
-and the panel under the intake form naming the open and recent cases of the parties being typed.
+"""The early warning at intake (早预警, docs/persons.md): the panel under the intake form naming the
+open and recent cases of the parties being typed (the index it asks is built by
+`fieldapp.tui.person_index_worker`).
 
 The panel is one line (a summary naming the key that expands it) or the summary and every case,
 grouped by person; expanded by default on a tall terminal, folded on a short one (80x24), where
@@ -8,7 +9,6 @@ the form needs the rows. It is hidden when there is nothing to say.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,40 +19,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from fieldapp.domain.person_index import PersonIndex
-from fieldapp.domain.persons import PairDoc, PersonDoc
 from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the warning's strings)
 from fieldapp.i18n import t
 from fieldapp.tui.case_timeline import NameOf, local_time, vocab
-from sync.merge import OPS, WRITERS
 
-#: Cases copied per slice on the UI thread before the index is built in a thread.
-COPY_SLICE = 2000
 #: The key showing and hiding the cases (named on the panel and in F1).
 TOGGLE_KEY = "F3"
-
-
-async def person_index_off_thread(
-    cases: Mapping[str, Any], links: Mapping[str, PairDoc], persons: Mapping[str, PersonDoc]
-) -> PersonIndex:
-    """The person index of these views, built in a thread (0.3 s at 17,000 cases).
-
-    The views are live: a merge on the UI thread writes into them. So their documents are first
-    copied here, on the UI thread, in slices between which keys are handled (a merge replaces a
-    field's value and appends to the operations' list, so a copy of the top level is a stable
-    picture); the thread reads only the copies.
-    """
-    items = list(cases.items())
-    copies: dict[str, Any] = {}
-    for start in range(0, len(items), COPY_SLICE):
-        copies.update((case_id, dict(doc)) for case_id, doc in items[start : start + COPY_SLICE])
-        await asyncio.sleep(0)
-    link_copies: dict[str, Any] = {
-        k: {**v, "conflicts": list(v.get("conflicts", ()))} for k, v in links.items()
-    }
-    mark_copies: dict[str, Any] = {
-        k: {**v, WRITERS: dict(v.get(WRITERS, {})), OPS: list(v.get(OPS, ()))} for k, v in persons.items()
-    }
-    return await asyncio.to_thread(PersonIndex, copies, link_copies, mark_copies)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from fieldapp.i18n import error_message, t
 from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
-from fieldapp.tui.early_warning import EarlyWarning, person_index_off_thread
+from fieldapp.tui.early_warning import EarlyWarning
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.intake_widgets import (
     PartyRow,
@@ -56,6 +56,7 @@ from fieldapp.tui.intake_widgets import (
     remove_party_row,
     show_error,
 )
+from fieldapp.tui.person_index_worker import person_index_off_thread
 from fieldapp.tui.resume import Place
 from storage import StoreError
 
