@@ -117,8 +117,8 @@ def test_a_known_mobile_in_another_spelling_and_a_name_in_the_village_warn_befor
         await retype(pilot, phone, "+86 138-0000-1111")  # as the other device never wrote it
         await settle(app, pilot)
         summary, cases = panel(screen)
-        assert "2 open or recent case(s) of 测试甲 (same mobile)" in summary
-        assert "F3: hide them" in summary  # a tall terminal lists them at once
+        assert "2 open/recent case(s) of 测试甲 (same mobile)" in summary
+        assert "F3: hide." in summary  # a tall terminal lists them at once
         assert "测试甲, same mobile: 2 case(s)" in cases
         for case_id, village_name in zip(facts["by_mobile"], ("东岭村", "西河村"), strict=True):
             [line] = [line for line in cases.splitlines() if case_id in line]
@@ -131,7 +131,7 @@ def test_a_known_mobile_in_another_spelling_and_a_name_in_the_village_warn_befor
         # F3 folds the list to its one line, and F1 names the key.
         await pilot.press("f3")
         await pilot.pause()
-        assert panel(screen)[1] == "" and "F3: show them" in panel(screen)[0]
+        assert panel(screen)[1] == "" and "F3: show." in panel(screen)[0]
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, KeysHelp)
@@ -153,7 +153,7 @@ def test_a_known_mobile_in_another_spelling_and_a_name_in_the_village_warn_befor
         await retype(pilot, village, "东岭村")
         await settle(app, pilot)
         summary, _cases = panel(screen)
-        assert "1 open or recent case(s) of 测试王 (same name in this village" in summary
+        assert "1 open/recent case(s) of 测试王 (same name in this village" in summary
 
     run_form(store, scenario)
 
@@ -185,7 +185,7 @@ def test_the_warning_appears_once_the_index_built_off_the_ui_thread_is_ready(
         release.set()
         await settle(app, pilot)
         summary, cases = panel(screen)
-        assert "2 open or recent case(s) of 测试甲 (same mobile)" in summary
+        assert "2 open/recent case(s) of 测试甲 (same mobile)" in summary
         assert all(case_id in cases for case_id in facts["by_mobile"])
 
     run_form(store, scenario)

@@ -60,12 +60,12 @@ EN: dict[str, str] = {
     "binding.intake_discard_draft": "Discard draft",
     "binding.intake_warning": "Show or hide the parties' earlier cases",
     # the early warning under the form (fieldapp/tui/early_warning.py, docs/persons.md)
-    "intake.warn.summary": "Early warning: {count} open or recent case(s) of {people}. {key}: {action}.",
+    "intake.warn.summary": "Early warning: {count} open/recent case(s) of {people}. {key}: {action}.",
     "intake.warn.who_phone": "{name} (same mobile)",
     "intake.warn.who_name": "{name} (same name in this village: maybe the same person)",
     "intake.warn.sep": "; ",
-    "intake.warn.show": "show them",
-    "intake.warn.hide": "hide them",
+    "intake.warn.show": "show",
+    "intake.warn.hide": "hide",
     "intake.warn.person_phone": "{name}, same mobile: {count} case(s)",
     "intake.warn.person_name": (
         "{name}, possible match (same name in this village, no mobile to confirm): {count} case(s)"
