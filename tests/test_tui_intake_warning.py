@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static, TextArea
 
 from fieldapp.core.service import CaseService
 from fieldapp.tui import person_index_worker
@@ -222,3 +222,36 @@ def test_the_warning_is_one_line_at_80x24_in_chinese_and_every_field_stays_reach
             assert overlap.height == widget.outer_size.height > 0, widget_id
 
     run_form(store, scenario, size=(80, 24), lang="zh")
+
+
+@pytest.mark.usefixtures("no_debounce")
+def test_a_form_filled_while_the_index_is_built_is_saved_without_waiting_for_it(
+    merged_store: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _facts = merged_store
+    never = asyncio.Event()  # the index is never built in this test
+
+    async def held(*_views: Any) -> Any:
+        await never.wait()
+
+    monkeypatch.setattr("fieldapp.tui.screens.intake.person_index_off_thread", held)
+    saved: list[str] = []
+
+    async def scenario(app: FieldApp, pilot: Pilot[None], screen: IntakeScreen) -> None:
+        screen.query_one("#village", Input).value = "东岭村"
+        for name, value in (("category", "neighbor"), ("source", "patrol"), ("risk", "orange")):
+            screen.query_one(f"#{name}", Select).value = value
+        screen.query_one(".party-name", Input).value = "测试甲"
+        screen.query_one(".party-phone", Input).value = "13800001111"
+        screen.query_one("#summary", TextArea).text = "邻里纠纷测试记录"
+        await pilot.pause()
+        await pilot.pause()
+        assert panel(screen)[0].startswith("Looking up")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not screen.is_attached  # saved and closed, the index still not built
+        assert app.service is not None
+        saved.extend(c["id"] for c in app.service.cases() if c["village"] == "东岭村")
+
+    run_form(store, scenario)
+    assert len(saved) == 3  # the two cases merged from the other device, and this one
