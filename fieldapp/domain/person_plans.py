@@ -57,10 +57,10 @@ def plans_due(index: PersonIndex, persons: Mapping[str, PersonDoc], me: str, tod
     for person_id, doc in persons.items():
         if not maybe_mine(doc, me):
             continue
-        pid = index.resolve(person_id)
-        person = index.get(pid) if pid is not None else None
-        if person is None or pid in found or not person.cases:
+        person = index.get(person_id)
+        if person is None or person.id in found or not person.cases:
             continue
+        pid = person.id
         if not (person.key and person.plan and person.due and person.due <= today):
             continue
         if person.officer is None:
