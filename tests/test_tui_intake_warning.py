@@ -255,3 +255,27 @@ def test_a_form_filled_while_the_index_is_built_is_saved_without_waiting_for_it(
 
     run_form(store, scenario)
     assert len(saved) == 3  # the two cases merged from the other device, and this one
+
+
+@pytest.mark.usefixtures("no_debounce")
+def test_the_field_with_the_cursor_stays_in_view_when_the_warning_takes_rows(
+    merged_store: tuple[Path, dict[str, Any]],
+) -> None:
+    store, _facts = merged_store
+
+    async def scenario(app: FieldApp, pilot: Pilot[None], screen: IntakeScreen) -> None:
+        await settle(app, pilot)
+        save = screen.query_one("#save")
+        save.focus()  # the lowest widget: the form scrolls it to its bottom edge
+        await pilot.pause()
+        form = screen.query_one("#intake-form")
+        assert save.region.intersection(form.region).height == save.outer_size.height
+        # A known party arrives (a paste, a restored draft): the warning takes rows at the bottom.
+        screen.query_one(".party-name", Input).value = "测试甲"
+        screen.query_one(".party-phone", Input).value = "13800001111"
+        await settle(app, pilot)
+        assert screen.query_one(EarlyWarning).outer_size.height > 3
+        assert app.focused is save
+        assert save.region.intersection(form.region).height == save.outer_size.height
+
+    run_form(store, scenario, size=(100, 30))

@@ -328,11 +328,29 @@ class IntakeScreen(Screen[str | None]):
             related = self._service.related_cases(asked, village, index=self._index) if asked else []
             self._warning.show(related, self._index)
         self.refresh_bindings()
+        self.call_after_refresh(self._keep_in_view)
+
+    def _keep_in_view(self) -> None:
+        """The warning shown (or grown) takes rows from the form: keep the field with the cursor,
+        and the message under it, in view."""
+        focused = self.focused
+        if focused is None or self.query_one("#intake-form") not in focused.ancestors:
+            return
+        row = next((a for a in focused.ancestors if isinstance(a, PartyRow)), None)
+        # The message under it: its row's, or its field's (`#village-error`); none for some.
+        errors = (
+            row.query(".field-error") if row else self.query(f"#{focused.id}-error") if focused.id else None
+        )
+        focused.scroll_visible(animate=False)
+        for error in errors or ():
+            if error.display:
+                error.scroll_visible(animate=False)
 
     def action_toggle_warning(self) -> None:
         """Show or hide the cases the early warning names (F3)."""
         self._warning.expanded = not self._warning.is_expanded()
         self._warning.redraw()
+        self.call_after_refresh(self._keep_in_view)
 
     def on_resize(self) -> None:
         """The early warning is folded to one line on a short terminal, unless toggled."""
