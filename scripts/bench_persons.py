@@ -9,7 +9,14 @@ device), opens it, and measures
 - ``related_cases_ms``: one early-warning lookup as the intake form asks it while a party is typed
   (`PersonIndex.related_cases` for two parties: a known mobile, and a name without one in the
   case's village; median over ``--lookups`` lookups of parties drawn from the store, half of them
-  unknown). Target: <= 50 ms (../shared/DESIGN.md, "Targets").
+  unknown). Target: <= 50 ms (../shared/DESIGN.md, "Targets");
+- ``warning_check_ms``: what the intake form does on the UI thread once the officer stops typing
+  (`IntakeScreen._look_for_related`, without Textual's redraw): the same lookup, then the panel's
+  lines (`fieldapp.tui.early_warning`: persons grouped, the summary and each case with its
+  officer's name), for the same parties;
+- ``index_copy_slice_ms``: the longest the UI thread is held while the form opens: copying one
+  slice of the cases before the index is built in a thread
+  (`fieldapp.tui.person_index_worker`; the largest of the slices).
 
 Reference: ``dict_lookup_ms``, a plain dict from mobile number to the case ids holding it, asked the
 same parties' mobiles (the least any lookup can cost). The figures are JSON lines on stdout
@@ -27,8 +34,10 @@ from typing import Any
 from bench_common import PASSPHRASE, emit, note, scratch_dir, sig
 from bench_ui import add_station_options, build_store, size_label
 
-from fieldapp.core.service import CaseService
+from fieldapp.core.service import CaseService, officer_names
 from fieldapp.domain.persons import identity_phone
+from fieldapp.tui.early_warning import case_lines, group_matches, summary_line
+from fieldapp.tui.person_index_worker import COPY_SLICE
 
 TARGET_MS = 50.0
 
@@ -86,6 +95,21 @@ def bench_persons(args: argparse.Namespace) -> None:
                 ours.append(time.perf_counter() - t0)
                 found += bool(related)
             persons = len(index)
+            name_of = officer_names(service)
+            checks = []
+            for parties, village in asked:  # the form's path after its debounce
+                t0 = time.perf_counter()
+                matches = group_matches(service.related_cases(parties, village, index=index), index)
+                if matches:
+                    summary_line(matches, expanded=True)
+                    case_lines(matches, name_of)
+                checks.append(time.perf_counter() - t0)
+            items = list(service.cases_view().items())
+            slices = []
+            for start in range(0, len(items), COPY_SLICE):
+                t0 = time.perf_counter()
+                {case_id: dict(doc) for case_id, doc in items[start : start + COPY_SLICE]}
+                slices.append(time.perf_counter() - t0)
         finally:
             service.close()
     common: dict[str, Any] = {"cases": args.cases, "persons": persons, "store": what}
@@ -95,6 +119,12 @@ def bench_persons(args: argparse.Namespace) -> None:
     emit(figures, "fieldapp", f"related_cases_ms_{label}", lookup, "ms", bench="persons", target=TARGET_MS,
          met=lookup <= TARGET_MS, p95_ms=sig(sorted(ours)[int(0.95 * (len(ours) - 1))] * 1000),
          lookups=len(ours), with_related=found, **common)  # fmt: skip
+    check = statistics.median(checks) * 1000
+    emit(figures, "fieldapp", f"warning_check_ms_{label}", check, "ms", bench="persons", target=TARGET_MS,
+         met=check <= TARGET_MS, p95_ms=sig(sorted(checks)[int(0.95 * (len(checks) - 1))] * 1000),
+         lookups=len(checks), **common)  # fmt: skip
+    emit(figures, "fieldapp", f"index_copy_slice_ms_{label}", max(slices) * 1000, "ms", bench="persons",
+         slice=COPY_SLICE, slices=len(slices), **common)  # fmt: skip
     build = statistics.median(builds)
     name = f"person_index_build_s_{label}"
     emit(figures, "fieldapp", name, build, "s", bench="persons", repeats=len(builds), **common)

@@ -33,7 +33,8 @@ class in `fieldapp/tui` has none):
 
 - UnlockScreen: unlock, wrong passphrase, demo store's hint, the lock screen after auto-lock.
 - HomeScreen: an officer's, a supervisor's, an unenrolled device's.
-- IntakeScreen: empty, with each field's problem after ctrl+s.
+- IntakeScreen: empty, with each field's problem after ctrl+s, the early warning naming a known
+  mobile's cases (folded to one line at 80x24).
 - CaseloadScreen (Find): with results for a village.
 - CaseScreen: open (overdue, with visits), resolved with an agreement, reopened, escalated;
   after `g` wrote the agreement, and `g` refused on the reopened case (its notifications).
@@ -136,6 +137,7 @@ SHOTS: dict[str, type[Screen[Any]]] = {
     "home-officer": HomeScreen,
     "intake-empty": IntakeScreen,
     "intake-errors": IntakeScreen,
+    "intake-warning": IntakeScreen,
     "find-results": CaseloadScreen,
     "case-open": CaseScreen,
     "dialog-visit": VisitDialog,
@@ -537,6 +539,12 @@ async def officer_walk(walk: Walk, facts: dict[str, Any], clock: MonotonicClock,
     walk.shoot("intake-empty")
     await walk.press("ctrl+s")
     walk.shoot("intake-errors")
+    name, phone = app.screen.query_one(".party-name", Input), app.screen.query_one(".party-phone", Input)
+    name.value, phone.value = "张某某", "13800001111"  # the applicant of the station's cases
+    await walk.settle()
+    walk.shoot("intake-warning")
+    name.value, phone.value = "", ""  # no draft left behind for the next walk
+    await walk.settle()
     await walk.press("escape")
 
     await walk.press("f")

@@ -58,6 +58,22 @@ EN: dict[str, str] = {
     "binding.intake_add_party": "Add party",
     "binding.intake_remove_party": "Remove party",
     "binding.intake_discard_draft": "Discard draft",
+    "binding.intake_warning": "Show or hide the parties' earlier cases",
+    # the early warning under the form (fieldapp/tui/early_warning.py, docs/persons.md)
+    "intake.warn.summary": "Early warning: {count} open/recent case(s) of {people}. {key}: {action}.",
+    "intake.warn.who_phone": "{name} (same mobile)",
+    "intake.warn.who_name": "{name} (same name in this village: maybe the same person)",
+    "intake.warn.sep": "; ",
+    "intake.warn.show": "show",
+    "intake.warn.hide": "hide",
+    "intake.warn.person_phone": "{name}, same mobile: {count} case(s)",
+    "intake.warn.person_name": (
+        "{name}, possible match (same name in this village, no mobile to confirm): {count} case(s)"
+    ),
+    "intake.warn.nobody": "no officer",
+    "intake.warn.checking": (
+        "Looking up the parties' earlier cases on this device... (keep typing; saving does not wait)"
+    ),
 }
 
 ZH: dict[str, str] = {
@@ -114,6 +130,17 @@ ZH: dict[str, str] = {
     "binding.intake_add_party": "添加当事人",
     "binding.intake_remove_party": "删除当事人",
     "binding.intake_discard_draft": "丢弃草稿",
+    "binding.intake_warning": "展开或收起当事人的既往案件",
+    "intake.warn.summary": "预警：{people}已有 {count} 起未结或近期案件。按 {key} {action}。",
+    "intake.warn.who_phone": "{name}（同一手机号）",
+    "intake.warn.who_name": "{name}（本村同名，可能是同一人）",
+    "intake.warn.sep": "、",
+    "intake.warn.show": "查看",
+    "intake.warn.hide": "收起",
+    "intake.warn.person_phone": "{name}，同一手机号：{count} 起",
+    "intake.warn.person_name": "{name}，疑似同一人（本村同名，无手机号可核对）：{count} 起",
+    "intake.warn.nobody": "无责任民警",
+    "intake.warn.checking": "正在查找当事人在本设备上的既往案件……（可继续填写，保存不受影响）",
 }
 
 add_catalogue(EN, ZH)

@@ -1,9 +1,10 @@
 """Home: what the officer holding this device has to do today.
 
 My cases (assigned to me, claimed by me, or recorded by me and not assigned to
-anyone else), follow-ups due today or overdue and cases past their deadline,
-open cases by risk colour, and the sync state (operations no other device has
-yet, last successful sync). Enter opens a case; the footer shows the rest.
+anyone else), follow-ups due today or overdue, cases past their deadline and the
+plans of key persons this device is responsible for that are due (docs/persons.md,
+"Plan dates"), open cases by risk colour, and the sync state (operations no other
+device has yet, last successful sync). Enter opens a case; the footer shows the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, TypedDict
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,11 +24,14 @@ from textual.widgets import DataTable, Static
 from fieldapp.core.service import public
 from fieldapp.domain.documents import CaseDoc, PublicCase
 from fieldapp.domain.model import followup_pending, is_overdue
+from fieldapp.domain.person_plans import PlanDue, maybe_mine, plans_due
+from fieldapp.domain.persons import LINKS_TABLE, PERSONS_TABLE
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, VILLAGE_MAX_WIDTH, case_cells, risk_cell
 from fieldapp.tui.column_fit import cell_width, fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
+from fieldapp.tui.person_index_worker import person_index_off_thread
 from storage import FieldDB
 from sync.session import sync_status
 
@@ -38,6 +42,8 @@ OPEN = frozenset({"open", "in_progress", "escalated", "referred"})
 #: Lines of the screen outside the two tables: the header, sync and risk lines, the two
 #: section titles with the blank line above each, the footer (app.tcss, "Home").
 CHROME_LINES = 8
+#: The first part of a due row's key for a key person's plan (a case row's is the case id).
+PLAN_ROW = "plan"
 #: Narrowest summary column (cells); a narrower screen ends the summary with "…".
 SUMMARY_MIN_WIDTH = 4
 
@@ -111,6 +117,22 @@ def due_height(room: int, due_rows: int, mine_rows: int) -> int:
     return max(2, min(due_need, room - mine_keep))
 
 
+def plan_cells(plan: PlanDue, today: str) -> list[Text]:
+    """A key person's plan as a due row: their newest case's risk and village, the date (an
+    overdue one says so, in bold), their name and the plan."""
+    overdue = plan.due < today
+    return [
+        risk_cell(plan.risk),
+        Text(plan.village, no_wrap=True, overflow="ellipsis"),
+        Text(
+            t("home.due_plan_overdue" if overdue else "home.due_plan", date=plan.due),
+            style="bold" if overdue else "",
+            no_wrap=True,
+        ),
+        Text(t("home.plan_summary", name=plan.name, plan=plan.plan), no_wrap=True, overflow="ellipsis"),
+    ]
+
+
 class HomeScreen(Screen[None]):
     """The officer's day at a glance."""
 
@@ -140,14 +162,38 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self._db = db
         self._today = today
+        #: Key persons' plans due (built off the UI thread when this device may have some).
+        self._plans: list[PlanDue] = []
         self._load()
         self._resumed = False
 
     def _load(self) -> None:
         self._device: dict[str, Any] | None = next(iter(self._db.table("device").all()), None)
-        me = str(self._device.get("device_id", "")) if self._device else ""
+        me = self._me = str(self._device.get("device_id", "")) if self._device else ""
         today = self._today or date.today().isoformat()
         self._figures = home_figures(self._db.keyed("cases").raw(), me, today)
+        #: Whether a key person's plan may be this device's: only then is the person index built.
+        self._plans_wanted = bool(me) and any(maybe_mine(d, me) for d in self._persons().values())
+        if not self._plans_wanted:
+            self._plans = []
+
+    def _persons(self) -> Mapping[str, Any]:
+        return self._db.keyed(PERSONS_TABLE).raw()
+
+    @work(exclusive=True, exit_on_error=False, group="home-plans")
+    async def _load_plans(self) -> None:
+        """The key persons' plans due, from the person index built off the UI thread; then shown."""
+        db = self._db
+        index = await person_index_off_thread(
+            db.keyed("cases").raw(), db.keyed(LINKS_TABLE).raw(), self._persons()
+        )
+        today = self._today or date.today().isoformat()
+        self._plans = plans_due(index, self._persons(), self._me, today)
+        self._relabel(self.app.language)  # type: ignore[attr-defined]
+
+    def open_plan(self, plan: PlanDue) -> None:
+        """Enter on a key person's plan: the person's file, with the plan and their cases."""
+        self.app.open_person(plan.person)  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="caseload-header"):
@@ -170,6 +216,8 @@ class HomeScreen(Screen[None]):
         self.call_after_refresh(self._relabel, self.app.language)  # type: ignore[attr-defined]
         table = self.query_one("#due" if self._figures["due"] else "#mine", DataTable)
         table.focus()
+        if self._plans_wanted:
+            self._load_plans()
 
     def on_resize(self, _event: events.Resize) -> None:
         """Column widths and table heights follow the terminal's size."""
@@ -184,6 +232,8 @@ class HomeScreen(Screen[None]):
             return
         self._load()
         self._relabel(self.app.language)  # type: ignore[attr-defined]
+        if self._plans_wanted:
+            self._load_plans()
 
     def _relabel(self, _language: str) -> None:
         figures = self._figures
@@ -202,7 +252,8 @@ class HomeScreen(Screen[None]):
             risk.append_text(risk_cell(level))
             risk.append(f" {figures['by_risk'][level]}   ")
         self.query_one("#home-risk", Static).update(risk)
-        self.query_one("#due-title", Static).update(t("home.due_title", count=len(figures["due"])))
+        due_count = len(figures["due"]) + len(self._plans)
+        self.query_one("#due-title", Static).update(t("home.due_title", count=due_count))
         self.query_one("#mine-title", Static).update(t("home.mine_title", count=len(figures["mine"])))
         self._fill_due()
         self._fill_mine()
@@ -231,7 +282,8 @@ class HomeScreen(Screen[None]):
         """Give the due list every row it has when both tables fit, else share the height."""
         room = self.app.size.height - CHROME_LINES
         shown = lambda rows: min(len(rows), MAX_ROWS)  # noqa: E731
-        height = due_height(room, shown(self._figures["due"]), shown(self._figures["mine"]))
+        due_rows = min(len(self._figures["due"]) + len(self._plans), MAX_ROWS)
+        height = due_height(room, due_rows, shown(self._figures["mine"]))
         self.query_one("#due", DataTable).styles.height = height
 
     def _fit(
@@ -261,8 +313,10 @@ class HomeScreen(Screen[None]):
 
     def _fill_due(self) -> None:
         today = self._today or date.today().isoformat()
-        rows = [
+        rank = {r: i for i, r in enumerate(RISKS)}
+        entries = [
             (
+                (when, rank.get(case["risk"], 9)),
                 f"{case['id']}|{what}|{when}",
                 [
                     risk_cell(case["risk"]),
@@ -275,6 +329,16 @@ class HomeScreen(Screen[None]):
             )
             for what, when, case in self._figures["due"][:MAX_ROWS]
         ]
+        entries += [  # among the follow-ups, by date
+            (
+                (plan.due, rank.get(plan.risk, 9)),
+                f"{PLAN_ROW}|{plan.person}|{plan.due}",
+                plan_cells(plan, today),
+            )
+            for plan in self._plans
+        ]
+        entries.sort(key=lambda entry: entry[0])  # stable: the cases keep their order
+        rows = [(key, cells) for _order, key, cells in entries[:MAX_ROWS]]
         keys = ["risk", "village", "due", "summary"]
         labels = [t("column.risk"), t("column.village"), t("home.column_due"), t("column.summary")]
         self._fill(self.query_one("#due", DataTable), keys, labels, rows)
@@ -285,6 +349,13 @@ class HomeScreen(Screen[None]):
         self._fill(self.query_one("#mine", DataTable), list(COLUMNS), labels, rows)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a row opens its case."""
+        """Enter on a row opens its case (a key person's plan: `open_plan`)."""
         key = event.row_key.value or ""
-        self.app.open_case(key.split("|", 1)[0])  # type: ignore[attr-defined]
+        first, _, rest = key.partition("|")
+        if first == PLAN_ROW:
+            person = rest.split("|", 1)[0]
+            plan = next((p for p in self._plans if p.person == person), None)
+            if plan is not None:
+                self.open_plan(plan)
+            return
+        self.app.open_case(first)  # type: ignore[attr-defined]

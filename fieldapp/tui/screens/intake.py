@@ -4,15 +4,21 @@ What the form holds, how it is checked and how a draft is stored live in
 `fieldapp.domain.intake_form`; this screen only shows widgets, reads them back and
 calls `CaseService.new_case`. The case and the draft's removal are written in
 one durable transaction before the screen says "saved".
+
+While the parties and the village are typed, the early warning under the form names the open
+and recent cases of the persons they match (`fieldapp.tui.early_warning`, docs/persons.md): the
+person index is built off the UI thread when the form opens, then asked a short while after the
+last keystroke. Neither typing nor saving waits for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import suppress
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,7 +28,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from fieldapp.core.service import CaseError, CaseService
+from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.domain import model
 from fieldapp.domain.intake_form import (
     DraftKeeper,
@@ -34,10 +40,13 @@ from fieldapp.domain.intake_form import (
     matching_villages,
     validate,
 )
+from fieldapp.domain.person_index import PersonIndex
+from fieldapp.domain.persons import LINKS_TABLE, PERSONS_TABLE
 from fieldapp.i18n import error_message, t
 from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
 from fieldapp.i18n.rules import render
 from fieldapp.tui.bindings import translate_bindings
+from fieldapp.tui.early_warning import EarlyWarning
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.intake_widgets import (
     PartyRow,
@@ -47,6 +56,7 @@ from fieldapp.tui.intake_widgets import (
     remove_party_row,
     show_error,
 )
+from fieldapp.tui.person_index_worker import person_index_off_thread
 from fieldapp.tui.resume import Place
 from storage import StoreError
 
@@ -70,12 +80,16 @@ class IntakeScreen(Screen[str | None]):
         Binding("ctrl+n", "add_party", "binding.intake_add_party", priority=True),
         Binding("ctrl+r", "remove_party", "binding.intake_remove_party", priority=True),
         Binding("f8", "discard_draft", "binding.intake_discard_draft"),
+        # Named on the early warning itself (and in F1): the footer has no room for it at 80 columns.
+        Binding("f3", "toggle_warning", "binding.intake_warning", show=False),
         Binding("f2", "app.switch_language", "binding.language"),
         Binding("ctrl+l", "app.switch_language", "binding.language", show=False),
     ]
 
     #: Seconds after the last change before the draft is kept without being asked.
     AUTOSAVE_SECONDS = 3.0
+    #: Seconds after the last change to a party or the village before the early warning looks.
+    WARNING_SECONDS = 0.3
 
     def __init__(self, service: CaseService) -> None:
         super().__init__()
@@ -93,6 +107,11 @@ class IntakeScreen(Screen[str | None]):
         #: Saved, or closed with the draft kept: nothing left to keep.
         self._finished = False
         self._autosave: Timer | None = None
+        #: The persons of this device's cases (None while it is built, off the UI thread).
+        self._index: PersonIndex | None = None
+        self._warning = EarlyWarning(officer_names(service), id="early-warning")
+        #: (village, parties) the early warning last looked up.
+        self._warned_for: tuple[str, tuple[tuple[str, str], ...]] | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -139,6 +158,7 @@ class IntakeScreen(Screen[str | None]):
             yield Static(id="intake-error")
             with Horizontal(id="intake-actions"):
                 yield Button(id="save", variant="primary")
+        yield self._warning
         yield Footer()
 
     def _choice(self, name: str, value: str | None) -> ComposeResult:
@@ -152,6 +172,7 @@ class IntakeScreen(Screen[str | None]):
         self.query_one("#draft-note").display = self._draft_when is not None
         self.watch(self.app, "language", self._relabel)
         self.query_one("#village", Input).focus()
+        self._load_person_index()
 
     def _relabel(self, _language: str) -> None:
         self.query_one("#intake-title", Static).update(t("intake.title"))
@@ -175,6 +196,7 @@ class IntakeScreen(Screen[str | None]):
             row.relabel()
         self._show_village_hint()
         self._show_problems()
+        self._warning.redraw()
         translate_bindings(self)
 
     # ------------------------------------------------------------ reading and checking
@@ -209,6 +231,7 @@ class IntakeScreen(Screen[str | None]):
     def _refresh_values(self) -> None:
         self._values = self._read_form()
         self._schedule_autosave()
+        self._schedule_warning()
         if self._attempted:  # once a save was tried, messages follow each correction
             self._check(focus=False)
 
@@ -268,6 +291,70 @@ class IntakeScreen(Screen[str | None]):
         if typed and typed not in self._villages and matches:
             event.input.value = matches[0]
         self.focus_next()
+
+    # ------------------------------------------------------------ the early warning
+
+    @work(exclusive=True, exit_on_error=False, group="person-index")
+    async def _load_person_index(self) -> None:
+        replica = self._service.replica
+        views = self._service.cases_view(), replica.view(LINKS_TABLE), replica.view(PERSONS_TABLE)
+        self._index = await person_index_off_thread(*views)
+        self._warned_for = None
+        self._look_for_related()  # what was typed meanwhile (or the restored draft)
+
+    def _typed_persons(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        values = self._values
+        parties = tuple((p.name.strip(), p.phone.strip()) for p in values.parties if not p.is_blank())
+        return values.village.strip(), parties
+
+    def _schedule_warning(self) -> None:
+        if self._typed_persons() != self._warned_for:  # else another field changed
+            self._look_soon()
+
+    @work(exclusive=True, group="early-warning")
+    async def _look_soon(self) -> None:
+        # Exclusive: each keystroke cancels the look the one before it asked for (a debounce).
+        await asyncio.sleep(self.WARNING_SECONDS)
+        self._look_for_related()
+
+    def _look_for_related(self) -> None:
+        """Show the open and recent cases of the persons the parties match (a few dictionary
+        reads), or that the index is still being built."""
+        village, parties = self._warned_for = self._typed_persons()
+        if self._index is None:
+            self._warning.checking(bool(parties))
+        else:
+            asked = [{"name": name, "phone": phone} for name, phone in parties]
+            related = self._service.related_cases(asked, village, index=self._index) if asked else []
+            self._warning.show(related, self._index)
+        self.refresh_bindings()
+        self.call_after_refresh(self._keep_in_view)
+
+    def _keep_in_view(self) -> None:
+        """The warning shown (or grown) takes rows from the form: keep the field with the cursor,
+        and the message under it, in view."""
+        focused = self.focused
+        if focused is None or self.query_one("#intake-form") not in focused.ancestors:
+            return
+        row = next((a for a in focused.ancestors if isinstance(a, PartyRow)), None)
+        # The message under it: its row's, or its field's (`#village-error`); none for some.
+        errors = (
+            row.query(".field-error") if row else self.query(f"#{focused.id}-error") if focused.id else None
+        )
+        focused.scroll_visible(animate=False)
+        for error in errors or ():
+            if error.display:
+                error.scroll_visible(animate=False)
+
+    def action_toggle_warning(self) -> None:
+        """Show or hide the cases the early warning names (F3)."""
+        self._warning.expanded = not self._warning.is_expanded()
+        self._warning.redraw()
+        self.call_after_refresh(self._keep_in_view)
+
+    def on_resize(self) -> None:
+        """The early warning is folded to one line on a short terminal, unless toggled."""
+        self._warning.redraw()
 
     # ------------------------------------------------------------ parties
 
@@ -413,9 +500,11 @@ class IntakeScreen(Screen[str | None]):
         self._show_problems()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Discarding needs a restored draft; removing a party needs a row."""
+        """Discarding needs a restored draft; removing a party needs a row; F3 a warning shown."""
         if action == "discard_draft":
             return self._draft_when is not None
         if action == "remove_party":
             return True if self.query(PartyRow) else None
+        if action == "toggle_warning":
+            return self._warning.has_matches
         return True
