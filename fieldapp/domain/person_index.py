@@ -302,6 +302,21 @@ class PersonIndex:
         """Every person, by id."""
         return [self._person(pid) for pid in sorted(self._members)]
 
+    def key_candidates(self, min_cases: int) -> list[Person]:
+        """Persons with at least `min_cases` cases, or with a key mark written on one of their ids
+        (whatever it says now), by id: all a key-person list can hold, without building the
+        others (`fieldapp.outputs.key_persons`)."""
+        found = []
+        for pid in sorted(self._members):
+            group = self._members[pid]
+            marked = any(member in self._marks for member in group)
+            if not marked:
+                refs = [r for member in group for r in self._id_refs[member]]
+                if len(refs) < min_cases or len({r.case_id for r in refs}) < min_cases:
+                    continue
+            found.append(self._person(pid))
+        return found
+
     def resolve(self, person_id: str) -> str | None:
         """The id a person is shown under (an alias resolves to it), or None if unknown."""
         return self._resolve.get(person_id.strip().lower())
