@@ -302,6 +302,16 @@ class PersonIndex:
         """Every person, by id."""
         return [self._person(pid) for pid in sorted(self._members)]
 
+    def own_parties(self, person_id: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[CaseBrief, ...]]:
+        """(names, villages, cases newest first) of the parties this one id names, not of the ids
+        linked to it: what each side of a disputed link is (empty if no party has the id)."""
+        refs = self._id_refs.get(person_id.strip().lower(), [])
+        names = tuple(dict.fromkeys(r.name for r in refs))
+        villages = tuple(sorted({r.village for r in refs}))
+        briefs = {self._brief(r.case_id) for r in refs}
+        newest = sorted(briefs, key=lambda c: (c.created_at, c.id), reverse=True)
+        return names, villages, tuple(newest)
+
     def key_candidates(self, min_cases: int) -> list[Person]:
         """Persons with at least `min_cases` cases, or with a key mark written on one of their ids
         (whatever it says now), by id: all a key-person list can hold, without building the

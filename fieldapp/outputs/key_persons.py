@@ -107,7 +107,7 @@ def _row(
         model.visit_moment(visit)
         for brief in person.cases
         for visit in (cases.get(brief.id) or {}).get("visits") or ()
-        if isinstance(visit, dict) and visit.get("at")
+        if visit.get("at")
     ]
     newest: CaseBrief = open_cases[0] if open_cases else person.cases[0]
     due = person.due if person.key else None
