@@ -34,7 +34,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "sup.tab.dashboard": ("Dashboard (1)", "总览 (1)"),
     "sup.tab.review": ("Review {count} (2)", "待审核 {count} (2)"),
     "sup.tab.devices": ("Devices (3)", "设备 (3)"),
-    "sup.tab.reports": ("Reports & exports (4)", "报表与导出 (4)"),
+    "sup.tab.reports": ("Reports (4)", "报表与导出 (4)"),
     # Dashboard
     "dash.column.figure": ("Figure", "指标"),
     "dash.column.count": ("Cases", "件数"),

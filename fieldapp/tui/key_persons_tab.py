@@ -24,13 +24,15 @@ from fieldapp.i18n import key_persons as _strings  # noqa: F401  (registers the 
 from fieldapp.i18n import t
 from fieldapp.outputs.key_persons import KeyPersonRow, key_persons
 from fieldapp.tui.case_rows import risk_cell
-from fieldapp.tui.column_fit import fill_width, fit_row, natural_widths
+from fieldapp.tui.column_fit import drop_to_fit, fit_row, natural_widths
 
 #: The table's columns, in order; "villages" takes the width the others leave.
 COLUMNS = ("name", "villages", "why", "recent", "open", "risk", "visit", "officer", "due")
 #: Counts, right-aligned.
 NUMBERS = frozenset({"recent", "open"})
-VILLAGES_MIN = 4
+#: The villages' narrowest width (cells); below it the last visit is left out (80 columns, English).
+VILLAGES_MIN = 8
+NARROW_DROPS = ("visit",)
 
 
 def gather_key_persons(
@@ -123,17 +125,13 @@ class KeyPersonsTab(Vertical):
         natural = natural_widths(heads, (c for _key, c in cells))
         # A count is right-aligned: one cell more, to stand apart from the column before it.
         widths = [w + (column in NUMBERS) for column, w in zip(COLUMNS, natural, strict=True)]
-        widths = fill_width(
-            widths,
-            COLUMNS.index("villages"),
-            self.app.size.width - 2 - table.styles.scrollbar_size_vertical,
-            0,
-            VILLAGES_MIN,
-        )
-        for column, head, width in zip(COLUMNS, heads, widths, strict=True):
-            table.add_column(head, key=column, width=width)
+        room = self.app.size.width - 2 - table.styles.scrollbar_size_vertical
+        columns, widths = drop_to_fit(COLUMNS, widths, "villages", room, 0, VILLAGES_MIN, NARROW_DROPS)
+        shown = [COLUMNS.index(column) for column in columns]
+        for index, width in zip(shown, widths, strict=True):
+            table.add_column(heads[index], key=COLUMNS[index], width=width)
         for key, row_of in cells:
-            table.add_row(*fit_row(row_of, widths), key=key)
+            table.add_row(*fit_row([row_of[i] for i in shown], widths), key=key)
         if table.row_count:
             table.move_cursor(row=min(was_on, table.row_count - 1))
 
