@@ -223,6 +223,8 @@ class SupervisorScreen(Screen[None]):
         #: A gathering of the key persons in flight, and whether another was asked meanwhile.
         self._persons_busy = False
         self._persons_again = False
+        #: How many times the key persons were gathered (what refreshes cost; tests count them).
+        self.key_person_gathers = 0
 
     # ------------------------------------------------------------ layout
 
@@ -456,12 +458,14 @@ class SupervisorScreen(Screen[None]):
         """Gather the key persons again, unless this screen is covered (a case, Find: coming back
         reads everything again) or a gathering is in flight (then once more after it), so that
         sessions landing in station mode never run two at a time (~0.6 s each at 17,000 cases)."""
-        if self.is_attached and not self.is_current and self.key_rows is not None:
+        # (Not `is_current`: that is true of the screen just under the top one too.)
+        if self.is_attached and self.app.screen is not self and self.key_rows is not None:
             return
         if self._persons_busy:
             self._persons_again = True
             return
         self._persons_busy = True
+        self.key_person_gathers += 1
         self.run_worker(self._gather_key_persons, group="key-persons")  # type: ignore[arg-type]
 
     async def _gather_key_persons(self) -> None:
