@@ -6,6 +6,9 @@ device), opens it, and measures
 
 - ``person_index_build_s``: building the person index from the views (`CaseService.person_index`:
   what the intake form does once when it opens; median of ``--repeats`` builds);
+- ``key_persons_s``: the supervisor's key persons (the Persons tab and the dashboard's figure):
+  building the index and listing them (`fieldapp.outputs.key_persons`), as the supervisor's
+  screen does in a thread at each reading of the caseload (median of ``--repeats``);
 - ``related_cases_ms``: one early-warning lookup as the intake form asks it while a party is typed
   (`PersonIndex.related_cases` for two parties: a known mobile, and a name without one in the
   case's village; median over ``--lookups`` lookups of parties drawn from the store, half of them
@@ -35,7 +38,9 @@ from bench_common import PASSPHRASE, emit, note, scratch_dir, sig
 from bench_ui import add_station_options, build_store, size_label
 
 from fieldapp.core.service import CaseService, officer_names
+from fieldapp.domain.fields import station_today
 from fieldapp.domain.persons import identity_phone
+from fieldapp.outputs.key_persons import key_persons
 from fieldapp.tui.early_warning import case_lines, group_matches, summary_line
 from fieldapp.tui.person_index_worker import COPY_SLICE
 
@@ -77,6 +82,11 @@ def bench_persons(args: argparse.Namespace) -> None:
                 t0 = time.perf_counter()
                 index = service.person_index()
                 builds.append(time.perf_counter() - t0)
+            listings, listed = [], 0
+            for _ in range(args.repeats):
+                t0 = time.perf_counter()
+                listed = len(key_persons(service.person_index(), service.cases_view(), station_today()))
+                listings.append(time.perf_counter() - t0)
             asked = parties_to_ask(service, rng, args.lookups)
             by_mobile: dict[str, list[str]] = {}
             for case_id, case in service.cases_view().items():
@@ -128,6 +138,8 @@ def bench_persons(args: argparse.Namespace) -> None:
     build = statistics.median(builds)
     name = f"person_index_build_s_{label}"
     emit(figures, "fieldapp", name, build, "s", bench="persons", repeats=len(builds), **common)
+    emit(figures, "fieldapp", f"key_persons_s_{label}", statistics.median(listings), "s", bench="persons",
+         repeats=len(listings), key_persons=listed, **common)  # fmt: skip
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

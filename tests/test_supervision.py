@@ -235,6 +235,7 @@ def test_the_review_queue_lists_decisions_then_records(station: list[CaseService
     assert kinds_in_order[0] == ("red_closure", red) or queue.items[0].risk == "red"
     assert queue.counts == {
         "conflict": 1,
+        "link_conflict": 0,
         "escalation": 1,
         "red_closure": 1,
         "refused": 1,

@@ -43,9 +43,11 @@ class in `fieldapp/tui` has none):
   AssignDialog, DeadlineDialog, ApproveDialog (a supervisor's, from the case).
 - Palette (the command palette, ctrl+p).
 - SyncScreen: idle, after a failed sync, on an unenrolled device.
-- SupervisorScreen: dashboard, review, devices, reports (and the reports' preview), shift board.
+- SupervisorScreen: dashboard, review, devices, reports (and the reports' preview), shift board,
+  key persons.
 - CaseListScreen: a dashboard figure's drill-down.
-- PlaceDialog (dashboard), ConflictDialog, CloseDialog, ForkDialog (review), RevokeDialog (devices).
+- PlaceDialog (dashboard), ConflictDialog, CloseDialog, ForkDialog, LinkConflictDialog (review),
+  RevokeDialog (devices).
 - ServeDialog: F6 on the supervisor's screen, station mode's address asked the first time.
 - PartiesDialog (p on a case), PersonScreen (a key person with an overdue plan and a possible
   match), PlanDialog (k), LinkDialog (l), UnlinkDialog (x, once the match is linked).
@@ -102,6 +104,7 @@ from fieldapp.tui.screens.intake import IntakeScreen
 from fieldapp.tui.screens.keys_help import KeysHelp
 from fieldapp.tui.screens.person import PersonScreen
 from fieldapp.tui.screens.person_dialogs import LinkDialog, PartiesDialog, PlanDialog, UnlinkDialog
+from fieldapp.tui.screens.link_conflict import LinkConflictDialog
 from fieldapp.tui.screens.supervisor import SupervisorScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
@@ -166,12 +169,14 @@ SHOTS: dict[str, type[Screen[Any]]] = {
     "dialog-conflict": ConflictDialog,
     "dialog-close": CloseDialog,
     "dialog-fork": ForkDialog,
+    "dialog-link-conflict": LinkConflictDialog,
     "sup-devices": SupervisorScreen,
     "dialog-revoke": RevokeDialog,
     "sup-reports": SupervisorScreen,
     "sup-reports-preview": SupervisorScreen,
     "dialog-serve": ServeDialog,
     "sup-shift": SupervisorScreen,
+    "sup-persons": SupervisorScreen,
     "unlock-demo-hint": UnlockScreen,
     "home-unenrolled": HomeScreen,
     "sync-unenrolled": SyncScreen,
@@ -303,7 +308,8 @@ def _root() -> Path:
 
 def build_station(root: Path, clock: FakeTime) -> dict[str, Any]:
     """A station after two weeks: an officer's open, resolved, reopened and overdue cases, an
-    escalation awaiting approval, a red case resolved (awaiting closure), a conflict, a fork."""
+    escalation awaiting approval, a red case resolved (awaiting closure), a conflict, a fork, a
+    person link conflict and a key person whose plan is overdue."""
     party = [
         {"name": "张某某", "phone": "13800001111", "role": "applicant"},
         {"name": "李某", "phone": "13900002222", "role": "respondent"},
@@ -403,6 +409,18 @@ def build_station(root: Path, clock: FakeTime) -> dict[str, Any]:
         finally:
             original.close()
             twin.close()
+        # The two parties: linked by the officer, unlinked by the supervisor apart (a conflict,
+        # the unlink shown); one of them a key person whose plan was due yesterday.
+        jia, yi = person_id_for("mobile:13800001111"), person_id_for("mobile:13900002222")
+        clock.tick()
+        first.link_persons(jia, yi)
+        clock.tick()
+        boss.link_persons(jia, yi, linked=False)
+        clock.tick()
+        boss.mark_key_person(yi, "每周上门走访一次，稳控情绪", officer=first.identity.device_id, due=day(-1))
+        clock.tick()
+        # Only the link reaches the supervisor (the officer's device holds what it held).
+        boss.replica.apply(list(first.replica.entries_missing_from(boss.replica.vector())))
         facts = {
             "open": open_case,
             "resolved": resolved,
@@ -656,6 +674,7 @@ async def station_walk(walk: Walk, facts: dict[str, Any]) -> None:
         ("conflict", "dialog-conflict"),
         ("red_closure", "dialog-close"),
         ("fork", "dialog-fork"),
+        ("link_conflict", "dialog-link-conflict"),
     ):
         item = next(i for i in screen.queue.items if i.kind == kind)
         queue.focus()
@@ -678,6 +697,8 @@ async def station_walk(walk: Walk, facts: dict[str, Any]) -> None:
     await walk.dialog("f6", "dialog-serve")  # station mode: the address is asked the first time
     await walk.press("5")
     walk.shoot("sup-shift")
+    await walk.press("6")
+    walk.shoot("sup-persons")
 
 
 async def unenrolled_walk(walk: Walk) -> None:

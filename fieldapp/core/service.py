@@ -32,6 +32,7 @@ from fieldapp.domain.persons import (
     PersonDoc,
     PersonKeyReducer,
     PersonLinkReducer,
+    has_open_conflict,
     key_payload,
     link_payload,
     pair_entity,
@@ -480,6 +481,12 @@ class CaseService:
                 f"Give two different persons (both were {a}).", key="person.error.same_id", params={"id": a}
             )
         links: dict[str, PairDoc] = self.replica.view(PersonLinkReducer.table)
+        pair = links.get(pair_entity(a, b))
+        if pair is not None and has_open_conflict(pair, "linked"):
+            # A supervisor settling a concurrent link and unlink: either answer is recorded, even
+            # the one shown now, having seen both (the merge refuses an officer's).
+            self._record(LINK if linked else UNLINK, pair_entity(a, b), link_payload(links, a, b))
+            return self.person_index().resolve(a) or a
         same = index.resolve(a) == index.resolve(b)
         if linked and same:
             raise CaseError(
@@ -487,7 +494,6 @@ class CaseService:
                 key="person.error.already_one",
                 params={"a": a, "b": b, "id": index.resolve(a)},
             )
-        pair = links.get(pair_entity(a, b))
         if not linked and same and not (pair is not None and pair["linked"]):
             members = set(index.members(a))
             pairs = [

@@ -303,6 +303,31 @@ class PersonIndex:
         """Every person, by id."""
         return [self._person(pid) for pid in sorted(self._members)]
 
+    def own_parties(self, person_id: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[CaseBrief, ...]]:
+        """(names, villages, cases newest first) of the parties this one id names, not of the ids
+        linked to it: what each side of a disputed link is (empty if no party has the id)."""
+        refs = self._id_refs.get(person_id.strip().lower(), [])
+        names = tuple(dict.fromkeys(r.name for r in refs))
+        villages = tuple(sorted({r.village for r in refs}))
+        briefs = {self._brief(r.case_id) for r in refs}
+        newest = sorted(briefs, key=lambda c: (c.created_at, c.id), reverse=True)
+        return names, villages, tuple(newest)
+
+    def key_candidates(self, min_cases: int) -> list[Person]:
+        """Persons with at least `min_cases` cases, or with a key mark written on one of their ids
+        (whatever it says now), by id: all a key-person list can hold, without building the
+        others (`fieldapp.outputs.key_persons`)."""
+        found = []
+        for pid in sorted(self._members):
+            group = self._members[pid]
+            marked = any(member in self._marks for member in group)
+            if not marked:
+                refs = [r for member in group for r in self._id_refs[member]]
+                if len(refs) < min_cases or len({r.case_id for r in refs}) < min_cases:
+                    continue
+            found.append(self._person(pid))
+        return found
+
     def resolve(self, person_id: str) -> str | None:
         """The id a person is shown under (an alias resolves to it), or None if unknown."""
         return self._resolve.get(person_id.strip().lower())

@@ -4,6 +4,9 @@ Pure functions over the `cases` view and the replica's evidence tables; no Textu
 
 - **conflict**: an open conflict from concurrent edits (both values, who, when); settled by
   choosing a value or keeping the one shown (`CaseService.settle_conflict`).
+- **link_conflict**: a link and an unlink of one pair of person ids made without seeing each
+  other (`persons.link_conflicts`); settled by a supervisor's link or unlink that saw both
+  (`CaseService.link_persons`), after which the fold closes it and it leaves the queue.
 - **escalation**: an officer's escalation to tier 2 or 3, or an officer's raise of an escalated
   case's tier (2 -> 3), awaiting approval.
 - **red_closure**: a resolved case that has been red since it was last opened (whatever its risk
@@ -35,10 +38,11 @@ from typing import Any
 from fieldapp.domain import model
 from fieldapp.domain.cases import RED_SINCE_OPENED
 from fieldapp.domain.documents import CaseDoc
+from fieldapp.domain.persons import PairDoc, link_conflicts
 from sync.documents import DeviceDoc
 from sync.merge import OPS, WRITERS, writer
 
-DECISIONS = ("fork", "conflict", "escalation", "red_closure")
+DECISIONS = ("fork", "conflict", "link_conflict", "escalation", "red_closure")
 EVIDENCE = ("refused", "fork_settled", "rejected")
 KINDS = DECISIONS + EVIDENCE
 #: Evidence items listed at most (newest first); the count says how many there are.
@@ -80,10 +84,12 @@ def review_queue(
     forks: Iterable[Mapping[str, Any]] = (),
     rejections: Iterable[Mapping[str, Any]] = (),
     devices: Iterable[DeviceDoc] = (),
+    links: Mapping[str, PairDoc] | None = None,
 ) -> Queue:
     """The queue from the `cases` view (internal states), the forks (`fieldapp.core.station.fork_rows`),
-    the replica's rejections and the `devices` view (its refused operations)."""
-    return assemble_queue((case_items(case) for case in cases), forks, rejections, devices)
+    the replica's rejections, the `devices` view (its refused operations) and the `person_links`
+    view (its open conflicts)."""
+    return assemble_queue((case_items(case) for case in cases), forks, rejections, devices, links)
 
 
 def case_items(case: CaseDoc) -> list[Item]:
@@ -157,10 +163,12 @@ def assemble_queue(
     forks: Iterable[Mapping[str, Any]] = (),
     rejections: Iterable[Mapping[str, Any]] = (),
     devices: Iterable[DeviceDoc] = (),
+    links: Mapping[str, PairDoc] | None = None,
 ) -> Queue:
     """The queue from the cases' items (`case_items`, in the view's order), the forks, the
-    rejections and the devices' refused operations: sorted and counted."""
-    decisions: list[Item] = []
+    rejections, the devices' refused operations and the open person link conflicts: sorted and
+    counted."""
+    decisions: list[Item] = link_conflict_items(links or {})
     evidence: list[Item] = []
     for items in per_case:
         for item in items:
@@ -242,3 +250,27 @@ def _seconds_iso(seconds: Any) -> str:
     if not isinstance(seconds, int | float):
         return ""
     return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")
+
+
+def link_conflict_items(links: Mapping[str, PairDoc]) -> list[Item]:
+    """The open link conflicts of the `person_links` view, one item per conflict: the pair's two
+    ids, both writes (value true: linked), and which is shown now."""
+    items = []
+    for a, b, conflict in link_conflicts(links):
+        first, last = conflict["values"][0], conflict["values"][-1]
+        items.append(
+            Item(
+                "link_conflict",
+                "",
+                model.stamp_iso(int(last["hlc"])),
+                str(last["author"]),
+                {
+                    "a": a,
+                    "b": b,
+                    "values": conflict["values"],
+                    "ref": f"{a}+{b}|{first['op']}|{last['op']}",
+                    "shown": links[f"{a}+{b}"].get("linked"),
+                },
+            )
+        )
+    return items

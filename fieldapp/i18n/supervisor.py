@@ -34,7 +34,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "sup.tab.dashboard": ("Dashboard (1)", "总览 (1)"),
     "sup.tab.review": ("Review {count} (2)", "待审核 {count} (2)"),
     "sup.tab.devices": ("Devices (3)", "设备 (3)"),
-    "sup.tab.reports": ("Reports & exports (4)", "报表与导出 (4)"),
+    "sup.tab.reports": ("Reports (4)", "报表与导出 (4)"),
     # Dashboard
     "dash.column.figure": ("Figure", "指标"),
     "dash.column.count": ("Cases", "件数"),
@@ -87,10 +87,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     # Review queue
     "review.counts": (
-        "To decide: {fork} fork(s), {conflict} conflict(s), {escalation} escalation(s), "
-        "{red_closure} red case(s) to close."
+        "To decide: {fork} fork(s), {conflict} conflict(s), {link_conflict} person link(s), "
+        "{escalation} escalation(s), {red_closure} red case(s) to close."
         "   Records: {refused} refused, {fork_settled} settled fork(s), {rejected} rejected entries.",
-        "待决定：日志分叉 {fork} 项，冲突 {conflict} 项，上报待批 {escalation} 项，"
+        "待决定：日志分叉 {fork} 项，冲突 {conflict} 项，人员关联 {link_conflict} 项，"
+        "上报待批 {escalation} 项，"
         "红色案件待结案 {red_closure} 项。"
         "   记录：未生效操作 {refused} 项，已裁定分叉 {fork_settled} 项，拒收条目 {rejected} 项。",
     ),

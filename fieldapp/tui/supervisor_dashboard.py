@@ -12,6 +12,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from fieldapp.domain import model
+from fieldapp.i18n import key_persons as _persons_strings  # noqa: F401  (registers the figure's strings)
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
 from fieldapp.outputs.dashboard import Dashboard
@@ -34,9 +35,15 @@ SWATCH = {
 FigureRow = tuple[str, Text | str, list[str] | None, tuple[str, dict[str, Any]]]
 
 
-def figure_rows(board: Dashboard, name_of: Callable[[str], str], language: str) -> list[FigureRow]:
+def figure_rows(
+    board: Dashboard,
+    name_of: Callable[[str], str],
+    language: str,
+    key_persons: tuple[int, int] | None = None,
+) -> list[FigureRow]:
     """The dashboard's rows: (row key, label, case ids or None for a heading, the title of
-    the list those cases make as an i18n key and its placeholders)."""
+    the list those cases make as an i18n key and its placeholders). `key_persons`: (key persons,
+    of them flagged), None while they are gathered (`fieldapp.outputs.key_persons`)."""
     rows: list[FigureRow] = []
 
     def heading(key: str, text: str) -> None:
@@ -61,6 +68,12 @@ def figure_rows(board: Dashboard, name_of: Callable[[str], str], language: str) 
     heading("attention", t("dash.section.attention"))
     for name in ("overdue", "followups_due", "unassigned", "unclaimed"):
         row(name, (f"dash.{name}", {}), getattr(board, name))
+    # Persons, not cases: the numbers are in the label, Enter shows the Persons tab.
+    if key_persons is None:
+        persons = t("dash.key_persons_loading")
+    else:
+        persons = t("dash.key_persons", count=key_persons[0], flagged=key_persons[1])
+    rows.append(("key_persons", "  " + persons, None, ("", {})))
     for kind, (period, figures, behind) in board.periods.items():
         heading(kind, period.label(language))
         for name in (

@@ -16,6 +16,10 @@ device is refused there too.
 - **Reports & exports** (4): the export and the period report of `fieldapp export` /
   `fieldapp report`, written to a folder.
 - **Shift** (5): the shift board (`fieldapp.tui.shift_board`): every device at the shift's end.
+- **Persons** (6): the key persons (`fieldapp.tui.key_persons_tab`): flagged, or two or more
+  disputes in the last 12 months; gathered in a thread at each reading of the caseload, and
+  counted on the dashboard ("Key persons N (flagged F)", Enter shows the tab). Person link
+  conflicts are review items, settled in `LinkConflictDialog`.
 
 In station mode each landed session asks for a refresh; those landing within LANDED_DELAY of
 the first make one, and one landing while the caseload is read makes one more after it, so that
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -48,11 +53,14 @@ from textual_plotext import PlotextPlot
 from fieldapp.core.service import CaseService
 from fieldapp.core.station import DeviceRow, ForkRow, authority, device_rows, fork_rows
 from fieldapp.domain.documents import CaseDoc, ShownCase
+from fieldapp.domain.person_index import PersonIndex
+from fieldapp.domain.persons import LINKS_TABLE, PERSONS_TABLE
 from fieldapp.domain.review import DECISIONS, Item, Queue, assemble_queue, case_items
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
 from fieldapp.i18n.rules import refused_text, rejection_text
 from fieldapp.outputs.dashboard import Dashboard, build_dashboard
+from fieldapp.outputs.key_persons import KeyPersonRow, key_person_counts
 from fieldapp.outputs.reports import (
     CaseFacts,
     state_facts,
@@ -62,9 +70,11 @@ from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
 from fieldapp.tui.column_fit import cell_width, drop_to_fit, fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
+from fieldapp.tui.key_persons_tab import KeyPersonsTab, gather_key_persons
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog
 from fieldapp.tui.screens.case_list import CaseListScreen
+from fieldapp.tui.screens.link_conflict import LinkConflictDialog
 from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
     CloseDialog,
@@ -79,7 +89,7 @@ from fieldapp.tui.station_mode import ServingLine
 from fieldapp.tui.supervisor_dashboard import draw_charts, figure_rows
 from sync.session import SessionReport, last_synced_with
 
-TABS = ("dashboard", "review", "devices", "reports", "shift")
+TABS = ("dashboard", "review", "devices", "reports", "shift", "persons")
 #: Seconds from a session landing to the refresh it asks for (the others landing meanwhile join it).
 LANDED_DELAY = 1.0
 #: The decisions' dialogs, by the name a lock keeps to reopen them (`resumed_dialog`).
@@ -88,6 +98,7 @@ DIALOG_KINDS: dict[type, str] = {
     ApproveDialog: "approve",
     CloseDialog: "close",
     ForkDialog: "fork",
+    LinkConflictDialog: "link",
     PlaceDialog: "place",
     RevokeDialog: "revoke",
 }
@@ -119,7 +130,7 @@ FIGURE_WIDTH = DASH_LEFT_WIDTH - 2 - 2 * 2 - COUNT_WIDTH
 
 
 class SupervisorScreen(Screen[None]):
-    """Five tabs over the merged caseload; numbers 1-5 switch tabs."""
+    """Six tabs over the merged caseload; numbers 1-6 switch tabs."""
 
     DEFAULT_CSS = """
     SupervisorScreen #sup-title { height: 1; padding: 0 1; background: $primary; text-style: bold; }
@@ -160,6 +171,7 @@ class SupervisorScreen(Screen[None]):
         Binding("3", "tab('devices')", "binding.tab_devices", show=False),
         Binding("4", "tab('reports')", "binding.tab_reports", show=False),
         Binding("5", "tab('shift')", "binding.tab_shift", show=False),
+        Binding("6", "tab('persons')", "binding.tab_persons", show=False),
         Binding("o", "open_item_case", "binding.open_case"),
         Binding("p", "place_village", "binding.place_village"),
         Binding("x", "revoke", "binding.revoke"),
@@ -215,6 +227,14 @@ class SupervisorScreen(Screen[None]):
         self.loads = 0
         self._landed_timer: Any = None
         self._landed_again = False
+        #: The key persons and the person index they came from (None until first gathered).
+        self.key_rows: list[KeyPersonRow] | None = None
+        self.person_index: PersonIndex | None = None
+        #: A gathering of the key persons in flight, and whether another was asked meanwhile.
+        self._persons_busy = False
+        self._persons_again = False
+        #: How many times the key persons were gathered (what refreshes cost; tests count them).
+        self.key_person_gathers = 0
 
     # ------------------------------------------------------------ layout
 
@@ -253,6 +273,8 @@ class SupervisorScreen(Screen[None]):
             ]
         if tab == "shift":
             return [ShiftBoard(self.service)]
+        if tab == "persons":
+            return [KeyPersonsTab(self._officer_name)]
         return [
             ReportsPane(
                 self.service,
@@ -283,6 +305,8 @@ class SupervisorScreen(Screen[None]):
             self._draw_devices()
         elif tab == "shift":
             self.query_one(ShiftBoard).draw()
+        elif tab == "persons":
+            self.query_one(KeyPersonsTab).show(self.key_rows)
         else:
             self.query_one(ReportsPane).relabel()
 
@@ -398,6 +422,7 @@ class SupervisorScreen(Screen[None]):
         """
         self.gathering = True
         self._draw_loading()
+        self._ask_key_persons()
         # (The checker cannot infer Textual's WorkType union from an async method: arg-type.)
         self.run_worker(self._load_in_slices, group="supervisor-load", exclusive=True)  # type: ignore[arg-type]
 
@@ -434,11 +459,17 @@ class SupervisorScreen(Screen[None]):
         forks = list(self.forks.values())
         rejections = replica.rejections.all()
         devices = list(self.service.devices_view().values())
+        # The pairs of person ids with a conflict (few), copied whole: a fold may add to them.
+        links = {
+            pair: copy.deepcopy(doc)
+            for pair, doc in replica.view(LINKS_TABLE).items()
+            if doc.get("conflicts")
+        }
         today, areas = self._today(), self.service.areas()
 
         def aggregate() -> tuple[Dashboard, Queue]:
             board = build_dashboard(copies, today=today, areas=areas, facts_of=lambda case: facts[case["id"]])
-            return board, assemble_queue(per_case, forks, rejections, devices)
+            return board, assemble_queue(per_case, forks, rejections, devices, links)
 
         board, queue = await asyncio.to_thread(aggregate)
         self._load(board, queue)
@@ -452,6 +483,39 @@ class SupervisorScreen(Screen[None]):
                 self.query_one(ShiftBoard).rebuild()
             self._relabel(self.app.language)  # type: ignore[attr-defined]
             self._reopen()
+
+    def _ask_key_persons(self) -> None:
+        """Gather the key persons again, unless this screen is covered (a case, Find: coming back
+        reads everything again) or a gathering is in flight (then once more after it), so that
+        sessions landing in station mode never run two at a time (~0.6 s each at 17,000 cases)."""
+        # (Not `is_current`: that is true of the screen just under the top one too.)
+        if self.is_attached and self.app.screen is not self and self.key_rows is not None:
+            return
+        if self._persons_busy:
+            self._persons_again = True
+            return
+        self._persons_busy = True
+        self.key_person_gathers += 1
+        self.run_worker(self._gather_key_persons, group="key-persons")  # type: ignore[arg-type]
+
+    async def _gather_key_persons(self) -> None:
+        """The key persons, from a person index built in a thread; then the dashboard's figure and
+        the Persons tab drawn with them."""
+        replica = self.service.replica
+        views = (self.service.cases_view(), replica.view(LINKS_TABLE), replica.view(PERSONS_TABLE))
+        try:
+            found = await asyncio.to_thread(gather_key_persons, *views, self._today())
+        finally:
+            self._persons_busy = False
+        self.person_index, self.key_rows = found
+        if self._persons_again:
+            self._persons_again = False
+            self.call_later(self._ask_key_persons)
+        with contextlib.suppress(NoMatches):  # the screen closed meanwhile
+            if self.board is not None:
+                self._draw_figures()
+            if "persons" in self._built:
+                self.query_one(KeyPersonsTab).show(self.key_rows)
 
     def _draw_loading(self) -> None:
         """Say that the figures are being gathered (over the old ones, on a refresh)."""
@@ -475,6 +539,7 @@ class SupervisorScreen(Screen[None]):
         tabs.get_tab("devices").label = t("sup.tab.devices")
         tabs.get_tab("reports").label = t("sup.tab.reports")
         tabs.get_tab("shift").label = t("sup.tab.shift")
+        tabs.get_tab("persons").label = t("sup.tab.persons")
         for tab in TABS:
             if tab in self._built:
                 self._draw_tab(tab)
@@ -495,7 +560,9 @@ class SupervisorScreen(Screen[None]):
         table.add_column(t("dash.column.figure"), key="figure", width=FIGURE_WIDTH)
         table.add_column(t("dash.column.count"), key="count", width=COUNT_WIDTH)
         self._drill = {}
-        for key, label, ids, title in figure_rows(self.board, self._officer_name, self.app.language):  # type: ignore[attr-defined]
+        counts = key_person_counts(self.key_rows) if self.key_rows is not None else None
+        language: str = self.app.language  # type: ignore[attr-defined]
+        for key, label, ids, title in figure_rows(self.board, self._officer_name, language, counts):
             count = "" if ids is None else Text(str(len(ids)), justify="right")
             table.add_row(label, count, key=key)
             if ids is not None:
@@ -607,6 +674,8 @@ class SupervisorScreen(Screen[None]):
             )
         if item.kind == "fork":
             return t("review.fork", seq=d.get("seq"))
+        if item.kind == "link_conflict":
+            return t("review.link_conflict", a=d["a"], b=d["b"])
         if item.kind == "fork_settled":
             return t(f"review.fork_settled.{d.get('standing')}", seq=d.get("seq"))
         if item.kind == "rejected":
@@ -715,13 +784,16 @@ class SupervisorScreen(Screen[None]):
             "devices": "#devices-table",
             "reports": "#exp-format",
             "shift": "#shift-table",
+            "persons": "#keyp-table",
         }
         self.query_one(first[tab]).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter: drill down (dashboard), decide (review)."""
         key = str(event.row_key.value)
-        if event.data_table.id == "figures" and key in self._drill:
+        if event.data_table.id == "figures" and key == "key_persons":
+            self.call_later(self.action_tab, "persons")
+        elif event.data_table.id == "figures" and key in self._drill:
             title_key, args, ids = self._drill[key]
             self.app.push_screen(CaseListScreen(self.service, title_key, args, ids))
         elif event.data_table.id == "queue" and key in self._items:
@@ -731,6 +803,9 @@ class SupervisorScreen(Screen[None]):
         """The dialog deciding a queue item, or its case for the items that only inform."""
         if item.kind == "fork":
             self.settle(item)
+            return
+        if item.kind == "link_conflict":
+            self.settle_link(item)
             return
         if not item.case_id:
             self.notify(self._item_text(item), title=t(f"review.kind.{item.kind}"), timeout=15)
@@ -775,6 +850,21 @@ class SupervisorScreen(Screen[None]):
                 self.action_refresh()
 
         self.app.push_screen(ForkDialog(self.service, row), settled)
+
+    def settle_link(self, item: Item) -> None:
+        """The dialog settling a person link conflict: link or unlink (supervisors only)."""
+        if not self.service.is_supervisor:  # the screen is a supervisor's; the merge checks again
+            self.notify(t("sup.only_supervisor"), severity="warning")
+            return
+        a, b = item.detail["a"], item.detail["b"]
+
+        def settled(linked: bool | None) -> None:
+            if linked is not None:
+                self.notify(t(f"linkc.done.{'true' if linked else 'false'}", a=a, b=b))
+                self._decided(item)
+                self.action_refresh()
+
+        self.app.push_screen(LinkConflictDialog(self.service, dict(item.detail), self.person_index), settled)
 
     def action_place_village(self) -> None:
         """Place the village of the selected dashboard row in a police area."""
@@ -839,6 +929,8 @@ def _decision_of(item: Item) -> tuple[str, str] | None:
         return ("fork", str(item.detail["fork"]))
     if item.kind == "conflict":
         return ("conflict", f"{item.case_id}:{item.detail['field']}")
+    if item.kind == "link_conflict":
+        return ("link", f"{item.detail['a']}+{item.detail['b']}")
     if item.kind == "escalation":
         return ("approve", item.case_id)
     if item.kind == "red_closure":
