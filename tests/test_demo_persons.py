@@ -11,9 +11,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from fieldapp.core.demo import (
+    DEMO_OFFICER,
     DEMO_PASSPHRASE,
     DISPUTED_MOBILE,
     KEY_MOBILE,
@@ -27,6 +28,7 @@ from fieldapp.domain.persons import PERSONS_TABLE, person_id_for
 from fieldapp.domain.review import review_queue
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.home import HomeScreen
+from fieldapp.tui.screens.person import PersonScreen
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -103,6 +105,18 @@ def test_the_demo_opens_on_home_with_the_plans_due(demo: Path) -> None:
             table = home.query_one("#due", DataTable)
             plans = [str(row.value) for row in table.rows if str(row.value).startswith("plan|")]
             assert len(plans) == 2
-            assert any("overdue" in str(cell) for row in table.rows for cell in table.get_row(row))
+            overdue = [row for row in table.rows if "overdue" in str(table.get_row(row)[2])]
+            [row] = [row for row in overdue if str(row.value).startswith("plan|")]
+            table.focus()
+            table.move_cursor(row=table.get_row_index(row))
+            await pilot.press("enter")  # the key person's file
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, PersonScreen) and screen.person is not None
+            assert screen.person.names[0] == "马永福"
+            plan = str(screen.query_one("#person-plan", Static).render())
+            # The supervisor's plan names no officer: it is the writer's, as home says, not "none".
+            assert f"Responsible: {DEMO_OFFICER}, who wrote it (no officer named)" in plan
 
     asyncio.run(main())

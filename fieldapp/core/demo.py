@@ -260,7 +260,7 @@ def _persons_showcase(station: CaseService, officers: list[CaseService], wall: _
         summary="赡养老人费用分担不均，兄弟之间多次争吵",
         parties=[{"name": "马永福", "phone": KEY_OLD_MOBILE, "role": "applicant"}],
     )
-    first.add_visit(old["id"], "home", VISIT_NOTES[1])
+    first.add_visit(old["id"], "phone", VISIT_NOTES[1])
     wall.now += _DAY_MS
     petition = third.new_case(
         village="南坡村",

@@ -45,6 +45,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.key": ("Key person: {plan}", "重点人员：{plan}"),
     "person.not_key": ("Not a key person.", "非重点人员。"),
     "person.plan_by": ("Responsible: {officer}; due {due}", "责任民警：{officer}；期限 {due}"),
+    "person.plan_by_writer": (
+        "Responsible: {officer}, who wrote it (no officer named); due {due}",
+        "责任民警：{officer}（制定人，未另指定）；期限 {due}",
+    ),
     "person.none": ("none", "无"),
     "person.conflicts": (
         "{count} concurrent change(s) to the mark or plan await a supervisor.",

@@ -25,6 +25,8 @@ from textual.widgets import DataTable, Static
 
 from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.domain.person_index import Person, PersonIndex
+from fieldapp.domain.person_plans import plan_writer
+from fieldapp.domain.persons import PERSONS_TABLE
 from fieldapp.i18n import persons as _strings  # noqa: F401  (registers the persons' strings)
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
@@ -200,14 +202,13 @@ class PersonScreen(Screen[None]):
         if not person.key:
             return Text(t("person.screen.no_plan"))
         text = Text(t("person.screen.plan", plan=person.plan or t("person.none")))
-        text.append(
-            "\n"
-            + t(
-                "person.plan_by",
-                officer=self.officer_name(person.officer),
-                due=person.due or t("person.none"),
-            )
-        )
+        due = person.due or t("person.none")
+        if person.officer is None and self.index is not None:  # the writer's own plan (home lists it there)
+            writer = plan_writer(self.index, self.service.replica.view(PERSONS_TABLE), person.id)
+            line = t("person.plan_by_writer", officer=self.officer_name(writer), due=due)
+        else:
+            line = t("person.plan_by", officer=self.officer_name(person.officer), due=due)
+        text.append("\n" + line)
         if plan_overdue(person, self._today()):
             text.append("  ")
             text.append(f" {t('case.overdue')} ", style=BADGE)
