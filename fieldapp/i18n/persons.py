@@ -175,6 +175,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.unlink.choose": ("Which id is not {id}?", "哪个编号与 {id} 不是同一人？"),
     "person.unlink.confirm": ("Unlink", "取消关联"),
     "person.unlink.required": ("Choose the id to unlink.", "请选择要取消关联的编号。"),
+    "person.unlink.note": (
+        "Both ids then stand alone on every device, and are no longer proposed as a match "
+        "(`fieldapp person link ID ID` joins them again).",
+        "取消后两个编号在所有设备上各自独立，也不再提示为可能的同一人"
+        "（`fieldapp person link 编号 编号` 可重新关联）。",
+    ),
     # The case screen's persons (p)
     "person.parties.title": ("Persons of case {id}", "案件 {id} 的当事人档案"),
     "person.parties.choose": (

@@ -278,7 +278,7 @@ class PersonScreen(Screen[None]):
         if not self.person.aliases:
             self.notify(t("person.screen.no_alias", id=self.person.id), severity="warning")
             return
-        self._open(UnlinkDialog(self.service, self.person.as_dict(), list(self.person.aliases)))
+        self._open(UnlinkDialog(self.service, self.person.as_dict(), list(self.person.aliases), self.index))
 
     def _open(self, dialog: PlanDialog | LinkDialog | UnlinkDialog) -> None:
         def recorded(shown: str | None) -> None:
