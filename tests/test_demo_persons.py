@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Static
 
+from fieldapp import i18n
 from fieldapp.core.demo import (
     DEMO_OFFICER,
     DEMO_PASSPHRASE,
@@ -27,6 +28,7 @@ from fieldapp.domain.person_plans import plans_due
 from fieldapp.domain.persons import PERSONS_TABLE, person_id_for
 from fieldapp.domain.review import review_queue
 from fieldapp.tui.app import FieldApp
+from fieldapp.tui.early_warning import case_lines, group_matches, summary_line
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.person import PersonScreen
 
@@ -65,6 +67,13 @@ def test_a_repeat_party_is_one_person_across_officers_villages_and_spellings(ser
     # The early warning a new intake with that mobile gets: the open and recent cases.
     warned = service.related_cases([{"name": "张某某", "phone": REPEAT_MOBILE, "role": "party"}])
     assert {c["id"] for c in warned} == {c.id for c in person.cases}
+    # The warning's panel says they are a key person (the supervisor marked them), in both languages.
+    matches = group_matches(warned, index)
+    assert summary_line(matches, expanded=False).startswith(
+        "Early warning: 3 open/recent case(s) of 张某某, a key person (same mobile)."
+    )
+    i18n.set_language("zh")  # conftest sets English again for the next test
+    assert case_lines(matches, str)[0] == "重点人员张某某，同一手机号：3 起"
 
 
 def test_the_opened_device_has_key_persons_plans_due_one_overdue(service: CaseService) -> None:
