@@ -246,7 +246,7 @@ def test_unlinking_an_alias_gives_both_ids_back_as_person_show_then_says(station
         dialog = app.screen
         assert isinstance(dialog, UnlinkDialog)
         # The alias is said with whom it names, not only as an id.
-        assert str(dialog.query(RadioButton).first().label) == f"{again}  测试王 · 北塘村 · 1 case(s)"
+        assert str(dialog.query(RadioButton).first().label) == f"{again}  测试王 · no mobile · 北塘村 · 1 case(s)"
         await pilot.press("enter")  # the only alias
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()

@@ -162,9 +162,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.link.title": ("Link a possible match — {id}", "关联可能的同一人——{id}"),
     "person.link.choose": ("Which is the same person as {id}?", "哪一位与 {id} 是同一人？"),
     "person.link.option": (
-        "{id}  {names} · {villages} · {count} case(s)",
-        "{id}  {names} · {villages} · {count} 起案件",
+        "{id}  {names} · {mobile} · {villages} · {count} case(s)",
+        "{id}  {names} · {mobile} · {villages} · {count} 起案件",
     ),
+    "person.no_mobile": ("no mobile", "无手机号"),
     "person.link.confirm": ("Link", "确认关联"),
     "person.link.note": (
         "Link only when sure: every device then shows them as one person. x undoes it.",

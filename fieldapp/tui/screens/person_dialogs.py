@@ -187,6 +187,7 @@ class LinkDialog(_ChooseDialog):
             "person.link.option",
             id=match.id,
             names=sep.join(match.names),
+            mobile=sep.join(match.phones) or t("person.no_mobile"),
             villages=sep.join(match.villages),
             count=len(match.cases),
         )
@@ -227,6 +228,7 @@ class UnlinkDialog(_ChooseDialog):
             "person.link.option",
             id=choice,
             names=sep.join(names),
+            mobile=self._index.own_mobile(choice) or t("person.no_mobile"),
             villages=sep.join(villages),
             count=len(cases),
         )
