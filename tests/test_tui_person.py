@@ -246,7 +246,8 @@ def test_unlinking_an_alias_gives_both_ids_back_as_person_show_then_says(station
         dialog = app.screen
         assert isinstance(dialog, UnlinkDialog)
         # The alias is said with whom it names, not only as an id.
-        assert str(dialog.query(RadioButton).first().label) == f"{again}  测试王 · no mobile · 北塘村 · 1 case(s)"
+        label = str(dialog.query(RadioButton).first().label)
+        assert label == f"{again}  测试王 · no mobile · 北塘村 · 1 case(s)"
         await pilot.press("enter")  # the only alias
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
@@ -263,6 +264,20 @@ def test_unlinking_an_alias_gives_both_ids_back_as_person_show_then_says(station
         person = json.loads(shown.stdout)
         assert person["id"] == pid and person["aliases"] == []
         assert [c["id"] for c in person["cases"]] == [case]
+
+
+def test_f2_turns_the_timeline_into_the_other_language_too(station: dict[str, Any]) -> None:
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await person_from_case(app, pilot, station["named"])
+        assert [row.text for row in screen.rows] == ["Intake recorded"]
+        await pilot.press("f2")
+        await pilot.pause()
+        assert [row.text for row in screen.rows] == ["登记纠纷"]
+        table = screen.query_one("#person-timeline", DataTable)
+        assert str(table.get_row_at(0)[-1]) == "登记纠纷"
+        assert "人员档案" in str(screen.query_one("#person-title", Static).render())
+
+    run(station["first"], scenario)
 
 
 def test_enter_on_a_timeline_row_opens_that_case(station: dict[str, Any]) -> None:

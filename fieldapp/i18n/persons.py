@@ -62,8 +62,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "person.cases": ("Cases ({count}, {open} open):", "案件（{count} 起，{open} 起未结）："),
     "person.proposals": (
-        "Possibly the same person (same name in the same village; `fieldapp person link` to confirm):",
-        "可能是同一人（同村同名；确认请用 `fieldapp person link`）：",
+        "Possibly the same person (same name or pinyin in the same village; "
+        "`fieldapp person link` to confirm):",
+        "可能是同一人（同村同名或同音；确认请用 `fieldapp person link`）：",
     ),
     "person.sep": (", ", "、"),
     # `fieldapp case new`: the early warning
@@ -124,8 +125,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "非重点人员。按 k 列为重点人员并写明工作措施（做什么、谁负责、何时完成）。",
     ),
     "person.screen.proposals": (
-        "Possibly the same person (same name in the same village): {names}. l links one.",
-        "可能是同一人（同村同名）：{names}。按 l 确认关联。",
+        "Possibly the same person (same name or pinyin in the same village): {names}. l links one.",
+        "可能是同一人（同村同名或同音）：{names}。按 l 确认关联。",
     ),
     "person.screen.timeline": (
         "Cases and visits, newest first ({count} case(s), {open} open). Enter opens the case.",
@@ -150,7 +151,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.plan.mark_no": ("No longer a key person (supervisor)", "取消重点人员（所长）"),
     "person.plan.plan": ("Plan: what is done next", "工作措施：下一步做什么"),
     "person.plan.officer": ("Officer responsible (empty: yourself)", "责任民警（不选即本人）"),
-    "person.plan.officer_none": ("Officer responsible (empty: nobody yet)", "责任民警（可暂不指定）"),
+    "person.plan.officer_none": (
+        "Officer responsible (empty: you, who write the plan)",
+        "责任民警（不选即为制定人本人）",
+    ),
     "person.plan.due": ("By when (optional, YYYY-MM-DD)", "完成期限（可选，年-月-日）"),
     "person.plan.due_bad": ("Write the date like 2026-12-31.", "请按 2026-12-31 的格式填写日期。"),
     "person.plan.rules": (

@@ -100,7 +100,8 @@ class PersonScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._load()
-        self.watch(self.app, "language", self._relabel)
+        self.watch(self.app, "language", self._language_changed, init=False)
+        self._relabel(self.app.language)  # type: ignore[attr-defined]
         self.query_one("#person-timeline", DataTable).focus()
         if self._then == "plan":  # the only one of its dialogs that keeps a draft
             self.action_plan()
@@ -137,13 +138,22 @@ class PersonScreen(Screen[None]):
         self.person_id = person.id
         self.proposals = index.proposals(person.id)
         self.disputed = index.disputed_links(person.id)
-        self.rows = file_rows((service.case(c.id) for c in person.cases), self.officer_name)
+        self.rows = self._timeline_rows(person)
+
+    def _timeline_rows(self, person: Person) -> list[FileRow]:
+        return file_rows((self.service.case(c.id) for c in person.cases), self.officer_name)
 
     def officer_name(self, device_id: str | None) -> str:
         """The officer of a device, as the station's devices announced it; the id if unknown."""
         return officer_names(self.service)(device_id) if device_id else t("person.none")
 
     # ------------------------------------------------------------ drawing
+
+    def _language_changed(self, language: str) -> None:
+        """F2: the timeline's texts ("Intake recorded", visit kinds) are words too."""
+        if self.person is not None:
+            self.rows = self._timeline_rows(self.person)
+        self._relabel(language)
 
     def _relabel(self, _language: str) -> None:
         self._draw()
