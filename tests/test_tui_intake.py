@@ -393,6 +393,7 @@ def test_switching_language_relabels_the_form_and_its_messages(enrolled: Path) -
         )
         assert str(screen.query_one("#flag-repeat_calls", Checkbox).label) == "重复警情"
         assert str(rows(screen)[0].query_one(".party-remove", Button).label) == "删除"
+        assert role_shown(screen) == "当事人"  # a row's role (a Select that cannot be blank) too
         footer = {b.description for _, b, _, _ in screen.active_bindings.values()}
         assert {"保存", "添加当事人", "English"} <= footer
         # An open list's own key (Textual's "Dismiss menu") is labelled in Chinese too.
@@ -406,8 +407,15 @@ def test_switching_language_relabels_the_form_and_its_messages(enrolled: Path) -
         await pilot.press("f2")
         await pilot.pause()
         assert str(screen.query_one("#label-village", Label).render()) == "Village"
+        assert role_shown(screen) == "Party"
 
     run_intake(enrolled, scenario)
+
+
+def role_shown(screen: IntakeScreen) -> str:
+    """The first party row's role as its Select shows it (the chosen option's label)."""
+    role = rows(screen)[0].query_one(".party-role", Select)
+    return str(role.query_one("SelectCurrent #label", Static).render())
 
 
 def test_every_intake_string_exists_in_both_languages() -> None:

@@ -96,6 +96,7 @@ def test_a_concurrent_link_and_unlink_is_settled_from_the_review_queue(tmp_path:
         assert "linked them" in writes and "unlinked them" in writes
         persons = str(dialog.query_one("#linkc-persons").render())
         assert "测试甲" in persons and "测试乙" in persons
+        assert f"{JIA}: 测试甲 · 13800001111 · 东岭村 · 1 case(s)" in persons  # the mobile tells them apart
         await pilot.press("ctrl+s")  # nothing chosen: said, nothing recorded
         await pilot.pause()
         assert app.screen is dialog

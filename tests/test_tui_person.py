@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Input, RadioButton, Select, Static, TextArea
 
 from fieldapp.core.service import CaseService
 from fieldapp.domain.persons import person_id_for
@@ -22,7 +22,7 @@ from fieldapp.tui.app import FieldApp
 from fieldapp.tui.screens.case_detail import CaseScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.person import PersonScreen
-from fieldapp.tui.screens.person_dialogs import LinkDialog, PartiesDialog, PlanDialog
+from fieldapp.tui.screens.person_dialogs import LinkDialog, PartiesDialog, PlanDialog, UnlinkDialog
 from harness import PASSPHRASE
 from harness.replicas import converge, station_devices
 from tests.cli import fieldapp
@@ -224,6 +224,60 @@ def test_linking_a_proposed_match_makes_the_other_id_resolve_to_the_person(stati
         assert index.resolve(shown[1]) == index.resolve(shown[0]) == shown[0]
     finally:
         service.close()
+
+
+def test_unlinking_an_alias_gives_both_ids_back_as_person_show_then_says(station: dict[str, Any]) -> None:
+    store: Path = station["first"]
+    first = CaseService.open(store, PASSPHRASE)
+    try:  # an officer linked the two 测试王 of 北塘村 (no mobile) earlier
+        index = first.person_index()
+        named = index.person_of(station["named"], party("测试王"))
+        again = index.person_of(station["named_again"], party("测试王"))
+        assert named and again and named != again
+        first.link_persons(named, again)
+    finally:
+        first.close()
+
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await person_from_case(app, pilot, station["named"])
+        assert screen.person is not None and screen.person.id == named and screen.person.aliases == (again,)
+        await pilot.press("x")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, UnlinkDialog)
+        # The alias is said with whom it names, not only as an id.
+        label = str(dialog.query(RadioButton).first().label)
+        assert label == f"{again}  测试王 · no mobile · 北塘村 · 1 case(s)"
+        await pilot.press("enter")  # the only alias
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.person is not None and screen.person.id == named and screen.person.aliases == ()
+        assert {r.case_id for r in screen.rows} == {station["named"]}
+        assert screen.proposals == []  # said not to be one person: no longer proposed either
+
+    run(store, scenario)
+    for pid, case in ((named, station["named"]), (again, station["named_again"])):
+        shown = fieldapp("person", "show", "--store", store, pid, "--json")
+        assert shown.returncode == 0, shown.stderr
+        person = json.loads(shown.stdout)
+        assert person["id"] == pid and person["aliases"] == []
+        assert [c["id"] for c in person["cases"]] == [case]
+
+
+def test_f2_turns_the_timeline_into_the_other_language_too(station: dict[str, Any]) -> None:
+    async def scenario(app: FieldApp, pilot: Pilot[None]) -> None:
+        screen = await person_from_case(app, pilot, station["named"])
+        assert [row.text for row in screen.rows] == ["Intake recorded"]
+        await pilot.press("f2")
+        await pilot.pause()
+        assert [row.text for row in screen.rows] == ["登记纠纷"]
+        table = screen.query_one("#person-timeline", DataTable)
+        assert str(table.get_row_at(0)[-1]) == "登记纠纷"
+        assert "人员档案" in str(screen.query_one("#person-title", Static).render())
+
+    run(station["first"], scenario)
 
 
 def test_enter_on_a_timeline_row_opens_that_case(station: dict[str, Any]) -> None:

@@ -2,8 +2,11 @@
 
 Three officers' devices record six weeks of work offline (intakes, visits,
 mediations, escalations, a resolution with an agreement, a concurrent edit that
-becomes a conflict), and everything is merged into the supervisor's store that
-the demo opens, exactly as operations would arrive by sync.
+becomes a conflict, and the persons of issue 17: a repeat party whose mobile is
+written three ways on three devices, key persons with plans due on the supervisor's
+home, a possible match, a link and an unlink made apart), and everything is merged
+into the supervisor's store that the demo opens, exactly as operations would arrive
+by sync.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from fieldapp.core.service import CaseError, CaseService, init_device
 from fieldapp.core.station import adopt_enrolment, create_station, issue_certificate
+from fieldapp.domain.persons import person_id_for
 from storage import KdfParams
 from sync.hlc import HybridClock
 
@@ -133,6 +137,7 @@ def _build_station(work: Path, store_dir: Path) -> None:
                 station.import_ops(svc.export_ops())
                 svc.import_ops(station.export_ops())
         _showcase(station, officers, wall)
+        _persons_showcase(station, officers, wall, today)
         for svc in officers:
             station.import_ops(svc.export_ops())
     finally:
@@ -203,6 +208,128 @@ def _showcase(station: CaseService, officers: list[CaseService], wall: _Wall) ->
         status="resolved",
         reason="调解成功",
         outcome={"kind": "agreement", "terms": "兄弟二人每月各承担赡养费八百元，轮流照料老人"},
+    )
+
+
+#: The persons of the demo (docs/persons.md), with generated names and numbers. 张某某 of the
+#: agreement in 东岭村 (`_showcase`) comes back on the two other officers' devices, the mobile
+#: written `138-0000-1111` and `+86 13800001111`: type 13800001111 in a new intake (F3).
+REPEAT_MOBILE = "13800001111"
+#: 马永福, who threatens to petition: a key person with two mobiles (an officer linked the old
+#: number to the new one) and the supervisor's own plan, overdue.
+KEY_MOBILE, KEY_OLD_MOBILE = "15900007777", "13700008888"
+#: 周德明: the same name in 北塘村, with and without a mobile; one officer linked the two while
+#: another said they are not one person (a father and son): a link conflict for the supervisor.
+DISPUTED_MOBILE = "13600009999"
+
+
+def _persons_showcase(station: CaseService, officers: list[CaseService], wall: _Wall, today: date) -> None:
+    """Issue 17 for a newcomer: one person across villages and devices, key persons and plans,
+    a possible match, and a concurrent link and unlink (the supervisor's review queue)."""
+    first, second, third = officers
+    wall.now += _DAY_MS
+    second.new_case(
+        village="西河村",
+        category="debt",
+        risk="orange",
+        summary="农资赊欠款三年未还，双方对金额说法不一，一方扬言要去镇上上访",
+        parties=[
+            {"name": "张某某", "phone": "138-0000-1111", "role": "applicant"},
+            {"name": "黄玉梅", "phone": "18800002468", "role": "respondent"},
+        ],
+        source="walk_in",
+        flags=["petition_threat"],
+    )
+    wall.now += _DAY_MS // 2
+    repeat = third.new_case(
+        village="东岭村",
+        category="neighbor",
+        risk="yellow",
+        summary="邻里之间因排水沟堵塞产生矛盾，此前双方曾因田界调解过",
+        parties=[
+            {"name": "张某某", "phone": "+86 13800001111", "role": "party"},
+            {"name": "刘春生", "phone": "13500001357", "role": "party"},
+        ],
+        source="call_110",
+    )
+    third.add_visit(repeat["id"], "home", VISIT_NOTES[0])
+    old = first.new_case(
+        village="南坡村",
+        category="family",
+        risk="orange",
+        summary="赡养老人费用分担不均，兄弟之间多次争吵",
+        parties=[{"name": "马永福", "phone": KEY_OLD_MOBILE, "role": "applicant"}],
+    )
+    first.add_visit(old["id"], "phone", VISIT_NOTES[1])
+    wall.now += _DAY_MS
+    petition = third.new_case(
+        village="南坡村",
+        category="homestead",
+        risk="red",
+        summary="宅基地确权有异议，当事人多次扬言到县里上访",
+        parties=[
+            {"name": "马永福", "phone": KEY_MOBILE, "role": "applicant"},
+            {"name": "马建国", "phone": "15000002244", "role": "respondent"},
+        ],
+        source="grid_report",
+        flags=["petition_threat"],
+    )
+    third.add_visit(petition["id"], "mediation", VISIT_NOTES[3])
+    # Possible matches: names without a mobile, the same (or the same pinyin) in one village.
+    first.new_case(
+        village="青石社区",
+        category="housing",
+        risk="yellow",
+        summary="楼上水管渗漏导致楼下墙面受损",
+        parties=[
+            {"name": "赵桂兰", "phone": "", "role": "applicant"},
+            {"name": "吴海燕", "phone": "13900004680", "role": "respondent"},
+        ],
+    )
+    third.new_case(
+        village="青石社区",
+        category="neighbor",
+        risk="yellow",
+        summary="邻居在楼道堆放杂物，多次协商未果",
+        parties=[{"name": "赵贵兰", "phone": "", "role": "party"}],
+    )
+    second.new_case(
+        village="北塘村",
+        category="irrigation",
+        risk="yellow",
+        summary="轮灌时间安排不均，上下游农户争抢浇水",
+        parties=[{"name": "周德明", "phone": DISPUTED_MOBILE, "role": "party"}],
+    )
+    first.new_case(
+        village="北塘村",
+        category="land",
+        risk="yellow",
+        summary="两户因田界石移位发生争执，双方互不相让",
+        parties=[{"name": "周德明", "phone": "", "role": "respondent"}],
+    )
+    for svc in officers:  # shift end: everyone's cases reach everyone
+        station.import_ops(svc.export_ops())
+    for svc in officers:
+        svc.import_ops(station.export_ops())
+    wall.now += _DAY_MS
+    index = first.person_index()
+    first.link_persons(person_id_for("mobile:" + KEY_MOBILE), person_id_for("mobile:" + KEY_OLD_MOBILE))
+    disputed = person_id_for("mobile:" + DISPUTED_MOBILE)
+    [nameless] = [p.id for p in index.proposals(disputed) if not p.phones]
+    first.link_persons(disputed, nameless)  # apart, without seeing each other's:
+    second.link_persons(disputed, nameless, linked=False)
+    for svc in officers:
+        station.import_ops(svc.export_ops())
+    wall.now += _DAY_MS
+    station.mark_key_person(
+        person_id_for("mobile:" + KEY_MOBILE),
+        "每周上门走访一次，稳控情绪，会同司法所答复确权异议，防止越级上访",
+        due=(today - timedelta(days=3)).isoformat(),
+    )
+    station.mark_key_person(
+        person_id_for("mobile:" + REPEAT_MOBILE),
+        "一年内三起纠纷：约双方到所面对面调解，排查是否有其他矛盾",
+        due=today.isoformat(),
     )
 
 

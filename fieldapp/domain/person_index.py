@@ -313,6 +313,12 @@ class PersonIndex:
         newest = sorted(briefs, key=lambda c: (c.created_at, c.id), reverse=True)
         return names, villages, tuple(newest)
 
+    def own_mobile(self, person_id: str) -> str | None:
+        """The mobile this one id stands for (identity form), or None for a party without one:
+        what tells the two sides of a link apart when the names are the same."""
+        refs = self._id_refs.get(person_id.strip().lower(), [])
+        return next((r.mobile for r in refs if r.mobile), None)
+
     def key_candidates(self, min_cases: int) -> list[Person]:
         """Persons with at least `min_cases` cases, or with a key mark written on one of their ids
         (whatever it says now), by id: all a key-person list can hold, without building the

@@ -40,6 +40,13 @@ def _writer(doc: Mapping[str, Any], name: str) -> tuple[Any, ...] | None:
     return None if index is None else tuple(doc[OPS][index])
 
 
+def plan_writer(index: PersonIndex, persons: Mapping[str, PersonDoc], person_id: str) -> str | None:
+    """The device that wrote the person's plan as shown (the latest write of `officer` among its
+    linked ids): whose plan it is when it names no officer."""
+    writes = [w for m in index.members(person_id) if m in persons and (w := _writer(persons[m], "officer"))]
+    return str(max(writes)[-3]) if writes else None  # the author of the latest write
+
+
 def maybe_mine(doc: Mapping[str, Any], me: str) -> bool:
     """Whether this `persons` entry may hold a dated plan of this device's (a cheap first look,
     before the person index is built: `plans_due` decides)."""
@@ -64,8 +71,7 @@ def plans_due(index: PersonIndex, persons: Mapping[str, PersonDoc], me: str, tod
         if not (person.key and person.plan and person.due and person.due <= today):
             continue
         if person.officer is None:
-            writes = [w for m in index.members(pid) if m in persons and (w := _writer(persons[m], "officer"))]
-            if not writes or max(writes)[-3] != me:  # the author of the latest write
+            if plan_writer(index, persons, pid) != me:
                 continue
         elif person.officer != me:
             continue

@@ -58,8 +58,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "linkc.shown.true": ("one person", "同一人"),
     "linkc.shown.false": ("two persons", "两个人"),
     "linkc.person": (
-        "{id}: {names} · {villages} · {cases} case(s)",
-        "{id}：{names} · {villages} · {cases} 起案件",
+        "{id}: {names} · {mobile} · {villages} · {cases} case(s)",
+        "{id}：{names} · {mobile} · {villages} · {cases} 起案件",
     ),
     "linkc.person_unknown": ("{id}: no case on this device names it yet", "{id}：本设备上尚无案件含此人员"),
     "linkc.wrote.true": ("{who} linked them ({when})", "{who} 关联为同一人（{when}）"),

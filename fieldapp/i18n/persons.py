@@ -45,6 +45,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.key": ("Key person: {plan}", "重点人员：{plan}"),
     "person.not_key": ("Not a key person.", "非重点人员。"),
     "person.plan_by": ("Responsible: {officer}; due {due}", "责任民警：{officer}；期限 {due}"),
+    "person.plan_by_writer": (
+        "Responsible: {officer}, who wrote it (no officer named); due {due}",
+        "责任民警：{officer}（制定人，未另指定）；期限 {due}",
+    ),
     "person.none": ("none", "无"),
     "person.conflicts": (
         "{count} concurrent change(s) to the mark or plan await a supervisor.",
@@ -58,8 +62,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "person.cases": ("Cases ({count}, {open} open):", "案件（{count} 起，{open} 起未结）："),
     "person.proposals": (
-        "Possibly the same person (same name in the same village; `fieldapp person link` to confirm):",
-        "可能是同一人（同村同名；确认请用 `fieldapp person link`）：",
+        "Possibly the same person (same name or pinyin in the same village; "
+        "`fieldapp person link` to confirm):",
+        "可能是同一人（同村同名或同音；确认请用 `fieldapp person link`）：",
     ),
     "person.sep": (", ", "、"),
     # `fieldapp case new`: the early warning
@@ -120,8 +125,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "非重点人员。按 k 列为重点人员并写明工作措施（做什么、谁负责、何时完成）。",
     ),
     "person.screen.proposals": (
-        "Possibly the same person (same name in the same village): {names}. l links one.",
-        "可能是同一人（同村同名）：{names}。按 l 确认关联。",
+        "Possibly the same person (same name or pinyin in the same village): {names}. l links one.",
+        "可能是同一人（同村同名或同音）：{names}。按 l 确认关联。",
     ),
     "person.screen.timeline": (
         "Cases and visits, newest first ({count} case(s), {open} open). Enter opens the case.",
@@ -146,7 +151,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.plan.mark_no": ("No longer a key person (supervisor)", "取消重点人员（所长）"),
     "person.plan.plan": ("Plan: what is done next", "工作措施：下一步做什么"),
     "person.plan.officer": ("Officer responsible (empty: yourself)", "责任民警（不选即本人）"),
-    "person.plan.officer_none": ("Officer responsible (empty: nobody yet)", "责任民警（可暂不指定）"),
+    "person.plan.officer_none": (
+        "Officer responsible (empty: you, who write the plan)",
+        "责任民警（不选即为制定人本人）",
+    ),
     "person.plan.due": ("By when (optional, YYYY-MM-DD)", "完成期限（可选，年-月-日）"),
     "person.plan.due_bad": ("Write the date like 2026-12-31.", "请按 2026-12-31 的格式填写日期。"),
     "person.plan.rules": (
@@ -158,9 +166,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.link.title": ("Link a possible match — {id}", "关联可能的同一人——{id}"),
     "person.link.choose": ("Which is the same person as {id}?", "哪一位与 {id} 是同一人？"),
     "person.link.option": (
-        "{id}  {names} · {villages} · {count} case(s)",
-        "{id}  {names} · {villages} · {count} 起案件",
+        "{id}  {names} · {mobile} · {villages} · {count} case(s)",
+        "{id}  {names} · {mobile} · {villages} · {count} 起案件",
     ),
+    "person.no_mobile": ("no mobile", "无手机号"),
     "person.link.confirm": ("Link", "确认关联"),
     "person.link.note": (
         "Link only when sure: every device then shows them as one person. x undoes it.",
@@ -171,6 +180,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "person.unlink.choose": ("Which id is not {id}?", "哪个编号与 {id} 不是同一人？"),
     "person.unlink.confirm": ("Unlink", "取消关联"),
     "person.unlink.required": ("Choose the id to unlink.", "请选择要取消关联的编号。"),
+    "person.unlink.note": (
+        "Both ids then stand alone on every device, and are no longer proposed as a match "
+        "(`fieldapp person link ID ID` joins them again).",
+        "取消后两个编号在所有设备上各自独立，也不再提示为可能的同一人"
+        "（`fieldapp person link 编号 编号` 可重新关联）。",
+    ),
     # The case screen's persons (p)
     "person.parties.title": ("Persons of case {id}", "案件 {id} 的当事人档案"),
     "person.parties.choose": (

@@ -36,6 +36,13 @@ class Match:
     #: "phone" (the same mobile) or "name" (possibly: the same name in this village).
     match: str
     cases: tuple[Mapping[str, Any], ...]
+    #: Marked a key person (重点人员): said with the name, so the officer knows before saving.
+    key: bool = False
+
+    @property
+    def label(self) -> str:
+        """The name, with the key-person mark when there is one."""
+        return t("intake.warn.key_name", name=self.name) if self.key else self.name
 
 
 def group_matches(related: Sequence[Mapping[str, Any]], index: PersonIndex) -> list[Match]:
@@ -48,14 +55,14 @@ def group_matches(related: Sequence[Mapping[str, Any]], index: PersonIndex) -> l
     for pid, cases in order.items():
         person = index.get(pid)
         name = person.names[0] if person is not None and person.names else pid
-        found.append(Match(pid, name, cases[0]["match"], tuple(cases)))
+        found.append(Match(pid, name, cases[0]["match"], tuple(cases), person is not None and person.key))
     return sorted(found, key=lambda m: m.match != "phone")
 
 
 def summary_line(matches: Sequence[Match], expanded: bool) -> str:
     """The panel's first line: how many cases, whose, and the key showing or hiding them."""
     count = sum(len(m.cases) for m in matches)
-    people = t("intake.warn.sep").join(t(f"intake.warn.who_{m.match}", name=m.name) for m in matches)
+    people = t("intake.warn.sep").join(t(f"intake.warn.who_{m.match}", name=m.label) for m in matches)
     action = t("intake.warn.hide" if expanded else "intake.warn.show")
     return t("intake.warn.summary", count=count, people=people, key=TOGGLE_KEY, action=action)
 
@@ -64,7 +71,7 @@ def case_lines(matches: Sequence[Match], name_of: NameOf) -> list[str]:
     """Each matched person, then their cases (village, category, risk, officer, status, when)."""
     lines = []
     for m in matches:
-        lines.append(t(f"intake.warn.person_{m.match}", name=m.name, count=len(m.cases)))
+        lines.append(t(f"intake.warn.person_{m.match}", name=m.label, count=len(m.cases)))
         for c in m.cases:
             officer = name_of(c["officer"]) if c["officer"] else t("intake.warn.nobody")
             parts = [

@@ -14,19 +14,12 @@ from fieldapp.domain import model
 from fieldapp.domain.intake_form import PartyValues, Problem
 from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
 from fieldapp.i18n import t
+from fieldapp.tui.screens.case_dialogs import relabel_select  # redraws a Select that cannot be blank
 
 
 def choice_options(prefix: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
     """(translated label, value) pairs for a Select over a vocabulary tuple."""
     return [(t(f"{prefix}.{value}"), value) for value in values]
-
-
-def relabel_select(select: Select[str], options: list[tuple[str, str]]) -> None:
-    """Translate a Select's options, keeping what is chosen (set_options clears it)."""
-    value = select.value
-    select.set_options(options)
-    if value != Select.NULL:
-        select.value = value
 
 
 def show_error(label: Static, text: str) -> None:

@@ -18,6 +18,7 @@ from fieldapp.core.service import CaseService
 from fieldapp.domain import model
 from fieldapp.domain.person_index import PersonIndex
 from fieldapp.i18n import key_persons as _strings  # noqa: F401  (registers the strings)
+from fieldapp.i18n import persons as _person_strings  # noqa: F401  (the separator, "no mobile")
 from fieldapp.i18n import t
 from fieldapp.tui.case_timeline import local_time
 from fieldapp.tui.screens.case_dialogs import CaseDialog, Problem, field
@@ -65,11 +66,14 @@ class LinkConflictDialog(CaseDialog[dict[str, str], bool]):
         names, villages, cases = self.index.own_parties(person_id) if self.index else ((), (), ())
         if not cases:
             return t("linkc.person_unknown", id=person_id)
+        sep = t("person.sep")
+        mobile = self.index.own_mobile(person_id) if self.index else None
         return t(
             "linkc.person",
             id=person_id,
-            names="、".join(names),
-            villages="、".join(villages),
+            names=sep.join(names),
+            mobile=mobile or t("person.no_mobile"),
+            villages=sep.join(villages),
             cases=len(cases),
         )
 

@@ -25,6 +25,8 @@ from textual.widgets import DataTable, Static
 
 from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.domain.person_index import Person, PersonIndex
+from fieldapp.domain.person_plans import plan_writer
+from fieldapp.domain.persons import PERSONS_TABLE
 from fieldapp.i18n import persons as _strings  # noqa: F401  (registers the persons' strings)
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
@@ -98,7 +100,8 @@ class PersonScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._load()
-        self.watch(self.app, "language", self._relabel)
+        self.watch(self.app, "language", self._language_changed, init=False)
+        self._relabel(self.app.language)  # type: ignore[attr-defined]
         self.query_one("#person-timeline", DataTable).focus()
         if self._then == "plan":  # the only one of its dialogs that keeps a draft
             self.action_plan()
@@ -135,13 +138,22 @@ class PersonScreen(Screen[None]):
         self.person_id = person.id
         self.proposals = index.proposals(person.id)
         self.disputed = index.disputed_links(person.id)
-        self.rows = file_rows((service.case(c.id) for c in person.cases), self.officer_name)
+        self.rows = self._timeline_rows(person)
+
+    def _timeline_rows(self, person: Person) -> list[FileRow]:
+        return file_rows((self.service.case(c.id) for c in person.cases), self.officer_name)
 
     def officer_name(self, device_id: str | None) -> str:
         """The officer of a device, as the station's devices announced it; the id if unknown."""
         return officer_names(self.service)(device_id) if device_id else t("person.none")
 
     # ------------------------------------------------------------ drawing
+
+    def _language_changed(self, language: str) -> None:
+        """F2: the timeline's texts ("Intake recorded", visit kinds) are words too."""
+        if self.person is not None:
+            self.rows = self._timeline_rows(self.person)
+        self._relabel(language)
 
     def _relabel(self, _language: str) -> None:
         self._draw()
@@ -200,14 +212,13 @@ class PersonScreen(Screen[None]):
         if not person.key:
             return Text(t("person.screen.no_plan"))
         text = Text(t("person.screen.plan", plan=person.plan or t("person.none")))
-        text.append(
-            "\n"
-            + t(
-                "person.plan_by",
-                officer=self.officer_name(person.officer),
-                due=person.due or t("person.none"),
-            )
-        )
+        due = person.due or t("person.none")
+        if person.officer is None and self.index is not None:  # the writer's own plan (home lists it there)
+            writer = plan_writer(self.index, self.service.replica.view(PERSONS_TABLE), person.id)
+            line = t("person.plan_by_writer", officer=self.officer_name(writer), due=due)
+        else:
+            line = t("person.plan_by", officer=self.officer_name(person.officer), due=due)
+        text.append("\n" + line)
         if plan_overdue(person, self._today()):
             text.append("  ")
             text.append(f" {t('case.overdue')} ", style=BADGE)
@@ -277,7 +288,7 @@ class PersonScreen(Screen[None]):
         if not self.person.aliases:
             self.notify(t("person.screen.no_alias", id=self.person.id), severity="warning")
             return
-        self._open(UnlinkDialog(self.service, self.person.as_dict(), list(self.person.aliases)))
+        self._open(UnlinkDialog(self.service, self.person.as_dict(), list(self.person.aliases), self.index))
 
     def _open(self, dialog: PlanDialog | LinkDialog | UnlinkDialog) -> None:
         def recorded(shown: str | None) -> None:

@@ -20,7 +20,7 @@ from fieldapp.core.service import CaseService
 from fieldapp.core.station import device_rows
 from fieldapp.domain import fields
 from fieldapp.domain.documents import ShownCase
-from fieldapp.domain.person_index import Person
+from fieldapp.domain.person_index import Person, PersonIndex
 from fieldapp.domain.persons import PLAN_MAX
 from fieldapp.i18n import persons as _strings  # noqa: F401  (registers the persons' strings)
 from fieldapp.i18n import t
@@ -187,6 +187,7 @@ class LinkDialog(_ChooseDialog):
             "person.link.option",
             id=match.id,
             names=sep.join(match.names),
+            mobile=sep.join(match.phones) or t("person.no_mobile"),
             villages=sep.join(match.villages),
             count=len(match.cases),
         )
@@ -205,6 +206,32 @@ class UnlinkDialog(_ChooseDialog):
     SAVE_KEY = "person.unlink.confirm"
     CHOOSE_KEY = "person.unlink.choose"
     REQUIRED_KEY = "person.unlink.required"
+    NOTE_KEY = "person.unlink.note"
+
+    def __init__(
+        self,
+        service: CaseService,
+        person: PersonSubject,
+        choices: list[str],
+        index: PersonIndex | None = None,
+    ) -> None:
+        super().__init__(service, person, choices)
+        #: The index the screen showed, to say who each id is (its own parties), not just the id.
+        self._index = index
+
+    def label(self, choice: str) -> str:
+        if self._index is None:
+            return choice
+        names, villages, cases = self._index.own_parties(choice)
+        sep = t("person.sep")
+        return t(
+            "person.link.option",
+            id=choice,
+            names=sep.join(names),
+            mobile=self._index.own_mobile(choice) or t("person.no_mobile"),
+            villages=sep.join(villages),
+            count=len(cases),
+        )
 
     def record(self) -> str:
         a, b = str(self.case["id"]), str(self.chosen())
