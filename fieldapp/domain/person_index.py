@@ -586,14 +586,25 @@ class PersonIndex:
         return [self._person(o) for o in sorted(found) if not self._unlinked_between(pid, o)]
 
     def related_cases(
-        self, parties: Iterable[Mapping[str, Any]], village: str = "", today: date | None = None
+        self,
+        parties: Iterable[Mapping[str, Any]],
+        village: str = "",
+        today: date | None = None,
+        tz: tzinfo | None = None,
     ) -> list[dict[str, Any]]:
         """The early warning: open or recent cases of the known persons these parties match.
 
         A party matches by mobile (``match: "phone"``), or, without a mobile, by the same name or
-        pinyin in `village` (``match: "name"``: possibly the same person). Newest first.
+        pinyin in `village` (``match: "name"``: possibly the same person). Newest first. Recent:
+        created on `today` minus `RECENT_DAYS` or later, on its local date (the machine's time
+        zone, or `tz`), as the key persons and the report count a dispute of the last 12 months.
         """
-        since = ((today or date.today()) - timedelta(days=RECENT_DAYS)).isoformat()
+        since = (today or date.today()) - timedelta(days=RECENT_DAYS)
+
+        def recent(brief: CaseBrief) -> bool:
+            day = local_date(brief.created_at, tz)
+            return day is not None and day >= since
+
         matched: dict[str, str] = {}
         for party in parties:
             mobile = identity_phone(party.get("phone"))
@@ -610,6 +621,6 @@ class PersonIndex:
         # A case of two matched persons is named under the first: by mobile first, then by id.
         for pid, how in sorted(matched.items(), key=lambda item: (item[1] != "phone", item[0])):
             for brief in self._case_briefs(pid):
-                if brief.id not in found and (brief.is_open or brief.created_at >= since):
+                if brief.id not in found and (brief.is_open or recent(brief)):
                     found[brief.id] = brief.as_dict() | {"person": pid, "match": how}
         return sorted(found.values(), key=lambda c: (c["when"], c["id"]), reverse=True)
