@@ -339,12 +339,13 @@ class PersonIndex:
             if found:
                 new._case_keys[case_id] = tuple(dict.fromkeys(key for key, _ in found))
         seeds: set[str] = set()
-        for short in {person_id_for(key) for key in touched}:
+        shorts: dict[str, list[str]] = {}
+        for key in touched:
+            shorts.setdefault(person_id_for(key), []).append(key)
+        for short, keys_touched in shorts.items():
             before = self._by_short.get(short, [])
             keys = [k for k in before if k in new._key_refs]
-            keys += [
-                k for k in touched if k not in before and k in new._key_refs and person_id_for(k) == short
-            ]
+            keys += [k for k in keys_touched if k not in before and k in new._key_refs]
             for person_id in _ids_of(before).values() if before else ():
                 new._id_refs.pop(person_id, None)
                 seeds.add(person_id)
