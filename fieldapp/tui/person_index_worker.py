@@ -13,8 +13,9 @@ from fieldapp.domain.person_index import PersonIndex
 
 #: Documents copied per slice on the UI thread, between which keys are handled.
 COPY_SLICE = 2000
-#: Up to this many changed documents, the index is brought current on the UI thread (a few
-#: milliseconds: `bench.py persons`, `person_index_update_ms_k10`); more (the first build) in a thread.
+#: Up to this many changed documents, the index is brought current on the UI thread (12 ms after
+#: 10 changed cases at 17,000: `bench.py persons`, `person_index_update_ms_k10`); more (the first
+#: build) in a thread.
 INLINE_CHANGES = 50
 
 #: One bringing-current at a time per kept index: a screen asking meanwhile waits for it, then
