@@ -4,11 +4,18 @@
 Builds the store the ui bench builds (``--cases 17000``: a station's ~100k records, an officer's
 device), opens it, and measures
 
-- ``person_index_build_s``: building the person index from the views (`CaseService.person_index`:
-  what the intake form does once when it opens; median of ``--repeats`` builds);
+- ``person_index_build_s``: building the person index afresh from the views (`PersonIndex` of the
+  three views: what every user of it did before the index was kept, and what the store's kept
+  index costs once after unlock, in a thread; median of ``--repeats`` builds);
+- ``person_index_update_ms_k10``, ``person_index_update_ms_k100``: bringing the kept index current
+  (`CaseService.person_index`: the change feed's ids, their documents copied, `PersonIndex.updated`)
+  after K cases changed (a risk edit each, recorded here, as a landed session or local writes
+  fold them); median of ``--repeats``, with the ratio to the fresh build;
+- ``key_persons_kept_s``: the supervisor's key persons as its screen now lists them at a refresh
+  after 10 cases changed: the kept index brought current, then listed (median of ``--repeats``);
 - ``key_persons_s``: the supervisor's key persons (the Persons tab and the dashboard's figure):
-  building the index and listing them (`fieldapp.outputs.key_persons`), as the supervisor's
-  screen does in a thread at each reading of the caseload (median of ``--repeats``);
+  building the index afresh and listing them (`fieldapp.outputs.key_persons`), as the supervisor's
+  screen did in a thread at each reading of the caseload before the index was kept;
 - ``related_cases_ms``: one early-warning lookup as the intake form asks it while a party is typed
   (`PersonIndex.related_cases` for two parties: a known mobile, and a name without one in the
   case's village; median over ``--lookups`` lookups of parties drawn from the store, half of them
@@ -39,7 +46,8 @@ from bench_ui import add_station_options, build_store, size_label
 
 from fieldapp.core.service import CaseService, officer_names
 from fieldapp.domain.fields import station_today
-from fieldapp.domain.persons import identity_phone
+from fieldapp.domain.person_index import PersonIndex
+from fieldapp.domain.persons import LINKS_TABLE, PERSONS_TABLE, identity_phone
 from fieldapp.outputs.key_persons import key_persons
 from fieldapp.tui.early_warning import case_lines, group_matches, summary_line
 from fieldapp.tui.person_index_worker import COPY_SLICE
@@ -77,16 +85,25 @@ def bench_persons(args: argparse.Namespace) -> None:
         service = CaseService.open(store, PASSPHRASE)
         try:
             service.cases_view()  # unlocked and folded: what the app holds when the form opens
+            views = [service.replica.view(table) for table in ("cases", LINKS_TABLE, PERSONS_TABLE)]
             builds = []
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
-                index = service.person_index()
+                index = PersonIndex(*views)
                 builds.append(time.perf_counter() - t0)
             listings, listed = [], 0
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
-                listed = len(key_persons(service.person_index(), service.cases_view(), station_today()))
+                listed = len(key_persons(PersonIndex(*views), service.cases_view(), station_today()))
                 listings.append(time.perf_counter() - t0)
+            updates = kept_updates(service, rng, args.repeats)
+            kept_listings = []
+            for _ in range(args.repeats):
+                change_cases(service, rng, 10)
+                t0 = time.perf_counter()
+                kept = service.person_index()
+                key_persons(kept, kept.documents, station_today())
+                kept_listings.append(time.perf_counter() - t0)
             asked = parties_to_ask(service, rng, args.lookups)
             by_mobile: dict[str, list[str]] = {}
             for case_id, case in service.cases_view().items():
@@ -140,6 +157,35 @@ def bench_persons(args: argparse.Namespace) -> None:
     emit(figures, "fieldapp", name, build, "s", bench="persons", repeats=len(builds), **common)
     emit(figures, "fieldapp", f"key_persons_s_{label}", statistics.median(listings), "s", bench="persons",
          repeats=len(listings), key_persons=listed, **common)  # fmt: skip
+    emit(figures, "fieldapp", f"key_persons_kept_s_{label}", statistics.median(kept_listings), "s",
+         bench="persons", repeats=len(kept_listings), changed_cases=10, **common)  # fmt: skip
+    for k, times in updates.items():
+        update = statistics.median(times) * 1000
+        emit(figures, "fieldapp", f"person_index_update_ms_k{k}_{label}", update, "ms", bench="persons",
+             repeats=len(times), changed_cases=k, build_over_update=sig(build * 1000 / update),
+             **common)  # fmt: skip
+
+
+def change_cases(service: CaseService, rng: random.Random, k: int) -> None:
+    """K cases changed (a risk edit each), folded as a landed session's or local writes are."""
+    ids = [c for c, doc in service.cases_view().items() if doc["exists"]]
+    for case_id in rng.sample(ids, k):
+        risk = service.cases_view()[case_id]["risk"]
+        service.update(case_id, fields={"risk": "red" if risk != "red" else "yellow"})
+    service.cases_view()  # folded
+
+
+def kept_updates(service: CaseService, rng: random.Random, repeats: int) -> dict[int, list[float]]:
+    """K -> seconds to bring the kept index current after K cases changed, `repeats` times each."""
+    service.person_index()  # kept from here (the first time: a whole build)
+    found: dict[int, list[float]] = {}
+    for k in (10, 100):
+        for _ in range(repeats):
+            change_cases(service, rng, k)
+            t0 = time.perf_counter()
+            service.person_index()
+            found.setdefault(k, []).append(time.perf_counter() - t0)
+    return found
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

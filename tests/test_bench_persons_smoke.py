@@ -25,6 +25,9 @@ def test_persons_bench_quick_prints_the_lookup_against_a_plain_dict(tmp_path: Pa
         "index_copy_slice_ms_1k",
         "person_index_build_s_1k",
         "key_persons_s_1k",
+        "key_persons_kept_s_1k",
+        "person_index_update_ms_k10_1k",
+        "person_index_update_ms_k100_1k",
     }
     lookup = figures["related_cases_ms_1k"]
     assert lookup["value"] > 0 and lookup["ratio_vs"]["dict_lookup"] > 0 and lookup["target"] == 50.0
@@ -33,4 +36,7 @@ def test_persons_bench_quick_prints_the_lookup_against_a_plain_dict(tmp_path: Pa
     assert figures["warning_check_ms_1k"]["value"] > 0 and figures["warning_check_ms_1k"]["target"] == 50.0
     assert figures["index_copy_slice_ms_1k"]["value"] > 0
     assert figures["key_persons_s_1k"]["value"] > 0 and figures["key_persons_s_1k"]["key_persons"] >= 0
+    update = figures["person_index_update_ms_k10_1k"]
+    assert update["value"] > 0 and update["changed_cases"] == 10 and update["build_over_update"] > 0
+    assert figures["key_persons_kept_s_1k"]["value"] > 0
     assert list(tmp_path.iterdir()) == []  # the bench's data is gone

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -359,6 +359,28 @@ def test_related_cases_match_by_mobile_and_by_name_in_the_village(tmp_path: Path
         found = index.related_cases([party("测试王")], "东岭村")
         assert [(c["id"], c["match"]) for c in found] == [(named, "name")]
         assert index.related_cases([party("测试新", "13900009999")], "东岭村") == []
+
+
+def test_a_recent_case_is_counted_on_its_local_date_at_the_midnight_edge() -> None:
+    """The early warning's 12 months are read on the local date, as the key persons' and the
+    report's are: 16:00 UTC on 15 March 2025 is 16 March in Beijing, within the 365 days before 16
+    March 2026 there; one second earlier is 15 March, outside (closed cases: only recency counts)."""
+    beijing = timezone(timedelta(hours=8))
+    mobile = "13800001111"
+
+    def closed(case_id: str, created_at: str) -> dict[str, Any]:
+        return {
+            "exists": True, "village": "东岭村", "category": "neighbor", "risk": "yellow", "status": "closed",
+            "created_at": created_at, "parties": [party("测试甲", mobile)], "_ops": [[1, "d", 0, 1]],
+        }  # fmt: skip
+
+    index = PersonIndex(
+        {"edge": closed("edge", "2025-03-15T16:00:00Z"), "before": closed("before", "2025-03-15T15:59:59Z")}  # type: ignore[dict-item]
+    )
+    today = date(2026, 3, 16)
+    found = index.related_cases([party("测试乙", mobile)], "西河村", today, tz=beijing)
+    assert [c["id"] for c in found] == ["edge"]
+    assert index.related_cases([party("测试乙", mobile)], "西河村", today, tz=UTC) == []
 
 
 @pytest.mark.timeout(120)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast, overload
 
 from fieldapp import __version__
 from fieldapp.core.device import DEVICE_TABLE, LOCAL_STATION, DeviceInfo
+from fieldapp.core.person_cache import KeptPersonIndex
 from fieldapp.core.settings import remember_language
 from fieldapp.domain import cases as ops
 from fieldapp.domain import model
@@ -180,6 +181,8 @@ class CaseService:
             anchor=anchor,
             on_epoch=self._new_epoch,
         )
+        #: The person index, kept current from the replica's change feed (`person_index`).
+        self.kept_persons = KeptPersonIndex(self.replica)
 
     def _new_epoch(self, identity: DeviceIdentity) -> None:
         """Keep this device's new log epoch (after a rollback of its store; see Replica.start_epoch)."""
@@ -446,11 +449,10 @@ class CaseService:
     # ------------------------------------------------------------ persons (docs/persons.md)
 
     def person_index(self) -> PersonIndex:
-        """The persons of this device's cases, links and marks, as they stand now (build once, ask
-        many times: the intake form keeps one while it is open)."""
-        links: dict[str, PairDoc] = self.replica.view(PersonLinkReducer.table)
-        persons: dict[str, PersonDoc] = self.replica.view(PersonKeyReducer.table)
-        return PersonIndex(self.cases_view(), links, persons)
+        """The persons of this device's cases, links and marks, as they stand now: the index kept
+        for this store, brought current here from what changed since (`fieldapp.core.person_cache`;
+        built whole the first time)."""
+        return self.kept_persons.current()
 
     def related_cases(
         self, parties: list[dict[str, str]], village: str = "", index: PersonIndex | None = None

@@ -116,6 +116,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "No person {id} on this device: the link or case that made it may have changed. Esc goes back.",
         "本设备上没有人员 {id}：形成该人员的关联或案件可能已变更。按 Esc 返回。",
     ),
+    "person.screen.loading": (
+        "Reading {id}'s cases on this device... (Esc goes back)",
+        "正在读取本设备上 {id} 的案件……（按 Esc 返回）",
+    ),
     "person.screen.key": ("KEY PERSON", "重点人员"),
     "person.screen.risk": ("Highest open risk: {risk}", "未结案件最高风险：{risk}"),
     "person.screen.responsible": ("Officer responsible: {officer}", "责任民警：{officer}"),

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from fieldapp.domain import model
-from fieldapp.domain.person_index import RECENT_DAYS, CaseBrief, Person, PersonIndex
+from fieldapp.domain.person_index import RECENT_DAYS, CaseBrief, Person, PersonIndex, local_date
 
 #: A person with this many disputes in the last 12 months or more is listed as a repeat.
 REPEAT_DISPUTES = 2
@@ -67,14 +67,6 @@ class KeyPersonRow:
     def repeat(self) -> bool:
         """Two or more disputes in the last 12 months."""
         return self.recent >= REPEAT_DISPUTES
-
-
-def local_date(iso: str, tz: tzinfo | None = None) -> date | None:
-    """The local calendar date of an ISO time (None if it is empty or not a time)."""
-    try:
-        return datetime.fromisoformat(iso).astimezone(tz).date()
-    except (TypeError, ValueError):
-        return None
 
 
 def is_recent(created_at: str, today: date, tz: tzinfo | None = None) -> bool:

@@ -1,16 +1,14 @@
 """The supervisor's key persons (the Persons tab, 6): flagged, or two or more disputes in the last
 12 months (`fieldapp.outputs.key_persons`, which defines every column).
 
-The rows are gathered off the UI thread (`gather_key_persons`, in `asyncio.to_thread`, as the
-dashboard's figures are: building the person index takes ~0.3 s at 17,000 cases) each time the
-supervisor's screen reads the caseload again, and drawn here when they arrive. Enter on a row
+The rows are listed off the UI thread (in `asyncio.to_thread`, as the dashboard's figures are),
+from the store's person index brought current from what changed (`person_index_worker`), each
+time the supervisor's screen reads the caseload again, and drawn here when they arrive. Enter on a row
 opens the person's file (`KeyPersonsTab.open_person`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from rich.text import Text
@@ -19,10 +17,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from fieldapp.domain.person_index import PersonIndex
 from fieldapp.i18n import key_persons as _strings  # noqa: F401  (registers the tab's strings)
 from fieldapp.i18n import t
-from fieldapp.outputs.key_persons import KeyPersonRow, key_persons
+from fieldapp.outputs.key_persons import KeyPersonRow
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.column_fit import drop_to_fit, fit_row, natural_widths
 
@@ -33,19 +30,6 @@ NUMBERS = frozenset({"recent", "open"})
 #: The villages' narrowest width (cells); below it the last visit is left out (80 columns, English).
 VILLAGES_MIN = 8
 NARROW_DROPS = ("visit",)
-
-
-def gather_key_persons(
-    cases: Mapping[str, Any], links: Mapping[str, Any], persons: Mapping[str, Any], today: date
-) -> tuple[PersonIndex, list[KeyPersonRow]]:
-    """The person index and the key persons of the three views. Run in a thread: each document
-    is copied first (a dict copy is one step for the interpreter), so a merge folding meanwhile
-    changes none of what is read."""
-    case_copies = {key: dict(doc) for key, doc in list(cases.items())}
-    link_copies = {key: dict(doc) for key, doc in list(links.items())}
-    person_copies = {key: dict(doc) for key, doc in list(persons.items())}
-    index = PersonIndex(case_copies, link_copies, person_copies)  # type: ignore[arg-type]
-    return index, key_persons(index, case_copies, today)
 
 
 def row_cells(row: KeyPersonRow, name_of: Any) -> list[Text | str]:

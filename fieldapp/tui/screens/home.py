@@ -21,11 +21,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from fieldapp.core.service import public
+from fieldapp.core.service import CaseService, public
 from fieldapp.domain.documents import CaseDoc, PublicCase
 from fieldapp.domain.model import followup_pending, is_overdue
 from fieldapp.domain.person_plans import PlanDue, maybe_mine, plans_due
-from fieldapp.domain.persons import LINKS_TABLE, PERSONS_TABLE
+from fieldapp.domain.persons import PERSONS_TABLE
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import COLUMNS, VILLAGE_MAX_WIDTH, case_cells, risk_cell
@@ -182,11 +182,12 @@ class HomeScreen(Screen[None]):
 
     @work(exclusive=True, exit_on_error=False, group="home-plans")
     async def _load_plans(self) -> None:
-        """The key persons' plans due, from the person index built off the UI thread; then shown."""
-        db = self._db
-        index = await person_index_off_thread(
-            db.keyed("cases").raw(), db.keyed(LINKS_TABLE).raw(), self._persons()
-        )
+        """The key persons' plans due, from the store's person index brought current off the UI
+        thread; then shown."""
+        service = getattr(self.app, "service", None)
+        if not isinstance(service, CaseService):
+            return
+        index = await person_index_off_thread(service)
         today = self._today or date.today().isoformat()
         self._plans = plans_due(index, self._persons(), self._me, today)
         self._relabel(self.app.language)  # type: ignore[attr-defined]

@@ -41,7 +41,6 @@ from fieldapp.domain.intake_form import (
     validate,
 )
 from fieldapp.domain.person_index import PersonIndex
-from fieldapp.domain.persons import LINKS_TABLE, PERSONS_TABLE
 from fieldapp.i18n import error_message, t
 from fieldapp.i18n import intake as _strings  # noqa: F401  (registers the form's strings)
 from fieldapp.i18n.rules import render
@@ -296,9 +295,7 @@ class IntakeScreen(Screen[str | None]):
 
     @work(exclusive=True, exit_on_error=False, group="person-index")
     async def _load_person_index(self) -> None:
-        replica = self._service.replica
-        views = self._service.cases_view(), replica.view(LINKS_TABLE), replica.view(PERSONS_TABLE)
-        self._index = await person_index_off_thread(*views)
+        self._index = await person_index_off_thread(self._service)
         self._warned_for = None
         self._look_for_related()  # what was typed meanwhile (or the restored draft)
 

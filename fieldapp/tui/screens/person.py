@@ -7,8 +7,10 @@ all their cases and visits, newest first, each row naming its case: Enter opens 
 dialogs (`person_dialogs`) that record through `CaseService`, the functions `fieldapp person`
 uses; after one records, the screen reads the person again.
 
-The person index is built from the device's views when the screen opens and after each action
-(docs/persons.md: 0.30 s at 17,000 cases, on the app's thread).
+The person is read from the store's person index, brought current from what changed when the
+screen opens, after each action and on coming back (docs/persons.md, "Cost"): on the app's thread
+when few documents changed since (a few milliseconds), else off it (the first time the index is
+built: 0.3 s at 17,000 cases), the screen saying it is reading meanwhile.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from datetime import date
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -34,6 +36,7 @@ from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.column_fit import fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
 from fieldapp.tui.person_file import FileRow, file_rows, highest_open_risk, plan_overdue, responsible
+from fieldapp.tui.person_index_worker import person_index_if_cheap, person_index_off_thread
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.person_dialogs import LinkDialog, PlanDialog, UnlinkDialog
 
@@ -74,6 +77,8 @@ class PersonScreen(Screen[None]):
         self.disputed: list[tuple[str, str]] = []
         #: The timeline's rows, in the table's order.
         self.rows: list[FileRow] = []
+        #: True while the person index is brought current off the app's thread.
+        self.reading = False
         self._resumed = False
 
     @property
@@ -103,7 +108,13 @@ class PersonScreen(Screen[None]):
         self.watch(self.app, "language", self._language_changed, init=False)
         self._relabel(self.app.language)  # type: ignore[attr-defined]
         self.query_one("#person-timeline", DataTable).focus()
-        if self._then == "plan":  # the only one of its dialogs that keeps a draft
+        if not self.reading:
+            self._open_then()
+
+    def _open_then(self) -> None:
+        """The dialog asked to open over the person at once (coming back after a lock)."""
+        then, self._then = self._then, None
+        if then == "plan":  # the only one of its dialogs that keeps a draft
             self.action_plan()
 
     def resume_place(self) -> Place:
@@ -129,8 +140,27 @@ class PersonScreen(Screen[None]):
         self._draw_rows()
 
     def _load(self) -> None:
+        """Read the person: at once if the store's person index is current or nearly, else once
+        it is brought current off the app's thread."""
+        index = person_index_if_cheap(self.service)
+        if index is None:
+            self.reading = True
+            self._load_off_thread()
+        else:
+            self._read(index)
+
+    @work(exclusive=True, exit_on_error=False, group="person-index")
+    async def _load_off_thread(self) -> None:
+        index = await person_index_off_thread(self.service)
+        if self.unlocked and self.is_attached:
+            self._read(index)
+            self._relabel(self.app.language)  # type: ignore[attr-defined]
+            self._open_then()
+
+    def _read(self, index: PersonIndex) -> None:
         service = self.service
-        self.index = index = service.person_index()
+        self.reading = False
+        self.index = index
         self.person = person = index.get(self.person_id)
         if person is None:
             self.proposals, self.disputed, self.rows = [], [], []
@@ -162,11 +192,12 @@ class PersonScreen(Screen[None]):
     def _draw(self) -> None:
         person = self.person
         title = self.query_one("#person-title", Static)
+        for selector in ("#person-plan", "#person-notes", "#person-timeline-title", "#person-timeline"):
+            self.query_one(selector).display = person is not None
         if person is None:
             title.update(Text(t("person.screen.title", id=self.person_id), style="bold"))
-            self.query_one("#person-facts", Static).update(t("person.screen.missing", id=self.person_id))
-            for selector in ("#person-plan", "#person-notes", "#person-timeline-title", "#person-timeline"):
-                self.query_one(selector).display = False
+            key = "person.screen.loading" if self.reading else "person.screen.missing"
+            self.query_one("#person-facts", Static).update(t(key, id=self.person_id))
             return
         title.update(self._title_text(person))
         self.query_one("#person-facts", Static).update(self._facts_text(person))

@@ -54,13 +54,13 @@ from fieldapp.core.service import CaseService
 from fieldapp.core.station import DeviceRow, ForkRow, authority, device_rows, fork_rows
 from fieldapp.domain.documents import CaseDoc, ShownCase
 from fieldapp.domain.person_index import PersonIndex
-from fieldapp.domain.persons import LINKS_TABLE, PERSONS_TABLE
+from fieldapp.domain.persons import LINKS_TABLE
 from fieldapp.domain.review import DECISIONS, Item, Queue, assemble_queue, case_items
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
 from fieldapp.i18n.rules import refused_text, rejection_text
 from fieldapp.outputs.dashboard import Dashboard, build_dashboard
-from fieldapp.outputs.key_persons import KeyPersonRow, key_person_counts
+from fieldapp.outputs.key_persons import KeyPersonRow, key_person_counts, key_persons
 from fieldapp.outputs.reports import (
     CaseFacts,
     state_facts,
@@ -70,7 +70,8 @@ from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.case_timeline import field_label, local_time, value_text, vocab
 from fieldapp.tui.column_fit import cell_width, drop_to_fit, fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
-from fieldapp.tui.key_persons_tab import KeyPersonsTab, gather_key_persons
+from fieldapp.tui.key_persons_tab import KeyPersonsTab
+from fieldapp.tui.person_index_worker import person_index_off_thread
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.case_dialogs import CaseDialog
 from fieldapp.tui.screens.case_list import CaseListScreen
@@ -499,15 +500,15 @@ class SupervisorScreen(Screen[None]):
         self.run_worker(self._gather_key_persons, group="key-persons")  # type: ignore[arg-type]
 
     async def _gather_key_persons(self) -> None:
-        """The key persons, from a person index built in a thread; then the dashboard's figure and
-        the Persons tab drawn with them."""
-        replica = self.service.replica
-        views = (self.service.cases_view(), replica.view(LINKS_TABLE), replica.view(PERSONS_TABLE))
+        """The key persons, from the store's person index brought current (from what changed
+        since, `person_index_worker`), listed in a thread; then the dashboard's figure and the
+        Persons tab drawn with them."""
         try:
-            found = await asyncio.to_thread(gather_key_persons, *views, self._today())
+            index = await person_index_off_thread(self.service)
+            rows = await asyncio.to_thread(key_persons, index, index.documents, self._today())
         finally:
             self._persons_busy = False
-        self.person_index, self.key_rows = found
+        self.person_index, self.key_rows = index, rows
         if self._persons_again:
             self._persons_again = False
             self.call_later(self._ask_key_persons)

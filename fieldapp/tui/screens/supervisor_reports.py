@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Select, Static
 from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.domain import model
 from fieldapp.domain.documents import CaseDoc, ShownCase
+from fieldapp.domain.person_index import PersonIndex
 from fieldapp.i18n import supervisor as _strings  # noqa: F401  (registers the supervisor strings)
 from fieldapp.i18n import t
 from fieldapp.outputs.exports import CaseFilter, ExportError, build_export, filter_cases, write_new
@@ -31,6 +32,7 @@ from fieldapp.outputs.reports import (
     report_text,
 )
 from fieldapp.tui.case_timeline import vocab
+from fieldapp.tui.person_index_worker import person_index_if_cheap, person_index_off_thread
 from fieldapp.tui.screens.case_dialogs import relabel_select
 
 EXPORT_FORMATS = ("xlsx", "csv", "json")
@@ -147,7 +149,21 @@ class ReportsPane(VerticalScroll):
         self.last_export = target
         result.update(t("exp.done", cases=made.cases, visits=made.visits, path=target))
 
-    def _report(self) -> dict[str, Any] | None:
+    def _with_persons(self, then: Callable[[PersonIndex], None]) -> None:
+        """Run `then` with the store's person index (the report's repeat figures) current: at
+        once if that is cheap (few documents changed since it was last brought current), else
+        once it is brought current off the UI thread."""
+        index = person_index_if_cheap(self.service)
+        if index is not None:
+            then(index)
+            return
+
+        async def when_current() -> None:
+            then(await person_index_off_thread(self.service))
+
+        self.run_worker(when_current, group="report-persons", exclusive=True)  # type: ignore[arg-type]
+
+    def _report(self, persons: PersonIndex) -> dict[str, Any] | None:
         """The report of the period asked for; None, with the preview cleared and the reason
         shown, if the month is not one. Writes no result line otherwise: the caller does."""
         typed = self.query_one("#rep-of", Input).value.strip()
@@ -163,11 +179,7 @@ class ReportsPane(VerticalScroll):
             self.query_one("#rep-of", Input).focus()
             return None
         return build_report(
-            self._states(),
-            period,
-            officer_names(self.service),
-            facts_of=self._facts_of,
-            persons=self.service.person_index(),
+            self._states(), period, officer_names(self.service), facts_of=self._facts_of, persons=persons
         )
 
     def _preview(self, report: dict[str, Any]) -> None:
@@ -189,7 +201,10 @@ class ReportsPane(VerticalScroll):
     @on(Button.Pressed, "#rep-show")
     def show_report(self) -> None:
         """The report as text, below the form."""
-        report = self._report()
+        self._with_persons(self._show_report)
+
+    def _show_report(self, persons: PersonIndex) -> None:
+        report = self._report(persons)
         if report is not None:
             self.query_one("#rep-result", Static).update("")
             self._preview(report)
@@ -198,7 +213,10 @@ class ReportsPane(VerticalScroll):
     def write_report(self) -> None:
         """Write the report's table (XLSX or CSV) to a new file in the folder; say where, and
         show the report below."""
-        report = self._report()
+        self._with_persons(self._write_report)
+
+    def _write_report(self, persons: PersonIndex) -> None:
+        report = self._report(persons)
         if report is None:
             return
         result = self.query_one("#rep-result", Static)
