@@ -158,7 +158,6 @@ class PersonScreen(Screen[None]):
             self._open_then()
 
     def _read(self, index: PersonIndex) -> None:
-        service = self.service
         self.reading = False
         self.index = index
         self.person = person = index.get(self.person_id)
