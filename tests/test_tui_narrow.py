@@ -272,6 +272,8 @@ NO_KEY_IN_THE_APP = {
     "fieldapp station open": "names how to start the app serving, in the refusal of a store another "
     "process holds: this app cannot open that store to offer F6",
     "fieldapp --version": "the app has no version screen; the texts give both versions as well",
+    "fieldapp person link ": "joining again two ids unlinked by x: the person screen's l offers only "
+    "possible matches, and an unlinked pair is no longer proposed",
 }
 
 COMMAND_LINE = re.compile(r"`(fieldapp [^`]*)`")
