@@ -104,8 +104,9 @@ def _render_chops(
     """Textual 8.2.8's `Compositor._render_chops`, except that a character is never cut in two
     between two pieces the same widget paints.
 
-    A widget's line with no other widget's edge inside it (most lines) is cut as Textual cuts it,
-    without looking at its characters."""
+    A widget's line with no other widget's edge inside it, or only edges where a widget above
+    already claimed the piece to the right (most lines), is cut as Textual cuts it, without
+    looking at its characters."""
     cuts = self.cuts
     chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
     intersection = Region.intersection
@@ -117,11 +118,17 @@ def _render_chops(
             if not is_rendered_line(y):
                 continue
             chops_line = chops[y]
+            get_chops_line = chops_line.get
             final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
             kept = final_cuts
             joined: list[int] = []
-            if len(final_cuts) > 2:  # an edge inside the widget's line: is a character cut?
-                split = split_offsets(strip, [cut - render_x for cut in final_cuts[1:-1]])
+            if len(final_cuts) > 2:  # an edge inside the widget's line
+                # A piece is joined to the one on its left only if no widget above claimed it
+                # (as a container's line under its children is): only such edges are looked at.
+                open_cuts = [
+                    cut - render_x for cut in final_cuts[1:-1] if get_chops_line(cut, _EMPTY) is None
+                ]
+                split = split_offsets(strip, open_cuts) if open_cuts else None
                 if split:
                     kept = final_cuts[:1]
                     for cut in final_cuts[1:]:
@@ -136,7 +143,6 @@ def _render_chops(
                         else:
                             kept.append(cut)
             cut_strips = strip.divide([cut - render_x for cut in kept[1:]])
-            get_chops_line = chops_line.get
             for cut, cut_strip in zip(kept, cut_strips, strict=False):
                 if get_chops_line(cut) is None:
                     chops_line[cut] = cut_strip
