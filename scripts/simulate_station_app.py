@@ -202,7 +202,7 @@ async def station_child(plan: dict[str, Any]) -> dict[str, Any]:
     spans.wrap(CaseIndex, "find", "find")
     spans.wrap(SupervisorScreen, "_load", "supervisor_load")
     spans.wrap(SupervisorScreen, "action_refresh", "supervisor_refresh")
-    spans.wrap(SupervisorScreen, "_relabel", "supervisor_draw")
+    spans.wrap(SupervisorScreen, "_redraw", "supervisor_draw")
     spans.wrap(Replica, "apply", "apply")
     spans.wrap(Replica, "_fold", "fold")
     Input._toggle_cursor = lambda self: None  # type: ignore[method-assign]  # no blink frames
