@@ -20,9 +20,9 @@ from fieldapp.outputs.key_persons import key_persons
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.key_persons_tab import KeyPersonsTab
 from fieldapp.tui.screens.case_detail import CaseScreen
-from fieldapp.tui.screens.person import PersonScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.link_conflict import LinkConflictDialog
+from fieldapp.tui.screens.person import PersonScreen
 from fieldapp.tui.screens.supervisor import SupervisorScreen
 from harness import PASSPHRASE
 from harness.replicas import ManualWall, converge, exchange, station_devices

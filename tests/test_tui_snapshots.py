@@ -102,9 +102,9 @@ from fieldapp.tui.screens.caseload import CaseloadScreen
 from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.intake import IntakeScreen
 from fieldapp.tui.screens.keys_help import KeysHelp
+from fieldapp.tui.screens.link_conflict import LinkConflictDialog
 from fieldapp.tui.screens.person import PersonScreen
 from fieldapp.tui.screens.person_dialogs import LinkDialog, PartiesDialog, PlanDialog, UnlinkDialog
-from fieldapp.tui.screens.link_conflict import LinkConflictDialog
 from fieldapp.tui.screens.supervisor import SupervisorScreen
 from fieldapp.tui.screens.supervisor_dialogs import (
     ApproveDialog,
