@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of fieldapp: ``python scripts/bench.py {store,kdf,merge,sync,ui,supervisor,persons} [options]``.
+"""Benchmarks of fieldapp: ``python scripts/bench.py {store,kdf,merge,sync,ui,supervisor,persons,draw} ...``.
 
 Every figure is one JSON object on its own stdout line::
 
@@ -17,6 +17,8 @@ import argparse
 from pathlib import Path
 
 # The benches live beside this script (its directory is on sys.path when it runs).
+from bench_draw import add_options as add_draw_options
+from bench_draw import bench_draw
 from bench_merge import bench_merge
 from bench_persons import add_options as add_persons_options
 from bench_persons import bench_persons
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(
-        dest="command", required=True, metavar="{store,kdf,merge,sync,ui,supervisor,persons}"
+        dest="command", required=True, metavar="{store,kdf,merge,sync,ui,supervisor,persons,draw}"
     )
     store = sub.add_parser(
         "store",
@@ -118,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_persons_options(persons)
     persons.set_defaults(func=bench_persons)
+    draw = sub.add_parser(
+        "draw",
+        help="our whole-character compositor against Textual's: the supervisor's screen, Find, a keystroke",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_draw_options(draw)
+    draw.set_defaults(func=bench_draw)
     child = sub.add_parser("_unlock-child")
     child.add_argument("impl", choices=IMPLS)
     child.add_argument("directory", type=Path)

@@ -27,7 +27,7 @@ terminal's input thread sends it (so a key waits while the app's thread is busy,
 would), to the first frame drawn after Find's results were refilled for it. Its parts: the app's
 (main) thread's CPU time over it (the rest is waiting: for a core, or for the GIL held by the
 thread applying a batch), and the time inside it spent in the supervisor screen's figures
-(`_load`) and drawing (`_relabel`), and in `Replica.apply` / `_fold` (the sync thread). While a
+(`_load`) and drawing (`_redraw`), and in `Replica.apply` / `_fold` (the sync thread). While a
 key waits, a sampler notes where the app's thread is every 5 ms (``where_the_app_thread_was``).
 
 Convergence, as printed: ``merged_at_station_s`` is from the first arrival to the first moment

@@ -62,13 +62,19 @@ class Sampler(threading.Thread):
 
 
 def where(frame: FrameType) -> str:
-    """The innermost frame of the project's code (else the innermost), as "module.function"."""
+    """The innermost frame of the project's code (else the innermost), as "module.function";
+    the widgets rendering their lines for a frame (Textual's `Compositor._get_renders`, which our
+    `wide_chars._render_chops` calls) as "textual.render_lines", not as ours."""
     innermost = frame
+    rendering = False
     while frame is not None:
         name = frame.f_code.co_filename
         if any(d in name for d in PROJECT_DIRS) and "/site-packages/" not in name:
+            if rendering and frame.f_code.co_name.startswith("_render_chops"):
+                return "textual.render_lines"
             module = name.split("/")[-2] + "/" + name.split("/")[-1].removesuffix(".py")
             return f"{module}.{frame.f_code.co_name}"
+        rendering = rendering or frame.f_code.co_name == "_get_renders"
         frame = frame.f_back  # type: ignore[assignment]
     return f"{Path(innermost.f_code.co_filename).stem}.{innermost.f_code.co_name}"
 
@@ -202,7 +208,7 @@ async def station_child(plan: dict[str, Any]) -> dict[str, Any]:
     spans.wrap(CaseIndex, "find", "find")
     spans.wrap(SupervisorScreen, "_load", "supervisor_load")
     spans.wrap(SupervisorScreen, "action_refresh", "supervisor_refresh")
-    spans.wrap(SupervisorScreen, "_relabel", "supervisor_draw")
+    spans.wrap(SupervisorScreen, "_redraw", "supervisor_draw")
     spans.wrap(Replica, "apply", "apply")
     spans.wrap(Replica, "_fold", "fold")
     Input._toggle_cursor = lambda self: None  # type: ignore[method-assign]  # no blink frames

@@ -203,3 +203,65 @@ def test_the_queue_and_the_shift_report_are_built_off_the_apps_thread(
     main_thread = threading.main_thread().name
     assert threads["queue"] and main_thread not in threads["queue"]
     assert threads["shift"] and main_thread not in threads["shift"]
+
+
+@pytest.mark.timeout(120)
+def test_a_refresh_draws_again_only_the_tabs_whose_data_changed(tmp_path: Path) -> None:
+    """Every tab built: a refresh with nothing changed draws none of them again (the dashboard's
+    hint no longer says it is gathering); an escalation merged draws the review tab (its row
+    shown), not the reports, shift or key persons tabs; a language switch draws them all."""
+    with station_devices(tmp_path, 1) as (authority, officer):
+        case = officer.new_case("东岭村", "land", "red", "田界纠纷")["id"]
+        exchange(authority, officer)
+        station_dir = authority.db.store.directory
+        authority.close()
+
+        async def main() -> None:
+            app = FieldApp(station_dir, lang="en")
+            async with app.run_test(size=(120, 36)) as pilot:
+                await unlock(app, pilot)
+                await pilot.press("d")
+                screen = await supervisor_loaded(app, pilot)
+                service = app.service
+                assert service is not None
+                for key in "234561":
+                    await pilot.press(key)
+                    await screen.workers.wait_for_complete()
+                    await pilot.pause()
+                drawn: list[str] = []
+                draw_tab = screen._draw_tab
+
+                def counted(tab: str) -> None:
+                    drawn.append(tab)
+                    draw_tab(tab)
+
+                screen._draw_tab = counted  # type: ignore[method-assign]
+
+                async def refreshed() -> None:
+                    drawn.clear()
+                    loads = screen.loads
+                    screen.action_refresh()
+                    await screen.workers.wait_for_complete()
+                    await pilot.pause()
+                    assert screen.loads == loads + 1
+
+                await refreshed()
+                assert drawn == []
+                hint = str(screen.query_one("#dash-hint", supervisor.Static).render())
+                assert hint == str(supervisor.Static(supervisor.t("dash.hint")).render())
+                officer.update(case, status="escalated", tier=2, reason="需要村调委会")
+                exchange(service, officer)
+                await refreshed()
+                assert "review" in drawn
+                assert not {"reports", "shift", "persons"} & set(drawn)
+                queue = screen.query_one("#queue", supervisor.DataTable)
+                assert any(i.kind == "escalation" for i in screen.queue.items)
+                assert [i.key for i in screen.queue.items if i.kind == "escalation"][0] in {
+                    str(row.value) for row in queue.rows
+                }
+                drawn.clear()
+                await pilot.press("f2")
+                await pilot.pause()
+                assert set(drawn) == set(supervisor.TABS)
+
+        asyncio.run(main())

@@ -200,6 +200,8 @@ class SupervisorScreen(Screen[None]):
         self.board: Dashboard | None = None
         self.queue: Queue = Queue([], {})
         self.devices: list[DeviceRow] = []
+        #: Device id -> last sync with this computer, as the devices tab last showed it.
+        self._synced: dict[str, float] = {}
         #: Fork key -> its row (`fieldapp.core.station.fork_rows`).
         self.forks: dict[str, ForkRow] = {}
         #: Dashboard row key -> (title key, its placeholders, case ids).
@@ -473,6 +475,7 @@ class SupervisorScreen(Screen[None]):
             return board, assemble_queue(per_case, forks, rejections, devices, links)
 
         board, queue = await asyncio.to_thread(aggregate)
+        before = (self.board, self.queue, self.devices, self._synced)
         self._load(board, queue)
         self.gathering = False
         if self._landed_again:
@@ -482,7 +485,7 @@ class SupervisorScreen(Screen[None]):
         with contextlib.suppress(NoMatches):
             if "shift" in self._built:
                 self.query_one(ShiftBoard).rebuild()
-            self._relabel(self.app.language)  # type: ignore[attr-defined]
+            self._redraw(self._changed_tabs(*before))
             self._reopen()
 
     def _ask_key_persons(self) -> None:
@@ -530,7 +533,31 @@ class SupervisorScreen(Screen[None]):
 
     # ------------------------------------------------------------ drawing
 
+    def _changed_tabs(
+        self, board: Dashboard | None, queue: Queue, devices: list[DeviceRow], synced: dict[str, float]
+    ) -> set[str]:
+        """The tabs whose data a refresh changed, given what they showed before it; the others
+        need not be drawn again. (The shift board rebuilds and draws itself; the key persons are
+        drawn when gathered; the reports tab holds no data; officers' names show on the
+        dashboard, the review, the devices and the key persons.)"""
+        self._synced = last_synced_with(self.service.replica)
+        names = {row["device_id"]: row["officer"] for row in self.devices}
+        renamed = names != {row["device_id"]: row["officer"] for row in devices}
+        changed = {"persons"} if renamed else set()
+        if renamed or board != self.board:
+            changed.add("dashboard")
+        if renamed or queue != self.queue:
+            changed.add("review")
+        if devices != self.devices or synced != self._synced:
+            changed.add("devices")
+        return changed
+
     def _relabel(self, _language: str) -> None:
+        self._redraw(set(TABS))
+
+    def _redraw(self, shown: set[str]) -> None:
+        """The title and the tabs' labels, and those of the `shown` tabs that are built drawn again (all
+        of them when the language changes; after a refresh, those whose data changed)."""
         station = self.service.replica.anchor.station_name if self.service.replica.anchor else ""
         self.query_one("#sup-title", Static).update(t("sup.title", station=station))
         tabs = self.query_one(TabbedContent)
@@ -542,8 +569,10 @@ class SupervisorScreen(Screen[None]):
         tabs.get_tab("shift").label = t("sup.tab.shift")
         tabs.get_tab("persons").label = t("sup.tab.persons")
         for tab in TABS:
-            if tab in self._built:
+            if tab in self._built and tab in shown:
                 self._draw_tab(tab)
+        if "dashboard" not in shown:  # the figures stand: no longer "gathering" (`_draw_loading`)
+            self.query_one("#dash-hint", Static).update(t("dash.hint"))
         translate_bindings(self)
 
     def _officer_name(self, device_id: str | None) -> str:
