@@ -118,3 +118,28 @@ def test_key_persons_are_the_flagged_and_the_repeat_as_counted_by_hand(tmp_path:
         assert [row.id for row in rows] == [lone_id, jia.id, bing.id]
         assert key_person_counts(rows) == (3, 1)
         assert {first_recent, old} <= by_person[jia.id]
+
+
+@pytest.mark.timeout(120)
+def test_one_officer_is_responsible_on_every_screen_for_a_plan_naming_none(tmp_path: Path) -> None:
+    """A supervisor's plan that names no officer is the supervisor's own (home lists it on the
+    supervisor's device): the Persons tab's row, the person's JSON and `person show` say so, not
+    the officer of the person's newest open case."""
+    with station_devices(tmp_path, 1) as (boss, first):
+        intake(first, "东岭村", "red", party("测试甲", "13800001111"))
+        converge([boss, first])
+        pid = person_id_for("mobile:13800001111")
+        boss.mark_key_person(pid, "每周走访一次", None, None)
+        converge([boss, first])
+        for svc in (boss, first):
+            person = svc.person_index().get(pid)
+            assert person is not None and person.officer is None
+            assert person.plan_by == boss.identity.device_id
+            assert person.responsible() == boss.identity.device_id
+            assert person.as_dict()["responsible"] == boss.identity.device_id
+        (row,) = key_persons(first.person_index(), first.cases_view(), date.today())
+        assert row.officer == boss.identity.device_id  # not the case's officer (first)
+        # Without a plan, the newest open case's officer is.
+        intake(first, "西河村", "yellow", party("测试乙", "13900002222"))
+        other = first.person_index().get(person_id_for("mobile:13900002222"))
+        assert other is not None and other.responsible() == first.identity.device_id

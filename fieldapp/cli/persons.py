@@ -98,8 +98,13 @@ def _print_person(args: argparse.Namespace, person: Person, proposals: list[Pers
     lines.append(t.t("person.villages", villages=sep.join(person.villages)))
     if person.key:
         lines.append(t.t("person.key", plan=person.plan or none))
-        officer = name_of(person.officer) if person.officer else none
-        lines.append(t.t("person.plan_by", officer=officer, due=person.due or none))
+        if person.officer is None and person.plan_by:  # the writer's own plan (home lists it there)
+            lines.append(
+                t.t("person.plan_by_writer", officer=name_of(person.plan_by), due=person.due or none)
+            )
+        else:
+            officer = name_of(person.officer) if person.officer else none
+            lines.append(t.t("person.plan_by", officer=officer, due=person.due or none))
     else:
         lines.append(t.t("person.not_key"))
     if person.conflicts:

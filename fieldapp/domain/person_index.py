@@ -98,11 +98,23 @@ class Person:
     due: str | None = None
     #: Open conflicts on the mark or plan (concurrent writes), as the `persons` view keeps them.
     conflicts: tuple[Mapping[str, Any], ...] = field(default=())
+    #: The device that wrote the plan as shown (the latest write of `officer` among the ids).
+    plan_by: str | None = None
 
     @property
     def open_cases(self) -> int:
         """How many of their cases are not resolved or closed."""
         return sum(1 for c in self.cases if c.is_open)
+
+    def responsible(self) -> str | None:
+        """The device responsible for the person, one rule for every screen and output: the plan's
+        officer; a key person's plan naming none is its writer's (as home lists it); else the
+        officer of their newest open case (its assignee, else who recorded it); None if none."""
+        if self.officer:
+            return self.officer
+        if self.key and self.plan_by:
+            return self.plan_by
+        return next((c.officer for c in self.cases if c.is_open and c.officer), None)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -116,6 +128,8 @@ class Person:
             "plan": self.plan,
             "officer": self.officer,
             "due": self.due,
+            "plan_by": self.plan_by,
+            "responsible": self.responsible(),
             "open_cases": self.open_cases,
             "cases": [c.as_dict() for c in self.cases],
             "conflicts": [dict(c) for c in self.conflicts],
@@ -455,6 +469,8 @@ class PersonIndex:
             latest = _latest(docs, name)
             shown[name] = latest[name] if latest is not None else None  # type: ignore[literal-required]
         conflicts = tuple(c for doc in docs for c in doc.get("conflicts", ()) if c["open"])
+        wrote = _latest(docs, "officer")
+        plan_by = None if wrote is None else str(wrote[OPS][wrote[WRITERS]["officer"]][-3])
         return Person(
             id=pid,
             aliases=tuple(sorted(group[1:])),
@@ -467,6 +483,7 @@ class PersonIndex:
             officer=shown["officer"],
             due=shown["due"],
             conflicts=conflicts,
+            plan_by=plan_by,
         )
 
     def _brief(self, case_id: str) -> CaseBrief:

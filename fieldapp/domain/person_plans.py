@@ -14,7 +14,6 @@ from typing import Any
 
 from fieldapp.domain.person_index import PersonIndex
 from fieldapp.domain.persons import PersonDoc
-from sync.merge import OPS, WRITERS
 
 
 @dataclass(frozen=True)
@@ -32,19 +31,6 @@ class PlanDue:
     case_id: str
     village: str
     risk: str
-
-
-def _writer(doc: Mapping[str, Any], name: str) -> tuple[Any, ...] | None:
-    """(total order..., author, epoch, seq) of the operation that wrote `name`, or None."""
-    index = doc.get(WRITERS, {}).get(name)
-    return None if index is None else tuple(doc[OPS][index])
-
-
-def plan_writer(index: PersonIndex, persons: Mapping[str, PersonDoc], person_id: str) -> str | None:
-    """The device that wrote the person's plan as shown (the latest write of `officer` among its
-    linked ids): whose plan it is when it names no officer."""
-    writes = [w for m in index.members(person_id) if m in persons and (w := _writer(persons[m], "officer"))]
-    return str(max(writes)[-3]) if writes else None  # the author of the latest write
 
 
 def maybe_mine(doc: Mapping[str, Any], me: str) -> bool:
@@ -70,10 +56,7 @@ def plans_due(index: PersonIndex, persons: Mapping[str, PersonDoc], me: str, tod
         pid = person.id
         if not (person.key and person.plan and person.due and person.due <= today):
             continue
-        if person.officer is None:
-            if plan_writer(index, persons, pid) != me:
-                continue
-        elif person.officer != me:
+        if person.responsible() != me:  # its officer, or its writer when it names none
             continue
         newest = person.cases[0]
         found[pid] = PlanDue(

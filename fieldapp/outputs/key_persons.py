@@ -15,7 +15,8 @@ Pure functions over a `PersonIndex` and the cases it was built from; no Textual,
   among the open cases; none without one.
 - **Last visit**: the latest visit of any of their cases, by when it happened
   (`model.visit_moment`), as a local date.
-- **Officer responsible**: the plan's officer; without one, the officer of their newest open
+- **Officer responsible** (`Person.responsible`): the plan's officer; a plan naming none is its
+  writer's; without a plan, the officer of their newest open
   case (its assignee, else the device that recorded it); else none.
 - **Plan overdue**: flagged, with a plan due date before today.
 
@@ -55,7 +56,7 @@ class KeyPersonRow:
     top_risk: str | None
     #: Local date of the latest visit of any of their cases, or None.
     last_visit: date | None
-    #: The device responsible: the plan's, else the officer of their newest open case.
+    #: The device responsible (`Person.responsible`).
     officer: str | None
     #: The plan's due date (YYYY-MM-DD), or None.
     due: str | None
@@ -112,7 +113,7 @@ def _row(
         open_cases=len(open_cases),
         top_risk=min(risks, key=_RISK_RANK.__getitem__) if risks else None,
         last_visit=local_date(max(moments), tz) if moments else None,
-        officer=person.officer or (open_cases[0].officer if open_cases else None),
+        officer=person.responsible(),
         due=due,
         overdue=bool(due) and str(due) < today.isoformat(),
         case_id=newest.id,

@@ -31,11 +31,9 @@ class FileRow:
 
 
 def responsible(person: Person) -> str | None:
-    """The device responsible for the person: the plan's officer, else the officer of their
-    newest open case (its assignee, else who recorded it); None if neither."""
-    if person.officer:
-        return person.officer
-    return next((c.officer for c in person.cases if c.is_open and c.officer), None)
+    """The device responsible for the person (`Person.responsible`: the plan's officer, else the
+    writer of a plan naming none, else the officer of their newest open case)."""
+    return person.responsible()
 
 
 def highest_open_risk(person: Person) -> str | None:

@@ -27,15 +27,13 @@ from textual.widgets import DataTable, Static
 
 from fieldapp.core.service import CaseError, CaseService, officer_names
 from fieldapp.domain.person_index import Person, PersonIndex
-from fieldapp.domain.person_plans import plan_writer
-from fieldapp.domain.persons import PERSONS_TABLE
 from fieldapp.i18n import persons as _strings  # noqa: F401  (registers the persons' strings)
 from fieldapp.i18n import t
 from fieldapp.tui.bindings import translate_bindings
 from fieldapp.tui.case_rows import risk_cell
 from fieldapp.tui.column_fit import fill_width, fit_row, natural_widths
 from fieldapp.tui.footer import Footer
-from fieldapp.tui.person_file import FileRow, file_rows, highest_open_risk, plan_overdue, responsible
+from fieldapp.tui.person_file import FileRow, file_rows, highest_open_risk, plan_overdue
 from fieldapp.tui.person_index_worker import person_index_if_cheap, person_index_off_thread
 from fieldapp.tui.resume import Place
 from fieldapp.tui.screens.person_dialogs import LinkDialog, PlanDialog, UnlinkDialog
@@ -234,7 +232,7 @@ class PersonScreen(Screen[None]):
         line = Text(t("person.screen.risk", risk="") if risk else t("person.screen.risk", risk=none))
         if risk:
             line.append_text(risk_cell(risk))
-        line.append("   " + t("person.screen.responsible", officer=self.officer_name(responsible(person))))
+        line.append("   " + t("person.screen.responsible", officer=self.officer_name(person.responsible())))
         lines.append(line)
         return Text("\n").join(lines)
 
@@ -243,9 +241,8 @@ class PersonScreen(Screen[None]):
             return Text(t("person.screen.no_plan"))
         text = Text(t("person.screen.plan", plan=person.plan or t("person.none")))
         due = person.due or t("person.none")
-        if person.officer is None and self.index is not None:  # the writer's own plan (home lists it there)
-            writer = plan_writer(self.index, self.service.replica.view(PERSONS_TABLE), person.id)
-            line = t("person.plan_by_writer", officer=self.officer_name(writer), due=due)
+        if person.officer is None:  # the writer's own plan (home lists it there)
+            line = t("person.plan_by_writer", officer=self.officer_name(person.plan_by), due=due)
         else:
             line = t("person.plan_by", officer=self.officer_name(person.officer), due=due)
         text.append("\n" + line)
