@@ -159,6 +159,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Officer responsible (empty: you, who write the plan)",
         "责任民警（不选即为制定人本人）",
     ),
+    # The officer select's text while nothing is chosen (the label above says the rest)
+    "person.plan.officer_blank": ("you, who write the plan", "制定人本人"),
     "person.plan.due": ("By when (optional, YYYY-MM-DD)", "完成期限（可选，年-月-日）"),
     "person.plan.due_bad": ("Write the date like 2026-12-31.", "请按 2026-12-31 的格式填写日期。"),
     "person.plan.rules": (

@@ -83,10 +83,11 @@ class PlanDialog(CaseDialog[PersonSubject, str]):
 
     def relabel(self) -> None:
         relabel_select(self.query_one("#mark", Select), self._marks())
-        # Left empty, an officer's plan is their own; a supervisor's names nobody (service).
+        # Left empty, the plan is its writer's (an officer's names them; a supervisor's names
+        # nobody and is theirs: `Person.responsible`).
         officer = "person.plan.officer_none" if self.service.is_supervisor else "person.plan.officer"
         self.query_one("#officer-label", Static).update(t(officer))
-        relabel_select(self.query_one("#officer", Select), self._officers(), t(officer))
+        relabel_select(self.query_one("#officer", Select), self._officers(), t("person.plan.officer_blank"))
         self.query_one("#plan-rules", Static).update(t("person.plan.rules"))
 
     def check(self) -> dict[str, Problem]:
