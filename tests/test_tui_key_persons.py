@@ -85,6 +85,10 @@ def test_a_concurrent_link_and_unlink_is_settled_from_the_review_queue(tmp_path:
         [item] = [i for i in screen.queue.items if i.kind == "link_conflict"]
         assert screen.queue.counts["link_conflict"] == 1
         queue = screen.query_one("#queue", DataTable)
+        await app.workers.wait_for_complete()  # the key persons' gathering brings the names
+        await pilot.pause()
+        what = str(queue.get_cell(item.key, "what"))
+        assert what.startswith(f"测试甲 {JIA} / 测试乙 {YI}"), what  # names, not bare ids
         queue.focus()
         queue.move_cursor(row=queue.get_row_index(item.key))
         await pilot.pause()

@@ -520,6 +520,8 @@ class SupervisorScreen(Screen[None]):
                 self._draw_figures()
             if "persons" in self._built:
                 self.query_one(KeyPersonsTab).show(self.key_rows)
+            if "review" in self._built and any(i.kind == "link_conflict" for i in self.queue.items):
+                self._draw_queue()  # the disputed links' names, from the index just gathered
 
     def _draw_loading(self) -> None:
         """Say that the figures are being gathered (over the old ones, on a refresh)."""
@@ -683,6 +685,13 @@ class SupervisorScreen(Screen[None]):
     def _queue_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._hint_for(event.data_table)
 
+    def _person_label(self, person_id: str) -> str:
+        """A side of a disputed link as the queue names it: the name its own parties give, with
+        the id (the id alone until the key persons' gathering brought the person index)."""
+        index = self.person_index
+        names = index.own_parties(person_id)[0] if index is not None else ()
+        return f"{names[0]} {person_id}" if names else person_id
+
     def _item_text(self, item: Item) -> str:
         d = item.detail
         if item.kind == "conflict":
@@ -705,7 +714,7 @@ class SupervisorScreen(Screen[None]):
         if item.kind == "fork":
             return t("review.fork", seq=d.get("seq"))
         if item.kind == "link_conflict":
-            return t("review.link_conflict", a=d["a"], b=d["b"])
+            return t("review.link_conflict", a=self._person_label(d["a"]), b=self._person_label(d["b"]))
         if item.kind == "fork_settled":
             return t(f"review.fork_settled.{d.get('standing')}", seq=d.get("seq"))
         if item.kind == "rejected":
