@@ -50,8 +50,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_common import PASSPHRASE, note, scratch_dir, sig
-from bench_ui import KEYS, Frames, add_station_options, build_store, filter_texts, settled
+from bench_common import note, scratch_dir, sig
+from bench_ui import KEYS, Frames, add_station_options, build_store, filter_texts, settled, unlock_to_home
 
 HERE = Path(__file__).resolve()
 #: Textual's `_render_chops`, ours as first written (every line searched character by character)
@@ -152,7 +152,6 @@ async def drive(store: Path, renders: int, key_rounds: int) -> dict[str, Any]:
 
     from fieldapp.tui.app import FieldApp
     from fieldapp.tui.screens.caseload import CaseloadScreen
-    from fieldapp.tui.screens.home import HomeScreen
     from fieldapp.tui.screens.supervisor import SupervisorScreen
 
     Input._toggle_cursor = lambda self: None  # type: ignore[method-assign]  # no blink frames
@@ -164,16 +163,7 @@ async def drive(store: Path, renders: int, key_rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {"screens": {}, "keys": keys}
     async with app.run_test(size=(100, 30)) as pilot:
         frames.hook(app)
-        await settled(pilot, frames, t_start)
-        field = app.screen.query_one("#passphrase", Input)
-        field.focus()
-        field.value = PASSPHRASE
-        await pilot._wait_for_screen()
-        t0 = time.perf_counter()
-        await app._press_keys(["enter"])
-        await settled(pilot, frames, t0)
-        if not isinstance(app.screen, HomeScreen):
-            raise RuntimeError(f"expected home, got {app.screen!r}")
+        await unlock_to_home(app, pilot, frames, t_start)
 
         async def press(keys: list[str]) -> None:
             t0 = time.perf_counter()

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_common import PASSPHRASE, note, peak_rss_mb, scratch_dir, sig
-from bench_ui import Frames, add_station_options, build_store, settled
+from bench_ui import Frames, add_station_options, build_store, settled, unlock_to_home
 
 from fieldapp.core.service import CaseService
 from storage import FieldDB
@@ -80,7 +80,6 @@ async def drive(store: Path) -> dict[str, Any]:
     from textual.widgets import DataTable, Input, RadioButton
 
     from fieldapp.tui.app import FieldApp
-    from fieldapp.tui.screens.home import HomeScreen
     from fieldapp.tui.screens.supervisor import SupervisorScreen
     from fieldapp.tui.screens.supervisor_dialogs import ConflictDialog
 
@@ -90,16 +89,7 @@ async def drive(store: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     async with app.run_test(size=(100, 30)) as pilot:
         frames.hook(app)
-        await settled(pilot, frames, t_start)
-        field = app.screen.query_one("#passphrase", Input)
-        field.focus()
-        field.value = PASSPHRASE
-        await pilot._wait_for_screen()
-        t_submit = time.perf_counter()
-        await app._press_keys(["enter"])
-        await settled(pilot, frames, t_submit)
-        if not isinstance(app.screen, HomeScreen):
-            raise RuntimeError(f"expected home, got {app.screen!r}")
+        await unlock_to_home(app, pilot, frames, t_start)
 
         async def timed(keys: list[str]) -> float:
             t0 = time.perf_counter()

@@ -519,6 +519,25 @@ async def settled(pilot: Any, frames: Frames, t0: float, quiet: float = 0.1) -> 
     raise RuntimeError("the app never settled")
 
 
+async def unlock_to_home(app: Any, pilot: Any, frames: Frames, t_start: float) -> None:
+    """From the app's start (`t_start`): wait for the unlock screen, submit the passphrase (typed
+    already), wait for home to settle (the supervisor and draw benches' common start)."""
+    from textual.widgets import Input
+
+    from fieldapp.tui.screens.home import HomeScreen
+
+    await settled(pilot, frames, t_start)
+    field = app.screen.query_one("#passphrase", Input)
+    field.focus()
+    field.value = PASSPHRASE
+    await pilot._wait_for_screen()
+    t_submit = time.perf_counter()
+    await app._press_keys(["enter"])
+    await settled(pilot, frames, t_submit)
+    if not isinstance(app.screen, HomeScreen):
+        raise RuntimeError(f"expected home, got {app.screen!r}")
+
+
 async def drive(store: Path, spawned: float) -> dict[str, Any]:
     """Unlock, reach home, open find, type `KEYS`: timings (perf_counter seconds) and what was shown."""
     from textual.widgets import DataTable, Input
