@@ -4,14 +4,12 @@ of a station. Fake people only."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, RadioButton
+from textual.widgets import DataTable, RadioButton
 
 from fieldapp.core.service import CaseService
 from fieldapp.domain.fields import station_today
@@ -20,16 +18,16 @@ from fieldapp.outputs.key_persons import key_persons
 from fieldapp.tui.app import FieldApp
 from fieldapp.tui.key_persons_tab import KeyPersonsTab
 from fieldapp.tui.screens.case_detail import CaseScreen
-from fieldapp.tui.screens.home import HomeScreen
 from fieldapp.tui.screens.link_conflict import LinkConflictDialog
 from fieldapp.tui.screens.person import PersonScreen
 from fieldapp.tui.screens.supervisor import SupervisorScreen
 from harness import PASSPHRASE
 from harness.replicas import ManualWall, converge, exchange, station_devices
+from tests.test_tui_supervisor import run
 
 pytestmark = pytest.mark.timeout(180)
 
-Scenario = Callable[[FieldApp, Pilot[None]], Awaitable[None]]
+
 JIA, YI = person_id_for("mobile:13800001111"), person_id_for("mobile:13900002222")
 
 
@@ -39,20 +37,6 @@ def party(name: str, phone: str) -> dict[str, str]:
 
 def intake(svc: CaseService, village: str, risk: str, *parties: dict[str, str]) -> str:
     return str(svc.new_case(village, "neighbor", risk, "邻里纠纷测试记录", list(parties))["id"])
-
-
-def run(store: Path, scenario: Scenario, lang: str = "en") -> None:
-    async def main() -> None:
-        app = FieldApp(store, lang=lang)
-        async with app.run_test(size=(120, 36)) as pilot:
-            app.screen.query_one("#passphrase", Input).value = PASSPHRASE
-            await pilot.press("enter")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            assert isinstance(app.screen, HomeScreen)
-            await scenario(app, pilot)
-
-    asyncio.run(main())
 
 
 async def supervise(app: FieldApp, pilot: Pilot[None], key: str) -> SupervisorScreen:
